@@ -1,0 +1,33 @@
+# Every dependency comes from a Debian 12 package (see tools/setup.sh).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(zbar REQUIRED IMPORTED_TARGET zbar)
+pkg_check_modules(libnfc REQUIRED IMPORTED_TARGET libnfc)
+pkg_check_modules(qrencode REQUIRED IMPORTED_TARGET libqrencode)
+pkg_check_modules(gpiod REQUIRED IMPORTED_TARGET libgpiod)
+find_package(SQLite3 REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED)
+
+# OpenCV: Debian's CMake config only comes with the libopencv-dev meta package, which
+# drags in VTK and Qt. We install only the modules we use and import them by hand.
+find_path(GK_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+foreach(module core imgproc imgcodecs videoio)
+  find_library(GK_OPENCV_${module}_LIBRARY opencv_${module} REQUIRED)
+  add_library(opencv::${module} UNKNOWN IMPORTED)
+  set_target_properties(opencv::${module} PROPERTIES
+    IMPORTED_LOCATION ${GK_OPENCV_${module}_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${GK_OPENCV_INCLUDE_DIR})
+endforeach()
+
+if(GK_BUILD_TESTS)
+  find_package(Catch2 2.13 REQUIRED)
+  include(Catch)
+endif()
+if(GK_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

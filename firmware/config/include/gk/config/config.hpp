@@ -1,0 +1,65 @@
+#pragma once
+// gated's configuration: one TOML file per device (boards/<board>/gated.toml is the
+// template). Every error names file, line and column; unknown keys are errors too, so a
+// typo never silently falls back to a default.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "gk/core/passage.hpp"
+#include "gk/core/result.hpp"
+#include "gk/policy/site_state.hpp"
+
+namespace gk {
+
+struct CameraConfig {
+  // "none", "folder:PATH" (sim: one image per frame), "video:PATH", "v4l2:/dev/videoN"
+  std::string source = "none";
+  int fps = 15;
+  int dedup_window_ms = 3000;  // the same code seen again within this window is one event
+};
+
+struct NfcConfig {
+  // "none", "sim" (scripted reader) or a libnfc connstring, e.g. "pn532_uart:/dev/ttyS0"
+  std::string connstring = "none";
+  int poll_ms = 200;
+};
+
+struct ThermometerConfig {
+  std::string kind = "sim";  // "sim", "mlx90614", "none"
+  std::string i2c_bus = "/dev/i2c-1";
+  int address = 0x5a;
+  double emissivity = 0.98;
+  int readings = 3;  // per passage; the median is used
+  double sim_idle_c = 36.5;
+};
+
+struct GateConfig {
+  Direction direction = Direction::in;  // the lane this kiosk watches
+  std::string kind = "sim";             // "sim", "gpio"
+  int pulse_ms = 800;
+  bool fail_secure = true;  // on power loss the lock stays locked
+  std::string record_file;  // sim: append every pulse here (crash harness)
+  std::string chip = "gpiochip0";
+  std::string relay_line;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was read from
+  std::string board = "sim";
+  std::string checkpoint;        // e.g. "莲花北村北门"
+  std::filesystem::path state_dir;
+  std::filesystem::path trust_dir;
+  std::int64_t trusted_time_floor = 1577836800;  // 2020-01-01: below it the clock is unset
+  SiteState site;
+  CameraConfig camera;
+  NfcConfig nfc;
+  ThermometerConfig thermometer;
+  GateConfig gate;
+};
+
+// Relative paths in the file are resolved against the file's own folder.
+Result<Config> load_config(const std::filesystem::path& file);
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& source);
+
+}  // namespace gk

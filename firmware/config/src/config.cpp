@@ -1,0 +1,129 @@
+#include "gk/config/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "toml_reader.hpp"
+
+namespace gk {
+namespace {
+
+using detail::TomlErrors;
+using detail::TomlSection;
+
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
+  if (p.empty()) return {};
+  std::filesystem::path path(p);
+  return path.is_absolute() ? path : (base / path).lexically_normal();
+}
+
+// "folder:rel/path" and "video:rel/path" are resolved like every other path.
+std::string resolve_source(const std::filesystem::path& base, const std::string& source) {
+  for (std::string_view scheme : {"folder:", "video:"})
+    if (source.starts_with(scheme))
+      return std::string(scheme) + resolve(base, source.substr(scheme.size())).string();
+  return source;
+}
+
+void read_site(TomlSection& s, Config& c, TomlErrors& errors, const toml::table& root) {
+  s.read("id", c.site.site);
+  s.read("checkpoint", c.checkpoint);
+  s.read_enum("outbreak", c.site.outbreak, outbreak_from_string, "normal, lockdown");
+  std::vector<std::string> quarantined;
+  s.read_strings("quarantined_buildings", quarantined);
+  c.site.quarantined_buildings = {quarantined.begin(), quarantined.end()};
+  s.read("fever_threshold_c", c.site.fever_threshold_c, 35.0, 40.0);
+  s.read("plausible_min_c", c.site.plausible_min_c, 20.0, 36.0);
+  s.read("plausible_max_c", c.site.plausible_max_c, 38.0, 50.0);
+  s.read_enum("anti_passback", c.site.anti_passback, anti_passback_from_string,
+              "off, soft, hard");
+  s.read("anti_passback_window_s", c.site.anti_passback_window_s, 0, 7 * 86400);
+  s.read("clock_skew_grace_s", c.site.clock_skew_grace_s, 0, 3600);
+  s.finish();
+  if (c.site.site.empty()) errors.add(root.source(), "[site] id is required");
+  if (c.checkpoint.empty()) errors.add(root.source(), "[site] checkpoint is required");
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
+  Config c;
+  c.source = source;
+  toml::table root;
+  try {
+    root = toml::parse(text, source.string());
+  } catch (const toml::parse_error& e) {
+    TomlErrors errors;
+    errors.add(e.source(), std::string(e.description()));
+    return fail(Reason::malformed, errors.joined());
+  }
+  const std::filesystem::path base = source.has_parent_path() ? source.parent_path() : ".";
+  TomlErrors errors;
+  TomlSection top(root, "", errors);
+  top.read("board", c.board);
+  std::string state_dir, trust_dir;
+  top.read("state_dir", state_dir);
+  top.read("trust_dir", trust_dir);
+  top.read("trusted_time_floor", c.trusted_time_floor, 0, 4102444800);
+
+  if (auto s = top.section("site"))
+    read_site(*s, c, errors, root);
+  else
+    errors.add(root.source(), "missing [site] table");
+  if (auto s = top.section("camera")) {
+    s->read("source", c.camera.source);
+    s->read("fps", c.camera.fps, 1, 120);
+    s->read("dedup_window_ms", c.camera.dedup_window_ms, 0, 60000);
+    s->finish();
+  }
+  if (auto s = top.section("nfc")) {
+    s->read("connstring", c.nfc.connstring);
+    s->read("poll_ms", c.nfc.poll_ms, 20, 5000);
+    s->finish();
+  }
+  if (auto s = top.section("thermometer")) {
+    s->read("kind", c.thermometer.kind);
+    s->read("i2c_bus", c.thermometer.i2c_bus);
+    s->read("address", c.thermometer.address, 0x03, 0x77);
+    s->read("emissivity", c.thermometer.emissivity, 0.1, 1.0);
+    s->read("readings", c.thermometer.readings, 1, 15);
+    s->read("sim_idle_c", c.thermometer.sim_idle_c, 0.0, 60.0);
+    s->finish();
+  }
+  if (auto s = top.section("gate")) {
+    s->read_enum("direction", c.gate.direction, direction_from_string, "in, out");
+    s->read("kind", c.gate.kind);
+    s->read("pulse_ms", c.gate.pulse_ms, 50, 30000);
+    s->read("fail_secure", c.gate.fail_secure);
+    s->read("record_file", c.gate.record_file);
+    s->read("chip", c.gate.chip);
+    s->read("relay_line", c.gate.relay_line);
+    s->finish();
+  }
+  top.finish();
+
+  if (state_dir.empty()) errors.add(root.source(), "state_dir is required");
+  if (trust_dir.empty()) errors.add(root.source(), "trust_dir is required");
+  c.state_dir = resolve(base, state_dir);
+  c.trust_dir = resolve(base, trust_dir);
+  c.camera.source = resolve_source(base, c.camera.source);
+  if (!c.gate.record_file.empty()) c.gate.record_file = resolve(base, c.gate.record_file).string();
+  if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
+      c.thermometer.kind != "none")
+    errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, none");
+  if (c.gate.kind != "sim" && c.gate.kind != "gpio")
+    errors.add(root.source(), "[gate] kind must be one of sim, gpio");
+
+  if (!errors.empty()) return fail(Reason::malformed, errors.joined());
+  return c;
+}
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(Reason::malformed, file.string() + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file);
+}
+
+}  // namespace gk

@@ -1,0 +1,21 @@
+#pragma once
+// Vocabulary shared by the policy, the journal, the kiosk and sync.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace gk {
+
+enum class Direction : std::uint8_t { in = 1, out = 2 };
+enum class Decision : std::uint8_t { admit = 1, deny = 2, refer = 3 };  // refer: to the guard
+// How the credential reached the kiosk.
+enum class CredentialKind : std::uint8_t { qr = 1, card = 2, card_uid = 3, guard = 4, none = 5 };
+
+std::string_view to_string(Direction d);
+std::string_view to_string(Decision d);
+std::string_view to_string(CredentialKind k);
+std::optional<Direction> direction_from_string(std::string_view s);
+std::optional<Decision> decision_from_string(std::string_view s);
+std::optional<CredentialKind> credential_kind_from_string(std::string_view s);
+
+}  // namespace gk

@@ -1,0 +1,31 @@
+#pragma once
+// A board: the set of devices a config names, created by name at run time (the sim board
+// and real boards go through the same kiosk code).
+#include <memory>
+
+#include "gk/config/config.hpp"
+#include "gk/core/result.hpp"
+#include "gk/hal/clock.hpp"
+#include "gk/hal/devices.hpp"
+#include "gk/hal/sim_devices.hpp"
+
+namespace gk {
+
+struct Board {
+  std::unique_ptr<hal::Camera> camera;             // null: no camera configured
+  std::unique_ptr<hal::CardReader> card_reader;    // null: no reader configured
+  std::unique_ptr<hal::Thermometer> thermometer;
+  std::unique_ptr<hal::Gate> gate;
+  std::unique_ptr<hal::Indicator> indicator;
+  std::unique_ptr<hal::Clock> clock;
+  // Set on the sim board, so that a scenario can script them.
+  hal::SimThermometer* sim_thermometer = nullptr;
+  hal::SimCardReader* sim_card_reader = nullptr;
+  hal::ManualClock* sim_clock = nullptr;
+};
+
+// sim_clock_start: on the sim board with a scenario, the clock is a manual one starting
+// there; otherwise the system clock.
+Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_clock_start);
+
+}  // namespace gk

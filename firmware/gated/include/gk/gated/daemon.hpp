@@ -1,0 +1,66 @@
+#pragma once
+// gated: the kiosk daemon. One Boost.Asio event loop polls the camera and the card reader;
+// each credential becomes one passage through the Kiosk; each outcome is one JSON line.
+#include <boost/asio.hpp>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+
+#include "gk/camera/dedup.hpp"
+#include "gk/camera/qr_decoder.hpp"
+#include "gk/gated/board.hpp"
+#include "gk/kiosk/kiosk.hpp"
+#include "gk/trust/revocation_store.hpp"
+
+namespace gk {
+
+struct DaemonOptions {
+  std::optional<std::int64_t> sim_clock_start;  // sim board: a manual clock from here
+  std::ostream* out = nullptr;                  // JSON lines; null: stdout
+};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> create(Config config, DaemonOptions options);
+
+  // Runs the event loop until stop() or SIGINT/SIGTERM.
+  void run();
+  void stop();
+  boost::asio::io_context& io() { return io_; }
+
+  // The camera path for one frame: decode, de-duplicate, one passage per new code.
+  std::vector<PassageOutcome> on_frame(const hal::GreyView& frame,
+                                       std::optional<Direction> direction = std::nullopt);
+  // One credential, however it arrived.
+  PassageOutcome present(const Presentation& p);
+  // Applies a signed revocation document (snapshot or delta) and persists it.
+  Status apply_revocations(ByteView document);
+
+  Board& board() { return board_; }
+  Kiosk& kiosk() { return *kiosk_; }
+  Journal& journal() { return journal_; }
+
+ private:
+  Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,
+         RevocationStore store, RevocationList revocations, Journal journal);
+  void poll_camera();
+  void poll_cards();
+  void emit(const PassageOutcome& o);
+
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
+  boost::asio::steady_timer camera_timer_{io_};
+  boost::asio::steady_timer card_timer_{io_};
+  Config config_;
+  DaemonOptions options_;
+  Board board_;
+  TrustStore trust_;
+  RevocationStore revocation_store_;
+  RevocationList revocations_;
+  Journal journal_;
+  std::unique_ptr<Kiosk> kiosk_;
+  camera::QrDecoder decoder_;
+  camera::Deduplicator dedup_;
+};
+
+}  // namespace gk

@@ -1,0 +1,39 @@
+#pragma once
+// A scripted demonstration for the sim board: each step changes the world (clock, site
+// state, thermometer, revocations) and then presents a credential the way it would
+// really arrive (an image file through the camera pipeline, or a card tap).
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gk/core/result.hpp"
+#include "gk/gated/daemon.hpp"
+
+namespace gk {
+
+struct ScenarioStep {
+  std::string say;                       // printed before the step
+  std::filesystem::path image;           // a frame shown to the camera
+  std::string pass_text;                 // or: a pass as if already decoded
+  std::vector<double> temperatures;      // the thermometer's next readings
+  std::string thermometer_fault;         // "timeout" | "io": every read fails this step
+  std::optional<Direction> direction;
+  std::int64_t advance_s = 0;            // move the sim clock first
+  std::optional<Outbreak> outbreak;
+  std::optional<std::vector<std::string>> quarantined_buildings;
+  std::filesystem::path revocations;     // signed revocation document to apply first
+  std::optional<std::string> expect;     // expected reason code: the step fails otherwise
+};
+
+struct Scenario {
+  std::optional<std::int64_t> start_time;  // sim clock start; default: now
+  std::vector<ScenarioStep> steps;
+};
+
+Result<Scenario> load_scenario(const std::filesystem::path& file);
+
+// Runs every step; returns the number of steps whose outcome did not match `expect`.
+int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narration);
+
+}  // namespace gk

@@ -1,0 +1,111 @@
+#include "gk/gated/daemon.hpp"
+
+#include <iostream>
+
+namespace gk {
+
+Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) return fail(Reason::journal_unavailable, config.state_dir.string() + ": " + ec.message());
+
+  auto board = open_board(config, options.sim_clock_start);
+  if (!board) return board.failure();
+  TrustStore trust;
+  if (auto s = trust.load_directory(config.trust_dir); !s) return s.failure();
+  auto store = RevocationStore::open(config.state_dir / "revocation.db");
+  if (!store) return store.failure();
+  auto revocations = store->load();
+  if (!revocations) return revocations.failure();
+  auto journal = Journal::open(config.state_dir / "journal.db");
+  if (!journal) return journal.failure();
+  return std::unique_ptr<Daemon>(new Daemon(std::move(config), options, std::move(*board),
+                                            std::move(trust), std::move(*store),
+                                            std::move(*revocations), std::move(*journal)));
+}
+
+Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,
+               RevocationStore store, RevocationList revocations, Journal journal)
+    : config_(std::move(config)),
+      options_(options),
+      board_(std::move(board)),
+      trust_(std::move(trust)),
+      revocation_store_(std::move(store)),
+      revocations_(std::move(revocations)),
+      journal_(std::move(journal)),
+      dedup_(std::chrono::milliseconds(config_.camera.dedup_window_ms)) {
+  kiosk_ = std::make_unique<Kiosk>(
+      config_, trust_, revocations_, journal_,
+      KioskDevices{*board_.thermometer, *board_.gate, board_.indicator.get(), *board_.clock});
+}
+
+void Daemon::run() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) stop();
+  });
+  if (board_.camera) poll_camera();
+  if (board_.card_reader) poll_cards();
+  io_.run();
+}
+
+void Daemon::stop() { io_.stop(); }
+
+void Daemon::poll_camera() {
+  auto frame = board_.camera->next_frame();
+  if (hal::has_value(frame)) on_frame(std::get<hal::GreyView>(frame));
+  camera_timer_.expires_after(std::chrono::milliseconds(1000 / std::max(1, config_.camera.fps)));
+  camera_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_camera();
+  });
+}
+
+void Daemon::poll_cards() {
+  auto tap = board_.card_reader->poll();
+  if (hal::has_value(tap)) {
+    const auto& card = std::get<hal::CardTap>(tap);
+    Presentation p;
+    p.kind = card.ndef_pass.empty() ? CredentialKind::card_uid : CredentialKind::card;
+    p.card_pass = card.ndef_pass;
+    p.card_uid = card.uid;
+    present(p);
+  }
+  card_timer_.expires_after(std::chrono::milliseconds(config_.nfc.poll_ms));
+  card_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_cards();
+  });
+}
+
+std::vector<PassageOutcome> Daemon::on_frame(const hal::GreyView& frame,
+                                             std::optional<Direction> direction) {
+  std::vector<PassageOutcome> outcomes;
+  const auto now = std::chrono::steady_clock::now();
+  for (const std::string& text : decoder_.decode(frame)) {
+    if (!dedup_.accept(text, now)) continue;
+    Presentation p;
+    p.kind = CredentialKind::qr;
+    p.text = text;
+    p.direction = direction;
+    outcomes.push_back(present(p));
+  }
+  return outcomes;
+}
+
+PassageOutcome Daemon::present(const Presentation& p) {
+  PassageOutcome o = kiosk_->process(p);
+  emit(o);
+  return o;
+}
+
+Status Daemon::apply_revocations(ByteView document) {
+  auto doc = parse_revocation_document(document, trust_);
+  if (!doc) return doc.failure();
+  if (auto s = revocation_store_.apply(*doc); !s) return s;
+  return revocations_.apply(*doc);
+}
+
+void Daemon::emit(const PassageOutcome& o) {
+  std::ostream& out = options_.out ? *options_.out : std::cout;
+  out << outcome_json(o) << std::endl;  // one line per decision, flushed for pipes
+}
+
+}  // namespace gk

@@ -1,0 +1,139 @@
+#include "gk/gated/scenario.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <set>
+#include <ostream>
+#include <sstream>
+
+#include "gk/camera/frame_source.hpp"
+
+namespace gk {
+namespace {
+
+std::string where(const toml::node& n) {
+  const auto& s = n.source();
+  return (s.path ? *s.path : std::string("scenario")) + ":" + std::to_string(s.begin.line) + ": ";
+}
+
+Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path& base) {
+  static const std::set<std::string> kKeys = {
+      "say",     "image",   "pass_text",   "temperatures",          "temperature",
+      "thermometer_fault",  "direction",   "advance_s",             "outbreak",
+      "quarantined_buildings", "revocations", "expect"};
+  for (const auto& [k, v] : t)
+    if (!kKeys.contains(std::string(k.str())))
+      return fail(Reason::malformed, where(v) + "unknown step key '" + std::string(k.str()) + "'");
+  ScenarioStep s;
+  s.say = t["say"].value_or(std::string{});
+  if (auto p = t["image"].value<std::string>()) s.image = base / *p;
+  s.pass_text = t["pass_text"].value_or(std::string{});
+  if (auto v = t["temperature"].value<double>()) s.temperatures = {*v};
+  if (const toml::array* a = t["temperatures"].as_array())
+    for (const auto& x : *a)
+      if (auto v = x.value<double>()) s.temperatures.push_back(*v);
+  s.thermometer_fault = t["thermometer_fault"].value_or(std::string{});
+  if (auto d = t["direction"].value<std::string>()) {
+    s.direction = direction_from_string(*d);
+    if (!s.direction) return fail(Reason::malformed, where(*t.get("direction")) + "direction: in | out");
+  }
+  s.advance_s = t["advance_s"].value_or(std::int64_t{0});
+  if (auto o = t["outbreak"].value<std::string>()) {
+    s.outbreak = outbreak_from_string(*o);
+    if (!s.outbreak) return fail(Reason::malformed, where(*t.get("outbreak")) + "outbreak: normal | lockdown");
+  }
+  if (const toml::array* a = t["quarantined_buildings"].as_array()) {
+    s.quarantined_buildings.emplace();
+    for (const auto& x : *a)
+      if (auto v = x.value<std::string>()) s.quarantined_buildings->push_back(*v);
+  }
+  if (auto p = t["revocations"].value<std::string>()) s.revocations = base / *p;
+  if (auto e = t["expect"].value<std::string>()) s.expect = *e;
+  return s;
+}
+
+}  // namespace
+
+Result<Scenario> load_scenario(const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    return fail(Reason::malformed, file.string() + ":" + std::to_string(e.source().begin.line) +
+                                       ": " + std::string(e.description()));
+  }
+  Scenario sc;
+  if (auto t = root["start_time"].value<std::int64_t>()) sc.start_time = *t;
+  const toml::array* steps = root["step"].as_array();
+  if (!steps) return fail(Reason::malformed, file.string() + ": no [[step]] tables");
+  for (const auto& node : *steps) {
+    const toml::table* t = node.as_table();
+    if (!t) return fail(Reason::malformed, where(node) + "a step must be a table");
+    auto step = read_step(*t, file.parent_path());
+    if (!step) return step.failure();
+    sc.steps.push_back(std::move(*step));
+  }
+  return sc;
+}
+
+int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narration) {
+  int mismatches = 0;
+  int n = 0;
+  for (const ScenarioStep& step : scenario.steps) {
+    ++n;
+    narration << "\n[" << n << "] " << step.say << "\n";
+    Board& board = daemon.board();
+    if (step.advance_s && board.sim_clock) board.sim_clock->advance(step.advance_s);
+    SiteState& site = daemon.kiosk().site_state();
+    if (step.outbreak) site.outbreak = *step.outbreak;
+    if (step.quarantined_buildings)
+      site.quarantined_buildings = {step.quarantined_buildings->begin(),
+                                    step.quarantined_buildings->end()};
+    if (!step.revocations.empty()) {
+      std::ifstream in(step.revocations, std::ios::binary);
+      std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto s = daemon.apply_revocations(as_bytes(doc));
+      narration << "    revocation list: "
+                << (s ? "applied" : "refused: " + s.failure().detail) << "\n";
+    }
+    if (board.sim_thermometer) {
+      std::vector<hal::SimReading> readings;
+      for (double t : step.temperatures) readings.push_back({t, hal::DeviceError::none});
+      board.sim_thermometer->script(readings);
+      board.sim_thermometer->set_persistent_fault(
+          step.thermometer_fault == "timeout" ? hal::DeviceError::timeout
+          : step.thermometer_fault == "io"    ? hal::DeviceError::io
+                                              : hal::DeviceError::none);
+    }
+
+    std::vector<PassageOutcome> outcomes;
+    if (!step.image.empty()) {
+      camera::ImageFileCamera cam(step.image);
+      auto frame = cam.next_frame();
+      if (hal::has_value(frame)) outcomes = daemon.on_frame(std::get<hal::GreyView>(frame), step.direction);
+      if (outcomes.empty()) narration << "    (no code read from " << step.image.filename() << ")\n";
+    } else if (!step.pass_text.empty()) {
+      Presentation p;
+      p.text = step.pass_text;
+      p.direction = step.direction;
+      outcomes.push_back(daemon.present(p));
+    }
+    for (const auto& o : outcomes) {
+      const auto& t = describe(o.verdict.reason);
+      narration << "    => " << to_string(o.verdict.decision) << " (" << t.code << ") " << t.zh
+                << " / " << t.en
+                << (o.gate_released ? "  [gate released]" : "  [gate stays closed]") << "\n";
+    }
+    if (step.expect) {
+      bool ok = outcomes.size() == 1 && code(outcomes[0].verdict.reason) == *step.expect;
+      if (!ok) {
+        ++mismatches;
+        narration << "    !! expected " << *step.expect << "\n";
+      }
+    }
+  }
+  return mismatches;
+}
+
+}  // namespace gk

@@ -1,0 +1,121 @@
+#include "gk/kiosk/kiosk.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "gk/core/mask.hpp"
+#include "gk/pass/codec.hpp"
+
+namespace gk {
+
+Kiosk::Kiosk(Config config, const TrustStore& trust, const RevocationList& revocations,
+             Journal& journal, KioskDevices devices)
+    : config_(std::move(config)),
+      trust_(trust),
+      revocations_(revocations),
+      journal_(journal),
+      devices_(devices) {}
+
+Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
+  Credential cred;
+  cred.kind = p.kind;
+  cred.presented_card_uid = p.card_uid;
+  Result<SignedPass> parsed = p.kind == CredentialKind::card ? parse_pass_binary(p.card_pass)
+                                                             : parse_pass_text(p.text);
+  if (!parsed) {
+    cred.failure = parsed.reason();
+    return cred;
+  }
+  Result<SignedPass> verified = verify_pass(*parsed, trust_, now);
+  if (!verified) {
+    cred.failure = verified.reason();
+    return cred;
+  }
+  cred.revoked = revocations_.contains(verified->pass.id);
+  cred.pass = std::move(verified->pass);
+  return cred;
+}
+
+// Several readings, the median of those that succeeded. Fewer than half succeeding means
+// the sensor is not to be trusted for this passage: the policy then refers to the guard.
+Temperature Kiosk::measure() {
+  std::vector<double> values;
+  const int wanted = std::max(1, config_.thermometer.readings);
+  for (int i = 0; i < wanted; ++i) {
+    auto r = devices_.thermometer.read_celsius();
+    if (hal::has_value(r)) values.push_back(std::get<double>(r));
+  }
+  Temperature t;
+  if (values.empty() || static_cast<int>(values.size()) * 2 < wanted) {
+    t.sensor_failed = true;
+    return t;
+  }
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+  t.celsius = std::round(median * 10.0) / 10.0;  // the journal keeps 0.1 °C
+  return t;
+}
+
+PassageOutcome Kiosk::process(const Presentation& p) {
+  const UnixTime now = devices_.clock.now();
+  PassageContext ctx;
+  ctx.credential = verify(p, now);
+  ctx.temperature = measure();
+  ctx.direction = p.direction.value_or(config_.gate.direction);
+  ctx.now = now;
+  ctx.clock_trusted = devices_.clock.trusted();
+  ctx.consent = p.consent;
+  if (ctx.credential.pass && config_.site.anti_passback != AntiPassback::off)
+    ctx.last_direction = journal_.last_direction(ctx.credential.pass->id,
+                                                 now - config_.site.anti_passback_window_s);
+
+  PassageOutcome out;
+  out.verdict = decide(ctx, config_.site);
+  out.pass = ctx.credential.pass;
+
+  Passage& row = out.passage;
+  row.time = now;
+  row.gate = config_.checkpoint;
+  row.direction = ctx.direction;
+  row.credential_kind = p.kind;
+  row.decision = out.verdict.decision;
+  row.reason = out.verdict.reason;
+  row.temperature_c = ctx.temperature.celsius;
+  row.detail = out.verdict.note;
+  if (const auto& pass = ctx.credential.pass) {
+    row.pass_id = pass->id;
+    row.role = pass->role;
+    row.holder = mask_name(pass->holder_name);
+  }
+  if (p.consent) {
+    row.operator_id = p.consent->guard_id;
+    row.consenting_resident = p.consent->resident;
+  }
+
+  // The invariant: no gate opens before its passage is durably in the journal. A journal
+  // that cannot commit turns every decision into a closed gate.
+  Result<std::int64_t> seq = journal_.append(row);
+  if (!seq) {
+    out.verdict = {Decision::deny, Reason::journal_unavailable, true, seq.failure().detail};
+    row.decision = Decision::deny;
+    row.reason = Reason::journal_unavailable;
+  } else {
+    out.seq = *seq;
+  }
+
+  if (out.verdict.admitted()) {
+    out.gate_released = devices_.gate.release(std::chrono::milliseconds(config_.gate.pulse_ms)) ==
+                        hal::DeviceError::none;
+  }
+  if (devices_.indicator) {
+    hal::Tone tone = out.verdict.decision == Decision::admit  ? hal::Tone::admit
+                     : out.verdict.decision == Decision::refer ? hal::Tone::refer
+                                                               : hal::Tone::deny;
+    devices_.indicator->show(out.verdict.alarm ? hal::Tone::alarm : tone);
+  }
+  return out;
+}
+
+}  // namespace gk

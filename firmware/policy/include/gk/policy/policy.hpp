@@ -1,0 +1,58 @@
+#pragma once
+// The gate's rules as one pure function: values in, a decision with one stable reason out.
+// No devices, threads or clocks here, so every rule and their precedence is tested
+// exhaustively in tests/unit/policy.
+#include <optional>
+#include <string>
+
+#include "gk/core/passage.hpp"
+#include "gk/core/reason.hpp"
+#include "gk/pass/pass.hpp"
+#include "gk/policy/site_state.hpp"
+
+namespace gk {
+
+// The credential after offline verification (format, issuer, signature): either a pass
+// whose signature checked out, or the reason it did not.
+struct Credential {
+  CredentialKind kind = CredentialKind::none;
+  std::optional<Pass> pass;      // set iff verification succeeded
+  Reason failure = Reason::ok;   // why verification failed (malformed, bad_signature, ...)
+  bool revoked = false;          // looked up by the caller in the RevocationList
+  Bytes presented_card_uid;      // UID of the card the pass was read from, if any
+};
+
+// A temperature reading, or why there is none.
+struct Temperature {
+  std::optional<double> celsius;  // median of the readings
+  bool sensor_failed = false;
+};
+
+// A resident's consent to a visitor, given through a guard at the checkpoint.
+struct Consent {
+  PassId resident{};     // the resident's own pass, presented at the kiosk as consent
+  std::string guard_id;  // accountable guard
+};
+
+struct PassageContext {
+  Credential credential;
+  Temperature temperature;
+  Direction direction = Direction::in;
+  UnixTime now = 0;
+  bool clock_trusted = true;
+  // Last direction of this pass within the anti-passback window, from the journal.
+  std::optional<Direction> last_direction;
+  std::optional<Consent> consent;
+};
+
+struct Verdict {
+  Decision decision = Decision::deny;
+  Reason reason = Reason::malformed;
+  bool alarm = false;  // notify the guard console (fever, lockdown attempt, ...)
+  std::string note;    // e.g. "anti_passback(soft)"; no personal data
+  bool admitted() const { return decision == Decision::admit; }
+};
+
+Verdict decide(const PassageContext& ctx, const SiteState& site);
+
+}  // namespace gk

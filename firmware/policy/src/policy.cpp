@@ -1,0 +1,87 @@
+#include "gk/policy/policy.hpp"
+
+namespace gk {
+namespace {
+
+Verdict deny(Reason r, bool alarm = false) { return {Decision::deny, r, alarm, {}}; }
+Verdict refer(Reason r, bool alarm = false) { return {Decision::refer, r, alarm, {}}; }
+
+bool is_resident(Role r) { return r == Role::resident || r == Role::temporary_resident; }
+
+// Visitors: only with a resident's consent given through a guard (000, 004 §三(三)4),
+// never while the compound is in lockdown (000, 001).
+std::optional<Verdict> visitor_rules(const Pass& pass, const PassageContext& ctx,
+                                     const SiteState& site) {
+  if (site.outbreak == Outbreak::lockdown) return deny(Reason::lockdown, true);
+  if (!ctx.consent || !pass.visit || ctx.consent->resident != pass.visit->host)
+    return refer(Reason::visitor_without_consent);
+  if (ctx.now < pass.visit->from || ctx.now > pass.visit->until) return deny(Reason::visit_window);
+  return std::nullopt;
+}
+
+// A building unit with a confirmed case is under 14-day hard quarantine: its residents do
+// not go out (003). Going home is allowed: the holder is better inside than at the gate.
+std::optional<Verdict> quarantine_rules(const Pass& pass, const PassageContext& ctx,
+                                        const SiteState& site) {
+  if (!site.quarantined_buildings.contains(pass.building)) return std::nullopt;
+  if (pass.role == Role::visitor) return deny(Reason::building_quarantined, true);
+  if (is_resident(pass.role) && ctx.direction == Direction::out)
+    return deny(Reason::building_quarantined, true);
+  return std::nullopt;
+}
+
+// Everyone is measured, entering or leaving (001 §四.2); nobody passes unmeasured.
+std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& site) {
+  if (t.sensor_failed || !t.celsius) return refer(Reason::temperature_not_measured, true);
+  if (*t.celsius < site.plausible_min_c || *t.celsius > site.plausible_max_c)
+    return refer(Reason::temperature_implausible, true);
+  if (*t.celsius >= site.fever_threshold_c) return deny(Reason::fever, true);
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Precedence, first match wins:
+//  1. the credential itself (format, issuer, signature), then revocation, site, card binding
+//  2. the clock (every check below depends on time)
+//  3. pass validity window, health status
+//  4. role rules: delivery, visitor (lockdown, consent, window), quarantined buildings
+//  5. temperature (not measured, implausible, fever)
+//  6. anti-passback
+Verdict decide(const PassageContext& ctx, const SiteState& site) {
+  const Credential& cred = ctx.credential;
+  if (!cred.pass) return deny(cred.failure == Reason::ok ? Reason::malformed : cred.failure);
+  const Pass& pass = *cred.pass;
+
+  if (cred.revoked) return deny(Reason::revoked, true);
+  if (pass.site != site.site) return deny(Reason::wrong_site);
+  // A pass bound to a card must come from that card: a copied NDEF record on another card
+  // is refused. The same pass shown as a printed QR carries no UID to compare.
+  if (cred.kind == CredentialKind::card && !pass.card_uid.empty() &&
+      pass.card_uid != cred.presented_card_uid)
+    return deny(Reason::card_mismatch, true);
+
+  if (!ctx.clock_trusted) return refer(Reason::clock_not_trusted, true);
+  if (ctx.now + site.clock_skew_grace_s < pass.valid_from) return deny(Reason::not_yet_valid);
+  if (ctx.now - site.clock_skew_grace_s > pass.valid_until) return deny(Reason::expired);
+  // Passes go only to people not under quarantine or treatment (000 §III.3) and are
+  // re-issued when health changes (002): anything but green is refused.
+  if (pass.health != Health::green) return deny(Reason::health_status, true);
+
+  if (pass.role == Role::delivery) return deny(Reason::delivery_never_admitted);
+  if (pass.role == Role::visitor)
+    if (auto v = visitor_rules(pass, ctx, site)) return *v;
+  if (auto v = quarantine_rules(pass, ctx, site)) return *v;
+  if (auto v = temperature_rules(ctx.temperature, site)) return *v;
+
+  Verdict admit{Decision::admit, pass.role == Role::visitor ? Reason::visitor_with_consent
+                                                            : Reason::ok,
+                false, {}};
+  if (site.anti_passback != AntiPassback::off && ctx.last_direction == ctx.direction) {
+    if (site.anti_passback == AntiPassback::hard) return refer(Reason::anti_passback);
+    admit.note = "anti_passback(soft)";
+  }
+  return admit;
+}
+
+}  // namespace gk

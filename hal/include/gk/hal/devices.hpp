@@ -1,0 +1,90 @@
+#pragma once
+// Device interfaces the kiosk talks to. Real drivers live in drivers/<device>/, simulated
+// devices (stateful models with fault injection) in hal/include/gk/hal/sim_*.hpp.
+// Error model: devices return values or a DeviceError; they never throw for a device fault.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gk::hal {
+
+enum class DeviceError : std::uint8_t {
+  none = 0,
+  timeout,        // the device did not answer in time
+  io,             // bus / transport failure (NACK, checksum, unplugged)
+  not_present,    // nothing in the field / no frame / device missing
+  removed,        // the card left the field mid-read
+  implausible,    // a value outside what the device can physically report
+};
+const char* to_string(DeviceError e);
+
+template <class T>
+using DeviceResult = std::variant<T, DeviceError>;
+
+template <class T>
+bool has_value(const DeviceResult<T>& r) {
+  return r.index() == 0;
+}
+
+// A non-owning view of an 8-bit grey frame: the seam between the camera and the decoder.
+struct GreyView {
+  const std::uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  int stride = 0;  // bytes per row
+};
+
+class Camera {
+ public:
+  virtual ~Camera() = default;
+  // Next frame; the view stays valid until the next call. not_present when no frame
+  // is available (end of a sim sequence, camera unplugged).
+  virtual DeviceResult<GreyView> next_frame() = 0;
+  virtual std::string describe() const = 0;
+};
+
+// What a tap on the NFC reader yields: the card's UID and, for pass cards, the pass
+// bytes read from its NDEF message (empty for UID-only cards).
+struct CardTap {
+  std::vector<std::uint8_t> uid;
+  std::vector<std::uint8_t> ndef_pass;  // raw pass payload from the NDEF record, if any
+};
+
+class CardReader {
+ public:
+  virtual ~CardReader() = default;
+  // Polls once; nullopt-like DeviceError::not_present when no card is in the field.
+  virtual DeviceResult<CardTap> poll() = 0;
+  virtual std::string describe() const = 0;
+};
+
+class Thermometer {
+ public:
+  virtual ~Thermometer() = default;
+  // One object-temperature reading in degrees Celsius.
+  virtual DeviceResult<double> read_celsius() = 0;
+  virtual std::string describe() const = 0;
+};
+
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  // Pulses the relay to release the gate for the given time. Called only after the
+  // passage is durably journaled.
+  virtual DeviceError release(std::chrono::milliseconds pulse) = 0;
+  virtual std::string describe() const = 0;
+};
+
+enum class Tone : std::uint8_t { admit, deny, refer, alarm };
+
+class Indicator {
+ public:
+  virtual ~Indicator() = default;
+  virtual void show(Tone tone) = 0;  // LED colour + buzzer pattern
+};
+
+}  // namespace gk::hal

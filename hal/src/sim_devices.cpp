@@ -1,0 +1,70 @@
+#include "gk/hal/sim_devices.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <string>
+
+#include "gk/hal/clock.hpp"
+#include "gk/hal/unique_fd.hpp"
+
+namespace gk::hal {
+
+const char* to_string(DeviceError e) {
+  switch (e) {
+    case DeviceError::none: return "none";
+    case DeviceError::timeout: return "timeout";
+    case DeviceError::io: return "io";
+    case DeviceError::not_present: return "not_present";
+    case DeviceError::removed: return "removed";
+    case DeviceError::implausible: return "implausible";
+  }
+  return "io";
+}
+
+std::int64_t SystemClock::now() const { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+void SimThermometer::script(std::vector<SimReading> readings) {
+  script_.assign(readings.begin(), readings.end());
+}
+
+DeviceResult<double> SimThermometer::read_celsius() {
+  ++reads_;
+  if (persistent_fault_ != DeviceError::none) return persistent_fault_;
+  if (!script_.empty()) {
+    SimReading r = script_.front();
+    script_.pop_front();
+    if (r.fault != DeviceError::none) return r.fault;
+    return r.celsius;
+  }
+  // Deterministic ±0.1 °C jitter: real sensors never repeat a value exactly, and the
+  // median logic should see that.
+  static constexpr double kJitter[] = {0.0, 0.1, -0.1};
+  return idle_ + kJitter[reads_ % 3];
+}
+
+DeviceResult<CardTap> SimCardReader::poll() {
+  if (queue_.empty()) return DeviceError::not_present;
+  Event e = std::move(queue_.front());
+  queue_.pop_front();
+  if (e.fault != DeviceError::none) return e.fault;
+  return std::move(e.card);
+}
+
+DeviceError SimGate::release(std::chrono::milliseconds pulse) {
+  if (fault_ != DeviceError::none) return fault_;
+  pulses_.push_back(pulse);
+  if (!record_file_.empty()) {
+    UniqueFd fd(::open(record_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd) return DeviceError::io;
+    std::string line = "pulse " + std::to_string(pulse.count()) + " " + tag_ + "\n";
+    bool ok = ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+              ::fsync(fd.get()) == 0;
+    if (!ok) return DeviceError::io;
+  }
+  tag_.clear();
+  return DeviceError::none;
+}
+
+}  // namespace gk::hal

@@ -1,0 +1,133 @@
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "gk/config/config.hpp"
+#include "gk_test_support.hpp"
+
+using namespace gk;
+
+namespace {
+const char* kGood = R"(
+board = "sim"
+state_dir = "state"
+trust_dir = "/etc/gated/trust"
+
+[site]
+id = "sz-lianhua-01"
+checkpoint = "莲花北村北门"
+outbreak = "normal"
+quarantined_buildings = ["12", "7"]
+fever_threshold_c = 37.3
+anti_passback = "soft"
+
+[camera]
+source = "folder:frames"
+fps = 30
+
+[thermometer]
+kind = "sim"
+readings = 5
+
+[gate]
+direction = "out"
+pulse_ms = 600
+)";
+
+std::string error_of(std::string_view text) {
+  auto r = parse_config(text, "/etc/gated/gated.toml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.reason() == Reason::malformed);
+  return r.failure().detail;
+}
+}  // namespace
+
+TEST_CASE("a complete config is read with every field", "[config]") {
+  auto r = parse_config(kGood, "/etc/gated/gated.toml");
+  INFO((r.ok() ? "" : r.failure().detail));
+  REQUIRE(r.ok());
+  const Config& c = *r;
+  CHECK(c.site.site == "sz-lianhua-01");
+  CHECK(c.checkpoint == "莲花北村北门");
+  CHECK(c.site.quarantined_buildings == std::set<std::string>{"12", "7"});
+  CHECK(c.site.anti_passback == AntiPassback::soft);
+  CHECK(c.state_dir == "/etc/gated/state");  // relative to the file
+  CHECK(c.trust_dir == "/etc/gated/trust");
+  CHECK(c.camera.source == "folder:/etc/gated/frames");
+  CHECK(c.camera.fps == 30);
+  CHECK(c.thermometer.readings == 5);
+  CHECK(c.gate.direction == Direction::out);
+  CHECK(c.gate.pulse_ms == 600);
+}
+
+TEST_CASE("errors name file, line and column", "[config]") {
+  SECTION("syntax error") {
+    auto e = error_of("board = \"sim\"\n[site\nid = 1\n");
+    CHECK(e.find("/etc/gated/gated.toml:2:") == 0);
+  }
+  SECTION("wrong type") {
+    std::string text = kGood;
+    text.replace(text.find("fps = 30"), 8, "fps = \"30\"");
+    auto e = error_of(text);
+    CHECK(e.find(":15:") != std::string::npos);
+    CHECK(e.find("camera.fps must be an integer") != std::string::npos);
+  }
+  SECTION("out of range") {
+    std::string text = kGood;
+    text.replace(text.find("37.3"), 4, "42.0");
+    auto e = error_of(text);
+    CHECK(e.find(":11:") != std::string::npos);
+    CHECK(e.find("fever_threshold_c must be between") != std::string::npos);
+  }
+  SECTION("unknown key is a typo, not a default") {
+    std::string text = kGood;
+    text.replace(text.find("pulse_ms"), 8, "pulse_sm");
+    auto e = error_of(text);
+    CHECK(e.find("unknown key 'gate.pulse_sm'") != std::string::npos);
+    CHECK(e.find(":25:") != std::string::npos);
+  }
+  SECTION("bad enum value lists the allowed ones") {
+    std::string text = kGood;
+    text.replace(text.find("\"out\""), 5, "\"up\"");
+    CHECK(error_of(text).find("'up' is not one of in, out") != std::string::npos);
+  }
+  SECTION("missing required") {
+    auto e = error_of("board = \"sim\"\n");
+    CHECK(e.find("missing [site]") != std::string::npos);
+    CHECK(e.find("state_dir is required") != std::string::npos);
+  }
+  SECTION("several errors are all reported") {
+    std::string text = kGood;
+    text.replace(text.find("fps = 30"), 8, "fps = 0");
+    text.replace(text.find("readings = 5"), 12, "readings = 99");
+    auto e = error_of(text);
+    CHECK(e.find("camera.fps") != std::string::npos);
+    CHECK(e.find("thermometer.readings") != std::string::npos);
+  }
+}
+
+TEST_CASE("garbage never crashes the config parser", "[config][fuzz]") {
+  std::mt19937 rng(42);
+  std::string base = kGood;
+  for (int i = 0; i < 2000; ++i) {
+    std::string t = base;
+    int edits = 1 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < edits; ++k) {
+      std::size_t pos = rng() % t.size();
+      switch (rng() % 3) {
+        case 0: t[pos] = static_cast<char>(rng() % 256); break;
+        case 1: t.erase(pos, rng() % 16); break;
+        default: t.insert(pos, 1, "[]=\"\n#,.{}"[rng() % 11]); break;
+      }
+      if (t.empty()) t = "x";
+    }
+    auto r = parse_config(t, "fuzz.toml");
+    if (!r.ok()) CHECK_FALSE(r.failure().detail.empty());
+  }
+}
+
+TEST_CASE("a missing file is a clear error", "[config]") {
+  gk::test::ScratchDir dir;
+  auto r = load_config(dir / "nope.toml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.failure().detail.find("cannot open") != std::string::npos);
+}

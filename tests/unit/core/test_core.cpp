@@ -1,0 +1,62 @@
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "gk/core/bytes.hpp"
+#include "gk/core/mask.hpp"
+#include "gk/core/passage.hpp"
+#include "gk/core/reason.hpp"
+
+using namespace gk;
+
+TEST_CASE("every reason has a unique stable code and both languages", "[core]") {
+  std::set<std::string_view> codes;
+  for (int i = 0; i < kReasonCount; ++i) {
+    const auto r = static_cast<Reason>(i);
+    const ReasonText& t = describe(r);
+    INFO("reason " << i << " " << t.code);
+    CHECK_FALSE(t.code.empty());
+    CHECK_FALSE(t.zh.empty());
+    CHECK_FALSE(t.en.empty());
+    CHECK(codes.insert(t.code).second);
+    CHECK(reason_from_code(t.code) == r);
+  }
+  // Codes are part of the journal format: pin a few so a reorder is caught.
+  CHECK(code(Reason::ok) == "ok");
+  CHECK(code(Reason::expired) == "expired");
+  CHECK(code(Reason::fever) == "fever");
+  CHECK(code(Reason::revoked) == "revoked");
+  CHECK(code(Reason::temperature_not_measured) == "temperature_not_measured");
+  CHECK_FALSE(reason_from_code("no_such_reason"));
+}
+
+TEST_CASE("phone numbers are masked as the Henan app shows them", "[core]") {
+  CHECK(mask_phone("13812348058") == "138**8058");
+  CHECK(mask_phone("123") == "***");
+  CHECK(mask_phone("") == "***");
+  CHECK(mask_id_number("440301199001011234") == "**1234");
+  CHECK(mask_id_number("12") == "**");
+  CHECK(mask_name("张三丰") == "张**");
+  CHECK(mask_name("Li Wei") == "L**");
+  CHECK(mask_name("") == "");
+  // A broken UTF-8 lead byte near the end never reads past the string.
+  CHECK(mask_name("\xE5") == "\xE5**");
+}
+
+TEST_CASE("hex is strict", "[core]") {
+  Bytes b{0x00, 0xAB, 0xFF};
+  CHECK(to_hex(b) == "00abff");
+  CHECK(from_hex("00abff") == b);
+  CHECK(from_hex("00ABFF") == b);
+  CHECK_FALSE(from_hex("0"));
+  CHECK_FALSE(from_hex("zz"));
+  CHECK_FALSE(from_hex("0g"));
+  CHECK(fixed_from_hex<3>("00abff").has_value());
+  CHECK_FALSE(fixed_from_hex<4>("00abff").has_value());
+}
+
+TEST_CASE("passage vocabulary round-trips through its strings", "[core]") {
+  for (auto d : {Direction::in, Direction::out}) CHECK(direction_from_string(to_string(d)) == d);
+  for (auto d : {Decision::admit, Decision::deny, Decision::refer})
+    CHECK(decision_from_string(to_string(d)) == d);
+  CHECK_FALSE(direction_from_string("sideways"));
+}

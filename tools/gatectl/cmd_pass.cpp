@@ -1,0 +1,177 @@
+// gatectl issue / verify: the issuer's side of the pass format.
+#include <ctime>
+#include <iostream>
+
+#include "commands.hpp"
+#include "gk/camera/qr_render.hpp"
+#include "gk/pass/codec.hpp"
+#include "gk/trust/revocation_store.hpp"
+#include "gk/trust/trust_store.hpp"
+#include "output.hpp"
+
+namespace gatectl {
+namespace {
+
+struct IssueOptions {
+  std::string key, site, role = "resident", building, unit, name, id_last4, health = "green";
+  int valid_days = 7;  // Guangzhou's code is valid 7 days and must be renewed (002)
+  std::int64_t valid_from = 0;
+  std::string host;         // visitor: the host resident's pass id (hex)
+  int visit_hours = 4;
+  std::string card_uid;     // hex
+  std::string png;
+  bool json = false;
+};
+
+int issue(const IssueOptions& o) {
+  auto key = gk::load_secret_key(o.key);
+  if (!key) return report_failure(key.failure(), o.json);
+  gk::Pass p;
+  gk::random_fill(p.id);
+  auto role = gk::role_from_string(o.role);
+  auto health = gk::health_from_string(o.health);
+  if (!role) return report_error("--role must be resident, temporary_resident, visitor, staff or delivery", o.json);
+  if (!health) return report_error("--health must be green, yellow or red", o.json);
+  p.role = *role;
+  p.health = *health;
+  p.site = o.site;
+  p.building = o.building;
+  p.unit = o.unit;
+  p.holder_name = o.name;
+  p.id_last4 = o.id_last4;
+  p.valid_from = o.valid_from ? o.valid_from : static_cast<gk::UnixTime>(std::time(nullptr));
+  p.valid_until = p.valid_from + o.valid_days * 86400LL;
+  if (p.role == gk::Role::visitor) {
+    auto host = gk::fixed_from_hex<16>(o.host);
+    if (!host) return report_error("a visitor pass needs --host <resident pass id, 32 hex digits>", o.json);
+    p.visit = gk::Visit{*host, p.valid_from, p.valid_from + o.visit_hours * 3600LL};
+    p.valid_until = std::min(p.valid_until, p.visit->until);
+  } else if (!o.host.empty()) {
+    return report_error("--host is only for --role visitor", o.json);
+  }
+  if (!o.card_uid.empty()) {
+    auto uid = gk::from_hex(o.card_uid);
+    if (!uid || (uid->size() != 4 && uid->size() != 7 && uid->size() != 10))
+      return report_error("--card-uid must be 4, 7 or 10 bytes of hex", o.json);
+    p.card_uid = *uid;
+  }
+  // Encoding validates field lengths: refuse here with the codec's own words.
+  gk::Bytes signed_pass = gk::sign_pass(p, *key);
+  auto check = gk::parse_pass_binary(signed_pass);
+  if (!check) return report_failure(check.failure(), o.json);
+  std::string text = gk::to_pass_text(signed_pass);
+  if (!o.png.empty()) {
+    if (auto s = gk::camera::render_qr_png(text, o.png); !s.empty())
+      return report_error("cannot write " + o.png + ": " + s, o.json);
+  }
+  if (o.json)
+    print_json({{"pass", text},
+                {"id", gk::to_hex(p.id)},
+                {"issuer", gk::to_hex(key->info.id)},
+                {"valid_from", p.valid_from},
+                {"valid_until", p.valid_until}});
+  else
+    std::cout << text << "\n";
+  return 0;
+}
+
+struct VerifyOptions {
+  std::vector<std::string> trust;
+  std::string site, revocations, pass = "-";
+  std::int64_t now = 0;
+  bool json = true;
+};
+
+nlohmann::json pass_json(const gk::Pass& p) {
+  nlohmann::json j{{"id", gk::to_hex(p.id)},
+                   {"issuer", gk::to_hex(p.issuer)},
+                   {"role", gk::to_string(p.role)},
+                   {"site", p.site},
+                   {"building", p.building},
+                   {"unit", p.unit},
+                   {"holder", p.holder_name},
+                   {"health", gk::to_string(p.health)},
+                   {"valid_from", p.valid_from},
+                   {"valid_until", p.valid_until}};
+  if (p.visit)
+    j["visit"] = {{"host", gk::to_hex(p.visit->host)},
+                  {"from", p.visit->from},
+                  {"until", p.visit->until}};
+  if (!p.card_uid.empty()) j["card_uid"] = gk::to_hex(p.card_uid);
+  return j;
+}
+
+int refuse(gk::Reason r, const std::string& detail) {
+  const auto& t = gk::describe(r);
+  print_json({{"valid", false},
+              {"reason", std::string(t.code)},
+              {"message_zh", std::string(t.zh)},
+              {"message_en", std::string(t.en)},
+              {"detail", detail}});
+  return 1;
+}
+
+int verify(const VerifyOptions& o) {
+  gk::TrustStore trust;
+  for (const auto& path : o.trust) {
+    auto s = std::filesystem::is_directory(path) ? trust.load_directory(path)
+                                                 : trust.load_file(path);
+    if (!s) return report_failure(s.failure(), true);
+  }
+  std::string text;
+  if (!read_input(o.pass, text) && o.pass != "-") text = o.pass;  // the pass itself
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  const gk::UnixTime now = o.now ? o.now : static_cast<gk::UnixTime>(std::time(nullptr));
+  auto verified = gk::verify_pass_text(text, trust, now);
+  if (!verified) return refuse(verified.reason(), verified.failure().detail);
+  const gk::Pass& p = verified->pass;
+  if (now < p.valid_from) return refuse(gk::Reason::not_yet_valid, "");
+  if (now > p.valid_until) return refuse(gk::Reason::expired, "");
+  if (!o.site.empty() && p.site != o.site) return refuse(gk::Reason::wrong_site, p.site);
+  if (!o.revocations.empty()) {
+    auto store = gk::RevocationStore::open(o.revocations);
+    if (!store) return report_failure(store.failure(), true);
+    auto list = store->load();
+    if (!list) return report_failure(list.failure(), true);
+    if (list->contains(p.id)) return refuse(gk::Reason::revoked, "");
+  }
+  print_json({{"valid", true}, {"pass", pass_json(p)}});
+  return 0;
+}
+
+}  // namespace
+
+void register_pass(CLI::App& app, Exit& exit) {
+  auto io = std::make_shared<IssueOptions>();
+  auto* cmd = app.add_subcommand("issue", "Sign a pass and print its text (and QR with --png)");
+  cmd->add_option("--key", io->key, "Issuer secret key file (issuer.key, mode 0600)")->required();
+  cmd->add_option("--site", io->site, "Compound id the pass is bound to")->required();
+  cmd->add_option("--role", io->role, "resident|temporary_resident|visitor|staff|delivery");
+  cmd->add_option("--building", io->building, "Building");
+  cmd->add_option("--unit", io->unit, "Unit / door number");
+  cmd->add_option("--name", io->name, "Holder display name for the visual check");
+  cmd->add_option("--id-last4", io->id_last4, "Last 4 characters of the ID document");
+  cmd->add_option("--health", io->health, "green|yellow|red");
+  cmd->add_option("--valid-days", io->valid_days, "Validity in days (default 7)")
+      ->check(CLI::Range(1, 366));
+  cmd->add_option("--valid-from", io->valid_from, "Start, unix seconds (default now)");
+  cmd->add_option("--host", io->host, "Visitor: the host resident's pass id (hex)");
+  cmd->add_option("--visit-hours", io->visit_hours, "Visitor: length of the visit window")
+      ->check(CLI::Range(1, 72));
+  cmd->add_option("--card-uid", io->card_uid, "Bind the pass to this card UID (hex)");
+  cmd->add_option("--png", io->png, "Also write the pass as a QR code PNG");
+  cmd->add_flag("--json", io->json, "Print JSON with the pass id");
+  cmd->callback([io, &exit] { exit.code = issue(*io); });
+
+  auto vo = std::make_shared<VerifyOptions>();
+  auto* v = app.add_subcommand("verify", "Verify a pass offline: exit 0 valid, 1 refused");
+  v->add_option("--trust", vo->trust, "Issuer public key file or directory of *.pub")->required();
+  v->add_option("--site", vo->site, "Refuse passes for another compound");
+  v->add_option("--revocations", vo->revocations, "Revocation database (revocation.db)");
+  v->add_option("--now", vo->now, "Verify as of this unix time (default now)");
+  v->add_option("PASS", vo->pass, "Pass text, a file holding it, or - for stdin");
+  v->callback([vo, &exit] { exit.code = verify(*vo); });
+}
+
+}  // namespace gatectl

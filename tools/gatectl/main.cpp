@@ -1,0 +1,28 @@
+// gatectl: the issuer's and the technician's command line.
+#include <iostream>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gatectl: issue and verify passes, manage keys, revocations and the journal"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("gatectl 0.1.0"));
+  gatectl::Exit exit;
+  gatectl::register_keys(app, exit);
+  gatectl::register_pass(app, exit);
+  gatectl::register_revoke(app, exit);
+  gatectl::register_journal(app, exit);
+  gatectl::register_scan(app, exit);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;  // usage errors are exit 2, never confused with "pass refused" (1)
+  } catch (const std::exception& e) {
+    std::cerr << "gatectl: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return exit.code;
+}

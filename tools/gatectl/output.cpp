@@ -1,0 +1,38 @@
+#include "output.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace gatectl {
+
+int report_error(const std::string& what, bool json, int code) {
+  std::cerr << "gatectl: " << what << "\n";
+  if (json) print_json({{"error", what}});
+  return code;
+}
+
+int report_failure(const gk::Failure& f, bool json, int code) {
+  std::cerr << "gatectl: " << gk::code(f.reason) << ": " << f.detail << "\n";
+  if (json) print_json({{"error", f.detail}, {"reason", std::string(gk::code(f.reason))}});
+  return code;
+}
+
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+bool read_input(const std::string& path, std::string& out) {
+  std::ostringstream s;
+  if (path == "-") {
+    s << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    s << in.rdbuf();
+  }
+  out = s.str();
+  return true;
+}
+
+}  // namespace gatectl

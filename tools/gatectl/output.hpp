@@ -1,0 +1,17 @@
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "gk/core/result.hpp"
+
+namespace gatectl {
+
+// Errors go to stderr as "gatectl: <what>"; with --json also as a JSON object on stdout,
+// so that scripts always get a parseable answer.
+int report_error(const std::string& what, bool json, int code = 2);
+int report_failure(const gk::Failure& f, bool json, int code = 2);
+void print_json(const nlohmann::json& j);
+// Reads a whole file, or stdin for "-".
+bool read_input(const std::string& path, std::string& out);
+
+}  // namespace gatectl

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for the gatekeeper firmware and builds it.
+# Idempotent: installs only the Debian packages that are missing, then configures
+# and builds into build/ (binaries in build/bin/).
+#   tools/setup.sh            packages + release build
+#   tools/setup.sh --deps     packages only
+#   BUILD_DIR=... PRESET=...  override the build directory / CMake preset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang clang-format libclang-rt-14-dev
+  # required libraries of the product
+  libnfc-dev libnfc-bin libzbar-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
+  libsqlite3-dev sqlite3 libsodium-dev libboost-dev libboost-system-dev libssl-dev
+  catch2 libbenchmark-dev
+  # justified extras: QR rendering for issued passes, TOML config, JSON lines/CLI
+  libqrencode-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  # GPIO (libgpiod 1.6 API) for gate relay and door inputs on real boards
+  libgpiod-dev
+  # tests: NFC tools used against the PN532 emulator
+  procps psmisc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ "${1:-}" = "--deps" ] && exit 0
+
+PRESET=${PRESET:-release}
+cmake --preset "$PRESET" >/dev/null
+cmake --build --preset "$PRESET" -j"$(nproc)"
