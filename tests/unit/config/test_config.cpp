@@ -68,7 +68,7 @@ TEST_CASE("errors name file, line and column", "[config]") {
     std::string text = kGood;
     text.replace(text.find("fps = 30"), 8, "fps = \"30\"");
     auto e = error_of(text);
-    CHECK(e.find(":15:") != std::string::npos);
+    CHECK(e.find(":16:") != std::string::npos);
     CHECK(e.find("camera.fps must be an integer") != std::string::npos);
   }
   SECTION("out of range") {
@@ -83,7 +83,7 @@ TEST_CASE("errors name file, line and column", "[config]") {
     text.replace(text.find("pulse_ms"), 8, "pulse_sm");
     auto e = error_of(text);
     CHECK(e.find("unknown key 'gate.pulse_sm'") != std::string::npos);
-    CHECK(e.find(":25:") != std::string::npos);
+    CHECK(e.find(":24:") != std::string::npos);
   }
   SECTION("bad enum value lists the allowed ones") {
     std::string text = kGood;

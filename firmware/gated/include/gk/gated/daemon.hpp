@@ -1,7 +1,11 @@
 #pragma once
 // gated: the kiosk daemon. One Boost.Asio event loop polls the camera and the card reader;
 // each credential becomes one passage through the Kiosk; each outcome is one JSON line.
+// Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format off
 #include <boost/asio.hpp>
+// clang-format on
 #include <iosfwd>
 #include <memory>
 #include <optional>

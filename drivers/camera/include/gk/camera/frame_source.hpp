@@ -1,0 +1,58 @@
+#pragma once
+// Frame sources behind gk::hal::Camera: real V4L2 devices and video files through
+// OpenCV's VideoCapture, and image files for the sim board and tests.
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
+#include <vector>
+
+#include "gk/hal/devices.hpp"
+
+namespace gk::camera {
+
+hal::GreyView view_of(const cv::Mat& grey);
+
+// One image file, shown as every frame (a phone held still in front of the camera).
+class ImageFileCamera final : public hal::Camera {
+ public:
+  explicit ImageFileCamera(std::filesystem::path file) : file_(std::move(file)) {}
+  hal::DeviceResult<hal::GreyView> next_frame() override;
+  std::string describe() const override { return "image:" + file_.string(); }
+
+ private:
+  std::filesystem::path file_;
+  cv::Mat frame_;
+};
+
+// The sorted image files of a folder, one per frame, then not_present. A file that does
+// not decode yields DeviceError::io for its frame and the sequence goes on.
+class ImageFolderCamera final : public hal::Camera {
+ public:
+  explicit ImageFolderCamera(const std::filesystem::path& folder);
+  hal::DeviceResult<hal::GreyView> next_frame() override;
+  std::string describe() const override { return "folder:" + folder_.string(); }
+  std::size_t size() const { return files_.size(); }
+
+ private:
+  std::filesystem::path folder_;
+  std::vector<std::filesystem::path> files_;
+  std::size_t next_ = 0;
+  cv::Mat frame_;
+};
+
+// A video file or a V4L2 device ("/dev/video0" or an index). Re-opens a device that
+// went away on a later call, so an unplugged camera comes back without a restart.
+class VideoCamera final : public hal::Camera {
+ public:
+  explicit VideoCamera(std::string source);
+  hal::DeviceResult<hal::GreyView> next_frame() override;
+  std::string describe() const override { return "video:" + source_; }
+
+ private:
+  bool open();
+  std::string source_;
+  cv::VideoCapture capture_;
+  cv::Mat bgr_, grey_;
+};
+
+}  // namespace gk::camera

@@ -1,0 +1,106 @@
+#include "gk/camera/qr_decoder.hpp"
+
+#include <zbar.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+// zbar.h declares its C API inside namespace zbar when compiled as C++.
+using namespace zbar;  // NOLINT(google-build-using-namespace)
+
+namespace gk::camera {
+namespace {
+
+cv::Mat as_mat(const hal::GreyView& v) {
+  // Non-owning: OpenCV wraps the camera's buffer as it is.
+  return cv::Mat(v.height, v.width, CV_8UC1, const_cast<std::uint8_t*>(v.data),
+                 static_cast<std::size_t>(v.stride));
+}
+
+}  // namespace
+
+// RAII over zbar_image_scanner_t, configured for QR only: other symbologies cost time
+// and produce false reads from text and patterns in the scene.
+struct QrDecoder::Scanner {
+  Scanner() : s(zbar_image_scanner_create()) {
+    zbar_image_scanner_set_config(s, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+    zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+  }
+  ~Scanner() { zbar_image_scanner_destroy(s); }
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  std::vector<std::string> scan(const cv::Mat& grey) {
+    cv::Mat contiguous = grey.isContinuous() ? grey : grey.clone();
+    zbar_image_t* img = zbar_image_create();
+    zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+    zbar_image_set_size(img, static_cast<unsigned>(contiguous.cols),
+                        static_cast<unsigned>(contiguous.rows));
+    zbar_image_set_data(img, contiguous.data, contiguous.total(), nullptr);
+    std::vector<std::string> out;
+    if (zbar_scan_image(s, img) > 0) {
+      for (const zbar_symbol_t* sym = zbar_image_first_symbol(img); sym;
+           sym = zbar_symbol_next(sym)) {
+        if (zbar_symbol_get_type(sym) != ZBAR_QRCODE) continue;
+        out.emplace_back(zbar_symbol_get_data(sym), zbar_symbol_get_data_length(sym));
+      }
+    }
+    zbar_image_destroy(img);
+    return out;
+  }
+
+  zbar_image_scanner_t* s;
+};
+
+QrDecoder::QrDecoder(DecoderOptions options)
+    : scanner_(std::make_unique<Scanner>()), options_(options) {}
+QrDecoder::~QrDecoder() = default;
+QrDecoder::QrDecoder(QrDecoder&&) noexcept = default;
+QrDecoder& QrDecoder::operator=(QrDecoder&&) noexcept = default;
+
+std::vector<std::string> QrDecoder::decode(const hal::GreyView& frame) {
+  last_pass_.clear();
+  if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
+  const cv::Mat full = as_mat(frame);
+  cv::Mat work = full;
+  if (options_.half_scale_first && full.cols >= 960)
+    cv::resize(full, work, cv::Size(full.cols / 2, full.rows / 2), 0, 0, cv::INTER_AREA);
+
+  auto attempt = [&](const cv::Mat& m, const char* name) {
+    auto r = scanner_->scan(m);
+    if (!r.empty()) last_pass_ = name;
+    return r;
+  };
+  if (auto r = attempt(work, work.cols == full.cols ? "full" : "half"); !r.empty()) return r;
+  if (options_.try_inverted) {
+    cv::Mat inv;
+    cv::bitwise_not(work, inv);
+    if (auto r = attempt(inv, "inverted"); !r.empty()) return r;
+  }
+  if (options_.try_equalized) {
+    cv::Mat eq;
+    cv::createCLAHE(3.0, cv::Size(8, 8))->apply(work, eq);
+    if (auto r = attempt(eq, "equalized"); !r.empty()) return r;
+  }
+  if (options_.try_full_scale && work.cols != full.cols)
+    if (auto r = attempt(full, "full"); !r.empty()) return r;
+  return {};
+}
+
+std::vector<std::string> raw_zbar_decode(const hal::GreyView& frame) {
+  DecoderOptions none{false, false, false, false};
+  QrDecoder d(none);
+  return d.decode(frame);
+}
+
+std::vector<std::string> scan_image_file(const std::filesystem::path& file, std::string* error) {
+  cv::Mat grey = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+  if (grey.empty()) {
+    if (error) *error = file.string() + ": not a readable image";
+    return {};
+  }
+  QrDecoder decoder;
+  return decoder.decode({grey.data, grey.cols, grey.rows, static_cast<int>(grey.step)});
+}
+
+}  // namespace gk::camera

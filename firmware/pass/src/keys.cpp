@@ -1,0 +1,175 @@
+#include "gk/pass/keys.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <cstring>
+#include <sstream>
+
+namespace gk {
+namespace {
+
+using nlohmann::json;
+
+void ensure_sodium() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium could not initialise");
+}
+
+// Writes a file that must not exist yet, with the given mode, fsynced: keys are never
+// silently overwritten and never readable by others, not even for an instant.
+Status write_exclusive(const std::filesystem::path& path, const std::string& data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0)
+    return fail(Reason::malformed, path.string() + ": " + std::strerror(errno) +
+                                       (errno == EEXIST ? " (refusing to overwrite a key)" : ""));
+  bool ok = ::fchmod(fd, mode) == 0 &&
+            ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+            ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) return fail(Reason::malformed, path.string() + ": write failed");
+  return success();
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Reason::malformed, path.string() + ": cannot open");
+  std::string s;
+  s.resize(64 * 1024 + 1);
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  s.resize(static_cast<std::size_t>(in.gcount()));
+  if (s.size() > 64 * 1024) return fail(Reason::malformed, path.string() + ": too large for a key file");
+  return s;
+}
+
+json public_json(const IssuerKeyInfo& info) {
+  return json{{"kind", "gk-issuer-public-key"}, {"version", 1},
+              {"key_id", to_hex(info.id)},      {"public_key", to_hex(info.key)},
+              {"valid_from", info.valid_from},  {"valid_until", info.valid_until},
+              {"sites", info.sites}};
+}
+
+Result<IssuerKeyInfo> public_from_json(const json& j) {
+  try {
+    if (!j.is_object() || j.at("kind") != "gk-issuer-public-key")
+      return fail(Reason::malformed, "not a gk-issuer-public-key");
+    if (j.at("version") != 1) return fail(Reason::unsupported_version, "public key version");
+    IssuerKeyInfo info;
+    auto key = fixed_from_hex<32>(j.at("public_key").get<std::string>());
+    auto id = fixed_from_hex<8>(j.at("key_id").get<std::string>());
+    if (!key) return fail(Reason::malformed, "public_key must be 32 bytes of hex");
+    if (!id) return fail(Reason::malformed, "key_id must be 8 bytes of hex");
+    info.key = *key;
+    info.id = *id;
+    if (info.id != key_id_of(info.key))
+      return fail(Reason::malformed, "key_id does not match the public key");
+    info.valid_from = j.at("valid_from").get<std::int64_t>();
+    info.valid_until = j.at("valid_until").get<std::int64_t>();
+    info.sites = j.at("sites").get<std::vector<std::string>>();
+    if (info.sites.empty()) return fail(Reason::malformed, "sites must not be empty");
+    return info;
+  } catch (const json::exception& e) {
+    return fail(Reason::malformed, std::string("public key: ") + e.what());
+  }
+}
+
+}  // namespace
+
+SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+SecretKey::SecretKey(SecretKey&& other) noexcept : bytes_(other.bytes_) {
+  sodium_memzero(other.bytes_.data(), other.bytes_.size());
+}
+SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
+  if (this != &other) {
+    bytes_ = other.bytes_;
+    sodium_memzero(other.bytes_.data(), other.bytes_.size());
+  }
+  return *this;
+}
+
+KeyId key_id_of(const PublicKey& key) {
+  std::array<std::uint8_t, 32> h{};
+  crypto_generichash(h.data(), h.size(), key.data(), key.size(), nullptr, 0);
+  KeyId id{};
+  std::copy_n(h.begin(), id.size(), id.begin());
+  return id;
+}
+
+IssuerKeyPair generate_issuer_key(std::vector<std::string> sites, UnixTime valid_from,
+                                  UnixTime valid_until) {
+  ensure_sodium();
+  IssuerKeyPair pair;
+  std::array<std::uint8_t, 64> sk{};
+  crypto_sign_keypair(pair.info.key.data(), sk.data());
+  pair.secret = SecretKey(sk);
+  sodium_memzero(sk.data(), sk.size());
+  pair.info.id = key_id_of(pair.info.key);
+  pair.info.sites = std::move(sites);
+  pair.info.valid_from = valid_from;
+  pair.info.valid_until = valid_until;
+  return pair;
+}
+
+std::string public_key_json(const IssuerKeyInfo& info) { return public_json(info).dump(2) + "\n"; }
+
+Result<IssuerKeyInfo> parse_public_key_json(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return fail(Reason::malformed, "public key is not JSON");
+  return public_from_json(j);
+}
+
+Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
+                     const std::string& stem) {
+  json secret{{"kind", "gk-issuer-secret-key"},
+              {"version", 1},
+              {"key_id", to_hex(pair.info.id)},
+              {"secret_key", to_hex(pair.secret.bytes())},
+              {"public", public_json(pair.info)}};
+  std::string text = secret.dump(2) + "\n";
+  Status s = write_exclusive(dir / (stem + ".key"), text, 0600);
+  sodium_memzero(text.data(), text.size());
+  if (!s) return s;
+  return write_exclusive(dir / (stem + ".pub"), public_key_json(pair.info), 0644);
+}
+
+Result<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file) {
+  auto text = read_small_file(pub_file);
+  if (!text) return text.failure();
+  auto info = parse_public_key_json(*text);
+  if (!info) return fail(info.reason(), pub_file.string() + ": " + info.failure().detail);
+  return info;
+}
+
+Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
+  ensure_sodium();
+  struct stat st {};
+  if (::stat(key_file.c_str(), &st) != 0)
+    return fail(Reason::malformed, key_file.string() + ": cannot open");
+  if (st.st_mode & 077)
+    return fail(Reason::malformed, key_file.string() +
+                                       ": readable by group or others; chmod 600 it first");
+  auto text = read_small_file(key_file);
+  if (!text) return text.failure();
+  json j = json::parse(*text, nullptr, false);
+  sodium_memzero(text->data(), text->size());
+  if (j.is_discarded() || !j.is_object() || j.value("kind", "") != "gk-issuer-secret-key")
+    return fail(Reason::malformed, key_file.string() + ": not a gk-issuer-secret-key");
+  auto pub = public_from_json(j.value("public", json{}));
+  if (!pub) return fail(Reason::malformed, key_file.string() + ": " + pub.failure().detail);
+  auto sk = fixed_from_hex<64>(j.value("secret_key", ""));
+  if (!sk) return fail(Reason::malformed, key_file.string() + ": secret_key must be 64 bytes of hex");
+  PublicKey derived{};
+  crypto_sign_ed25519_sk_to_pk(derived.data(), sk->data());
+  if (derived != pub->key)
+    return fail(Reason::malformed, key_file.string() + ": secret key does not match its public key");
+  IssuerKeyPair pair{*pub, SecretKey(*sk)};
+  sodium_memzero(sk->data(), sk->size());
+  return pair;
+}
+
+}  // namespace gk
