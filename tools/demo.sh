@@ -14,7 +14,7 @@ mkdir -p "$DEMO/keys" "$DEMO/trust" "$DEMO/frames" "$DEMO/other-keys"
 SITE=sz-futian-lianhua-01
 NOW=$(date +%s)
 echo "== issuer key =="
-$BIN/gatectl keygen --out "$DEMO/keys" --site "$SITE"
+$BIN/gatectl keygen --out "$DEMO/keys"   # the district office key: any compound
 cp "$DEMO/keys/issuer.pub" "$DEMO/trust/"
 $BIN/gatectl keygen --out "$DEMO/other-keys" >/dev/null   # a key the kiosk does not trust
 
@@ -49,10 +49,11 @@ for f in zhang li; do echo "  $f: $(cut -c1-60 "$DEMO/$f.txt")..."; done
 ls "$DEMO/frames"
 
 echo "== revocation list: 李娜's pass is revoked =="
-$BIN/gatectl revoke --key "$DEMO/keys/issuer.key" --number 1 --out "$DEMO/revocations.bin" \
+$BIN/gatectl revoke --key "$DEMO/keys/issuer.key" --number 1 --site "$SITE" --out "$DEMO/revocations.bin" \
   "$(pass_id li)"
 
 sed -e 's#^state_dir = .*#state_dir = "state"#' -e 's#^trust_dir = .*#trust_dir = "trust"#' \
+  -e 's#^fail_secure = true#fail_secure = true\nrecord_file = "state/gate-pulses.log"#' \
   boards/sim/gated.toml >"$DEMO/gated.toml"
 $BIN/gated config check "$DEMO/gated.toml"
 
@@ -144,8 +145,14 @@ image = "frames/wang.png"
 expect = "expired"
 TOML
 
-echo "== gated on board sim: decisions (JSON lines on stdout, narration on stderr) =="
-$BIN/gated --config "$DEMO/gated.toml" --scenario "$DEMO/scenario.toml" | tee "$DEMO/decisions.jsonl"
+echo "== gated on board sim =="
+# Narration (stderr) here; the decisions, one JSON line each (stdout), into a file.
+$BIN/gated --config "$DEMO/gated.toml" --scenario "$DEMO/scenario.toml" >"$DEMO/decisions.jsonl"
+echo
+echo "$(wc -l <"$DEMO/decisions.jsonl") decisions as JSON lines in $DEMO/decisions.jsonl, the first:"
+head -n 1 "$DEMO/decisions.jsonl"
+echo "gate pulses recorded by the simulated relay (each names its committed journal row):"
+cat "$DEMO/state/gate-pulses.log"
 
 echo "== the journal =="
 $BIN/gatectl journal verify "$DEMO/state/journal.db"

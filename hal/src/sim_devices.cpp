@@ -52,18 +52,18 @@ DeviceResult<CardTap> SimCardReader::poll() {
   return std::move(e.card);
 }
 
-DeviceError SimGate::release(std::chrono::milliseconds pulse) {
+DeviceError SimGate::release(std::chrono::milliseconds pulse, std::int64_t journal_seq) {
   if (fault_ != DeviceError::none) return fault_;
-  pulses_.push_back(pulse);
+  pulses_.push_back({pulse, journal_seq});
   if (!record_file_.empty()) {
     UniqueFd fd(::open(record_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!fd) return DeviceError::io;
-    std::string line = "pulse " + std::to_string(pulse.count()) + " " + tag_ + "\n";
+    std::string line =
+        "pulse " + std::to_string(pulse.count()) + " seq " + std::to_string(journal_seq) + "\n";
     bool ok = ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
               ::fsync(fd.get()) == 0;
     if (!ok) return DeviceError::io;
   }
-  tag_.clear();
   return DeviceError::none;
 }
 

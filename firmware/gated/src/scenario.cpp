@@ -108,6 +108,7 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
     }
 
     std::vector<PassageOutcome> outcomes;
+    daemon.scene_changed();  // each step is a new person at the kiosk
     if (!step.image.empty()) {
       camera::ImageFileCamera cam(step.image);
       auto frame = cam.next_frame();

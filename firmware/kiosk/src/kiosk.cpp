@@ -105,9 +105,9 @@ PassageOutcome Kiosk::process(const Presentation& p) {
     out.seq = *seq;
   }
 
-  if (out.verdict.admitted()) {
-    out.gate_released = devices_.gate.release(std::chrono::milliseconds(config_.gate.pulse_ms)) ==
-                        hal::DeviceError::none;
+  if (out.verdict.admitted() && out.seq) {
+    out.gate_released = devices_.gate.release(std::chrono::milliseconds(config_.gate.pulse_ms),
+                                              *out.seq) == hal::DeviceError::none;
   }
   if (devices_.indicator) {
     hal::Tone tone = out.verdict.decision == Decision::admit  ? hal::Tone::admit

@@ -74,8 +74,8 @@ class Gate {
  public:
   virtual ~Gate() = default;
   // Pulses the relay to release the gate for the given time. Called only after the
-  // passage is durably journaled.
-  virtual DeviceError release(std::chrono::milliseconds pulse) = 0;
+  // passage is durably journaled: `journal_seq` names that committed row.
+  virtual DeviceError release(std::chrono::milliseconds pulse, std::int64_t journal_seq) = 0;
   virtual std::string describe() const = 0;
 };
 

@@ -60,18 +60,19 @@ class SimGate final : public Gate {
  public:
   SimGate() = default;
   explicit SimGate(std::filesystem::path record_file) : record_file_(std::move(record_file)) {}
-  DeviceError release(std::chrono::milliseconds pulse) override;
+  DeviceError release(std::chrono::milliseconds pulse, std::int64_t journal_seq) override;
   std::string describe() const override { return "sim-gate"; }
   void set_fault(DeviceError fault) { fault_ = fault; }
-  // Tag written with the next pulse (the journal seq of the passage it releases).
-  void set_next_tag(std::string tag) { tag_ = std::move(tag); }
-  const std::vector<std::chrono::milliseconds>& pulses() const { return pulses_; }
+  struct Pulse {
+    std::chrono::milliseconds length;
+    std::int64_t journal_seq;
+  };
+  const std::vector<Pulse>& pulses() const { return pulses_; }
 
  private:
   std::filesystem::path record_file_;
-  std::vector<std::chrono::milliseconds> pulses_;
+  std::vector<Pulse> pulses_;
   DeviceError fault_ = DeviceError::none;
-  std::string tag_;
 };
 
 class SimIndicator final : public Indicator {

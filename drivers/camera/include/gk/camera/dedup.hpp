@@ -13,6 +13,8 @@ class Deduplicator {
   // True when `text` is a new event at `now`. Every sighting extends the window, so a
   // phone held still for a minute is still one passage.
   bool accept(const std::string& text, std::chrono::steady_clock::time_point now);
+  // The scene changed (the person left): the next read of any code is a new event.
+  void clear() { last_seen_.clear(); }
 
  private:
   std::chrono::milliseconds window_;

@@ -35,6 +35,8 @@ class Daemon {
   // The camera path for one frame: decode, de-duplicate, one passage per new code.
   std::vector<PassageOutcome> on_frame(const hal::GreyView& frame,
                                        std::optional<Direction> direction = std::nullopt);
+  // The person in front of the camera left: the next code read is a new passage.
+  void scene_changed() { dedup_.clear(); }
   // One credential, however it arrived.
   PassageOutcome present(const Presentation& p);
   // Applies a signed revocation document (snapshot or delta) and persists it.
