@@ -26,7 +26,6 @@ endforeach()
 
 if(GK_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)
-  include(Catch)
 endif()
 if(GK_BUILD_BENCH)
   find_package(benchmark REQUIRED)
