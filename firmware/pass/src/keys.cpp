@@ -115,6 +115,19 @@ IssuerKeyPair generate_issuer_key(std::vector<std::string> sites, UnixTime valid
   return pair;
 }
 
+IssuerKeyPair issuer_key_from_seed(const std::array<std::uint8_t, 32>& seed,
+                                   std::vector<std::string> sites) {
+  ensure_sodium();
+  IssuerKeyPair pair;
+  std::array<std::uint8_t, 64> sk{};
+  crypto_sign_seed_keypair(pair.info.key.data(), sk.data(), seed.data());
+  pair.secret = SecretKey(sk);
+  sodium_memzero(sk.data(), sk.size());
+  pair.info.id = key_id_of(pair.info.key);
+  pair.info.sites = std::move(sites);
+  return pair;
+}
+
 std::string public_key_json(const IssuerKeyInfo& info) { return public_json(info).dump(2) + "\n"; }
 
 Result<IssuerKeyInfo> parse_public_key_json(std::string_view text) {

@@ -48,6 +48,10 @@ KeyId key_id_of(const PublicKey& key);
 IssuerKeyPair generate_issuer_key(std::vector<std::string> sites = {"*"},
                                   UnixTime valid_from = 0, UnixTime valid_until = 0);
 
+// Deterministic key from a 32-byte seed: for published test vectors only.
+IssuerKeyPair issuer_key_from_seed(const std::array<std::uint8_t, 32>& seed,
+                                   std::vector<std::string> sites = {"*"});
+
 // Writes DIR/<stem>.key (0600, created exclusively: never overwrites) and DIR/<stem>.pub.
 Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
                      const std::string& stem = "issuer");
