@@ -1,0 +1,186 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "gk_test_support.hpp"
+#include "journal_fixture.hpp"
+
+using namespace gk;
+using gk::test::sample_passage;
+
+namespace {
+void raw_sql(const std::filesystem::path& db, const std::string& statement) {
+  auto d = sql::Database::open(db.string(), Reason::malformed);
+  REQUIRE(d.ok());
+  REQUIRE(d->exec(statement).ok());
+}
+
+std::string file_bytes(const std::filesystem::path& f) {
+  std::ifstream in(f, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST_CASE("appended passages read back with every field", "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  Passage p = sample_passage(3);
+  p.operator_id = "guard-07";
+  p.consenting_resident = PassId{9};
+  p.detail = "anti_passback(soft)";
+  p.sealed = {1, 2, 3};
+  auto seq = j->append(p);
+  REQUIRE(seq.ok());
+  CHECK(*seq == 1);
+  CHECK(*j->append(sample_passage(4)) == 2);
+  auto e = j->entries(0, 10);
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].seq == 1);
+  CHECK(e[0].passage.gate == p.gate);
+  CHECK(e[0].passage.pass_id == p.pass_id);
+  CHECK(e[0].passage.operator_id == p.operator_id);
+  CHECK(e[0].passage.consenting_resident == p.consenting_resident);
+  CHECK(e[0].passage.sealed == p.sealed);
+  CHECK(e[0].passage.temperature_c == Approx(36.3));
+  CHECK(e[1].prev_hash == e[0].hash);
+  CHECK(j->verify().ok);
+}
+
+TEST_CASE("the raw phone number never reaches the disk", "[journal]") {
+  test::ScratchDir dir;
+  {
+    auto j = Journal::open(dir / "journal.db");
+    REQUIRE(j.ok());
+    Passage p = sample_passage(1);
+    p.phone = "13812348058";
+    REQUIRE(j->append(p).ok());
+    auto e = j->entries(0, 1);
+    CHECK(e[0].passage.phone == "138**8058");
+  }
+  for (auto f : {"journal.db", "journal.db-wal"})
+    if (std::filesystem::exists(dir / f))
+      CHECK(file_bytes(dir / f).find("13812348058") == std::string::npos);
+}
+
+TEST_CASE("the hash chain detects edits and deletions", "[journal]") {
+  test::ScratchDir dir;
+  const auto db = dir / "journal.db";
+  {
+    auto j = Journal::open(db);
+    REQUIRE(j.ok());
+    for (int i = 1; i <= 10; ++i) REQUIRE(j->append(sample_passage(i)).ok());
+  }
+  auto verify = [&] { return Journal::open(db)->verify(); };
+  REQUIRE(verify().ok);
+  CHECK(verify().rows == 10);
+
+  SECTION("an edited decision") {
+    raw_sql(db, "UPDATE passages SET decision='deny' WHERE seq=4");
+    auto r = verify();
+    CHECK_FALSE(r.ok);
+    CHECK(r.first_bad_seq == 4);
+    CHECK(r.problem.find("edited") != std::string::npos);
+  }
+  SECTION("an edited temperature, by a tenth of a degree") {
+    raw_sql(db, "UPDATE passages SET temperature_c=temperature_c-0.1 WHERE seq=7");
+    CHECK(verify().first_bad_seq == 7);
+  }
+  SECTION("a NULL made into a value") {
+    raw_sql(db, "UPDATE passages SET operator_id='x' WHERE seq=2");
+    CHECK(verify().first_bad_seq == 2);
+  }
+  SECTION("a deleted middle row") {
+    raw_sql(db, "DELETE FROM passages WHERE seq=5");
+    auto r = verify();
+    CHECK_FALSE(r.ok);
+    CHECK(r.first_bad_seq == 5);
+  }
+  SECTION("the deleted last row") {
+    raw_sql(db, "DELETE FROM passages WHERE seq=10");
+    CHECK_FALSE(verify().ok);
+  }
+  SECTION("a row re-hashed after editing still breaks the next link") {
+    auto j = Journal::open(db);
+    auto e = j->entries(3, 1)[0];
+    e.passage.decision = Decision::deny;
+    std::string forged = chain_hash(4, row_fields(e.passage), e.prev_hash);
+    raw_sql(db, "UPDATE passages SET decision='deny', hash='" + forged + "' WHERE seq=4");
+    CHECK(verify().first_bad_seq == 5);
+  }
+}
+
+TEST_CASE("retention purge keeps the chain verifiable", "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  for (int i = 1; i <= 20; ++i) REQUIRE(j->append(sample_passage(i)).ok());
+  auto purged = j->purge_older_than(sample_passage(8).time);
+  REQUIRE(purged.ok());
+  CHECK(*purged == 7);
+  CHECK(j->count() == 13);
+  CHECK(j->verify().ok);
+  REQUIRE(j->append(sample_passage(21)).ok());
+  CHECK(j->verify().ok);
+  raw_sql(dir / "journal.db", "DELETE FROM passages WHERE seq=8");  // the first kept row
+  CHECK(Journal::open(dir / "journal.db")->verify().first_bad_seq == 8);
+}
+
+TEST_CASE("anti-passback asks for the last admitted direction", "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  Passage p = sample_passage(2);  // in
+  REQUIRE(j->append(p).ok());
+  CHECK(j->last_direction(*p.pass_id, 0) == Direction::in);
+  CHECK_FALSE(j->last_direction(*p.pass_id, p.time + 1));  // outside the window
+  Passage denied = p;
+  denied.direction = Direction::out;
+  denied.decision = Decision::deny;
+  REQUIRE(j->append(denied).ok());
+  CHECK(j->last_direction(*p.pass_id, 0) == Direction::in);  // refusals do not count
+}
+
+TEST_CASE("schema migrations: fresh file, and a newer one is refused", "[journal]") {
+  test::ScratchDir dir;
+  REQUIRE(Journal::open(dir / "journal.db").ok());
+  raw_sql(dir / "journal.db", "PRAGMA user_version=99");
+  auto r = Journal::open(dir / "journal.db");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.reason() == Reason::journal_unavailable);
+  CHECK(r.failure().detail.find("newer") != std::string::npos);
+}
+
+TEST_CASE("a journal that cannot be written fails closed with journal_unavailable", "[journal]") {
+  test::ScratchDir dir;
+  CHECK(Journal::open(dir / "no/such/dir/journal.db").reason() == Reason::journal_unavailable);
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  // Another connection holds the write lock: append must fail, not wait forever or throw.
+  auto other = sql::Database::open((dir / "journal.db").string(), Reason::malformed);
+  REQUIRE(other->exec("BEGIN EXCLUSIVE").ok());
+  sqlite3_busy_timeout(other->get(), 0);
+  auto r = j->append(sample_passage(1));
+  CHECK(r.reason() == Reason::journal_unavailable);
+  REQUIRE(other->exec("ROLLBACK").ok());
+  CHECK(j->append(sample_passage(1)).ok());
+}
+
+TEST_CASE("CSV export quotes and JSON export parses back", "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  Passage p = sample_passage(1);
+  p.detail = "comma, \"quote\"\nnewline";
+  REQUIRE(j->append(p).ok());
+  std::ostringstream csv;
+  j->export_csv(csv);
+  CHECK(csv.str().find("\"comma, \"\"quote\"\"\nnewline\"") != std::string::npos);
+  std::ostringstream js;
+  j->export_json_lines(js);
+  auto row = nlohmann::json::parse(js.str());
+  CHECK(row["detail"] == p.detail);
+  CHECK(row["reason"] == "ok");
+  CHECK(row["temperature_c"] == 36.1);
+}
