@@ -1,0 +1,149 @@
+// One passage through the kiosk with simulated devices and a real journal file.
+#include <catch2/catch.hpp>
+
+#include "gk/hal/sim_devices.hpp"
+#include "gk/kiosk/kiosk.hpp"
+#include "gk/trust/revocation_document.hpp"
+#include "gk_test_support.hpp"
+
+using namespace gk;
+
+namespace {
+constexpr UnixTime kNow = 1'700'000'000;
+
+struct Rig {
+  test::ScratchDir dir;
+  IssuerKeyPair key = generate_issuer_key();
+  TrustStore trust;
+  RevocationList revocations;
+  Journal journal = std::move(*Journal::open(dir / "journal.db"));
+  hal::SimThermometer thermometer{36.5};
+  hal::SimGate gate;
+  hal::SimIndicator indicator;
+  hal::ManualClock clock{kNow};
+  Config config;
+  std::unique_ptr<Kiosk> kiosk;
+
+  Rig() {
+    trust.add(key.info);
+    config.checkpoint = "北门";
+    config.site.site = "site-1";
+    config.thermometer.readings = 3;
+    kiosk = std::make_unique<Kiosk>(config, trust, revocations, journal,
+                                    KioskDevices{thermometer, gate, &indicator, clock});
+  }
+  std::string pass_text(Role role = Role::resident) {
+    Pass p;
+    random_fill(p.id);
+    p.role = role;
+    p.site = "site-1";
+    p.building = "1";
+    p.valid_from = kNow - 10;
+    p.valid_until = kNow + 86400;
+    return issue_pass_text(p, key);
+  }
+  PassageOutcome present(const std::string& text) {
+    Presentation p;
+    p.text = text;
+    return kiosk->process(p);
+  }
+};
+}  // namespace
+
+TEST_CASE("an admitted passage is journaled, then the gate pulses with its seq", "[kiosk]") {
+  Rig rig;
+  auto o = rig.present(rig.pass_text());
+  CHECK(o.verdict.decision == Decision::admit);
+  REQUIRE(o.seq);
+  CHECK(o.gate_released);
+  REQUIRE(rig.gate.pulses().size() == 1);
+  CHECK(rig.gate.pulses()[0].journal_seq == *o.seq);
+  CHECK(rig.journal.count() == 1);
+  CHECK(rig.indicator.shown().back() == hal::Tone::admit);
+}
+
+TEST_CASE("a refused passage is journaled and the gate stays shut", "[kiosk]") {
+  Rig rig;
+  auto o = rig.present("GK1:garbage");
+  CHECK(o.verdict.reason == Reason::malformed);
+  CHECK(o.seq);
+  CHECK_FALSE(o.gate_released);
+  CHECK(rig.gate.pulses().empty());
+  auto rows = rig.journal.entries(0, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].passage.reason == Reason::malformed);
+}
+
+TEST_CASE("no journal, no gate: fail closed", "[kiosk]") {
+  Rig rig;
+  auto locker = sql::Database::open((rig.dir / "journal.db").string(), Reason::malformed);
+  REQUIRE(locker->exec("BEGIN EXCLUSIVE").ok());
+  auto o = rig.present(rig.pass_text());
+  CHECK(o.verdict.decision == Decision::deny);
+  CHECK(o.verdict.reason == Reason::journal_unavailable);
+  CHECK_FALSE(o.seq);
+  CHECK(rig.gate.pulses().empty());
+}
+
+TEST_CASE("temperature: median of readings, failures referred to the guard", "[kiosk]") {
+  Rig rig;
+  SECTION("one wild reading does not decide") {
+    rig.thermometer.script({{36.4, {}}, {39.9, {}}, {36.6, {}}});
+    auto o = rig.present(rig.pass_text());
+    CHECK(o.passage.temperature_c == Approx(36.6));
+    CHECK(o.verdict.admitted());
+  }
+  SECTION("most readings failing means not measured") {
+    rig.thermometer.script(
+        {{0, hal::DeviceError::timeout}, {36.5, {}}, {0, hal::DeviceError::io}});
+    auto o = rig.present(rig.pass_text());
+    CHECK(o.verdict.reason == Reason::temperature_not_measured);
+    CHECK(rig.gate.pulses().empty());
+  }
+  SECTION("fever") {
+    rig.thermometer.script({{37.9, {}}, {38.0, {}}, {38.1, {}}});
+    auto o = rig.present(rig.pass_text());
+    CHECK(o.verdict.reason == Reason::fever);
+    CHECK(rig.indicator.shown().back() == hal::Tone::alarm);
+  }
+}
+
+TEST_CASE("revocation and anti-passback come from the kiosk's stores", "[kiosk]") {
+  Rig rig;
+  std::string text = rig.pass_text();
+  auto id = parse_pass_text(text)->pass.id;
+  RevocationDocument doc;
+  doc.number = 1;
+  doc.added = {id};
+  REQUIRE(rig.revocations.apply(doc).ok());
+  CHECK(rig.present(text).verdict.reason == Reason::revoked);
+
+  rig.kiosk->site_state().anti_passback = AntiPassback::hard;
+  std::string other = rig.pass_text();
+  CHECK(rig.present(other).verdict.admitted());
+  CHECK(rig.present(other).verdict.reason == Reason::anti_passback);
+}
+
+TEST_CASE("an untrusted clock refers every passage", "[kiosk]") {
+  Rig rig;
+  rig.clock.set_trusted(false);
+  CHECK(rig.present(rig.pass_text()).verdict.reason == Reason::clock_not_trusted);
+}
+
+TEST_CASE("outcome JSON carries both languages and no raw personal data", "[kiosk]") {
+  Rig rig;
+  Pass p;
+  random_fill(p.id);
+  p.site = "site-1";
+  p.holder_name = "张三丰";
+  p.valid_from = kNow - 1;
+  p.valid_until = kNow + 100;
+  auto o = rig.present(issue_pass_text(p, rig.key));
+  std::string j = outcome_json(o);
+  CHECK(j.find("\"reason\":\"ok\"") != std::string::npos);
+  CHECK(j.find("请通行") != std::string::npos);
+  CHECK(j.find("Please pass") != std::string::npos);
+  CHECK(j.find("张**") != std::string::npos);
+  CHECK(j.find("张三丰") == std::string::npos);
+  CHECK(j.find(to_hex(p.id)) == std::string::npos);  // only a short prefix is shown
+}
