@@ -16,7 +16,9 @@ void register_keys(CLI::App& app, Exit& exit) {
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("keygen", "Create an issuer key pair: DIR/issuer.key (0600), DIR/issuer.pub");
   cmd->add_option("--out", opt->out, "Directory to write into (created if missing)")->required();
-  cmd->add_option("--site", opt->sites, "Compound this key may issue for (repeatable; * = any)");
+  cmd->add_option("--site", opt->sites, "Compound this key may issue for (repeatable; * = any)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--valid-days", opt->valid_days, "Key validity in days from now (0 = unlimited)")
       ->check(CLI::Range(0, 36500));
   cmd->add_flag("--json", opt->json, "Print the public key as JSON");

@@ -166,7 +166,10 @@ void register_pass(CLI::App& app, Exit& exit) {
 
   auto vo = std::make_shared<VerifyOptions>();
   auto* v = app.add_subcommand("verify", "Verify a pass offline: exit 0 valid, 1 refused");
-  v->add_option("--trust", vo->trust, "Issuer public key file or directory of *.pub")->required();
+  v->add_option("--trust", vo->trust, "Issuer public key file or directory of *.pub (repeatable)")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   v->add_option("--site", vo->site, "Refuse passes for another compound");
   v->add_option("--revocations", vo->revocations, "Revocation database (revocation.db)");
   v->add_option("--now", vo->now, "Verify as of this unix time (default now)");

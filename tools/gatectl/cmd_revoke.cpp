@@ -82,7 +82,9 @@ void register_revoke(CLI::App& app, Exit& exit) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--base", o->base, "Make a delta from this list number");
   cmd->add_option("--site", o->site, "Compound the list is for (* = all)");
-  cmd->add_option("--unrevoke", o->unrevoke, "Delta: pass id to take off the list");
+  cmd->add_option("--unrevoke", o->unrevoke, "Delta: pass id to take off the list (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--out", o->out, "Write the signed document here");
   cmd->add_option("--db", o->db, "Also apply it to this revocation database");
   cmd->add_option("--trust", o->trust, "Trust store for --db (file or directory)");
