@@ -53,12 +53,28 @@ struct QrDecoder::Scanner {
 };
 
 QrDecoder::QrDecoder(DecoderOptions options)
-    : scanner_(std::make_unique<Scanner>()), options_(options) {}
+    : scanner_(std::make_unique<Scanner>()),
+      clahe_(cv::createCLAHE(3.0, cv::Size(8, 8))),
+      options_(options) {}
 QrDecoder::~QrDecoder() = default;
 QrDecoder::QrDecoder(QrDecoder&&) noexcept = default;
 QrDecoder& QrDecoder::operator=(QrDecoder&&) noexcept = default;
 
+namespace {
+enum class Pass { first, inverted, equalized, full };
+}
+
 std::vector<std::string> QrDecoder::decode(const hal::GreyView& frame) {
+  return run(frame, {int(Pass::first), int(Pass::inverted), int(Pass::equalized), int(Pass::full)});
+}
+
+std::vector<std::string> QrDecoder::decode_stream(const hal::GreyView& frame) {
+  static constexpr Pass kRotation[] = {Pass::inverted, Pass::equalized, Pass::full};
+  return run(frame, {int(Pass::first), int(kRotation[turn_++ % 3])});
+}
+
+std::vector<std::string> QrDecoder::run(const hal::GreyView& frame,
+                                        std::initializer_list<int> passes) {
   last_pass_.clear();
   if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
   const cv::Mat full = as_mat(frame);
@@ -71,19 +87,32 @@ std::vector<std::string> QrDecoder::decode(const hal::GreyView& frame) {
     if (!r.empty()) last_pass_ = name;
     return r;
   };
-  if (auto r = attempt(work, work.cols == full.cols ? "full" : "half"); !r.empty()) return r;
-  if (options_.try_inverted) {
-    cv::Mat inv;
-    cv::bitwise_not(work, inv);
-    if (auto r = attempt(inv, "inverted"); !r.empty()) return r;
+  for (int p : passes) {
+    std::vector<std::string> r;
+    switch (static_cast<Pass>(p)) {
+      case Pass::first:
+        r = attempt(work, work.cols == full.cols ? "full" : "half");
+        break;
+      case Pass::inverted:
+        if (options_.try_inverted) {
+          cv::Mat inv;
+          cv::bitwise_not(work, inv);
+          r = attempt(inv, "inverted");
+        }
+        break;
+      case Pass::equalized:
+        if (options_.try_equalized) {
+          cv::Mat eq;
+          clahe_->apply(work, eq);
+          r = attempt(eq, "equalized");
+        }
+        break;
+      case Pass::full:
+        if (options_.try_full_scale && work.cols != full.cols) r = attempt(full, "full");
+        break;
+    }
+    if (!r.empty()) return r;
   }
-  if (options_.try_equalized) {
-    cv::Mat eq;
-    cv::createCLAHE(3.0, cv::Size(8, 8))->apply(work, eq);
-    if (auto r = attempt(eq, "equalized"); !r.empty()) return r;
-  }
-  if (options_.try_full_scale && work.cols != full.cols)
-    if (auto r = attempt(full, "full"); !r.empty()) return r;
   return {};
 }
 

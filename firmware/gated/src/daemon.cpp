@@ -52,7 +52,7 @@ void Daemon::stop() { io_.stop(); }
 
 void Daemon::poll_camera() {
   auto frame = board_.camera->next_frame();
-  if (hal::has_value(frame)) on_frame(std::get<hal::GreyView>(frame));
+  if (hal::has_value(frame)) on_frame(std::get<hal::GreyView>(frame), std::nullopt, true);
   camera_timer_.expires_after(std::chrono::milliseconds(1000 / std::max(1, config_.camera.fps)));
   camera_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) poll_camera();
@@ -76,10 +76,10 @@ void Daemon::poll_cards() {
 }
 
 std::vector<PassageOutcome> Daemon::on_frame(const hal::GreyView& frame,
-                                             std::optional<Direction> direction) {
+                                             std::optional<Direction> direction, bool live) {
   std::vector<PassageOutcome> outcomes;
   const auto now = std::chrono::steady_clock::now();
-  for (const std::string& text : decoder_.decode(frame)) {
+  for (const std::string& text : live ? decoder_.decode_stream(frame) : decoder_.decode(frame)) {
     if (!dedup_.accept(text, now)) continue;
     Presentation p;
     p.kind = CredentialKind::qr;

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <initializer_list>
+#include <opencv2/imgproc.hpp>
+
 #include "gk/hal/devices.hpp"
 
 namespace gk::camera {
@@ -25,15 +28,23 @@ class QrDecoder {
   QrDecoder(QrDecoder&&) noexcept;
   QrDecoder& operator=(QrDecoder&&) noexcept;
 
+  // Every pass of the cascade on this frame, until one reads: for single images.
   std::vector<std::string> decode(const hal::GreyView& frame);
+  // Live video: the cheap first pass on every frame, plus one of the costlier passes in
+  // turn, so a frame without a code costs about two cheap passes instead of the whole
+  // cascade, and a code held in view meets every pass within a few frames.
+  std::vector<std::string> decode_stream(const hal::GreyView& frame);
   // Which pass read the last code (for benchmarks and logs): "half", "full", ...
   const std::string& last_pass() const { return last_pass_; }
 
  private:
+  std::vector<std::string> run(const hal::GreyView& frame, std::initializer_list<int> passes);
   struct Scanner;
   std::unique_ptr<Scanner> scanner_;
+  cv::Ptr<cv::CLAHE> clahe_;
   DecoderOptions options_;
   std::string last_pass_;
+  unsigned turn_ = 0;
 };
 
 // Baseline for benchmarks: one ZBar pass, QR only, over the full frame.

@@ -33,8 +33,10 @@ class Daemon {
   boost::asio::io_context& io() { return io_; }
 
   // The camera path for one frame: decode, de-duplicate, one passage per new code.
+  // `live`: a frame of a video stream (the rotating cascade); else a single still image.
   std::vector<PassageOutcome> on_frame(const hal::GreyView& frame,
-                                       std::optional<Direction> direction = std::nullopt);
+                                       std::optional<Direction> direction = std::nullopt,
+                                       bool live = false);
   // The person in front of the camera left: the next code read is a new passage.
   void scene_changed() { dedup_.clear(); }
   // One credential, however it arrived.
