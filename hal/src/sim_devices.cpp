@@ -13,17 +13,25 @@ namespace gk::hal {
 
 const char* to_string(DeviceError e) {
   switch (e) {
-    case DeviceError::none: return "none";
-    case DeviceError::timeout: return "timeout";
-    case DeviceError::io: return "io";
-    case DeviceError::not_present: return "not_present";
-    case DeviceError::removed: return "removed";
-    case DeviceError::implausible: return "implausible";
+    case DeviceError::none:
+      return "none";
+    case DeviceError::timeout:
+      return "timeout";
+    case DeviceError::io:
+      return "io";
+    case DeviceError::not_present:
+      return "not_present";
+    case DeviceError::removed:
+      return "removed";
+    case DeviceError::implausible:
+      return "implausible";
   }
   return "io";
 }
 
-std::int64_t SystemClock::now() const { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t SystemClock::now() const {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 void SimThermometer::script(std::vector<SimReading> readings) {
   script_.assign(readings.begin(), readings.end());

@@ -52,9 +52,12 @@ void register_journal(CLI::App& app, Exit& exit) {
     int days = 0;
   };
   auto po = std::make_shared<PurgeOptions>();
-  auto* p = j->add_subcommand("purge", "Delete passages older than N days; the chain still verifies");
+  auto* p =
+      j->add_subcommand("purge", "Delete passages older than N days; the chain still verifies");
   p->add_option("DB", po->db, "journal.db")->required()->check(CLI::ExistingFile);
-  p->add_option("--older-than-days", po->days, "Retention in days")->required()->check(CLI::Range(1, 3650));
+  p->add_option("--older-than-days", po->days, "Retention in days")
+      ->required()
+      ->check(CLI::Range(1, 3650));
   p->callback([po, &exit] {
     auto journal = gk::Journal::open(po->db);
     if (!journal) return void(exit.code = report_failure(journal.failure(), true));

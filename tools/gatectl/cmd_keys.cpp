@@ -14,7 +14,8 @@ void register_keys(CLI::App& app, Exit& exit) {
     bool json = false;
   };
   auto opt = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("keygen", "Create an issuer key pair: DIR/issuer.key (0600), DIR/issuer.pub");
+  auto* cmd = app.add_subcommand(
+      "keygen", "Create an issuer key pair: DIR/issuer.key (0600), DIR/issuer.pub");
   cmd->add_option("--out", opt->out, "Directory to write into (created if missing)")->required();
   cmd->add_option("--site", opt->sites, "Compound this key may issue for (repeatable; * = any)")
       ->allow_extra_args(false)
@@ -25,7 +26,9 @@ void register_keys(CLI::App& app, Exit& exit) {
   cmd->callback([opt, &exit] {
     std::error_code ec;
     std::filesystem::create_directories(opt->out, ec);
-    if (ec) return void(exit.code = report_error("cannot create " + opt->out + ": " + ec.message(), opt->json));
+    if (ec)
+      return void(exit.code =
+                      report_error("cannot create " + opt->out + ": " + ec.message(), opt->json));
     gk::UnixTime now = std::time(nullptr);
     auto pair = gk::generate_issuer_key(opt->sites, opt->valid_days ? now : 0,
                                         opt->valid_days ? now + opt->valid_days * 86400LL : 0);

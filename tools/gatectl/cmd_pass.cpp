@@ -16,9 +16,9 @@ struct IssueOptions {
   std::string key, site, role = "resident", building, unit, name, id_last4, health = "green";
   int valid_days = 7;  // Guangzhou's code is valid 7 days and must be renewed (002)
   std::int64_t valid_from = 0;
-  std::string host;         // visitor: the host resident's pass id (hex)
+  std::string host;  // visitor: the host resident's pass id (hex)
   int visit_hours = 4;
-  std::string card_uid;     // hex
+  std::string card_uid;  // hex
   std::string png;
   bool json = false;
 };
@@ -30,7 +30,9 @@ int issue(const IssueOptions& o) {
   gk::random_fill(p.id);
   auto role = gk::role_from_string(o.role);
   auto health = gk::health_from_string(o.health);
-  if (!role) return report_error("--role must be resident, temporary_resident, visitor, staff or delivery", o.json);
+  if (!role)
+    return report_error("--role must be resident, temporary_resident, visitor, staff or delivery",
+                        o.json);
   if (!health) return report_error("--health must be green, yellow or red", o.json);
   p.role = *role;
   p.health = *health;
@@ -43,7 +45,8 @@ int issue(const IssueOptions& o) {
   p.valid_until = p.valid_from + o.valid_days * 86400LL;
   if (p.role == gk::Role::visitor) {
     auto host = gk::fixed_from_hex<16>(o.host);
-    if (!host) return report_error("a visitor pass needs --host <resident pass id, 32 hex digits>", o.json);
+    if (!host)
+      return report_error("a visitor pass needs --host <resident pass id, 32 hex digits>", o.json);
     p.visit = gk::Visit{*host, p.valid_from, p.valid_from + o.visit_hours * 3600LL};
     p.valid_until = std::min(p.valid_until, p.visit->until);
   } else if (!o.host.empty()) {
@@ -83,20 +86,14 @@ struct VerifyOptions {
 };
 
 nlohmann::json pass_json(const gk::Pass& p) {
-  nlohmann::json j{{"id", gk::to_hex(p.id)},
-                   {"issuer", gk::to_hex(p.issuer)},
-                   {"role", gk::to_string(p.role)},
-                   {"site", p.site},
-                   {"building", p.building},
-                   {"unit", p.unit},
-                   {"holder", p.holder_name},
-                   {"health", gk::to_string(p.health)},
-                   {"valid_from", p.valid_from},
-                   {"valid_until", p.valid_until}};
+  nlohmann::json j{{"id", gk::to_hex(p.id)},        {"issuer", gk::to_hex(p.issuer)},
+                   {"role", gk::to_string(p.role)}, {"site", p.site},
+                   {"building", p.building},        {"unit", p.unit},
+                   {"holder", p.holder_name},       {"health", gk::to_string(p.health)},
+                   {"valid_from", p.valid_from},    {"valid_until", p.valid_until}};
   if (p.visit)
-    j["visit"] = {{"host", gk::to_hex(p.visit->host)},
-                  {"from", p.visit->from},
-                  {"until", p.visit->until}};
+    j["visit"] = {
+        {"host", gk::to_hex(p.visit->host)}, {"from", p.visit->from}, {"until", p.visit->until}};
   if (!p.card_uid.empty()) j["card_uid"] = gk::to_hex(p.card_uid);
   return j;
 }
@@ -114,8 +111,8 @@ int refuse(gk::Reason r, const std::string& detail) {
 int verify(const VerifyOptions& o) {
   gk::TrustStore trust;
   for (const auto& path : o.trust) {
-    auto s = std::filesystem::is_directory(path) ? trust.load_directory(path)
-                                                 : trust.load_file(path);
+    auto s =
+        std::filesystem::is_directory(path) ? trust.load_directory(path) : trust.load_file(path);
     if (!s) return report_failure(s.failure(), true);
   }
   std::string text;

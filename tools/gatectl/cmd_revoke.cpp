@@ -33,7 +33,8 @@ int revoke(const Options& o) {
     if (!id) return report_error("'" + s + "' is not a pass id (32 hex digits)", o.json);
     doc.added.push_back(*id);
   }
-  if (!o.unrevoke.empty() && !o.base) return report_error("--unrevoke needs a delta (--base N)", o.json);
+  if (!o.unrevoke.empty() && !o.base)
+    return report_error("--unrevoke needs a delta (--base N)", o.json);
   for (const auto& s : o.unrevoke) {
     auto id = gk::fixed_from_hex<16>(s);
     if (!id) return report_error("'" + s + "' is not a pass id (32 hex digits)", o.json);
@@ -51,7 +52,8 @@ int revoke(const Options& o) {
   if (!o.db.empty()) {
     gk::TrustStore trust;
     if (o.trust.empty()) return report_error("--db needs --trust to verify the document", o.json);
-    auto t = std::filesystem::is_directory(o.trust) ? trust.load_directory(o.trust) : trust.load_file(o.trust);
+    auto t = std::filesystem::is_directory(o.trust) ? trust.load_directory(o.trust)
+                                                    : trust.load_file(o.trust);
     if (!t) return report_failure(t.failure(), o.json);
     auto parsed = gk::parse_revocation_document(signed_doc, trust);
     if (!parsed) return report_failure(parsed.failure(), o.json);
@@ -76,9 +78,11 @@ int revoke(const Options& o) {
 
 void register_revoke(CLI::App& app, Exit& exit) {
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("revoke", "Sign a revocation list (snapshot, or delta with --base)");
+  auto* cmd =
+      app.add_subcommand("revoke", "Sign a revocation list (snapshot, or delta with --base)");
   cmd->add_option("--key", o->key, "Issuer secret key file")->required();
-  cmd->add_option("--number", o->number, "List number (monotonic, > the kiosk's)")->required()
+  cmd->add_option("--number", o->number, "List number (monotonic, > the kiosk's)")
+      ->required()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--base", o->base, "Make a delta from this list number");
   cmd->add_option("--site", o->site, "Compound the list is for (* = all)");

@@ -30,7 +30,9 @@ hal::DeviceResult<hal::GreyView> ImageFolderCamera::next_frame() {
   return view_of(frame_);
 }
 
-VideoCamera::VideoCamera(std::string source) : source_(std::move(source)) { open(); }
+VideoCamera::VideoCamera(std::string source) : source_(std::move(source)) {
+  open();
+}
 
 bool VideoCamera::open() {
   bool is_index = !source_.empty() && std::all_of(source_.begin(), source_.end(), ::isdigit);

@@ -26,8 +26,8 @@ cv::Mat render_qr_mat(const std::string& text, int module_px, int quiet_zone, in
   return img;
 }
 
-std::string render_qr_png(const std::string& text, const std::filesystem::path& file,
-                          int module_px, int quiet_zone) {
+std::string render_qr_png(const std::string& text, const std::filesystem::path& file, int module_px,
+                          int quiet_zone) {
   cv::Mat img = render_qr_mat(text, module_px, quiet_zone);
   if (img.empty()) return "text does not fit in a QR code";
   try {

@@ -35,8 +35,7 @@ void read_site(TomlSection& s, Config& c, TomlErrors& errors, const toml::table&
   s.read("fever_threshold_c", c.site.fever_threshold_c, 35.0, 40.0);
   s.read("plausible_min_c", c.site.plausible_min_c, 20.0, 36.0);
   s.read("plausible_max_c", c.site.plausible_max_c, 38.0, 50.0);
-  s.read_enum("anti_passback", c.site.anti_passback, anti_passback_from_string,
-              "off, soft, hard");
+  s.read_enum("anti_passback", c.site.anti_passback, anti_passback_from_string, "off, soft, hard");
   s.read("anti_passback_window_s", c.site.anti_passback_window_s, 0, 7 * 86400);
   s.read("clock_skew_grace_s", c.site.clock_skew_grace_s, 0, 3600);
   s.finish();

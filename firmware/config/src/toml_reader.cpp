@@ -54,8 +54,8 @@ void TomlSection::read(const char* key, std::int64_t& out, long long min, long l
   if (!n->is_integer()) return type_error(*n, key, "an integer");
   long long v = **n->as_integer();
   if (v < min || v > max)
-    errors_.add(n->source(), qualified(key) + " must be between " + std::to_string(min) +
-                                 " and " + std::to_string(max));
+    errors_.add(n->source(), qualified(key) + " must be between " + std::to_string(min) + " and " +
+                                 std::to_string(max));
   else
     out = v;
 }

@@ -2,24 +2,34 @@
 
 namespace gk {
 
-std::string_view to_string(Direction d) { return d == Direction::in ? "in" : "out"; }
+std::string_view to_string(Direction d) {
+  return d == Direction::in ? "in" : "out";
+}
 
 std::string_view to_string(Decision d) {
   switch (d) {
-    case Decision::admit: return "admit";
-    case Decision::deny: return "deny";
-    case Decision::refer: return "refer";
+    case Decision::admit:
+      return "admit";
+    case Decision::deny:
+      return "deny";
+    case Decision::refer:
+      return "refer";
   }
   return "deny";
 }
 
 std::string_view to_string(CredentialKind k) {
   switch (k) {
-    case CredentialKind::qr: return "qr";
-    case CredentialKind::card: return "card";
-    case CredentialKind::card_uid: return "card_uid";
-    case CredentialKind::guard: return "guard";
-    case CredentialKind::none: return "none";
+    case CredentialKind::qr:
+      return "qr";
+    case CredentialKind::card:
+      return "card";
+    case CredentialKind::card_uid:
+      return "card_uid";
+    case CredentialKind::guard:
+      return "guard";
+    case CredentialKind::none:
+      return "none";
   }
   return "none";
 }

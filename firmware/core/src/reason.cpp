@@ -28,7 +28,8 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
      "Deliveries do not enter: register at the gate"},
     {"fever", "体温异常，请配合复测", "Temperature too high, please see the guard"},
     {"temperature_not_measured", "未测得体温，请找保安", "Temperature not measured: see the guard"},
-    {"temperature_implausible", "测温异常，请找保安", "Temperature reading implausible: see the guard"},
+    {"temperature_implausible", "测温异常，请找保安",
+     "Temperature reading implausible: see the guard"},
     {"anti_passback", "进出记录不符，请找保安", "Entry/exit out of sequence: see the guard"},
     {"clock_not_trusted", "设备时间未校准，请找保安", "Device clock not trusted: see the guard"},
     {"journal_unavailable", "记录系统故障，暂停通行", "Logging failed: gate stays closed"},
@@ -38,7 +39,9 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
 }};
 }  // namespace
 
-const ReasonText& describe(Reason r) { return kTexts.at(static_cast<std::size_t>(r)); }
+const ReasonText& describe(Reason r) {
+  return kTexts.at(static_cast<std::size_t>(r));
+}
 
 std::optional<Reason> reason_from_code(std::string_view c) {
   for (int i = 0; i < kReasonCount; ++i)

@@ -14,7 +14,8 @@ Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& source) {
     return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(6)));
   if (source.starts_with("v4l2:"))
     return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(5)));
-  return fail(Reason::device_fault, "camera.source '" + source + "' is not none, folder:, video: or v4l2:");
+  return fail(Reason::device_fault,
+              "camera.source '" + source + "' is not none, folder:, video: or v4l2:");
 }
 
 }  // namespace
@@ -32,8 +33,8 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   } else {
     // The MLX90614 driver arrives with the devices issue; until then only "sim" works and
     // a real board config fails loudly here instead of admitting unmeasured people.
-    return fail(Reason::device_fault, "thermometer kind '" + config.thermometer.kind +
-                                          "' has no driver in this build");
+    return fail(Reason::device_fault,
+                "thermometer kind '" + config.thermometer.kind + "' has no driver in this build");
   }
 
   if (config.nfc.connstring == "sim") {
@@ -48,7 +49,8 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   if (config.gate.kind == "sim")
     b.gate = std::make_unique<hal::SimGate>(config.gate.record_file);
   else
-    return fail(Reason::device_fault, "gate kind '" + config.gate.kind + "' has no driver in this build");
+    return fail(Reason::device_fault,
+                "gate kind '" + config.gate.kind + "' has no driver in this build");
   b.indicator = std::make_unique<hal::SimIndicator>();
 
   if (config.board == "sim" && sim_clock_start) {

@@ -48,7 +48,9 @@ void Daemon::run() {
   io_.run();
 }
 
-void Daemon::stop() { io_.stop(); }
+void Daemon::stop() {
+  io_.stop();
+}
 
 void Daemon::poll_camera() {
   auto frame = board_.camera->next_frame();

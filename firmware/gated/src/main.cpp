@@ -44,8 +44,8 @@ int run(const std::string& config_file, const std::string& scenario_file) {
   }
   auto daemon = gk::Daemon::create(std::move(*config), options);
   if (!daemon) {
-    std::cerr << "gated: " << gk::code(daemon.failure().reason) << ": "
-              << daemon.failure().detail << "\n";
+    std::cerr << "gated: " << gk::code(daemon.failure().reason) << ": " << daemon.failure().detail
+              << "\n";
     return 1;
   }
   if (scenario) {
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "Device configuration (TOML)");
   app.add_option("--scenario", scenario_file, "Sim board: scripted demonstration (TOML)");
   auto* config_cmd = app.add_subcommand("config", "Configuration tools");
-  auto* check = config_cmd->add_subcommand("check", "Check a config file, errors with line numbers");
+  auto* check =
+      config_cmd->add_subcommand("check", "Check a config file, errors with line numbers");
   check->add_option("FILE", check_file, "Config file")->required();
   config_cmd->require_subcommand(1);
   try {

@@ -3,8 +3,8 @@
 #include <toml++/toml.h>
 
 #include <fstream>
-#include <set>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "gk/camera/frame_source.hpp"
@@ -18,10 +18,12 @@ std::string where(const toml::node& n) {
 }
 
 Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path& base) {
-  static const std::set<std::string> kKeys = {
-      "say",     "image",   "pass_text",   "temperatures",          "temperature",
-      "thermometer_fault",  "direction",   "advance_s",             "outbreak",
-      "quarantined_buildings", "revocations", "expect"};
+  static const std::set<std::string> kKeys = {"say",         "image",
+                                              "pass_text",   "temperatures",
+                                              "temperature", "thermometer_fault",
+                                              "direction",   "advance_s",
+                                              "outbreak",    "quarantined_buildings",
+                                              "revocations", "expect"};
   for (const auto& [k, v] : t)
     if (!kKeys.contains(std::string(k.str())))
       return fail(Reason::malformed, where(v) + "unknown step key '" + std::string(k.str()) + "'");
@@ -36,12 +38,14 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
   s.thermometer_fault = t["thermometer_fault"].value_or(std::string{});
   if (auto d = t["direction"].value<std::string>()) {
     s.direction = direction_from_string(*d);
-    if (!s.direction) return fail(Reason::malformed, where(*t.get("direction")) + "direction: in | out");
+    if (!s.direction)
+      return fail(Reason::malformed, where(*t.get("direction")) + "direction: in | out");
   }
   s.advance_s = t["advance_s"].value_or(std::int64_t{0});
   if (auto o = t["outbreak"].value<std::string>()) {
     s.outbreak = outbreak_from_string(*o);
-    if (!s.outbreak) return fail(Reason::malformed, where(*t.get("outbreak")) + "outbreak: normal | lockdown");
+    if (!s.outbreak)
+      return fail(Reason::malformed, where(*t.get("outbreak")) + "outbreak: normal | lockdown");
   }
   if (const toml::array* a = t["quarantined_buildings"].as_array()) {
     s.quarantined_buildings.emplace();
@@ -94,8 +98,8 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       std::ifstream in(step.revocations, std::ios::binary);
       std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       auto s = daemon.apply_revocations(as_bytes(doc));
-      narration << "    revocation list: "
-                << (s ? "applied" : "refused: " + s.failure().detail) << "\n";
+      narration << "    revocation list: " << (s ? "applied" : "refused: " + s.failure().detail)
+                << "\n";
     }
     if (board.sim_thermometer) {
       std::vector<hal::SimReading> readings;
@@ -112,8 +116,10 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
     if (!step.image.empty()) {
       camera::ImageFileCamera cam(step.image);
       auto frame = cam.next_frame();
-      if (hal::has_value(frame)) outcomes = daemon.on_frame(std::get<hal::GreyView>(frame), step.direction);
-      if (outcomes.empty()) narration << "    (no code read from " << step.image.filename() << ")\n";
+      if (hal::has_value(frame))
+        outcomes = daemon.on_frame(std::get<hal::GreyView>(frame), step.direction);
+      if (outcomes.empty())
+        narration << "    (no code read from " << step.image.filename() << ")\n";
     } else if (!step.pass_text.empty()) {
       Presentation p;
       p.text = step.pass_text;

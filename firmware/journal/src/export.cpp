@@ -27,26 +27,26 @@ std::string temp1(double t) {
 nlohmann::json to_json(const JournalEntry& e) {
   const Passage& p = e.passage;
   auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"seq", e.seq},
-          {"time", p.time},
-          {"gate", p.gate},
-          {"direction", to_string(p.direction)},
-          {"credential", to_string(p.credential_kind)},
-          {"pass_id", p.pass_id ? nlohmann::json(to_hex(*p.pass_id)) : nlohmann::json(nullptr)},
-          {"role", p.role ? nlohmann::json(to_string(*p.role)) : nlohmann::json(nullptr)},
-          {"decision", to_string(p.decision)},
-          {"reason", code(p.reason)},
-          {"temperature_c", p.temperature_c ? nlohmann::json(std::stod(temp1(*p.temperature_c)))
-                                            : nlohmann::json(nullptr)},
-          {"operator_id", opt(p.operator_id)},
-          {"consenting_resident", p.consenting_resident
-                                      ? nlohmann::json(to_hex(*p.consenting_resident))
-                                      : nlohmann::json(nullptr)},
-          {"holder", opt(p.holder)},
-          {"phone", opt(p.phone)},
-          {"detail", p.detail},
-          {"sealed", !p.sealed.empty()},
-          {"hash", e.hash}};
+  return {
+      {"seq", e.seq},
+      {"time", p.time},
+      {"gate", p.gate},
+      {"direction", to_string(p.direction)},
+      {"credential", to_string(p.credential_kind)},
+      {"pass_id", p.pass_id ? nlohmann::json(to_hex(*p.pass_id)) : nlohmann::json(nullptr)},
+      {"role", p.role ? nlohmann::json(to_string(*p.role)) : nlohmann::json(nullptr)},
+      {"decision", to_string(p.decision)},
+      {"reason", code(p.reason)},
+      {"temperature_c", p.temperature_c ? nlohmann::json(std::stod(temp1(*p.temperature_c)))
+                                        : nlohmann::json(nullptr)},
+      {"operator_id", opt(p.operator_id)},
+      {"consenting_resident", p.consenting_resident ? nlohmann::json(to_hex(*p.consenting_resident))
+                                                    : nlohmann::json(nullptr)},
+      {"holder", opt(p.holder)},
+      {"phone", opt(p.phone)},
+      {"detail", p.detail},
+      {"sealed", !p.sealed.empty()},
+      {"hash", e.hash}};
 }
 
 template <class F>

@@ -92,8 +92,8 @@ std::optional<Direction> Journal::last_direction(const PassId& id, UnixTime sinc
   return direction_from_string(st.text(0));
 }
 
-std::vector<JournalEntry> Journal::entries(std::int64_t after_seq, std::size_t limit,
-                                           UnixTime from, UnixTime until) const {
+std::vector<JournalEntry> Journal::entries(std::int64_t after_seq, std::size_t limit, UnixTime from,
+                                           UnixTime until) const {
   sql::Statement st(db_, std::string(detail::kSelectSql) +
                              " WHERE seq>? AND time>=? AND time<=? ORDER BY seq LIMIT ?");
   st.bind(1, after_seq)
@@ -110,7 +110,9 @@ std::int64_t Journal::count() const {
   return st.step() == SQLITE_ROW ? st.i64(0) : 0;
 }
 
-std::int64_t Journal::head_seq() const { return read_pair(db_, "chain_head").first; }
+std::int64_t Journal::head_seq() const {
+  return read_pair(db_, "chain_head").first;
+}
 
 VerifyReport Journal::verify() const {
   VerifyReport r;
@@ -128,8 +130,8 @@ VerifyReport Journal::verify() const {
     const RowFields stored = detail::stored_fields(st);
     ++r.rows;
     if (e.seq != expected)
-      return bad(expected, "missing row(s) " + std::to_string(expected) + ".." +
-                               std::to_string(e.seq - 1));
+      return bad(expected,
+                 "missing row(s) " + std::to_string(expected) + ".." + std::to_string(e.seq - 1));
     if (e.prev_hash != prev) return bad(e.seq, "link to the previous row broken");
     if (chain_hash(e.seq, stored, e.prev_hash) != e.hash)
       return bad(e.seq, "row content does not match its hash (edited)");
@@ -148,9 +150,10 @@ Result<std::int64_t> Journal::purge_older_than(UnixTime cutoff) {
   if (!tx.begun()) return fail(kErr, db_.error());
   // The anchor is the newest row being purged: rows are in time order by construction,
   // and purging stops at the first row not older than the cutoff.
-  sql::Statement last(db_,
-                      "SELECT seq, hash FROM passages WHERE seq < coalesce((SELECT min(seq) "
-                      "FROM passages WHERE time>=?), 9223372036854775807) ORDER BY seq DESC LIMIT 1");
+  sql::Statement last(
+      db_,
+      "SELECT seq, hash FROM passages WHERE seq < coalesce((SELECT min(seq) "
+      "FROM passages WHERE time>=?), 9223372036854775807) ORDER BY seq DESC LIMIT 1");
   last.bind(1, static_cast<std::int64_t>(cutoff));
   if (last.step() != SQLITE_ROW) return std::int64_t{0};
   const std::int64_t seq = last.i64(0);

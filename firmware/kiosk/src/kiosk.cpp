@@ -21,8 +21,8 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
   Credential cred;
   cred.kind = p.kind;
   cred.presented_card_uid = p.card_uid;
-  Result<SignedPass> parsed = p.kind == CredentialKind::card ? parse_pass_binary(p.card_pass)
-                                                             : parse_pass_text(p.text);
+  Result<SignedPass> parsed =
+      p.kind == CredentialKind::card ? parse_pass_binary(p.card_pass) : parse_pass_text(p.text);
   if (!parsed) {
     cred.failure = parsed.reason();
     return cred;
@@ -68,8 +68,8 @@ PassageOutcome Kiosk::process(const Presentation& p) {
   ctx.clock_trusted = devices_.clock.trusted();
   ctx.consent = p.consent;
   if (ctx.credential.pass && config_.site.anti_passback != AntiPassback::off)
-    ctx.last_direction = journal_.last_direction(ctx.credential.pass->id,
-                                                 now - config_.site.anti_passback_window_s);
+    ctx.last_direction =
+        journal_.last_direction(ctx.credential.pass->id, now - config_.site.anti_passback_window_s);
 
   PassageOutcome out;
   out.verdict = decide(ctx, config_.site);
@@ -110,7 +110,7 @@ PassageOutcome Kiosk::process(const Presentation& p) {
                                               *out.seq) == hal::DeviceError::none;
   }
   if (devices_.indicator) {
-    hal::Tone tone = out.verdict.decision == Decision::admit  ? hal::Tone::admit
+    hal::Tone tone = out.verdict.decision == Decision::admit   ? hal::Tone::admit
                      : out.verdict.decision == Decision::refer ? hal::Tone::refer
                                                                : hal::Tone::deny;
     devices_.indicator->show(out.verdict.alarm ? hal::Tone::alarm : tone);

@@ -41,7 +41,11 @@ bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
     if (n == 0 || i + n > s.size()) return false;
     if (n == 2 && c < 0xC2) return false;  // overlong
     for (std::size_t k = 1; k < n; ++k)
@@ -209,7 +213,8 @@ Result<SignedPass> parse_pass_binary(ByteView bytes) {
     r.fail("a visit window goes with the visitor role, and only with it");
   if (flags & kFlagCard) {
     std::size_t n = r.u8("card uid length");
-    if (r.error().empty() && n != 4 && n != 7 && n != 10) r.fail("card uid length must be 4, 7 or 10");
+    if (r.error().empty() && n != 4 && n != 7 && n != 10)
+      r.fail("card uid length must be 4, 7 or 10");
     if (r.take(n, "card uid")) {
       auto start = body.begin() + static_cast<std::ptrdiff_t>(r.pos());
       p.card_uid.assign(start, start + static_cast<std::ptrdiff_t>(n));
@@ -228,7 +233,8 @@ Result<SignedPass> parse_pass_text(std::string_view text) {
     return fail(Reason::malformed, "pass text too long");
   if (!text.starts_with(kPassTextPrefix)) {
     if (text.size() >= 4 && text.starts_with("GK") && text[3] == ':')
-      return fail(Reason::unsupported_version, "pass text prefix " + std::string(text.substr(0, 4)));
+      return fail(Reason::unsupported_version,
+                  "pass text prefix " + std::string(text.substr(0, 4)));
     return fail(Reason::malformed, "not a gatekeeper pass (prefix GK1: missing)");
   }
   auto bytes = base45_decode(text.substr(kPassTextPrefix.size()));

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <cstring>
 #include <sstream>
 
 namespace gk {
@@ -43,14 +43,18 @@ Result<std::string> read_small_file(const std::filesystem::path& path) {
   s.resize(64 * 1024 + 1);
   in.read(s.data(), static_cast<std::streamsize>(s.size()));
   s.resize(static_cast<std::size_t>(in.gcount()));
-  if (s.size() > 64 * 1024) return fail(Reason::malformed, path.string() + ": too large for a key file");
+  if (s.size() > 64 * 1024)
+    return fail(Reason::malformed, path.string() + ": too large for a key file");
   return s;
 }
 
 json public_json(const IssuerKeyInfo& info) {
-  return json{{"kind", "gk-issuer-public-key"}, {"version", 1},
-              {"key_id", to_hex(info.id)},      {"public_key", to_hex(info.key)},
-              {"valid_from", info.valid_from},  {"valid_until", info.valid_until},
+  return json{{"kind", "gk-issuer-public-key"},
+              {"version", 1},
+              {"key_id", to_hex(info.id)},
+              {"public_key", to_hex(info.key)},
+              {"valid_from", info.valid_from},
+              {"valid_until", info.valid_until},
               {"sites", info.sites}};
 }
 
@@ -80,7 +84,9 @@ Result<IssuerKeyInfo> public_from_json(const json& j) {
 
 }  // namespace
 
-SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+SecretKey::~SecretKey() {
+  sodium_memzero(bytes_.data(), bytes_.size());
+}
 SecretKey::SecretKey(SecretKey&& other) noexcept : bytes_(other.bytes_) {
   sodium_memzero(other.bytes_.data(), other.bytes_.size());
 }
@@ -128,7 +134,9 @@ IssuerKeyPair issuer_key_from_seed(const std::array<std::uint8_t, 32>& seed,
   return pair;
 }
 
-std::string public_key_json(const IssuerKeyInfo& info) { return public_json(info).dump(2) + "\n"; }
+std::string public_key_json(const IssuerKeyInfo& info) {
+  return public_json(info).dump(2) + "\n";
+}
 
 Result<IssuerKeyInfo> parse_public_key_json(std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -164,8 +172,8 @@ Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
   if (::stat(key_file.c_str(), &st) != 0)
     return fail(Reason::malformed, key_file.string() + ": cannot open");
   if (st.st_mode & 077)
-    return fail(Reason::malformed, key_file.string() +
-                                       ": readable by group or others; chmod 600 it first");
+    return fail(Reason::malformed,
+                key_file.string() + ": readable by group or others; chmod 600 it first");
   auto text = read_small_file(key_file);
   if (!text) return text.failure();
   json j = json::parse(*text, nullptr, false);
@@ -175,11 +183,13 @@ Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
   auto pub = public_from_json(j.value("public", json{}));
   if (!pub) return fail(Reason::malformed, key_file.string() + ": " + pub.failure().detail);
   auto sk = fixed_from_hex<64>(j.value("secret_key", ""));
-  if (!sk) return fail(Reason::malformed, key_file.string() + ": secret_key must be 64 bytes of hex");
+  if (!sk)
+    return fail(Reason::malformed, key_file.string() + ": secret_key must be 64 bytes of hex");
   PublicKey derived{};
   crypto_sign_ed25519_sk_to_pk(derived.data(), sk->data());
   if (derived != pub->key)
-    return fail(Reason::malformed, key_file.string() + ": secret key does not match its public key");
+    return fail(Reason::malformed,
+                key_file.string() + ": secret key does not match its public key");
   IssuerKeyPair pair{*pub, SecretKey(*sk)};
   sodium_memzero(sk->data(), sk->size());
   return pair;

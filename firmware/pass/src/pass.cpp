@@ -12,8 +12,8 @@ constexpr std::array<std::pair<Role, const char*>, 5> kRoles{{
     {Role::staff, "staff"},
     {Role::delivery, "delivery"},
 }};
-constexpr std::array<std::pair<Health, const char*>, 3> kHealth{{
-    {Health::green, "green"}, {Health::yellow, "yellow"}, {Health::red, "red"}}};
+constexpr std::array<std::pair<Health, const char*>, 3> kHealth{
+    {{Health::green, "green"}, {Health::yellow, "yellow"}, {Health::red, "red"}}};
 }  // namespace
 
 const char* to_string(Role r) {

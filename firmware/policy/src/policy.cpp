@@ -3,10 +3,16 @@
 namespace gk {
 namespace {
 
-Verdict deny(Reason r, bool alarm = false) { return {Decision::deny, r, alarm, {}}; }
-Verdict refer(Reason r, bool alarm = false) { return {Decision::refer, r, alarm, {}}; }
+Verdict deny(Reason r, bool alarm = false) {
+  return {Decision::deny, r, alarm, {}};
+}
+Verdict refer(Reason r, bool alarm = false) {
+  return {Decision::refer, r, alarm, {}};
+}
 
-bool is_resident(Role r) { return r == Role::resident || r == Role::temporary_resident; }
+bool is_resident(Role r) {
+  return r == Role::resident || r == Role::temporary_resident;
+}
 
 // Visitors: only with a resident's consent given through a guard (000, 004 §三(三)4),
 // never while the compound is in lockdown (000, 001).
@@ -74,9 +80,10 @@ Verdict decide(const PassageContext& ctx, const SiteState& site) {
   if (auto v = quarantine_rules(pass, ctx, site)) return *v;
   if (auto v = temperature_rules(ctx.temperature, site)) return *v;
 
-  Verdict admit{Decision::admit, pass.role == Role::visitor ? Reason::visitor_with_consent
-                                                            : Reason::ok,
-                false, {}};
+  Verdict admit{Decision::admit,
+                pass.role == Role::visitor ? Reason::visitor_with_consent : Reason::ok,
+                false,
+                {}};
   if (site.anti_passback != AntiPassback::off && ctx.last_direction == ctx.direction) {
     if (site.anti_passback == AntiPassback::hard) return refer(Reason::anti_passback);
     admit.note = "anti_passback(soft)";

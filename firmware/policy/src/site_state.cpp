@@ -2,13 +2,18 @@
 
 namespace gk {
 
-std::string_view to_string(Outbreak o) { return o == Outbreak::lockdown ? "lockdown" : "normal"; }
+std::string_view to_string(Outbreak o) {
+  return o == Outbreak::lockdown ? "lockdown" : "normal";
+}
 
 std::string_view to_string(AntiPassback a) {
   switch (a) {
-    case AntiPassback::off: return "off";
-    case AntiPassback::soft: return "soft";
-    case AntiPassback::hard: return "hard";
+    case AntiPassback::off:
+      return "off";
+    case AntiPassback::soft:
+      return "soft";
+    case AntiPassback::hard:
+      return "hard";
   }
   return "off";
 }

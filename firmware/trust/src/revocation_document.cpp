@@ -97,14 +97,14 @@ Bytes sign_revocation_document(RevocationDocument doc, const IssuerKeyPair& key)
 Result<RevocationDocument> parse_revocation_document(ByteView bytes, const TrustStore& trust) {
   if (bytes.size() > kMaxRevocationDocumentBytes)
     return fail(Reason::malformed, "revocation document too large");
-  if (bytes.size() < kMagic.size() + 64 ||
-      !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
+  if (bytes.size() < kMagic.size() + 64 || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
     return fail(Reason::malformed, "not a revocation document");
   ByteView body = bytes.first(bytes.size() - 64);
   Cursor c(body);
   RevocationDocument d;
   c.take(kMagic.size());
-  if (c.uint(1) != kVersion) return fail(Reason::unsupported_version, "revocation document version");
+  if (c.uint(1) != kVersion)
+    return fail(Reason::unsupported_version, "revocation document version");
   std::uint64_t kind = c.uint(1);
   if (kind != 1 && kind != 2) return fail(Reason::malformed, "revocation document kind");
   d.kind = static_cast<RevocationDocument::Kind>(kind);

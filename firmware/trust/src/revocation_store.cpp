@@ -47,8 +47,8 @@ Status RevocationStore::apply(const RevocationDocument& doc) {
     return fail(kErr, "revocation list " + std::to_string(doc.number) + " is not newer than " +
                           std::to_string(current));
   if (doc.kind == RevocationDocument::Kind::delta && doc.base_number != current)
-    return fail(kErr, "delta base " + std::to_string(doc.base_number) + " != " +
-                          std::to_string(current));
+    return fail(kErr,
+                "delta base " + std::to_string(doc.base_number) + " != " + std::to_string(current));
   if (doc.kind == RevocationDocument::Kind::snapshot)
     if (auto s = db_.exec("DELETE FROM revoked", kErr); !s) return s;
   sql::Statement add(db_, "INSERT OR IGNORE INTO revoked VALUES(?)");

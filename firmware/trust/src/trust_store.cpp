@@ -31,12 +31,14 @@ Result<SignedPass> verify_pass(const SignedPass& sp, const TrustStore& trust, Un
   const IssuerKeyInfo* key = trust.find(sp.pass.issuer);
   if (!key) return fail(Reason::unknown_issuer, "issuer key " + to_hex(sp.pass.issuer));
   if ((key->valid_from && now < key->valid_from) || (key->valid_until && now > key->valid_until))
-    return fail(Reason::issuer_not_valid, "issuer key " + to_hex(key->id) + " outside its validity");
+    return fail(Reason::issuer_not_valid,
+                "issuer key " + to_hex(key->id) + " outside its validity");
   const auto& sites = key->sites;
   if (std::find(sites.begin(), sites.end(), "*") == sites.end() &&
       std::find(sites.begin(), sites.end(), sp.pass.site) == sites.end())
     return fail(Reason::issuer_out_of_scope, "issuer key may not issue for " + sp.pass.site);
-  if (!signature_valid(sp, key->key)) return fail(Reason::bad_signature, "signature does not verify");
+  if (!signature_valid(sp, key->key))
+    return fail(Reason::bad_signature, "signature does not verify");
   return sp;
 }
 

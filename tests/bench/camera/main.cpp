@@ -26,7 +26,8 @@ int main() {
       cv::GaussianBlur(frame, frame, cv::Size(3, 3), 0);
       if (with_code) {
         cv::Mat code = render_qr_mat(text, module, 4);
-        code.copyTo(frame(cv::Rect((w - code.cols) / 2, (h - code.rows) / 2, code.cols, code.rows)));
+        code.copyTo(
+            frame(cv::Rect((w - code.cols) / 2, (h - code.rows) / 2, code.cols, code.rows)));
       }
       const hal::GreyView view = view_of(frame);
       QrDecoder ours;
@@ -38,8 +39,7 @@ int main() {
       char name[64];
       std::snprintf(name, sizeof name, "%dx%d %s", w, h, with_code ? "code" : "no code");
       std::printf("  %-22s %10.1f %10.1f %10.1f %8.2f %s/%s\n", name, ours_fps, still_fps, raw_fps,
-                  ours_fps / raw_fps,
-                  ours_read ? "read" : "miss", raw_read ? "read" : "miss");
+                  ours_fps / raw_fps, ours_read ? "read" : "miss", raw_read ? "read" : "miss");
     }
   }
   return 0;

@@ -2,10 +2,10 @@
 // raw sqlite3 INSERT + COMMIT of a similar row with the same pragmas, same run, same disk.
 #include <sqlite3.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "bench_util.hpp"
 #include "gk/journal/journal.hpp"
@@ -41,7 +41,8 @@ std::vector<double> raw_sqlite(const std::filesystem::path& file, const char* sy
                " holder TEXT, prev TEXT, hash TEXT)",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?,?,?,'in','qr',?,'resident','admit','ok',36.5,?,?,?)",
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO t VALUES(?,?,?,'in','qr',?,'resident','admit','ok',36.5,?,?,?)",
                      -1, &st, nullptr);
   std::vector<double> us;
   const std::string hash(64, 'a');
@@ -67,7 +68,8 @@ std::vector<double> raw_sqlite(const std::filesystem::path& file, const char* sy
 }  // namespace
 
 int main() {
-  auto dir = std::filesystem::temp_directory_path() / ("gk-bench-journal-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("gk-bench-journal-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto journal = Journal::open(dir / "journal.db");
   if (!journal) return 1;

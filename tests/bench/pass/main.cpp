@@ -30,7 +30,8 @@ int main() {
 
   volatile int sink = 0;
   const double raw = bench::rate([&] {
-    sink = sink + crypto_sign_verify_detached(sig.data(), msg.data(), msg.size(), key.info.key.data());
+    sink =
+        sink + crypto_sign_verify_detached(sig.data(), msg.data(), msg.size(), key.info.key.data());
   });
   const double ours = bench::rate([&] {
     auto r = parse_pass_text(text);

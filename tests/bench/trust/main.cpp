@@ -64,8 +64,8 @@ int main() {
       ours_hit_1m = hit;
       ours_bytes_1m = bpe;
     }
-    std::printf("  %-28s %10zu %10.2f %12.2f %6.0f/%-5.0f\n", "RevocationList", n, build, bpe,
-                hit, miss);
+    std::printf("  %-28s %10zu %10.2f %12.2f %6.0f/%-5.0f\n", "RevocationList", n, build, bpe, hit,
+                miss);
     if (n == 1'000'000) {
       RevocationDocument d;
       d.kind = RevocationDocument::Kind::delta;
@@ -74,8 +74,8 @@ int main() {
       d.added = random_ids(100'000, 5);
       auto ta = Clock::now();
       auto s = list.apply(d);
-      std::printf("  apply a 100 000-entry delta to the 1 M list: %.3f s (%s)\n",
-                  seconds_since(ta), s ? "ok" : "refused");
+      std::printf("  apply a 100 000-entry delta to the 1 M list: %.3f s (%s)\n", seconds_since(ta),
+                  s ? "ok" : "refused");
     }
   }
   // Baseline at 1 M: the obvious container.
@@ -98,10 +98,11 @@ int main() {
   double hit = ns_per_lookup(hits, [&](const PassId& id) { return set.count(key(id)); });
   double miss = ns_per_lookup(misses, [&](const PassId& id) { return set.count(key(id)); });
   // Node (16 B key + 8 B next + 8 B cached hash, malloc rounding to 32+16) + bucket pointer.
-  double bpe = (static_cast<double>(set.bucket_count()) * 8 + static_cast<double>(set.size()) * 48) /
-               static_cast<double>(set.size());
-  std::printf("  %-28s %10zu %10.2f %12.2f %6.0f/%-5.0f\n", "std::unordered_set (base)",
-              set.size(), build, bpe, hit, miss);
+  double bpe =
+      (static_cast<double>(set.bucket_count()) * 8 + static_cast<double>(set.size()) * 48) /
+      static_cast<double>(set.size());
+  std::printf("  %-28s %10zu %10.2f %12.2f %6.0f/%-5.0f\n", "std::unordered_set (base)", set.size(),
+              build, bpe, hit, miss);
   std::printf("  at 1 M, ours / baseline: bytes per entry %.2f, hit lookup time %.2f\n",
               ours_bytes_1m / bpe, ours_hit_1m / hit);
   return 0;

@@ -1,9 +1,9 @@
 // The decoding pipeline on synthetic scenes made with OpenCV: the QR renderer's output
 // placed in noisy 1280x720 frames and degraded the way phone screens at a kiosk are.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <fstream>
 
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/frame_source.hpp"
@@ -69,8 +69,8 @@ TEST_CASE("degraded codes the kiosk must read", "[camera]") {
     cv::Mat frame;
   };
   cv::Mat inverted, low_contrast, blurred, tilted, perspective;
-  cv::bitwise_not(base, inverted);  // dark-mode phone screen
-  base.convertTo(low_contrast, -1, 0.25, 100);  // glare: 100..164 only
+  cv::bitwise_not(base, inverted);                       // dark-mode phone screen
+  base.convertTo(low_contrast, -1, 0.25, 100);           // glare: 100..164 only
   cv::GaussianBlur(base, blurred, cv::Size(5, 5), 1.2);  // slight motion/focus blur
   std::vector<cv::Point2f> from{{0, 0}, {1280, 0}, {1280, 720}, {0, 720}};
   std::vector<cv::Point2f> to{{120, 40}, {1180, 0}, {1280, 720}, {0, 680}};

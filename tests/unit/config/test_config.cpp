@@ -114,9 +114,15 @@ TEST_CASE("garbage never crashes the config parser", "[config][fuzz]") {
     for (int k = 0; k < edits; ++k) {
       std::size_t pos = rng() % t.size();
       switch (rng() % 3) {
-        case 0: t[pos] = static_cast<char>(rng() % 256); break;
-        case 1: t.erase(pos, rng() % 16); break;
-        default: t.insert(pos, 1, "[]=\"\n#,.{}"[rng() % 11]); break;
+        case 0:
+          t[pos] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          t.erase(pos, rng() % 16);
+          break;
+        default:
+          t.insert(pos, 1, "[]=\"\n#,.{}"[rng() % 11]);
+          break;
       }
       if (t.empty()) t = "x";
     }

@@ -39,7 +39,8 @@ TEST_CASE("SIGKILL mid-append never loses a committed passage", "[journal][crash
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 120));
     ::kill(child, SIGKILL);
     std::int64_t s = 0;
-    while (::read(fds[0], &s, sizeof s) == sizeof s) highest_reported = std::max(highest_reported, s);
+    while (::read(fds[0], &s, sizeof s) == sizeof s)
+      highest_reported = std::max(highest_reported, s);
     ::close(fds[0]);
     int status = 0;
     ::waitpid(child, &status, 0);

@@ -94,8 +94,7 @@ TEST_CASE("temperature: median of readings, failures referred to the guard", "[k
     CHECK(o.verdict.admitted());
   }
   SECTION("most readings failing means not measured") {
-    rig.thermometer.script(
-        {{0, hal::DeviceError::timeout}, {36.5, {}}, {0, hal::DeviceError::io}});
+    rig.thermometer.script({{0, hal::DeviceError::timeout}, {36.5, {}}, {0, hal::DeviceError::io}});
     auto o = rig.present(rig.pass_text());
     CHECK(o.verdict.reason == Reason::temperature_not_measured);
     CHECK(rig.gate.pulses().empty());

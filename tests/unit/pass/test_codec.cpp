@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <qrencode.h>
+#include <catch2/catch.hpp>
 
 #include <random>
 
@@ -39,8 +39,8 @@ Pass with_role(Role r) {
 }  // namespace
 
 TEST_CASE("every role round-trips through text and binary", "[pass][codec]") {
-  for (Role r : {Role::resident, Role::temporary_resident, Role::visitor, Role::staff,
-                 Role::delivery}) {
+  for (Role r :
+       {Role::resident, Role::temporary_resident, Role::visitor, Role::staff, Role::delivery}) {
     Pass p = with_role(r);
     p.card_uid = r == Role::staff ? Bytes{4, 1, 2, 3, 4, 5, 6} : Bytes{};
     std::string text = issue_pass_text(p, key());
@@ -84,7 +84,8 @@ TEST_CASE("every single flipped bit is refused by the parser or the signature",
       auto parsed = parse_pass_binary(b);
       if (!parsed) {
         ++refused_by_parser;
-        CHECK((parsed.reason() == Reason::malformed || parsed.reason() == Reason::unsupported_version));
+        CHECK((parsed.reason() == Reason::malformed ||
+               parsed.reason() == Reason::unsupported_version));
         CHECK_FALSE(parsed.failure().detail.empty());
       } else {
         ++refused_by_signature;

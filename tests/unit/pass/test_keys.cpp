@@ -62,7 +62,9 @@ TEST_CASE("tampered public keys are refused", "[pass][keys]") {
     CHECK_FALSE(parse_public_key_json("[]").ok());
     CHECK_FALSE(parse_public_key_json("").ok());
   }
-  SECTION("intact") { CHECK(parse_public_key_json(j.dump()).ok()); }
+  SECTION("intact") {
+    CHECK(parse_public_key_json(j.dump()).ok());
+  }
 }
 
 TEST_CASE("a secret key whose public half was swapped is refused", "[pass][keys]") {

@@ -131,7 +131,10 @@ TEST_CASE("each rule alone", "[policy]") {
        },
        a, Reason::ok},
       {"card-bound pass shown as printed QR",
-       [](auto& c, auto&) { c.credential.pass->card_uid = {1, 2, 3, 4}; }, a, Reason::ok},
+       [](auto& c, auto&) {
+         c.credential.pass->card_uid = {1, 2, 3, 4};
+       },
+       a, Reason::ok},
       {"clock not trusted", [](auto& c, auto&) { c.clock_trusted = false; }, r,
        Reason::clock_not_trusted},
       {"not yet valid", [](auto& c, auto&) { c.credential.pass->valid_from = kNow + 3600; }, d,
@@ -180,8 +183,8 @@ TEST_CASE("each rule alone", "[policy]") {
          s.outbreak = Outbreak::lockdown;
        },
        d, Reason::lockdown},
-      {"resident in lockdown still passes",
-       [](auto&, auto& s) { s.outbreak = Outbreak::lockdown; }, a, Reason::ok},
+      {"resident in lockdown still passes", [](auto&, auto& s) { s.outbreak = Outbreak::lockdown; },
+       a, Reason::ok},
       {"resident of a quarantined building going out",
        [](auto& c, auto& s) {
          s.quarantined_buildings = {"12"};
@@ -252,7 +255,8 @@ TEST_CASE("each rule alone", "[policy]") {
          c.last_direction = Direction::out;
        },
        a, Reason::ok},
-      {"anti-passback soft admits", [](auto& c, auto& s) {
+      {"anti-passback soft admits",
+       [](auto& c, auto& s) {
          s.anti_passback = AntiPassback::soft;
          c.last_direction = Direction::in;
        },
@@ -350,8 +354,8 @@ TEST_CASE("precedence: the first failing rule names the reason", "[policy]") {
          c.temperature.celsius.reset();
        },
        d, Reason::lockdown},
-      {"unmeasured temperature never admits a resident",
-       [](auto& c, auto&) { c.temperature = {}; }, r, Reason::temperature_not_measured},
+      {"unmeasured temperature never admits a resident", [](auto& c, auto&) { c.temperature = {}; },
+       r, Reason::temperature_not_measured},
   });
 }
 

@@ -14,11 +14,11 @@ namespace gk::hal {
 
 enum class DeviceError : std::uint8_t {
   none = 0,
-  timeout,        // the device did not answer in time
-  io,             // bus / transport failure (NACK, checksum, unplugged)
-  not_present,    // nothing in the field / no frame / device missing
-  removed,        // the card left the field mid-read
-  implausible,    // a value outside what the device can physically report
+  timeout,      // the device did not answer in time
+  io,           // bus / transport failure (NACK, checksum, unplugged)
+  not_present,  // nothing in the field / no frame / device missing
+  removed,      // the card left the field mid-read
+  implausible,  // a value outside what the device can physically report
 };
 const char* to_string(DeviceError e);
 

@@ -52,6 +52,7 @@ std::vector<std::string> raw_zbar_decode(const hal::GreyView& frame);
 
 // The pipeline `gatectl scan` uses: the image read as grey by OpenCV, then QrDecoder.
 // An unreadable file yields an empty list and sets `error`.
-std::vector<std::string> scan_image_file(const std::filesystem::path& file, std::string* error = nullptr);
+std::vector<std::string> scan_image_file(const std::filesystem::path& file,
+                                         std::string* error = nullptr);
 
 }  // namespace gk::camera

@@ -47,7 +47,7 @@ struct GateConfig {
 struct Config {
   std::filesystem::path source;  // the file it was read from
   std::string board = "sim";
-  std::string checkpoint;        // e.g. "莲花北村北门"
+  std::string checkpoint;  // e.g. "莲花北村北门"
   std::filesystem::path state_dir;
   std::filesystem::path trust_dir;
   std::int64_t trusted_time_floor = 1577836800;  // 2020-01-01: below it the clock is unset

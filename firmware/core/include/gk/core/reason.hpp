@@ -8,33 +8,33 @@
 namespace gk {
 
 enum class Reason : std::uint8_t {
-  ok,                       // admitted
-  malformed,                // not a pass at all, or broken structure
-  unsupported_version,      // a pass of a format version we do not know
-  unknown_issuer,           // key id not in the trust store
-  issuer_not_valid,         // issuer key outside its own validity window
-  issuer_out_of_scope,      // issuer key not allowed for this site
-  bad_signature,            // signature does not verify
-  not_yet_valid,            // before valid_from
-  expired,                  // after valid_until (notices: 7 days)
-  revoked,                  // on the revocation list
-  wrong_site,               // pass bound to another compound
-  card_mismatch,            // pass bound to another card UID
-  health_status,            // holder's health status is not green
-  lockdown,                 // confirmed case: no visitor in or out
-  building_quarantined,     // holder's building unit is under hard quarantine
-  visitor_without_consent,  // visitors only with a resident's consent via a guard
-  visit_window,             // visitor outside the visit window
-  delivery_never_admitted,  // couriers register at the gate, never enter
-  fever,                    // temperature at or above threshold
-  temperature_not_measured, // nobody is admitted unmeasured
-  temperature_implausible,  // a reading outside the human range: sensor fault
-  anti_passback,            // entered twice without leaving (or vice versa)
-  clock_not_trusted,        // time-based checks cannot be trusted
-  journal_unavailable,      // fail closed: no durable entry, no gate
-  device_fault,             // a reader/sensor failed
-  guard_override,           // a guard's accountable manual release
-  visitor_with_consent,     // visitor admitted on a resident's consent via a guard
+  ok,                        // admitted
+  malformed,                 // not a pass at all, or broken structure
+  unsupported_version,       // a pass of a format version we do not know
+  unknown_issuer,            // key id not in the trust store
+  issuer_not_valid,          // issuer key outside its own validity window
+  issuer_out_of_scope,       // issuer key not allowed for this site
+  bad_signature,             // signature does not verify
+  not_yet_valid,             // before valid_from
+  expired,                   // after valid_until (notices: 7 days)
+  revoked,                   // on the revocation list
+  wrong_site,                // pass bound to another compound
+  card_mismatch,             // pass bound to another card UID
+  health_status,             // holder's health status is not green
+  lockdown,                  // confirmed case: no visitor in or out
+  building_quarantined,      // holder's building unit is under hard quarantine
+  visitor_without_consent,   // visitors only with a resident's consent via a guard
+  visit_window,              // visitor outside the visit window
+  delivery_never_admitted,   // couriers register at the gate, never enter
+  fever,                     // temperature at or above threshold
+  temperature_not_measured,  // nobody is admitted unmeasured
+  temperature_implausible,   // a reading outside the human range: sensor fault
+  anti_passback,             // entered twice without leaving (or vice versa)
+  clock_not_trusted,         // time-based checks cannot be trusted
+  journal_unavailable,       // fail closed: no durable entry, no gate
+  device_fault,              // a reader/sensor failed
+  guard_override,            // a guard's accountable manual release
+  visitor_with_consent,      // visitor admitted on a resident's consent via a guard
 };
 
 inline constexpr int kReasonCount = static_cast<int>(Reason::visitor_with_consent) + 1;
@@ -46,7 +46,9 @@ struct ReasonText {
 };
 
 const ReasonText& describe(Reason r);
-inline std::string_view code(Reason r) { return describe(r).code; }
+inline std::string_view code(Reason r) {
+  return describe(r).code;
+}
 std::optional<Reason> reason_from_code(std::string_view code);
 
 }  // namespace gk

@@ -50,8 +50,12 @@ class [[nodiscard]] Result {
 // For operations that return nothing on success.
 struct Done {};
 using Status = Result<Done>;
-inline Status success() { return Done{}; }
+inline Status success() {
+  return Done{};
+}
 
-inline Failure fail(Reason r, std::string detail = {}) { return Failure{r, std::move(detail)}; }
+inline Failure fail(Reason r, std::string detail = {}) {
+  return Failure{r, std::move(detail)};
+}
 
 }  // namespace gk

@@ -130,9 +130,7 @@ class Statement {
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() succeeded.
 class Transaction {
  public:
-  explicit Transaction(Database& db) : db_(db) {
-    begun_ = db_.exec("BEGIN IMMEDIATE").ok();
-  }
+  explicit Transaction(Database& db) : db_(db) { begun_ = db_.exec("BEGIN IMMEDIATE").ok(); }
   ~Transaction() {
     if (begun_ && !committed_) (void)db_.exec("ROLLBACK");
   }

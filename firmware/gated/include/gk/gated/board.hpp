@@ -12,8 +12,8 @@
 namespace gk {
 
 struct Board {
-  std::unique_ptr<hal::Camera> camera;             // null: no camera configured
-  std::unique_ptr<hal::CardReader> card_reader;    // null: no reader configured
+  std::unique_ptr<hal::Camera> camera;           // null: no camera configured
+  std::unique_ptr<hal::CardReader> card_reader;  // null: no reader configured
   std::unique_ptr<hal::Thermometer> thermometer;
   std::unique_ptr<hal::Gate> gate;
   std::unique_ptr<hal::Indicator> indicator;

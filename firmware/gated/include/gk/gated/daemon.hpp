@@ -49,8 +49,8 @@ class Daemon {
   Journal& journal() { return journal_; }
 
  private:
-  Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,
-         RevocationStore store, RevocationList revocations, Journal journal);
+  Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
+         RevocationList revocations, Journal journal);
   void poll_camera();
   void poll_cards();
   void emit(const PassageOutcome& o);

@@ -13,17 +13,17 @@
 namespace gk {
 
 struct ScenarioStep {
-  std::string say;                       // printed before the step
-  std::filesystem::path image;           // a frame shown to the camera
-  std::string pass_text;                 // or: a pass as if already decoded
-  std::vector<double> temperatures;      // the thermometer's next readings
-  std::string thermometer_fault;         // "timeout" | "io": every read fails this step
+  std::string say;                   // printed before the step
+  std::filesystem::path image;       // a frame shown to the camera
+  std::string pass_text;             // or: a pass as if already decoded
+  std::vector<double> temperatures;  // the thermometer's next readings
+  std::string thermometer_fault;     // "timeout" | "io": every read fails this step
   std::optional<Direction> direction;
-  std::int64_t advance_s = 0;            // move the sim clock first
+  std::int64_t advance_s = 0;  // move the sim clock first
   std::optional<Outbreak> outbreak;
   std::optional<std::vector<std::string>> quarantined_buildings;
-  std::filesystem::path revocations;     // signed revocation document to apply first
-  std::optional<std::string> expect;     // expected reason code: the step fails otherwise
+  std::filesystem::path revocations;  // signed revocation document to apply first
+  std::optional<std::string> expect;  // expected reason code: the step fails otherwise
 };
 
 struct Scenario {

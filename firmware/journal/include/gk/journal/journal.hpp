@@ -26,12 +26,12 @@ struct Passage {
   Decision decision = Decision::deny;
   Reason reason = Reason::malformed;
   std::optional<double> temperature_c;
-  std::optional<std::string> operator_id;          // the accountable guard, if any
-  std::optional<PassId> consenting_resident;       // visitor entries
-  std::optional<std::string> holder;               // display name, already masked
-  std::optional<std::string> phone;                // raw on input; stored masked
-  std::string detail;                              // short, never personal data
-  Bytes sealed;                                    // opaque sealed personal data
+  std::optional<std::string> operator_id;     // the accountable guard, if any
+  std::optional<PassId> consenting_resident;  // visitor entries
+  std::optional<std::string> holder;          // display name, already masked
+  std::optional<std::string> phone;           // raw on input; stored masked
+  std::string detail;                         // short, never personal data
+  Bytes sealed;                               // opaque sealed personal data
 };
 
 struct JournalEntry {
@@ -59,8 +59,8 @@ class Journal {
 
   // Direction of the last admitted passage of this pass since `since` (anti-passback).
   std::optional<Direction> last_direction(const PassId& id, UnixTime since) const;
-  std::vector<JournalEntry> entries(std::int64_t after_seq, std::size_t limit,
-                                    UnixTime from = 0, UnixTime until = 0) const;
+  std::vector<JournalEntry> entries(std::int64_t after_seq, std::size_t limit, UnixTime from = 0,
+                                    UnixTime until = 0) const;
   std::int64_t count() const;
   std::int64_t head_seq() const;
   VerifyReport verify() const;

@@ -18,19 +18,19 @@ namespace gk {
 // A credential as it reached the kiosk, before any verification.
 struct Presentation {
   CredentialKind kind = CredentialKind::qr;
-  std::string text;   // QR: the decoded text
-  Bytes card_pass;    // card: the pass bytes from the NDEF record
-  Bytes card_uid;     // card: the UID the reader saw
+  std::string text;                    // QR: the decoded text
+  Bytes card_pass;                     // card: the pass bytes from the NDEF record
+  Bytes card_uid;                      // card: the UID the reader saw
   std::optional<Direction> direction;  // default: the lane's direction from the config
   std::optional<Consent> consent;      // visitor: a resident's consent through a guard
 };
 
 struct PassageOutcome {
   Verdict verdict;
-  Passage passage;                 // what was (or would have been) journaled
-  std::optional<std::int64_t> seq; // journal sequence number once committed
+  Passage passage;                  // what was (or would have been) journaled
+  std::optional<std::int64_t> seq;  // journal sequence number once committed
   bool gate_released = false;
-  std::optional<Pass> pass;        // the verified pass, for the screen's visual check
+  std::optional<Pass> pass;  // the verified pass, for the screen's visual check
 };
 
 struct KioskDevices {
@@ -42,8 +42,8 @@ struct KioskDevices {
 
 class Kiosk {
  public:
-  Kiosk(Config config, const TrustStore& trust, const RevocationList& revocations,
-        Journal& journal, KioskDevices devices);
+  Kiosk(Config config, const TrustStore& trust, const RevocationList& revocations, Journal& journal,
+        KioskDevices devices);
 
   PassageOutcome process(const Presentation& p);
 

@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxPassBytes = 512;  // refuse anything larger bef
 
 struct SignedPass {
   Pass pass;
-  Bytes body;           // the exact signed bytes (header + fields)
+  Bytes body;  // the exact signed bytes (header + fields)
   Signature signature{};
 };
 

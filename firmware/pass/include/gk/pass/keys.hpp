@@ -15,8 +15,8 @@ namespace gk {
 struct IssuerKeyInfo {
   KeyId id{};
   PublicKey key{};
-  UnixTime valid_from = 0;   // 0: no lower bound
-  UnixTime valid_until = 0;  // 0: no upper bound
+  UnixTime valid_from = 0;              // 0: no lower bound
+  UnixTime valid_until = 0;             // 0: no upper bound
   std::vector<std::string> sites{"*"};  // compounds this key may issue for; "*" = any
   bool operator==(const IssuerKeyInfo&) const = default;
 };
@@ -45,8 +45,8 @@ struct IssuerKeyPair {
 // Key id: the first 8 bytes of BLAKE2b-256 over the public key.
 KeyId key_id_of(const PublicKey& key);
 
-IssuerKeyPair generate_issuer_key(std::vector<std::string> sites = {"*"},
-                                  UnixTime valid_from = 0, UnixTime valid_until = 0);
+IssuerKeyPair generate_issuer_key(std::vector<std::string> sites = {"*"}, UnixTime valid_from = 0,
+                                  UnixTime valid_until = 0);
 
 // Deterministic key from a 32-byte seed: for published test vectors only.
 IssuerKeyPair issuer_key_from_seed(const std::array<std::uint8_t, 32>& seed,

@@ -14,8 +14,8 @@ namespace gk {
 using UnixTime = std::int64_t;  // seconds since 1970-01-01 UTC
 using PassId = std::array<std::uint8_t, 16>;
 using KeyId = std::array<std::uint8_t, 8>;
-using PublicKey = std::array<std::uint8_t, 32>;   // Ed25519
-using Signature = std::array<std::uint8_t, 64>;   // Ed25519
+using PublicKey = std::array<std::uint8_t, 32>;  // Ed25519
+using Signature = std::array<std::uint8_t, 64>;  // Ed25519
 
 enum class Role : std::uint8_t {
   resident = 1,
@@ -32,8 +32,8 @@ enum class Health : std::uint8_t {
 };
 
 struct Visit {
-  PassId host{};          // the consenting resident's pass id
-  UnixTime from = 0;      // visit window
+  PassId host{};      // the consenting resident's pass id
+  UnixTime from = 0;  // visit window
   UnixTime until = 0;
   bool operator==(const Visit&) const = default;
 };

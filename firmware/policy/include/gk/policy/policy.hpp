@@ -16,10 +16,10 @@ namespace gk {
 // whose signature checked out, or the reason it did not.
 struct Credential {
   CredentialKind kind = CredentialKind::none;
-  std::optional<Pass> pass;      // set iff verification succeeded
-  Reason failure = Reason::ok;   // why verification failed (malformed, bad_signature, ...)
-  bool revoked = false;          // looked up by the caller in the RevocationList
-  Bytes presented_card_uid;      // UID of the card the pass was read from, if any
+  std::optional<Pass> pass;     // set iff verification succeeded
+  Reason failure = Reason::ok;  // why verification failed (malformed, bad_signature, ...)
+  bool revoked = false;         // looked up by the caller in the RevocationList
+  Bytes presented_card_uid;     // UID of the card the pass was read from, if any
 };
 
 // A temperature reading, or why there is none.

@@ -16,10 +16,10 @@ struct RevocationDocument {
   std::uint64_t number = 0;       // monotonic list number
   std::uint64_t base_number = 0;  // delta: the list it applies to
   UnixTime issued_at = 0;
-  std::string site;               // compound the list is for, "*" for all
+  std::string site;  // compound the list is for, "*" for all
   KeyId signer{};
-  std::vector<PassId> added;      // snapshot: every revoked id
-  std::vector<PassId> removed;    // delta only: ids no longer revoked
+  std::vector<PassId> added;    // snapshot: every revoked id
+  std::vector<PassId> removed;  // delta only: ids no longer revoked
 };
 
 inline constexpr std::size_t kMaxRevocationDocumentBytes = 256u * 1024 * 1024;
