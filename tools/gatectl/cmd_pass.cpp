@@ -111,9 +111,7 @@ int refuse(gk::Reason r, const std::string& detail) {
 int verify(const VerifyOptions& o) {
   gk::TrustStore trust;
   for (const auto& path : o.trust) {
-    auto s =
-        std::filesystem::is_directory(path) ? trust.load_directory(path) : trust.load_file(path);
-    if (!s) return report_failure(s.failure(), true);
+    if (auto s = load_trust(path, trust); !s) return report_failure(s.failure(), true);
   }
   std::string text;
   if (!read_input(o.pass, text) && o.pass != "-") text = o.pass;  // the pass itself

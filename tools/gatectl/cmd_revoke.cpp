@@ -52,9 +52,7 @@ int revoke(const Options& o) {
   if (!o.db.empty()) {
     gk::TrustStore trust;
     if (o.trust.empty()) return report_error("--db needs --trust to verify the document", o.json);
-    auto t = std::filesystem::is_directory(o.trust) ? trust.load_directory(o.trust)
-                                                    : trust.load_file(o.trust);
-    if (!t) return report_failure(t.failure(), o.json);
+    if (auto t = load_trust(o.trust, trust); !t) return report_failure(t.failure(), o.json);
     auto parsed = gk::parse_revocation_document(signed_doc, trust);
     if (!parsed) return report_failure(parsed.failure(), o.json);
     auto store = gk::RevocationStore::open(o.db);

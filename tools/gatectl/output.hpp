@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gk/core/result.hpp"
+#include "gk/trust/trust_store.hpp"
 
 namespace gatectl {
 
@@ -11,6 +12,8 @@ namespace gatectl {
 int report_error(const std::string& what, bool json, int code = 2);
 int report_failure(const gk::Failure& f, bool json, int code = 2);
 void print_json(const nlohmann::json& j);
+// Adds an issuer public key file, or every *.pub of a directory, to `trust`.
+gk::Status load_trust(const std::string& path, gk::TrustStore& trust);
 // Reads a whole file, or stdin for "-".
 bool read_input(const std::string& path, std::string& out);
 

@@ -267,95 +267,64 @@ TEST_CASE("each rule alone", "[policy]") {
 }
 
 TEST_CASE("precedence: the first failing rule names the reason", "[policy]") {
-  auto d = Decision::deny;
-  auto r = Decision::refer;
-  // Everything wrong at once, then fixed one by one from the top.
-  auto everything_wrong = [](PassageContext& c, SiteState& s) {
+  // Everything wrong at once; then the faults are repaired one at a time, from the top,
+  // and each step must be refused for the next rule down.
+  using Change = std::function<void(PassageContext&, SiteState&)>;
+  const Change everything_wrong = [](PassageContext& c, SiteState& s) {
     c.credential.revoked = true;
     c.credential.pass->site = "elsewhere";
     c.clock_trusted = false;
-    c.credential.pass->valid_until = kNow - 30 * kDay;
     c.credential.pass->valid_from = kNow - 40 * kDay;
+    c.credential.pass->valid_until = kNow - 30 * kDay;
     c.credential.pass->health = Health::red;
     c.credential.pass->role = Role::delivery;
     c.temperature.celsius = 39.0;
     s.anti_passback = AntiPassback::hard;
     c.last_direction = Direction::in;
   };
+  struct Repair {
+    Change fix;
+    Decision decision;
+    Reason then;
+  };
+  const std::vector<Repair> repairs{
+      {[](auto& c, auto&) { c.credential.revoked = false; }, Decision::deny, Reason::wrong_site},
+      {[](auto& c, auto& s) { c.credential.pass->site = s.site; }, Decision::refer,
+       Reason::clock_not_trusted},
+      {[](auto& c, auto&) { c.clock_trusted = true; }, Decision::deny, Reason::expired},
+      {[](auto& c, auto&) { c.credential.pass->valid_until = kNow + kDay; }, Decision::deny,
+       Reason::health_status},
+      {[](auto& c, auto&) { c.credential.pass->health = Health::green; }, Decision::deny,
+       Reason::delivery_never_admitted},
+      {[](auto& c, auto&) { c.credential.pass->role = Role::resident; }, Decision::deny,
+       Reason::fever},
+      {[](auto& c, auto&) { c.temperature.celsius = 36.4; }, Decision::refer,
+       Reason::anti_passback},
+      {[](auto& c, auto&) { c.last_direction = Direction::out; }, Decision::admit, Reason::ok},
+  };
+  PassageContext c = admitted_context();
+  SiteState s = site();
+  everything_wrong(c, s);
+  CHECK(decide(c, s).reason == Reason::revoked);
+  for (const Repair& r : repairs) {
+    r.fix(c, s);
+    Verdict v = decide(c, s);
+    INFO("expected " << code(r.then) << ", got " << code(v.reason));
+    CHECK(v.reason == r.then);
+    CHECK(v.decision == r.decision);
+  }
+
   check_rows({
-      {"revoked beats everything", everything_wrong, d, Reason::revoked},
-      {"then site",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-       },
-       d, Reason::wrong_site},
-      {"then clock",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-       },
-       r, Reason::clock_not_trusted},
-      {"then expiry",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-         c.clock_trusted = true;
-       },
-       d, Reason::expired},
-      {"then health",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-         c.clock_trusted = true;
-         c.credential.pass->valid_until = kNow + kDay;
-       },
-       d, Reason::health_status},
-      {"then delivery",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-         c.clock_trusted = true;
-         c.credential.pass->valid_until = kNow + kDay;
-         c.credential.pass->health = Health::green;
-       },
-       d, Reason::delivery_never_admitted},
-      {"then fever",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-         c.clock_trusted = true;
-         c.credential.pass->valid_until = kNow + kDay;
-         c.credential.pass->health = Health::green;
-         c.credential.pass->role = Role::resident;
-       },
-       d, Reason::fever},
-      {"then anti-passback",
-       [&](auto& c, auto& s) {
-         everything_wrong(c, s);
-         c.credential.revoked = false;
-         c.credential.pass->site = s.site;
-         c.clock_trusted = true;
-         c.credential.pass->valid_until = kNow + kDay;
-         c.credential.pass->health = Health::green;
-         c.credential.pass->role = Role::resident;
-         c.temperature.celsius = 36.4;
-       },
-       r, Reason::anti_passback},
       {"lockdown is decided before consent and temperature",
-       [](auto& c, auto& s) {
-         c.credential.pass = visitor();
-         s.outbreak = Outbreak::lockdown;
-         c.temperature.celsius.reset();
+       [](auto& ctx, auto& st) {
+         ctx.credential.pass = visitor();
+         st.outbreak = Outbreak::lockdown;
+         ctx.temperature.celsius.reset();
        },
-       d, Reason::lockdown},
-      {"unmeasured temperature never admits a resident", [](auto& c, auto&) { c.temperature = {}; },
-       r, Reason::temperature_not_measured},
+       Decision::deny, Reason::lockdown},
+      {"unmeasured temperature never admits a resident",
+       [](auto& ctx, auto&) { ctx.temperature = {}; }, Decision::refer,
+       Reason::temperature_not_measured},
   });
 }
 
