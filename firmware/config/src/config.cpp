@@ -108,8 +108,8 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   c.camera.source = resolve_source(base, c.camera.source);
   if (!c.gate.record_file.empty()) c.gate.record_file = resolve(base, c.gate.record_file).string();
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
-      c.thermometer.kind != "none")
-    errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, none");
+      c.thermometer.kind != "sim-mlx90614")
+    errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, sim-mlx90614");
   if (c.gate.kind != "sim" && c.gate.kind != "gpio")
     errors.add(root.source(), "[gate] kind must be one of sim, gpio");
 

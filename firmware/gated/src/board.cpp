@@ -1,6 +1,7 @@
 #include "gk/gated/board.hpp"
 
 #include "gk/camera/frame_source.hpp"
+#include "gk/thermometer/mlx90614.hpp"
 
 namespace gk {
 namespace {
@@ -31,10 +32,20 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
     b.sim_thermometer = t.get();
     b.thermometer = std::move(t);
   } else {
-    // The MLX90614 driver arrives with the devices issue; until then only "sim" works and
-    // a real board config fails loudly here instead of admitting unmeasured people.
-    return fail(Reason::device_fault,
-                "thermometer kind '" + config.thermometer.kind + "' has no driver in this build");
+    // The MLX90614 driver, on /dev/i2c-N or on the register-level model of the chip. A
+    // sensor that does not answer now is not fatal: every passage is then referred to the
+    // guard (temperature_not_measured) until it answers again.
+    const auto& tc = config.thermometer;
+    if (tc.kind == "sim-mlx90614") {
+      auto bus = std::make_unique<thermometer::SimMlx90614Bus>(tc.address);
+      bus->set_object_celsius(tc.sim_idle_c);
+      b.sim_mlx_bus = bus.get();
+      b.i2c_bus = std::move(bus);
+    } else {
+      b.i2c_bus = std::make_unique<thermometer::LinuxI2cBus>(tc.i2c_bus);
+    }
+    b.thermometer = std::make_unique<thermometer::Mlx90614>(
+        *b.i2c_bus, static_cast<std::uint8_t>(tc.address), tc.emissivity);
   }
 
   if (config.nfc.connstring == "sim") {

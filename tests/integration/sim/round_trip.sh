@@ -75,6 +75,14 @@ $BIN/gatectl journal export --format json "$T/state/journal.db" >"$T/rows.jsonl"
 grep -q "\"pass_id\":\"$id\"" "$T/rows.jsonl" || fail "journal row names the pass"
 grep -q '"reason":"revoked"' "$T/rows.jsonl" || fail "revoked row"
 
+# The MLX90614 driver on the chip model (SMBus words with PEC) measures the next entrant.
+sed -e 's#^state_dir = "state"#state_dir = "state-mlx"#' "$T/gated.toml" >"$T/mlx.toml"
+printf '[thermometer]\nkind = "sim-mlx90614"\nsim_idle_c = 36.6\n' >>"$T/mlx.toml"
+printf 'start_time = %s\n[[step]]\nimage = "frames/p.png"\nexpect = "ok"\n' $((NOW + 10)) >"$T/mlx-scenario.toml"
+$BIN/gated --config "$T/mlx.toml" --scenario "$T/mlx-scenario.toml" >"$T/mlx.jsonl" 2>"$T/narration" \
+  || { cat "$T/narration"; fail "gated with the MLX90614 driver"; }
+grep -q '"temperature_c":36.6' "$T/mlx.jsonl" || fail "MLX90614 reading not journaled: $(cat "$T/mlx.jsonl")"
+
 # A row edited behind the journal's back is detected by gatectl journal verify.
 sqlite3 "$T/state/journal.db" "UPDATE passages SET decision='admit' WHERE seq=2"
 set +e

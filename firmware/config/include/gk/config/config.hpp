@@ -26,7 +26,8 @@ struct NfcConfig {
 };
 
 struct ThermometerConfig {
-  std::string kind = "sim";  // "sim", "mlx90614", "none"
+  // "sim" (scripted), "mlx90614" (/dev/i2c-N), "sim-mlx90614" (the driver on a chip model)
+  std::string kind = "sim";
   std::string i2c_bus = "/dev/i2c-1";
   int address = 0x5a;
   double emissivity = 0.98;

@@ -8,10 +8,13 @@
 #include "gk/hal/clock.hpp"
 #include "gk/hal/devices.hpp"
 #include "gk/hal/sim_devices.hpp"
+#include "gk/thermometer/sim_mlx90614.hpp"
 
 namespace gk {
 
 struct Board {
+  // Declared before the devices that borrow it, so it outlives them.
+  std::unique_ptr<thermometer::SmbusBus> i2c_bus;
   std::unique_ptr<hal::Camera> camera;           // null: no camera configured
   std::unique_ptr<hal::CardReader> card_reader;  // null: no reader configured
   std::unique_ptr<hal::Thermometer> thermometer;
@@ -22,6 +25,7 @@ struct Board {
   hal::SimThermometer* sim_thermometer = nullptr;
   hal::SimCardReader* sim_card_reader = nullptr;
   hal::ManualClock* sim_clock = nullptr;
+  thermometer::SimMlx90614Bus* sim_mlx_bus = nullptr;  // thermometer kind "sim-mlx90614"
 };
 
 // sim_clock_start: on the sim board with a scenario, the clock is a manual one starting
