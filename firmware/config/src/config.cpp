@@ -97,6 +97,10 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("record_file", c.gate.record_file);
     s->read("chip", c.gate.chip);
     s->read("relay_line", c.gate.relay_line);
+    s->read("door_contact_line", c.gate.door_contact_line);
+    s->read("exit_button_line", c.gate.exit_button_line);
+    s->read("tamper_line", c.gate.tamper_line);
+    s->read("held_open_s", c.gate.held_open_s, 1, 600);
     s->finish();
   }
   top.finish();
@@ -110,8 +114,8 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
       c.thermometer.kind != "sim-mlx90614")
     errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, sim-mlx90614");
-  if (c.gate.kind != "sim" && c.gate.kind != "gpio")
-    errors.add(root.source(), "[gate] kind must be one of sim, gpio");
+  if (c.gate.kind != "sim" && c.gate.kind != "gpio" && c.gate.kind != "sim-gpio")
+    errors.add(root.source(), "[gate] kind must be one of sim, gpio, sim-gpio");
 
   if (!errors.empty()) return fail(Reason::malformed, errors.joined());
   return c;

@@ -57,11 +57,36 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
                 "nfc connstring '" + config.nfc.connstring + "' has no driver in this build");
   }
 
-  if (config.gate.kind == "sim")
-    b.gate = std::make_unique<hal::SimGate>(config.gate.record_file);
-  else
-    return fail(Reason::device_fault,
-                "gate kind '" + config.gate.kind + "' has no driver in this build");
+  const GateConfig& g = config.gate;
+  if (g.kind == "sim") {
+    b.gate = std::make_unique<hal::SimGate>(g.record_file);
+  } else {
+    // The relay and door inputs on named lines (libgpiod), or the same Door logic on
+    // simulated lines. Missing lines are a start-up error: a gate we cannot drive or a
+    // contact we cannot read must not pass for working.
+    if (g.kind == "sim-gpio") {
+      auto lines = std::make_unique<gpio::SimLines>();
+      b.sim_lines = lines.get();
+      b.gpio_lines = std::move(lines);
+    } else {
+      std::vector<gpio::GpiodLines::Spec> specs{{g.relay_line, true, false, false}};
+      for (const auto* in : {&g.door_contact_line, &g.exit_button_line, &g.tamper_line})
+        if (!in->empty()) specs.push_back({*in, false, false, false});
+      auto lines = std::make_unique<gpio::GpiodLines>(g.chip, specs);
+      if (!lines->error().empty()) return fail(Reason::device_fault, "gate: " + lines->error());
+      b.gpio_lines = std::move(lines);
+    }
+    gpio::DoorConfig dc;
+    dc.relay_line = g.relay_line;
+    dc.door_contact_line = g.door_contact_line;
+    dc.exit_button_line = g.exit_button_line;
+    dc.tamper_line = g.tamper_line;
+    dc.fail_secure = g.fail_secure;
+    dc.held_open_after = std::chrono::seconds(g.held_open_s);
+    auto door = std::make_unique<gpio::Door>(*b.gpio_lines, dc);
+    b.door = door.get();
+    b.gate = std::move(door);
+  }
   b.indicator = std::make_unique<hal::SimIndicator>();
 
   if (config.board == "sim" && sim_clock_start) {

@@ -45,6 +45,7 @@ void Daemon::run() {
   });
   if (board_.camera) poll_camera();
   if (board_.card_reader) poll_cards();
+  if (board_.door) watch_door();
   io_.run();
 }
 
@@ -74,6 +75,20 @@ void Daemon::poll_cards() {
   card_timer_.expires_after(std::chrono::milliseconds(config_.nfc.poll_ms));
   card_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) poll_cards();
+  });
+}
+
+// Ends relay pulses on time and reports door alarms as JSON lines (the guard console of the
+// people issue will show and acknowledge them).
+void Daemon::watch_door() {
+  if (auto alarm = board_.door->tick(gpio::Door::Clock::now()); alarm != gpio::DoorAlarm::none) {
+    std::ostream& out = options_.out ? *options_.out : std::cout;
+    out << R"({"alarm":")" << gpio::to_string(alarm) << R"(","time":)" << board_.clock->now() << "}"
+        << std::endl;
+  }
+  door_timer_.expires_after(std::chrono::milliseconds(50));
+  door_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) watch_door();
   });
 }
 

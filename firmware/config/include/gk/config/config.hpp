@@ -42,7 +42,11 @@ struct GateConfig {
   bool fail_secure = true;  // on power loss the lock stays locked
   std::string record_file;  // sim: append every pulse here (crash harness)
   std::string chip = "gpiochip0";
-  std::string relay_line;
+  std::string relay_line = "RELAY";
+  std::string door_contact_line;  // gpio: empty = no door contact fitted
+  std::string exit_button_line;
+  std::string tamper_line;
+  int held_open_s = 15;
 };
 
 struct Config {

@@ -5,6 +5,7 @@
 
 #include "gk/config/config.hpp"
 #include "gk/core/result.hpp"
+#include "gk/gpio/door.hpp"
 #include "gk/hal/clock.hpp"
 #include "gk/hal/devices.hpp"
 #include "gk/hal/sim_devices.hpp"
@@ -15,6 +16,7 @@ namespace gk {
 struct Board {
   // Declared before the devices that borrow it, so it outlives them.
   std::unique_ptr<thermometer::SmbusBus> i2c_bus;
+  std::unique_ptr<gpio::Lines> gpio_lines;
   std::unique_ptr<hal::Camera> camera;           // null: no camera configured
   std::unique_ptr<hal::CardReader> card_reader;  // null: no reader configured
   std::unique_ptr<hal::Thermometer> thermometer;
@@ -26,6 +28,8 @@ struct Board {
   hal::SimCardReader* sim_card_reader = nullptr;
   hal::ManualClock* sim_clock = nullptr;
   thermometer::SimMlx90614Bus* sim_mlx_bus = nullptr;  // thermometer kind "sim-mlx90614"
+  gpio::SimLines* sim_lines = nullptr;                 // gate kind "sim-gpio"
+  gpio::Door* door = nullptr;                          // gate kinds "gpio", "sim-gpio"
 };
 
 // sim_clock_start: on the sim board with a scenario, the clock is a manual one starting

@@ -53,12 +53,14 @@ class Daemon {
          RevocationList revocations, Journal journal);
   void poll_camera();
   void poll_cards();
+  void watch_door();
   void emit(const PassageOutcome& o);
 
   boost::asio::io_context io_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   boost::asio::steady_timer camera_timer_{io_};
   boost::asio::steady_timer card_timer_{io_};
+  boost::asio::steady_timer door_timer_{io_};
   Config config_;
   DaemonOptions options_;
   Board board_;
