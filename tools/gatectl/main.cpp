@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   gatectl::register_revoke(app, exit);
   gatectl::register_journal(app, exit);
   gatectl::register_scan(app, exit);
+  gatectl::register_card(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
