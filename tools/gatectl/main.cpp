@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   gatectl::register_journal(app, exit);
   gatectl::register_scan(app, exit);
   gatectl::register_card(app, exit);
+  gatectl::register_hw(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

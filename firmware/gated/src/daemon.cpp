@@ -11,6 +11,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
 
   auto board = open_board(config, options.sim_clock_start);
   if (!board) return board.failure();
+  if (!board->gate_fault.empty()) return fail(Reason::device_fault, "gate: " + board->gate_fault);
   TrustStore trust;
   if (auto s = trust.load_directory(config.trust_dir); !s) return s.failure();
   auto store = RevocationStore::open(config.state_dir / "revocation.db");

@@ -40,6 +40,8 @@ expect_rc 1 $BIN/gated config check "$T/broken.toml"
 expect_rc 1 $BIN/gated config check "$T/random.bin"
 expect_rc 2 $BIN/gated --config "$T/random.bin"
 expect_rc 2 $BIN/gated --bogus
+# The Raspberry Pi board on a machine without its devices: every device reported failed.
+expect_rc 1 $BIN/gatectl hw probe --config boards/rpi4-pn532/gated.toml
 grep -q "broken.toml:2:" <($BIN/gated config check "$T/broken.toml" 2>&1) \
   || { echo "FAIL: config error without a line number"; failures=$((failures + 1)); }
 echo "$failures failures"

@@ -46,6 +46,7 @@ checkpoint = "test gate"
 record_file = "state/pulses.log"
 TOML
 $BIN/gated config check "$T/gated.toml" >/dev/null || fail "config check"
+$BIN/gatectl hw probe --config "$T/gated.toml" --json | grep -q '"healthy":true' || fail "hw probe"
 $BIN/gatectl revoke --key "$T/keys/issuer.key" --number 1 --site site-1 --out "$T/rev.bin" "$id" >/dev/null
 cat >"$T/scenario.toml" <<TOML
 start_time = $((NOW + 10))

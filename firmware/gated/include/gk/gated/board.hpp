@@ -30,6 +30,9 @@ struct Board {
   thermometer::SimMlx90614Bus* sim_mlx_bus = nullptr;  // thermometer kind "sim-mlx90614"
   gpio::SimLines* sim_lines = nullptr;                 // gate kind "sim-gpio"
   gpio::Door* door = nullptr;                          // gate kinds "gpio", "sim-gpio"
+  // Set when the gate lines could not be requested: the gate then refuses every release
+  // (fail closed); gated does not start, `gatectl hw probe` reports it with the rest.
+  std::string gate_fault;
 };
 
 // sim_clock_start: on the sim board with a scenario, the clock is a manual one starting
