@@ -78,6 +78,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (auto s = top.section("nfc")) {
     s->read("connstring", c.nfc.connstring);
     s->read("poll_ms", c.nfc.poll_ms, 20, 5000);
+    s->read("enrolment_file", c.nfc.enrolment_file);
     s->finish();
   }
   if (auto s = top.section("thermometer")) {
@@ -110,6 +111,8 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   c.state_dir = resolve(base, state_dir);
   c.trust_dir = resolve(base, trust_dir);
   c.camera.source = resolve_source(base, c.camera.source);
+  if (!c.nfc.enrolment_file.empty())
+    c.nfc.enrolment_file = resolve(base, c.nfc.enrolment_file).string();
   if (!c.gate.record_file.empty()) c.gate.record_file = resolve(base, c.gate.record_file).string();
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
       c.thermometer.kind != "sim-mlx90614")

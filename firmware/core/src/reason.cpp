@@ -36,6 +36,8 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
     {"device_fault", "设备故障，请找保安", "Device fault: see the guard"},
     {"guard_override", "保安放行", "Released by guard"},
     {"visitor_with_consent", "访客经住户同意通行", "Visitor admitted with a resident's consent"},
+    {"card_not_enrolled", "此卡未登记，请到物业登记",
+     "Card not enrolled: register at the property office"},
 }};
 }  // namespace
 

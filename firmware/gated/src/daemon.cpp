@@ -20,9 +20,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   if (!revocations) return revocations.failure();
   auto journal = Journal::open(config.state_dir / "journal.db");
   if (!journal) return journal.failure();
-  return std::unique_ptr<Daemon>(new Daemon(std::move(config), options, std::move(*board),
-                                            std::move(trust), std::move(*store),
-                                            std::move(*revocations), std::move(*journal)));
+  std::map<Bytes, Bytes> enrolment;
+  if (!config.nfc.enrolment_file.empty()) {
+    auto e = load_enrolment(config.nfc.enrolment_file);
+    if (!e) return e.failure();
+    enrolment = std::move(*e);
+  }
+  auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(config), options, std::move(*board),
+                                                   std::move(trust), std::move(*store),
+                                                   std::move(*revocations), std::move(*journal)));
+  for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
+  return daemon;
 }
 
 Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,

@@ -1,7 +1,9 @@
 #include "gk/kiosk/kiosk.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <vector>
 
 #include "gk/core/mask.hpp"
@@ -21,8 +23,18 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
   Credential cred;
   cred.kind = p.kind;
   cred.presented_card_uid = p.card_uid;
+  const Bytes* card_pass = &p.card_pass;
+  if (p.kind == CredentialKind::card_uid) {
+    auto it = enrolled_.find(p.card_uid);
+    if (it == enrolled_.end()) {
+      cred.failure = Reason::card_not_enrolled;
+      return cred;
+    }
+    card_pass = &it->second;
+    cred.kind = CredentialKind::card;  // from here on it is a card-bound pass like any other
+  }
   Result<SignedPass> parsed =
-      p.kind == CredentialKind::card ? parse_pass_binary(p.card_pass) : parse_pass_text(p.text);
+      p.kind == CredentialKind::qr ? parse_pass_text(p.text) : parse_pass_binary(*card_pass);
   if (!parsed) {
     cred.failure = parsed.reason();
     return cred;
@@ -114,6 +126,26 @@ PassageOutcome Kiosk::process(const Presentation& p) {
                      : out.verdict.decision == Decision::refer ? hal::Tone::refer
                                                                : hal::Tone::deny;
     devices_.indicator->show(out.verdict.alarm ? hal::Tone::alarm : tone);
+  }
+  return out;
+}
+
+Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return fail(Reason::malformed, file.string() + ": cannot open");
+  std::map<Bytes, Bytes> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    auto parsed = parse_pass_text(line);
+    const std::string where = file.string() + ":" + std::to_string(n) + ": ";
+    if (!parsed) return fail(parsed.reason(), where + parsed.failure().detail);
+    if (parsed->pass.card_uid.empty())
+      return fail(Reason::malformed, where + "pass is not bound to a card UID");
+    Bytes bytes = parsed->body;
+    bytes.insert(bytes.end(), parsed->signature.begin(), parsed->signature.end());
+    out[parsed->pass.card_uid] = std::move(bytes);
   }
   return out;
 }

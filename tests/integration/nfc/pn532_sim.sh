@@ -65,6 +65,12 @@ for fault in "lost_ack 1" "bad_checksum 3" "card_gone_after 2"; do
   timeout 20 $BIN/gatectl card read --device "$CONN" --json >/dev/null 2>&1 || fail "no recovery after $fault"
 done
 
+# A UID-only card (no pass on it) enrolled at the property office, and a stranger's card.
+make_card "$T/idcard.bin" 04102030405060
+make_card "$T/stranger.bin" 04aaaaaaaaaaaa
+$BIN/gatectl issue --key "$T/keys/issuer.key" --site s1 --building 9 --unit 2 --name 王伯伯 \
+  --card-uid 04102030405060 >"$T/enrolment.txt"
+
 # gated on board sim with the card reader on libnfc: one decision per tap.
 cat >"$T/gated.toml" <<TOML
 board = "sim"
@@ -76,6 +82,7 @@ checkpoint = "nfc test"
 [nfc]
 connstring = "$CONN"
 poll_ms = 100
+enrolment_file = "enrolment.txt"
 TOML
 $BIN/gated --config "$T/gated.toml" >"$T/decisions.jsonl" 2>"$T/gated.err" &
 GATED=$!
@@ -84,12 +91,18 @@ ctl remove; sleep 0.5
 ctl place "$T/clone.bin"; sleep 1.2   # the clone
 ctl remove; sleep 0.5
 ctl place "$T/card.bin"; sleep 1.2    # the real card again: a second tap
+ctl remove; sleep 0.5
+ctl place "$T/idcard.bin"; sleep 1.2  # the enrolled UID-only card
+ctl remove; sleep 0.5
+ctl place "$T/stranger.bin"; sleep 1.2
 kill -TERM $GATED; wait $GATED || true
 grep -c '"decision"' "$T/decisions.jsonl" >"$T/count" || true
-[ "$(cat "$T/count")" = 3 ] || fail "expected 3 decisions, got: $(cat "$T/decisions.jsonl")"
+[ "$(cat "$T/count")" = 5 ] || fail "expected 5 decisions, got: $(cat "$T/decisions.jsonl")"
+[ "$(sed -n 4p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "enrolled card not admitted"
+[ "$(sed -n 5p "$T/decisions.jsonl" | grep -c '"reason":"card_not_enrolled"')" = 1 ] || fail "stranger card"
 [ "$(sed -n 1p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "first tap not admitted"
 [ "$(sed -n 2p "$T/decisions.jsonl" | grep -c '"reason":"card_mismatch"')" = 1 ] || fail "clone not refused"
 [ "$(sed -n 3p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "second tap not admitted"
 grep -q '"credential":"card"' "$T/decisions.jsonl" || fail "credential kind"
-$BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":3' || fail "journal rows"
+$BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":5' || fail "journal rows"
 echo "nfc ok"

@@ -1,5 +1,6 @@
 // One passage through the kiosk with simulated devices and a real journal file.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "gk/hal/sim_devices.hpp"
 #include "gk/kiosk/kiosk.hpp"
@@ -145,4 +146,52 @@ TEST_CASE("outcome JSON carries both languages and no raw personal data", "[kios
   CHECK(j.find("张**") != std::string::npos);
   CHECK(j.find("张三丰") == std::string::npos);
   CHECK(j.find(to_hex(p.id)) == std::string::npos);  // only a short prefix is shown
+}
+
+TEST_CASE("UID-only cards pass through the enrolment list as card-bound passes", "[kiosk]") {
+  Rig rig;
+  const Bytes uid{0x04, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60};
+  Pass p;
+  random_fill(p.id);
+  p.site = "site-1";
+  p.valid_from = kNow - 10;
+  p.valid_until = kNow + 86400;
+  p.card_uid = uid;
+  rig.kiosk->enrol(uid, sign_pass(p, rig.key));
+  Presentation tap;
+  tap.kind = CredentialKind::card_uid;
+  tap.card_uid = uid;
+  auto o = rig.kiosk->process(tap);
+  CHECK(o.verdict.reason == Reason::ok);
+  CHECK(o.passage.credential_kind == CredentialKind::card_uid);
+  tap.card_uid = {0x04, 0x99, 0x99, 0x99, 0x99, 0x99, 0x99};
+  o = rig.kiosk->process(tap);
+  CHECK(o.verdict.reason == Reason::card_not_enrolled);
+  CHECK(o.seq);  // refused, and journaled
+}
+
+TEST_CASE("enrolment files: card-bound passes only, errors with line numbers", "[kiosk]") {
+  Rig rig;
+  Pass bound;
+  random_fill(bound.id);
+  bound.site = "site-1";
+  bound.valid_until = kNow;
+  bound.card_uid = {1, 2, 3, 4};
+  Pass unbound = bound;
+  unbound.card_uid.clear();
+  {
+    std::ofstream f(rig.dir / "enrolment.txt");
+    f << "# property office, building 3\n" << issue_pass_text(bound, rig.key) << "\n";
+  }
+  auto ok = load_enrolment(rig.dir / "enrolment.txt");
+  REQUIRE(ok.ok());
+  CHECK(ok->size() == 1);
+  {
+    std::ofstream f(rig.dir / "enrolment.txt", std::ios::app);
+    f << issue_pass_text(unbound, rig.key) << "\nGK1:garbage\n";
+  }
+  auto bad = load_enrolment(rig.dir / "enrolment.txt");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.failure().detail.find("enrolment.txt:3:") != std::string::npos);
+  CHECK_FALSE(load_enrolment(rig.dir / "missing.txt").ok());
 }

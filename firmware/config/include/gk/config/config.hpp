@@ -23,6 +23,7 @@ struct NfcConfig {
   // "none", "sim" (scripted reader) or a libnfc connstring, e.g. "pn532_uart:/dev/ttyS0"
   std::string connstring = "none";
   int poll_ms = 200;
+  std::string enrolment_file;  // UID-only cards: card-bound passes, one text per line
 };
 
 struct ThermometerConfig {

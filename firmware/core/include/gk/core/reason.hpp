@@ -35,9 +35,10 @@ enum class Reason : std::uint8_t {
   device_fault,              // a reader/sensor failed
   guard_override,            // a guard's accountable manual release
   visitor_with_consent,      // visitor admitted on a resident's consent via a guard
+  card_not_enrolled,         // a UID-only card (e.g. an ID card) not in the enrolment list
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::visitor_with_consent) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::card_not_enrolled) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"

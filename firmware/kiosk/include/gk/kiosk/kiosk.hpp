@@ -2,6 +2,8 @@
 // One passage, end to end: verify the credential offline, measure the temperature, decide
 // by the compound's rules, journal durably, and only then release the gate.
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -47,6 +49,14 @@ class Kiosk {
 
   PassageOutcome process(const Presentation& p);
 
+  // UID-only cards (ID cards, older transit cards) of residents who registered offline at
+  // the property office: each entry is an ordinary signed pass bound to the card's UID, so
+  // it is verified, expired and revoked like any other pass.
+  void enrol(const Bytes& card_uid, Bytes signed_pass) {
+    enrolled_[card_uid] = std::move(signed_pass);
+  }
+  std::size_t enrolled() const { return enrolled_.size(); }
+
   SiteState& site_state() { return config_.site; }
   const Config& config() const { return config_; }
 
@@ -59,7 +69,12 @@ class Kiosk {
   const RevocationList& revocations_;
   Journal& journal_;
   KioskDevices devices_;
+  std::map<Bytes, Bytes> enrolled_;
 };
+
+// Reads an enrolment file: one card-bound pass text per line ('#' comments). Passes
+// without a card UID are refused with the line number.
+Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file);
 
 // One JSON line describing an outcome (stdout of gated, the kiosk screen feed).
 // Personal data is masked; the pass id is shortened.
