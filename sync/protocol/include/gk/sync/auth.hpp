@@ -1,0 +1,53 @@
+#pragma once
+// Device authentication for the sync protocol (sync/PROTOCOL.md): every request is signed
+// with the device's own Ed25519 key over a canonical string that binds method, path, time,
+// a random nonce and the body's hash; the server refuses stale times and replayed nonces.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "gk/core/result.hpp"
+#include "gk/pass/keys.hpp"
+
+namespace gk::sync {
+
+struct RequestAuth {
+  std::string device_id;  // X-GK-Device
+  UnixTime time = 0;      // X-GK-Time
+  std::string nonce;      // X-GK-Nonce, 32 hex digits
+  std::string signature;  // X-GK-Signature, 128 hex digits
+};
+
+inline constexpr std::int64_t kMaxClockSkewS = 300;
+
+std::string canonical_request(std::string_view method, std::string_view path, std::string_view body,
+                              const std::string& device_id, UnixTime time,
+                              const std::string& nonce);
+
+RequestAuth sign_request(std::string_view method, std::string_view path, std::string_view body,
+                         const std::string& device_id, const IssuerKeyPair& device_key,
+                         UnixTime now);
+
+// Nonces seen within the skew window; older ones are forgotten (their time is refused anyway).
+class ReplayGuard {
+ public:
+  // False when the nonce was already used.
+  bool first_use(const std::string& device_id, const std::string& nonce, UnixTime time,
+                 UnixTime now);
+  std::size_t size() const { return seen_.size(); }
+
+ private:
+  std::map<std::pair<std::string, std::string>, UnixTime> seen_;
+};
+
+using DeviceKeyLookup = std::function<std::optional<PublicKey>(const std::string& device_id)>;
+
+// Failures: unknown_issuer (unknown device), clock_not_trusted (stale or future time),
+// bad_signature, malformed (headers), revoked (replayed nonce).
+Status verify_request(std::string_view method, std::string_view path, std::string_view body,
+                      const RequestAuth& auth, const DeviceKeyLookup& lookup, ReplayGuard& replay,
+                      UnixTime now);
+
+}  // namespace gk::sync

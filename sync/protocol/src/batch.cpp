@@ -1,0 +1,135 @@
+#include "gk/sync/batch.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace gk::sync {
+namespace {
+using nlohmann::json;
+
+json opt_str(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json opt_id(const std::optional<PassId>& v) {
+  return v ? json(to_hex(*v)) : json(nullptr);
+}
+
+std::optional<std::string> get_opt_str(const json& j, const char* k) {
+  const json& v = j.at(k);
+  if (v.is_null()) return std::nullopt;
+  return v.get<std::string>();
+}
+
+Result<std::optional<PassId>> get_opt_id(const json& j, const char* k) {
+  auto s = get_opt_str(j, k);
+  if (!s) return std::optional<PassId>{};
+  auto id = fixed_from_hex<16>(*s);
+  if (!id) return fail(Reason::malformed, std::string(k) + " is not a pass id");
+  return std::optional<PassId>(*id);
+}
+
+template <class T, class F>
+Result<T> enum_field(const json& j, const char* k, F parse) {
+  auto v = parse(j.at(k).get<std::string>());
+  if (!v) return fail(Reason::malformed, std::string(k) + " has an unknown value");
+  return *v;
+}
+}  // namespace
+
+std::string encode_batch(const JournalBatch& b) {
+  json entries = json::array();
+  for (const auto& e : b.entries) {
+    const Passage& p = e.passage;
+    entries.push_back({{"seq", e.seq},
+                       {"time", p.time},
+                       {"gate", p.gate},
+                       {"direction", to_string(p.direction)},
+                       {"credential", to_string(p.credential_kind)},
+                       {"pass_id", opt_id(p.pass_id)},
+                       {"role", p.role ? json(to_string(*p.role)) : json(nullptr)},
+                       {"decision", to_string(p.decision)},
+                       {"reason", code(p.reason)},
+                       {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
+                       {"operator_id", opt_str(p.operator_id)},
+                       {"consenting_resident", opt_id(p.consenting_resident)},
+                       {"holder", opt_str(p.holder)},
+                       {"phone", opt_str(p.phone)},
+                       {"detail", p.detail},
+                       {"sealed", to_hex(p.sealed)},
+                       {"prev_hash", e.prev_hash},
+                       {"hash", e.hash}});
+  }
+  return json{
+      {"kind", "gk-journal-batch"}, {"version", 1}, {"device", b.device_id}, {"entries", entries}}
+      .dump(-1, ' ', false, json::error_handler_t::strict);
+}
+
+Result<JournalBatch> parse_batch(std::string_view text) {
+  if (text.size() > kMaxBatchBytes) return fail(Reason::malformed, "batch larger than 4 MiB");
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(Reason::malformed, "batch is not a JSON object");
+  try {
+    if (j.at("kind") != "gk-journal-batch") return fail(Reason::malformed, "not a journal batch");
+    if (j.at("version") != 1) return fail(Reason::unsupported_version, "batch version");
+    JournalBatch b;
+    b.device_id = j.at("device").get<std::string>();
+    if (b.device_id.empty() || b.device_id.size() > 64) return fail(Reason::malformed, "device id");
+    const json& entries = j.at("entries");
+    if (!entries.is_array() || entries.empty() || entries.size() > kMaxBatchEntries)
+      return fail(Reason::malformed, "entries must be 1..1000 passages");
+    for (const json& x : entries) {
+      JournalEntry e;
+      e.seq = x.at("seq").get<std::int64_t>();
+      Passage& p = e.passage;
+      p.time = x.at("time").get<std::int64_t>();
+      p.gate = x.at("gate").get<std::string>();
+      auto dir = enum_field<Direction>(x, "direction", direction_from_string);
+      auto kind = enum_field<CredentialKind>(x, "credential", credential_kind_from_string);
+      auto dec = enum_field<Decision>(x, "decision", decision_from_string);
+      auto reason = enum_field<Reason>(x, "reason", reason_from_code);
+      auto pass_id = get_opt_id(x, "pass_id");
+      auto consent = get_opt_id(x, "consenting_resident");
+      for (const Failure* f :
+           {dir.ok() ? nullptr : &dir.failure(), kind.ok() ? nullptr : &kind.failure(),
+            dec.ok() ? nullptr : &dec.failure(), reason.ok() ? nullptr : &reason.failure(),
+            pass_id.ok() ? nullptr : &pass_id.failure(),
+            consent.ok() ? nullptr : &consent.failure()})
+        if (f) return *f;
+      p.direction = *dir;
+      p.credential_kind = *kind;
+      p.decision = *dec;
+      p.reason = *reason;
+      p.pass_id = *pass_id;
+      p.consenting_resident = *consent;
+      if (auto r = get_opt_str(x, "role")) {
+        p.role = role_from_string(*r);
+        if (!p.role) return fail(Reason::malformed, "role has an unknown value");
+      }
+      if (!x.at("temperature_c").is_null()) p.temperature_c = x.at("temperature_c").get<double>();
+      p.operator_id = get_opt_str(x, "operator_id");
+      p.holder = get_opt_str(x, "holder");
+      p.phone = get_opt_str(x, "phone");
+      p.detail = x.at("detail").get<std::string>();
+      auto sealed = from_hex(x.at("sealed").get<std::string>());
+      if (!sealed) return fail(Reason::malformed, "sealed is not hex");
+      p.sealed = *sealed;
+      e.prev_hash = x.at("prev_hash").get<std::string>();
+      e.hash = x.at("hash").get<std::string>();
+      if (!b.entries.empty()) {
+        if (e.seq != b.entries.back().seq + 1)
+          return fail(Reason::malformed, "seqs not contiguous");
+        if (e.prev_hash != b.entries.back().hash)
+          return fail(Reason::malformed, "chain link broken");
+      }
+      if (chain_hash(e.seq, row_fields(p), e.prev_hash) != e.hash)
+        return fail(Reason::bad_signature,
+                    "passage " + std::to_string(e.seq) + " does not match its hash");
+      b.entries.push_back(std::move(e));
+    }
+    return b;
+  } catch (const json::exception& e) {
+    return fail(Reason::malformed, std::string("batch: ") + e.what());
+  }
+}
+
+}  // namespace gk::sync

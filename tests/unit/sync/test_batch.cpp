@@ -1,0 +1,82 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "gk/sync/batch.hpp"
+#include "gk_test_support.hpp"
+
+using namespace gk;
+using namespace gk::sync;
+
+namespace {
+JournalBatch batch_from_journal(test::ScratchDir& dir, int n) {
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  for (int i = 0; i < n; ++i) {
+    Passage p;
+    p.time = 1'700'000'000 + i;
+    p.gate = "北门, \"east\"";
+    p.credential_kind = CredentialKind::qr;
+    p.pass_id = PassId{static_cast<std::uint8_t>(i)};
+    p.role = Role::resident;
+    p.decision = i % 3 ? Decision::admit : Decision::deny;
+    p.reason = i % 3 ? Reason::ok : Reason::fever;
+    p.temperature_c = 36.0 + i * 0.1;
+    p.phone = "13812348058";
+    p.sealed = i % 2 ? Bytes{1, 2, 3} : Bytes{};
+    REQUIRE(j->append(p).ok());
+  }
+  return JournalBatch{"kiosk-01", j->entries(0, 1000)};
+}
+}  // namespace
+
+TEST_CASE("a journal batch round-trips and every hash re-derives", "[sync][batch]") {
+  test::ScratchDir dir;
+  JournalBatch b = batch_from_journal(dir, 50);
+  auto parsed = parse_batch(encode_batch(b));
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->entries.size() == 50);
+  CHECK(parsed->entries[7].hash == b.entries[7].hash);
+  CHECK(parsed->entries[7].passage.phone == "138**8058");
+  CHECK(encode_batch(*parsed) == encode_batch(b));
+}
+
+TEST_CASE("altered, cut and reordered batches are refused whole", "[sync][batch]") {
+  test::ScratchDir dir;
+  JournalBatch b = batch_from_journal(dir, 10);
+  auto j = nlohmann::json::parse(encode_batch(b));
+  SECTION("a decision changed in transit") {
+    j["entries"][3]["decision"] = "admit";  // row 3 was a fever refusal
+    j["entries"][3]["reason"] = "ok";
+    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+  }
+  SECTION("a row dropped") {
+    j["entries"].erase(3);
+    CHECK(parse_batch(j.dump()).reason() == Reason::malformed);
+  }
+  SECTION("two rows swapped") {
+    std::swap(j["entries"][2], j["entries"][3]);
+    CHECK(parse_batch(j.dump()).reason() == Reason::malformed);
+  }
+  SECTION("the temperature nudged") {
+    j["entries"][1]["temperature_c"] = j["entries"][1]["temperature_c"].get<double>() - 0.1;
+    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+  }
+}
+
+TEST_CASE("garbage batches are refused with a reason, never a crash", "[sync][batch][fuzz]") {
+  test::ScratchDir dir;
+  const std::string good = encode_batch(batch_from_journal(dir, 3));
+  for (const char* s :
+       {"", "[]", "{}", "null", "{\"kind\":\"gk-journal-batch\",\"version\":2}",
+        "{\"kind\":\"gk-journal-batch\",\"version\":1,\"device\":\"d\",\"entries\":[]}"})
+    CHECK_FALSE(parse_batch(s).ok());
+  CHECK_FALSE(parse_batch(std::string(kMaxBatchBytes + 1, ' ')).ok());
+  std::mt19937 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string t = good;
+    for (int k = 0; k < 2; ++k) t[rng() % t.size()] = static_cast<char>(rng() % 128);
+    auto r = parse_batch(t);
+    if (!r.ok()) CHECK_FALSE(r.failure().detail.empty());
+  }
+}
