@@ -1,0 +1,162 @@
+#include "gk/sync/documents.hpp"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+namespace gk::sync {
+namespace {
+
+using nlohmann::json;
+
+std::string signed_message(std::string_view kind, std::string_view payload) {
+  std::string m = "GK-DOC-v1\n";
+  m.append(kind).append("\n").append(payload);
+  return m;
+}
+
+// Parses JSON without exceptions escaping: nullopt on any syntax error.
+std::optional<json> parse_json(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+// Strict field access: the type must match, or the document is malformed.
+template <class T>
+bool get(const json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it == j.end()) return false;
+  try {
+    out = it->get<T>();
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
+Failure malformed(std::string what) {
+  return fail(Reason::malformed, std::move(what));
+}
+
+bool get_header(const json& j, std::uint64_t& number, UnixTime& issued_at) {
+  return get(j, "number", number) && get(j, "issued_at", issued_at) && number > 0;
+}
+
+}  // namespace
+
+std::string sign_document(std::string_view kind, std::string_view payload,
+                          const IssuerKeyPair& authority) {
+  const std::string msg = signed_message(kind, payload);
+  Signature sig{};
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const std::uint8_t*>(msg.data()),
+                       msg.size(), authority.secret.bytes().data());
+  json j{{"kind", kind},
+         {"payload", payload},
+         {"signer", to_hex(authority.info.id)},
+         {"signature", to_hex(sig)}};
+  return j.dump();
+}
+
+Result<std::string> open_document(std::string_view envelope, std::string_view kind,
+                                  const TrustStore& authority) {
+  if (envelope.size() > kMaxDocumentBytes) return malformed("document larger than 16 MiB");
+  auto j = parse_json(envelope);
+  if (!j) return malformed("document is not a JSON object");
+  std::string got_kind, payload, signer_hex, sig_hex;
+  if (!get(*j, "kind", got_kind) || !get(*j, "payload", payload) ||
+      !get(*j, "signer", signer_hex) || !get(*j, "signature", sig_hex))
+    return malformed("document envelope lacks kind, payload, signer or signature");
+  if (got_kind != kind) return malformed("expected a " + std::string(kind) + ", got " + got_kind);
+  auto signer = fixed_from_hex<8>(signer_hex);
+  auto sig = fixed_from_hex<64>(sig_hex);
+  if (!signer || !sig) return malformed("signer or signature is not hex of the right size");
+  const IssuerKeyInfo* key = authority.find(*signer);
+  if (!key) return fail(Reason::unknown_issuer, "document signed by an unknown key");
+  const std::string msg = signed_message(kind, payload);
+  if (crypto_sign_verify_detached(sig->data(), reinterpret_cast<const std::uint8_t*>(msg.data()),
+                                  msg.size(), key->key.data()) != 0)
+    return fail(Reason::bad_signature, "document signature does not verify");
+  return payload;
+}
+
+std::string payload_of(const TrustListDoc& d) {
+  json keys = json::array();
+  for (const auto& k : d.keys) keys.push_back(json::parse(public_key_json(k)));
+  return json{{"number", d.number}, {"issued_at", d.issued_at}, {"keys", keys}}.dump();
+}
+
+std::string payload_of(const SiteStateDoc& d) {
+  json j{{"number", d.number},
+         {"issued_at", d.issued_at},
+         {"site", d.site},
+         {"outbreak", to_string(d.outbreak)},
+         {"quarantined_buildings", d.quarantined_buildings}};
+  if (d.fever_threshold_c) j["fever_threshold_c"] = *d.fever_threshold_c;
+  return j.dump();
+}
+
+std::string payload_of(const EnrolmentDoc& d) {
+  return json{{"number", d.number}, {"issued_at", d.issued_at}, {"site", d.site},
+              {"passes", d.passes}}
+      .dump();
+}
+
+std::string payload_of(const TimeDoc& d) {
+  return json{{"time", d.time}, {"nonce", d.nonce}}.dump();
+}
+
+Result<TrustListDoc> parse_trust_list(std::string_view payload) {
+  auto j = parse_json(payload);
+  TrustListDoc d;
+  if (!j || !get_header(*j, d.number, d.issued_at)) return malformed("trust list header");
+  auto keys = j->find("keys");
+  if (keys == j->end() || !keys->is_array() || keys->empty())
+    return malformed("trust list without keys");
+  for (const auto& k : *keys) {
+    auto info = parse_public_key_json(k.dump());
+    if (!info) return malformed("trust list key: " + info.failure().detail);
+    d.keys.push_back(std::move(*info));
+  }
+  return d;
+}
+
+Result<SiteStateDoc> parse_site_state(std::string_view payload) {
+  auto j = parse_json(payload);
+  SiteStateDoc d;
+  std::string outbreak;
+  std::vector<std::string> buildings;
+  if (!j || !get_header(*j, d.number, d.issued_at) || !get(*j, "site", d.site) ||
+      !get(*j, "outbreak", outbreak) || !get(*j, "quarantined_buildings", buildings))
+    return malformed("site state lacks number, issued_at, site, outbreak or buildings");
+  auto o = outbreak_from_string(outbreak);
+  if (!o) return malformed("site state: unknown outbreak state " + outbreak);
+  d.outbreak = *o;
+  d.quarantined_buildings = {buildings.begin(), buildings.end()};
+  if (j->contains("fever_threshold_c")) {
+    double t = 0;
+    if (!get(*j, "fever_threshold_c", t) || t < 35.0 || t > 40.0)
+      return malformed("site state: fever threshold outside 35..40 °C");
+    d.fever_threshold_c = t;
+  }
+  return d;
+}
+
+Result<EnrolmentDoc> parse_enrolment(std::string_view payload) {
+  auto j = parse_json(payload);
+  EnrolmentDoc d;
+  if (!j || !get_header(*j, d.number, d.issued_at) || !get(*j, "site", d.site) ||
+      !get(*j, "passes", d.passes))
+    return malformed("enrolment lacks number, issued_at, site or passes");
+  return d;
+}
+
+Result<TimeDoc> parse_time(std::string_view payload) {
+  auto j = parse_json(payload);
+  TimeDoc d;
+  if (!j || !get(*j, "time", d.time) || !get(*j, "nonce", d.nonce) || d.time <= 0)
+    return malformed("time document lacks time or nonce");
+  return d;
+}
+
+}  // namespace gk::sync
