@@ -33,13 +33,9 @@ Result<T> enum_field(const json& j, const char* k, F parse) {
   if (!v) return fail(Reason::malformed, std::string(k) + " has an unknown value");
   return *v;
 }
-}  // namespace
-
-std::string encode_batch(const JournalBatch& b) {
-  json entries = json::array();
-  for (const auto& e : b.entries) {
-    const Passage& p = e.passage;
-    entries.push_back({{"seq", e.seq},
+json entry_json(const JournalEntry& e) {
+  const Passage& p = e.passage;
+  return json({{"seq", e.seq},
                        {"time", p.time},
                        {"gate", p.gate},
                        {"direction", to_string(p.direction)},
@@ -57,7 +53,17 @@ std::string encode_batch(const JournalBatch& b) {
                        {"sealed", to_hex(p.sealed)},
                        {"prev_hash", e.prev_hash},
                        {"hash", e.hash}});
-  }
+}
+
+}  // namespace
+
+std::string encode_entry(const JournalEntry& e) {
+  return entry_json(e).dump();
+}
+
+std::string encode_batch(const JournalBatch& b) {
+  json entries = json::array();
+  for (const auto& e : b.entries) entries.push_back(entry_json(e));
   return json{
       {"kind", "gk-journal-batch"}, {"version", 1}, {"device", b.device_id}, {"entries", entries}}
       .dump(-1, ' ', false, json::error_handler_t::strict);

@@ -46,8 +46,10 @@ using DeviceKeyLookup = std::function<std::optional<PublicKey>(const std::string
 
 // Failures: unknown_issuer (unknown device), clock_not_trusted (stale or future time),
 // bad_signature, malformed (headers), revoked (replayed nonce).
+// `enforce_time` false: the signed-time request of a device whose clock is not yet set (no
+// real-time clock): the signature still binds it, and the answer is bound to its nonce.
 Status verify_request(std::string_view method, std::string_view path, std::string_view body,
                       const RequestAuth& auth, const DeviceKeyLookup& lookup, ReplayGuard& replay,
-                      UnixTime now);
+                      UnixTime now, bool enforce_time = true);
 
 }  // namespace gk::sync

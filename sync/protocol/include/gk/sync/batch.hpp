@@ -19,6 +19,8 @@ struct JournalBatch {
 };
 
 std::string encode_batch(const JournalBatch& batch);
+// One entry as the batch carries it (the upstream stores each as it arrived).
+std::string encode_entry(const JournalEntry& entry);
 Result<JournalBatch> parse_batch(std::string_view json);
 
 }  // namespace gk::sync

@@ -1,0 +1,70 @@
+#pragma once
+// The upstream's HTTP API as a plain function of a request (sync/PROTOCOL.md): no sockets
+// here, so every route is unit-tested and fuzzed directly; server.hpp puts it on TLS.
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gk/sync/auth.hpp"
+#include "gk/upstream/store.hpp"
+
+namespace gk::upstream {
+
+inline constexpr std::size_t kRevocationChunkBytes = 1u << 20;
+
+struct Request {
+  std::string method;
+  std::string target;                          // path and query, as signed
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool drop_connection = false;  // fault injection: close without answering
+  int stall_ms = 0;              // fault injection: answer late
+};
+
+// Fault injection for the integration tests (gate-upstream --faults FILE): each is a
+// probability per request, applied after the request took effect where that matters.
+struct Faults {
+  double http500 = 0;            // answer 500 without doing anything
+  double drop_after_commit = 0;  // journal stored, connection closed before the answer
+  double stale_ack = 0;          // answer a journal batch with the device's previous answer
+  int stall_ms = 0;              // every answer this late
+};
+// "http500=0.2 drop_after_commit=0.1 stale_ack=0.2 stall_ms=0" (whitespace or newlines).
+Result<Faults> parse_faults(std::string_view text);
+
+class UpstreamService {
+ public:
+  using Clock = std::function<UnixTime()>;
+  UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock);
+
+  Response handle(const Request& request);
+  void set_faults(Faults f) { faults_ = f; }
+  const IssuerKeyPair& authority() const { return authority_; }
+
+ private:
+  Response route(const Request& r, const Device& device);
+  Response journal_post(const Request& r, const Device& device);
+  Response revocations(const std::map<std::string, std::uint64_t>& q);
+  Response signed_doc(std::string_view kind, std::uint64_t have, std::uint64_t number,
+                      const std::string& payload);
+  bool roll(double p);
+
+  UpstreamStore& store_;
+  IssuerKeyPair authority_;
+  Clock clock_;
+  sync::ReplayGuard replay_;
+  Faults faults_;
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault
+};
+
+}  // namespace gk::upstream

@@ -1,0 +1,118 @@
+// gate-upstream: the reference upstream server.
+//   gate-upstream init --dir DIR                   authority key, TLS key + certificate, database
+//   gate-upstream serve --dir DIR [--listen A:P]   serve devices over HTTPS (pinned key)
+// Devices, revocations, site states and enrolments are managed with `gatectl upstream`.
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include "gk/sync/tls.hpp"
+#include "gk/upstream/server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int init(const fs::path& dir, const std::string& cn) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  auto authority = gk::generate_issuer_key();
+  if (auto s = gk::save_key_pair(authority, dir, "authority"); !s) {
+    std::cerr << "gate-upstream: " << s.failure().detail << "\n";
+    return 1;
+  }
+  auto pin = gk::sync::make_self_signed_certificate(dir / "tls.key", dir / "tls.crt", cn);
+  if (!pin) {
+    std::cerr << "gate-upstream: " << pin.failure().detail << "\n";
+    return 1;
+  }
+  std::ofstream(dir / "tls.pin") << *pin << "\n";
+  auto store = gk::upstream::UpstreamStore::open(dir / "upstream.db");
+  if (!store) {
+    std::cerr << "gate-upstream: " << store.failure().detail << "\n";
+    return 1;
+  }
+  std::cout << "upstream initialised in " << dir.string() << "\n"
+            << "  authority key (devices trust it): " << (dir / "authority.pub").string() << "\n"
+            << "  TLS pin (devices pin it):         " << *pin << "\n";
+  return 0;
+}
+
+int serve(const fs::path& dir, const std::string& listen, const std::string& faults,
+          const std::string& port_file) {
+  auto authority = gk::load_secret_key(dir / "authority.key");
+  if (!authority) {
+    std::cerr << "gate-upstream: " << authority.failure().detail << "\n";
+    return 1;
+  }
+  auto tls = gk::sync::server_tls_context(dir / "tls.crt", dir / "tls.key");
+  if (!tls) {
+    std::cerr << "gate-upstream: " << tls.failure().detail << "\n";
+    return 1;
+  }
+  auto store = gk::upstream::UpstreamStore::open(dir / "upstream.db");
+  if (!store) {
+    std::cerr << "gate-upstream: " << store.failure().detail << "\n";
+    return 1;
+  }
+  const auto colon = listen.rfind(':');
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(listen.substr(0, colon), ec);
+  int port = -1;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (colon == std::string::npos || ec || port < 0 || port > 65535) {
+    std::cerr << "gate-upstream: --listen must be ADDRESS:PORT, e.g. 127.0.0.1:8443\n";
+    return 2;
+  }
+  boost::asio::io_context io;
+  gk::upstream::UpstreamService service(*store, std::move(*authority),
+                                        [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
+  gk::upstream::UpstreamServer server(
+      io, **tls, {address, static_cast<unsigned short>(port)}, service, faults);
+  if (!port_file.empty()) {
+    // Written whole then renamed: a test waiting for the file never reads half a number.
+    std::ofstream(port_file + ".tmp") << server.port() << "\n";
+    fs::rename(port_file + ".tmp", port_file);
+  }
+  std::cerr << "gate-upstream: serving on " << address.to_string() << ":" << server.port() << "\n";
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
+  app.require_subcommand(1);
+  std::string dir, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
+  auto* init_cmd = app.add_subcommand("init", "Create the authority key, TLS key and database");
+  init_cmd->add_option("--dir", dir, "State directory (created 0700)")->required();
+  init_cmd->add_option("--cn", cn, "Certificate common name");
+  auto* serve_cmd = app.add_subcommand("serve", "Serve devices over HTTPS");
+  serve_cmd->add_option("--dir", dir, "State directory made by init")->required();
+  serve_cmd->add_option("--listen", listen, "ADDRESS:PORT (port 0: any free port)");
+  serve_cmd->add_option("--faults", faults, "Fault-injection file, re-read on change (tests)");
+  serve_cmd->add_option("--port-file", port_file, "Write the bound port here");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    if (*init_cmd) return init(dir, cn);
+    return serve(dir, listen, faults, port_file);
+  } catch (const std::exception& e) {
+    std::cerr << "gate-upstream: " << e.what() << "\n";
+    return 1;
+  }
+}

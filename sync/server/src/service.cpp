@@ -1,0 +1,236 @@
+#include "gk/upstream/service.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace gk::upstream {
+namespace {
+using nlohmann::json;
+
+Response reply(unsigned status, std::string body, std::string type = "application/json") {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.content_type = std::move(type);
+  return r;
+}
+
+Response error(unsigned status, Reason reason, const std::string& detail) {
+  Response r;
+  r.status = status;
+  r.body = json{{"error", code(reason)}, {"detail", detail}}.dump();
+  return r;
+}
+
+// "/v1/x?a=1&b=2": the path, and the query as unsigned integers (all our parameters are
+// numbers, except the time nonce, which is handled by its route). Anything else: nullopt.
+struct Target {
+  std::string path;
+  std::map<std::string, std::uint64_t> numbers;
+  std::map<std::string, std::string> raw;
+};
+std::optional<Target> parse_target(std::string_view t) {
+  if (t.empty() || t.front() != '/' || t.size() > 512) return std::nullopt;
+  Target out;
+  const auto q = t.find('?');
+  out.path = std::string(t.substr(0, q));
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = t.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+    std::string key(kv.substr(0, eq));
+    std::string_view value = kv.substr(eq + 1);
+    if (out.raw.count(key)) return std::nullopt;  // a parameter twice: ambiguous
+    out.raw[key] = std::string(value);
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec == std::errc() && p == value.data() + value.size()) out.numbers[key] = n;
+  }
+  return out;
+}
+
+std::string header(const Request& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+unsigned status_for(Reason reason) {
+  switch (reason) {
+    case Reason::unknown_issuer:
+    case Reason::bad_signature:
+    case Reason::clock_not_trusted:
+    case Reason::revoked:
+      return 401;
+    default:
+      return 400;
+  }
+}
+}  // namespace
+
+Result<Faults> parse_faults(std::string_view text) {
+  Faults f;
+  std::istringstream in{std::string(text)};
+  std::string item;
+  while (in >> item) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) return fail(Reason::malformed, "fault without '=': " + item);
+    const std::string key = item.substr(0, eq);
+    double v = 0;
+    try {
+      std::size_t used = 0;
+      v = std::stod(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      return fail(Reason::malformed, "fault value is not a number: " + item);
+    }
+    if (key == "stall_ms") {
+      if (v < 0 || v > 600'000) return fail(Reason::malformed, "stall_ms: 0..600000");
+      f.stall_ms = static_cast<int>(v);
+      continue;
+    }
+    if (v < 0 || v > 1) return fail(Reason::malformed, key + ": a probability 0..1");
+    if (key == "http500")
+      f.http500 = v;
+    else if (key == "drop_after_commit")
+      f.drop_after_commit = v;
+    else if (key == "stale_ack")
+      f.stale_ack = v;
+    else
+      return fail(Reason::malformed, "unknown fault: " + key);
+  }
+  return f;
+}
+
+UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock)
+    : store_(store), authority_(std::move(authority)), clock_(std::move(clock)) {}
+
+bool UpstreamService::roll(double p) {
+  return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
+}
+
+Response UpstreamService::handle(const Request& r) {
+  Response res = [&] {
+    if (roll(faults_.http500)) return error(500, Reason::device_fault, "injected fault");
+    auto target = parse_target(r.target);
+    if (!target) return error(400, Reason::malformed, "bad request target");
+    sync::RequestAuth auth{header(r, "x-gk-device"), 0, header(r, "x-gk-nonce"),
+                           header(r, "x-gk-signature")};
+    const std::string t = header(r, "x-gk-time");
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), auth.time);
+    if (t.empty() || ec != std::errc() || p != t.data() + t.size())
+      return error(401, Reason::malformed, "X-GK-Time missing or not a number");
+    std::optional<Device> device;
+    auto lookup = [&](const std::string& id) -> std::optional<PublicKey> {
+      device = store_.device(id);
+      return device ? std::optional(device->key) : std::nullopt;
+    };
+    const bool time_route = target->path == "/v1/time";
+    auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
+                                   !time_route);
+    if (!ok) return error(status_for(ok.reason()), ok.reason(), ok.failure().detail);
+    return route(r, *device);
+  }();
+  res.stall_ms = std::max(res.stall_ms, faults_.stall_ms);
+  return res;
+}
+
+Response UpstreamService::route(const Request& r, const Device& device) {
+  auto target = parse_target(r.target);
+  const std::string& path = target->path;
+  auto have = target->numbers.count("have") ? target->numbers.at("have") : 0;
+  if (path == "/v1/journal" && r.method == "POST") return journal_post(r, device);
+  if (r.method != "GET") return error(405, Reason::malformed, "method not allowed");
+  if (path == "/v1/journal/ack")
+    return reply(200, json{{"acked", store_.acked(device.id)}}.dump());
+  if (path == "/v1/time") {
+    auto nonce = target->raw.find("nonce");
+    if (nonce == target->raw.end() || !fixed_from_hex<16>(nonce->second))
+      return error(400, Reason::malformed, "nonce: 32 hex digits");
+    sync::TimeDoc d{clock_(), nonce->second};
+    return reply(200, sync::sign_document(sync::kind::time, payload_of(d), authority_));
+  }
+  if (path == "/v1/revocations") return revocations(target->numbers);
+  if (path == "/v1/site-state") {
+    auto d = store_.site_state(device.site);
+    if (!d) return error(404, Reason::malformed, "no site state published for " + device.site);
+    return signed_doc(sync::kind::site_state, have, d->number, payload_of(*d));
+  }
+  if (path == "/v1/enrolment") {
+    auto d = store_.enrolment(device.site);
+    if (!d) return error(404, Reason::malformed, "no enrolment published for " + device.site);
+    return signed_doc(sync::kind::enrolment, have, d->number, payload_of(*d));
+  }
+  if (path == "/v1/trust-list") {
+    auto d = store_.trust_list();
+    if (!d) return error(404, Reason::malformed, "no trust list published");
+    return signed_doc(sync::kind::trust_list, have, d->number, payload_of(*d));
+  }
+  return error(404, Reason::malformed, "no such route");
+}
+
+Response UpstreamService::signed_doc(std::string_view kind, std::uint64_t have,
+                                     std::uint64_t number, const std::string& payload) {
+  if (have == number) return reply(304, "");
+  return reply(200, sync::sign_document(kind, payload, authority_));
+}
+
+Response UpstreamService::journal_post(const Request& r, const Device& device) {
+  auto batch = sync::parse_batch(r.body);
+  if (!batch) return error(400, batch.reason(), batch.failure().detail);
+  if (batch->device_id != device.id)
+    return error(403, Reason::malformed, "a device may only upload its own journal");
+  auto ack = store_.receive(*batch, clock_());
+  if (!ack) {
+    Response res = error(409, ack.reason(), ack.failure().detail);
+    res.body = json{{"error", code(ack.reason())},
+                    {"detail", ack.failure().detail},
+                    {"acked", store_.acked(device.id)}}
+                   .dump();
+    return res;
+  }
+  std::string body =
+      json{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}}
+          .dump();
+  Response res = reply(200, body);
+  if (roll(faults_.drop_after_commit)) res.drop_connection = true;
+  auto last = last_ack_.find(device.id);
+  if (last != last_ack_.end() && roll(faults_.stale_ack)) res.body = last->second;
+  last_ack_[device.id] = body;
+  return res;
+}
+
+Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>& q) {
+  const std::uint64_t have = q.count("have") ? q.at("have") : 0;
+  const std::uint64_t current = store_.revocation_number();
+  if (current == 0) return error(404, Reason::malformed, "no revocation list published");
+  if (have == current && !q.count("number")) return reply(304, "");
+  std::optional<Bytes> doc;
+  std::uint64_t base = have > current ? 0 : have, number = current;
+  if (q.count("number")) {
+    // Resuming a download: the very same bytes, or a clear "start again".
+    number = q.at("number");
+    base = have;
+    doc = store_.cached_revocation_document(base, number);
+    if (!doc) return error(410, Reason::malformed, "that list is no longer offered; start again");
+  } else {
+    auto d = store_.revocation_document(have, authority_, clock_());
+    if (!d) return error(500, d.reason(), d.failure().detail);
+    doc = std::move(*d);
+  }
+  const std::uint64_t offset = q.count("offset") ? q.at("offset") : 0;
+  if (offset > doc->size()) return error(416, Reason::malformed, "offset past the end");
+  const std::size_t n = std::min<std::size_t>(kRevocationChunkBytes, doc->size() - offset);
+  Response res = reply(200, std::string(reinterpret_cast<const char*>(doc->data()) + offset, n),
+                       "application/octet-stream");
+  res.headers = {{"X-GK-List-Number", std::to_string(number)},
+                 {"X-GK-List-Base", std::to_string(base)},
+                 {"X-GK-Total-Bytes", std::to_string(doc->size())}};
+  return res;
+}
+
+}  // namespace gk::upstream

@@ -1,0 +1,70 @@
+#pragma once
+// One keep-alive HTTPS connection to the upstream, used by coroutines on the daemon's
+// event loop. Every step (connect, handshake, write, read) has an explicit deadline and
+// every response a size bound; any error closes the connection, and the next request
+// opens a fresh one.
+#include <utility>
+// clang-format off
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+// clang-format on
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "gk/core/result.hpp"
+
+namespace gk::sync {
+
+struct HttpsEndpoint {
+  std::string host;
+  std::string port = "443";
+};
+// "https://HOST[:PORT]" with nothing after the authority; anything else is refused.
+Result<HttpsEndpoint> parse_https_url(std::string_view url);
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpLimits {
+  std::chrono::milliseconds timeout{10'000};  // per step
+  std::size_t max_body = 8u * 1024 * 1024;
+};
+
+class HttpsSession {
+ public:
+  HttpsSession(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls,
+               HttpsEndpoint endpoint, HttpLimits limits = {});
+
+  // Failures: Reason::device_fault with a detail naming the step ("connect: ...").
+  boost::asio::awaitable<Result<HttpResponse>> request(
+      boost::beast::http::verb method, std::string target,
+      std::vector<std::pair<std::string, std::string>> headers, std::string body);
+  void close();
+  std::uint64_t connections_opened() const { return connections_; }
+
+ private:
+  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  boost::asio::awaitable<Status> connect();
+
+  boost::asio::any_io_executor ex_;
+  boost::asio::ssl::context& tls_;
+  HttpsEndpoint endpoint_;
+  HttpLimits limits_;
+  std::optional<Stream> stream_;
+  boost::beast::flat_buffer buffer_;
+  std::uint64_t connections_ = 0;
+};
+
+}  // namespace gk::sync

@@ -1,0 +1,126 @@
+#include "gk/sync/https_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace gk::sync {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+Failure net_failure(const char* step, const boost::system::error_code& ec) {
+  return fail(Reason::device_fault, std::string(step) + ": " + ec.message());
+}
+}  // namespace
+
+Result<HttpsEndpoint> parse_https_url(std::string_view url) {
+  constexpr std::string_view scheme = "https://";
+  if (url.substr(0, scheme.size()) != scheme)
+    return fail(Reason::malformed, "upstream URL must start with https://");
+  std::string_view rest = url.substr(scheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos)
+    return fail(Reason::malformed, "upstream URL must be https://HOST[:PORT]");
+  HttpsEndpoint ep;
+  const auto colon = rest.rfind(':');
+  if (colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
+    ep.host = std::string(rest.substr(0, colon));
+    ep.port = std::string(rest.substr(colon + 1));
+    if (ep.port.empty() || ep.port.size() > 5 ||
+        !std::all_of(ep.port.begin(), ep.port.end(), [](char c) { return std::isdigit(c); }) ||
+        std::stoi(ep.port) == 0 || std::stoi(ep.port) > 65535)
+      return fail(Reason::malformed, "upstream URL port must be 1..65535");
+  } else {
+    ep.host = std::string(rest);
+  }
+  if (ep.host.empty()) return fail(Reason::malformed, "upstream URL without a host");
+  return ep;
+}
+
+HttpsSession::HttpsSession(asio::any_io_executor ex, asio::ssl::context& tls,
+                           HttpsEndpoint endpoint, HttpLimits limits)
+    : ex_(std::move(ex)), tls_(tls), endpoint_(std::move(endpoint)), limits_(limits) {}
+
+void HttpsSession::close() {
+  if (stream_) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(*stream_).socket().close(ignored);
+    stream_.reset();
+  }
+  buffer_.clear();
+}
+
+asio::awaitable<Status> HttpsSession::connect() {
+  close();
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(ex_);
+  auto endpoints = co_await resolver.async_resolve(endpoint_.host, endpoint_.port,
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return net_failure("resolve", ec);
+  stream_.emplace(ex_, tls_);
+  auto& tcp = beast::get_lowest_layer(*stream_);
+  tcp.expires_after(limits_.timeout);
+  co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    close();
+    co_return net_failure("connect", ec);
+  }
+  tcp.expires_after(limits_.timeout);
+  co_await stream_->async_handshake(asio::ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    close();
+    co_return net_failure("TLS handshake (is the pinned key right?)", ec);
+  }
+  ++connections_;
+  co_return success();
+}
+
+asio::awaitable<Result<HttpResponse>> HttpsSession::request(
+    http::verb method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
+    std::string body) {
+  if (!stream_) {
+    if (auto s = co_await connect(); !s) co_return s.failure();
+  }
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, endpoint_.host);
+  req.set(http::field::user_agent, "gated");
+  for (auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  req.keep_alive(true);
+
+  boost::system::error_code ec;
+  auto& tcp = beast::get_lowest_layer(*stream_);
+  tcp.expires_after(limits_.timeout);
+  co_await http::async_write(*stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    close();
+    co_return net_failure("send", ec);
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(limits_.max_body);
+  tcp.expires_after(limits_.timeout);
+  co_await http::async_read(*stream_, buffer_, parser,
+                            asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    close();
+    co_return net_failure("receive", ec);
+  }
+  auto res = parser.release();
+  HttpResponse out;
+  out.status = res.result_int();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = std::move(res.body());
+  if (!res.keep_alive()) close();
+  co_return out;
+}
+
+}  // namespace gk::sync

@@ -1,0 +1,126 @@
+#include "gk/sync/tls.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "gk/core/bytes.hpp"
+
+namespace gk::sync {
+namespace {
+
+// RAII for the OpenSSL handles used here.
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct FileClose {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Cert = std::unique_ptr<X509, X509Free>;
+using File = std::unique_ptr<std::FILE, FileClose>;
+
+std::string pin_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (n <= 0) return {};
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_Digest(der, static_cast<std::size_t>(n), md, &md_len, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  return "sha256:" + to_hex(ByteView(md, md_len));
+}
+
+Failure tls_failure(const std::string& what) {
+  return fail(Reason::device_fault, what);
+}
+
+}  // namespace
+
+Result<std::string> make_self_signed_certificate(const std::filesystem::path& key_pem,
+                                                 const std::filesystem::path& cert_pem,
+                                                 const std::string& common_name) {
+  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  Cert cert(X509_new());
+  if (!key || !cert) return tls_failure("OpenSSL could not create a key or certificate");
+  X509_set_version(cert.get(), 2);
+  std::array<std::uint8_t, 8> serial{};
+  random_fill(serial);
+  serial[0] &= 0x7f;
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert.get()),
+                          [&] {
+                            std::uint64_t v = 0;
+                            for (auto b : serial) v = v << 8 | b;
+                            return v;
+                          }());
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), key.get(), nullptr) <= 0)
+    return tls_failure("OpenSSL could not sign the certificate");
+
+  const int fd = ::open(key_pem.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return tls_failure(key_pem.string() + ": cannot create (exists?)");
+  File kf(::fdopen(fd, "w"));
+  if (!kf || !PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr))
+    return tls_failure(key_pem.string() + ": cannot write");
+  File cf(std::fopen(cert_pem.c_str(), "wx"));
+  if (!cf || !PEM_write_X509(cf.get(), cert.get()))
+    return tls_failure(cert_pem.string() + ": cannot write (exists?)");
+  return pin_of(cert.get());
+}
+
+Result<std::string> certificate_pin(const std::filesystem::path& cert_pem) {
+  File f(std::fopen(cert_pem.c_str(), "r"));
+  if (!f) return tls_failure(cert_pem.string() + ": cannot read");
+  Cert cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
+  if (!cert) return fail(Reason::malformed, cert_pem.string() + ": not a PEM certificate");
+  return pin_of(cert.get());
+}
+
+Result<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
+    const std::filesystem::path& cert_pem, const std::filesystem::path& key_pem) {
+  struct stat st {};
+  if (::stat(key_pem.c_str(), &st) != 0) return tls_failure(key_pem.string() + ": missing");
+  if (st.st_mode & 077)
+    return fail(Reason::malformed, key_pem.string() + ": readable by group or others (chmod 600)");
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert_pem.string(), ec);
+  if (!ec) ctx->use_private_key_file(key_pem.string(), ssl::context::pem, ec);
+  if (ec) return tls_failure("TLS certificate or key: " + ec.message());
+  return ctx;
+}
+
+std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string& pin) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  ctx->set_verify_mode(ssl::verify_peer);
+  ctx->set_verify_callback([pin](bool, ssl::verify_context& vc) {
+    X509_STORE_CTX* store = vc.native_handle();
+    // Intermediate certificates are irrelevant: only the leaf's key decides.
+    if (X509_STORE_CTX_get_error_depth(store) > 0) return true;
+    X509* leaf = X509_STORE_CTX_get_current_cert(store);
+    return leaf && !pin.empty() && pin_of(leaf) == pin;
+  });
+  return ctx;
+}
+
+}  // namespace gk::sync
