@@ -1,0 +1,70 @@
+#pragma once
+// gk::screen: the kiosk's full-screen page over HTTP, with live updates by server-sent events.
+//
+// Routes: GET / (kiosk.html), /kiosk.css, /kiosk.js, /events (text/event-stream), /healthz.
+// HEAD is answered like GET without a body; other methods get 405, unknown paths 404, a
+// request header over 8 KiB or a request with a body 413, a malformed request 400.
+//
+// Runs on a caller-supplied io_context and starts no threads. Not thread-safe: construct,
+// publish and destroy from the thread that runs the io_context. Destroying the server closes
+// the acceptor, every connection and every timer; the io_context is left with nothing of
+// ours to wait for (the cancelled handlers complete at once the next time it runs).
+//
+// Event stream: a client gets, in order, the latest event of each name published so far
+// (so a page that connects late, or reconnects, starts from the current state), then every
+// event as it is published, and a ": keepalive" comment every keepalive_interval. A client
+// that falls more than 64 events behind is dropped (its browser reconnects and starts again
+// from the latest state); a write that makes no progress for 30 s drops it too.
+//
+// The page's assets are compiled into the library (CMake turns web/* into byte arrays at
+// configure time), so there is nothing to install or find at run time.
+
+// Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format off
+#include <boost/asio/io_context.hpp>
+// clang-format on
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gk::screen {
+
+struct ScreenOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;  // 0 = pick a free port (see ScreenServer::port())
+  // Simultaneous event-stream clients; one more gets 503 (its EventSource retries). Open
+  // connections of any kind are capped at 4 x max_clients (at least 16); a connection over
+  // that cap is closed as soon as it is accepted.
+  std::size_t max_clients = 16;
+  std::chrono::milliseconds keepalive_interval{15'000};  // ": keepalive" comment; 0 = none
+};
+
+class ScreenServer {
+ public:
+  // Binds and starts accepting; throws std::system_error if it cannot bind.
+  ScreenServer(boost::asio::io_context& io, ScreenOptions options);
+  ~ScreenServer();
+  ScreenServer(const ScreenServer&) = delete;
+  ScreenServer& operator=(const ScreenServer&) = delete;
+
+  unsigned short port() const;
+
+  // Sends one event to every connected event-stream client and remembers it as the current
+  // state of that event name (a client that connects later gets the latest of each name
+  // first). `event_name`: letters, digits, '_', '-', '.' (else std::invalid_argument);
+  // `json`: one JSON document (a multi-line one is sent as several data: lines).
+  void publish(std::string_view event_name, std::string_view json);
+
+  // Event-stream clients connected now.
+  std::size_t clients() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gk::screen
