@@ -104,6 +104,22 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("held_open_s", c.gate.held_open_s, 1, 600);
     s->finish();
   }
+  if (auto s = top.section("sync")) {
+    s->read("url", c.sync.url);
+    s->read("pin", c.sync.pin);
+    s->read("device_id", c.sync.device_id);
+    s->read("device_key", c.sync.device_key);
+    s->read("authority_key", c.sync.authority_key);
+    s->read("interval_s", c.sync.interval_s, 1, 86400);
+    s->read("timeout_s", c.sync.timeout_s, 1, 300);
+    s->read("backoff_min_s", c.sync.backoff_min_s, 1, 3600);
+    s->read("backoff_max_s", c.sync.backoff_max_s, 1, 86400);
+    s->read("batch_size", c.sync.batch_size, 1, 1000);
+    s->read("max_age_revocations_s", c.sync.max_age_revocations_s, 0, 365 * 86400);
+    s->read("max_age_site_state_s", c.sync.max_age_site_state_s, 0, 365 * 86400);
+    s->read("max_age_trust_list_s", c.sync.max_age_trust_list_s, 0, 365 * 86400);
+    s->finish();
+  }
   top.finish();
 
   if (state_dir.empty()) errors.add(root.source(), "state_dir is required");
@@ -119,6 +135,19 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, sim-mlx90614");
   if (c.gate.kind != "sim" && c.gate.kind != "gpio" && c.gate.kind != "sim-gpio")
     errors.add(root.source(), "[gate] kind must be one of sim, gpio, sim-gpio");
+
+  if (c.sync.enabled()) {
+    if (!c.sync.url.starts_with("https://"))
+      errors.add(root.source(), "[sync] url must start with https://");
+    if (!c.sync.pin.starts_with("sha256:") || c.sync.pin.size() != 7 + 64)
+      errors.add(root.source(), "[sync] pin must be sha256:<64 hex digits>");
+    if (c.sync.device_id.empty() || c.sync.device_key.empty() || c.sync.authority_key.empty())
+      errors.add(root.source(), "[sync] needs device_id, device_key and authority_key");
+    if (c.sync.backoff_min_s > c.sync.backoff_max_s)
+      errors.add(root.source(), "[sync] backoff_min_s must not exceed backoff_max_s");
+    c.sync.device_key = resolve(base, c.sync.device_key).string();
+    c.sync.authority_key = resolve(base, c.sync.authority_key).string();
+  }
 
   if (!errors.empty()) return fail(Reason::malformed, errors.joined());
   return c;

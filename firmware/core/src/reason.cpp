@@ -38,6 +38,7 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
     {"visitor_with_consent", "访客经住户同意通行", "Visitor admitted with a resident's consent"},
     {"card_not_enrolled", "此卡未登记，请到物业登记",
      "Card not enrolled: register at the property office"},
+    {"lists_stale", "名单未及时更新，访客请找保安", "Lists out of date: visitors see the guard"},
 }};
 }  // namespace
 

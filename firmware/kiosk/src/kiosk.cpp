@@ -79,6 +79,7 @@ PassageOutcome Kiosk::process(const Presentation& p) {
   ctx.now = now;
   ctx.clock_trusted = devices_.clock.trusted();
   ctx.consent = p.consent;
+  ctx.lists_stale = lists_stale_;
   if (ctx.credential.pass && config_.site.anti_passback != AntiPassback::off)
     ctx.last_direction =
         journal_.last_direction(ctx.credential.pass->id, now - config_.site.anti_passback_window_s);

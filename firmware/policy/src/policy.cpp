@@ -51,7 +51,8 @@ std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& 
 //  1. the credential itself (format, issuer, signature), then revocation, site, card binding
 //  2. the clock (every check below depends on time)
 //  3. pass validity window, health status
-//  4. role rules: delivery, visitor (lockdown, consent, window), quarantined buildings
+//  4. role rules: delivery, visitor (lockdown, consent, window), quarantined buildings,
+//     then stale lists (visitors only)
 //  5. temperature (not measured, implausible, fever)
 //  6. anti-passback
 Verdict decide(const PassageContext& ctx, const SiteState& site) {
@@ -78,6 +79,9 @@ Verdict decide(const PassageContext& ctx, const SiteState& site) {
   if (pass.role == Role::visitor)
     if (auto v = visitor_rules(pass, ctx, site)) return *v;
   if (auto v = quarantine_rules(pass, ctx, site)) return *v;
+  // Lists not confirmed current for too long: a revoked visitor pass or a lockdown we
+  // have not heard of may be behind it. Residents keep passing; visitors wait for a guard.
+  if (pass.role == Role::visitor && ctx.lists_stale) return refer(Reason::lists_stale, true);
   if (auto v = temperature_rules(ctx.temperature, site)) return *v;
 
   Verdict admit{Decision::admit,

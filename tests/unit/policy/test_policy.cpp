@@ -183,6 +183,23 @@ TEST_CASE("each rule alone", "[policy]") {
          s.outbreak = Outbreak::lockdown;
        },
        d, Reason::lockdown},
+      {"visitor with consent while the lists are stale",
+       [](auto& c, auto&) {
+         c.credential.pass = visitor();
+         c.consent = Consent{id_of(1), "guard-7"};
+         c.lists_stale = true;
+       },
+       r, Reason::lists_stale},
+      {"visitor in lockdown with stale lists is still refused outright",
+       [](auto& c, auto& s) {
+         c.credential.pass = visitor();
+         c.consent = Consent{id_of(1), "guard-7"};
+         c.lists_stale = true;
+         s.outbreak = Outbreak::lockdown;
+       },
+       d, Reason::lockdown},
+      {"resident passes while the lists are stale", [](auto& c, auto&) { c.lists_stale = true; },
+       a, Reason::ok},
       {"resident in lockdown still passes", [](auto&, auto& s) { s.outbreak = Outbreak::lockdown; },
        a, Reason::ok},
       {"resident of a quarantined building going out",

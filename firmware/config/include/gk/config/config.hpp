@@ -50,6 +50,27 @@ struct GateConfig {
   int held_open_s = 15;
 };
 
+// Upstream sync (sync/PROTOCOL.md). Without a url the kiosk runs offline-only, its lists
+// maintained by hand (gatectl revoke --db), and list ages are not graded.
+struct SyncConfig {
+  std::string url;                    // "https://HOST:PORT"; empty: no sync
+  std::string pin;                    // "sha256:<hex>" of the upstream's TLS key
+  std::string device_id;              // as registered upstream
+  std::string device_key;             // this device's Ed25519 secret key file (0600)
+  std::string authority_key;          // the upstream's signing key (.pub)
+  int interval_s = 60;                // between successful rounds
+  int timeout_s = 10;                 // per network step
+  int backoff_min_s = 2;              // after a failed round, doubling with jitter...
+  int backoff_max_s = 600;            // ...up to this
+  int batch_size = 500;               // journal passages per upload (1..1000)
+  // Stale lists are graded, not ignored: past these ages (since last confirmed current)
+  // visitors are held for the guard and an alarm is raised; residents still pass. 0: off.
+  std::int64_t max_age_revocations_s = 6 * 3600;
+  std::int64_t max_age_site_state_s = 6 * 3600;
+  std::int64_t max_age_trust_list_s = 7 * 86400;
+  bool enabled() const { return !url.empty(); }
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from
   std::string board = "sim";
@@ -62,6 +83,7 @@ struct Config {
   NfcConfig nfc;
   ThermometerConfig thermometer;
   GateConfig gate;
+  SyncConfig sync;
 };
 
 // Relative paths in the file are resolved against the file's own folder.

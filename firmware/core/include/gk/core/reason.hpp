@@ -36,9 +36,10 @@ enum class Reason : std::uint8_t {
   guard_override,            // a guard's accountable manual release
   visitor_with_consent,      // visitor admitted on a resident's consent via a guard
   card_not_enrolled,         // a UID-only card (e.g. an ID card) not in the enrolment list
+  lists_stale,               // revocation/site/trust lists too old: visitors wait for the guard
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::card_not_enrolled) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::lists_stale) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"

@@ -58,6 +58,10 @@ class Kiosk {
   std::size_t enrolled() const { return enrolled_.size(); }
 
   SiteState& site_state() { return config_.site; }
+  // Set by the sync client's grading of list ages before each passage.
+  void set_lists_stale(bool stale) { lists_stale_ = stale; }
+  // Replaces every enrolled card at once (a newer enrolment list from upstream).
+  void replace_enrolment(std::map<Bytes, Bytes> enrolled) { enrolled_ = std::move(enrolled); }
   const Config& config() const { return config_; }
 
  private:
@@ -70,6 +74,7 @@ class Kiosk {
   Journal& journal_;
   KioskDevices devices_;
   std::map<Bytes, Bytes> enrolled_;
+  bool lists_stale_ = false;
 };
 
 // Reads an enrolment file: one card-bound pass text per line ('#' comments). Passes

@@ -43,6 +43,9 @@ struct PassageContext {
   // Last direction of this pass within the anti-passback window, from the journal.
   std::optional<Direction> last_direction;
   std::optional<Consent> consent;
+  // Revocation, site-state or trust lists older than their configured maximum age (the
+  // upstream has not been reached): residents still pass, visitors wait for the guard.
+  bool lists_stale = false;
 };
 
 struct Verdict {
