@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <string>
 
@@ -73,6 +74,33 @@ DeviceError SimGate::release(std::chrono::milliseconds pulse, std::int64_t journ
     if (!ok) return DeviceError::io;
   }
   return DeviceError::none;
+}
+
+}  // namespace gk::hal
+
+namespace gk::hal {
+namespace {
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::int64_t TrustedClock::now() const {
+  if (!anchored_) return base_.now();
+  return anchor_time_ + (steady_ms() - anchor_steady_ms_) / 1000;
+}
+
+bool TrustedClock::trusted() const {
+  return anchored_ || (base_.trusted() && base_.now() >= floor_);
+}
+
+void TrustedClock::anchor(std::int64_t upstream_time) {
+  anchored_ = true;
+  anchor_time_ = upstream_time;
+  anchor_steady_ms_ = steady_ms();
+  raise_floor(upstream_time);
 }
 
 }  // namespace gk::hal

@@ -18,5 +18,6 @@ void register_journal(CLI::App& app, Exit& exit);
 void register_scan(CLI::App& app, Exit& exit);
 void register_card(CLI::App& app, Exit& exit);
 void register_hw(CLI::App& app, Exit& exit);
+void register_upstream(CLI::App& app, Exit& exit);
 
 }  // namespace gatectl

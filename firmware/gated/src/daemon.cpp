@@ -20,6 +20,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   if (!revocations) return revocations.failure();
   auto journal = Journal::open(config.state_dir / "journal.db");
   if (!journal) return journal.failure();
+  auto sync_state = sync::SyncState::open(config.state_dir / "sync.db");
+  if (!sync_state) return sync_state.failure();
   std::map<Bytes, Bytes> enrolment;
   if (!config.nfc.enrolment_file.empty()) {
     auto e = load_enrolment(config.nfc.enrolment_file);
@@ -28,13 +30,16 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   }
   auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(config), options, std::move(*board),
                                                    std::move(trust), std::move(*store),
-                                                   std::move(*revocations), std::move(*journal)));
+                                                   std::move(*revocations), std::move(*journal),
+                                                   std::move(*sync_state)));
   for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
+  if (auto s = daemon->start_sync(); !s) return fail(s.reason(), "sync: " + s.failure().detail);
   return daemon;
 }
 
 Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,
-               RevocationStore store, RevocationList revocations, Journal journal)
+               RevocationStore store, RevocationList revocations, Journal journal,
+               sync::SyncState sync_state)
     : config_(std::move(config)),
       options_(options),
       board_(std::move(board)),
@@ -42,10 +47,12 @@ Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore tru
       revocation_store_(std::move(store)),
       revocations_(std::move(revocations)),
       journal_(std::move(journal)),
+      sync_state_(std::move(sync_state)),
+      clock_(*board_.clock, std::max(config_.trusted_time_floor, sync_state_.last_trusted_time())),
       dedup_(std::chrono::milliseconds(config_.camera.dedup_window_ms)) {
   kiosk_ = std::make_unique<Kiosk>(
       config_, trust_, revocations_, journal_,
-      KioskDevices{*board_.thermometer, *board_.gate, board_.indicator.get(), *board_.clock});
+      KioskDevices{*board_.thermometer, *board_.gate, board_.indicator.get(), clock_});
 }
 
 void Daemon::run() {
@@ -55,10 +62,12 @@ void Daemon::run() {
   if (board_.camera) poll_camera();
   if (board_.card_reader) poll_cards();
   if (board_.door) watch_door();
+  if (sync_) sync_->start([this](const Status& s) { on_sync_round(s); });
   io_.run();
 }
 
 void Daemon::stop() {
+  if (sync_) sync_->stop();
   io_.stop();
 }
 
@@ -117,6 +126,7 @@ std::vector<PassageOutcome> Daemon::on_frame(const hal::GreyView& frame,
 }
 
 PassageOutcome Daemon::present(const Presentation& p) {
+  if (sync_) kiosk_->set_lists_stale(sync_->lists_stale());
   PassageOutcome o = kiosk_->process(p);
   emit(o);
   return o;
@@ -125,13 +135,22 @@ PassageOutcome Daemon::present(const Presentation& p) {
 Status Daemon::apply_revocations(ByteView document) {
   auto doc = parse_revocation_document(document, trust_);
   if (!doc) return doc.failure();
-  if (auto s = revocation_store_.apply(*doc); !s) return s;
-  return revocations_.apply(*doc);
+  return apply_revocation_document(*doc);
+}
+
+Status Daemon::apply_revocation_document(const RevocationDocument& doc) {
+  // Disk first (one transaction), then memory: a crash in between reloads the new list.
+  if (auto s = revocation_store_.apply(doc); !s) return s;
+  return revocations_.apply(doc);
 }
 
 void Daemon::emit(const PassageOutcome& o) {
+  emit_line(outcome_json(o));
+}
+
+void Daemon::emit_line(const std::string& json_line) {
   std::ostream& out = options_.out ? *options_.out : std::cout;
-  out << outcome_json(o) << std::endl;  // one line per decision, flushed for pipes
+  out << json_line << std::endl;  // one line per event, flushed for pipes
 }
 
 }  // namespace gk

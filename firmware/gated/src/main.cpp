@@ -2,6 +2,7 @@
 //   gated --config FILE                      run on the configured board
 //   gated --config FILE --scenario FILE      sim board: run a scripted demonstration
 //   gated config check FILE                  report config errors with line numbers
+//   gated sync --config FILE                 one sync round with the upstream, then exit
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -58,6 +59,30 @@ int run(const std::string& config_file, const std::string& scenario_file) {
   return 0;
 }
 
+int sync_once(const std::string& config_file) {
+  auto config = gk::load_config(config_file);
+  if (!config) {
+    std::cerr << "gated: config: " << config.failure().detail << "\n";
+    return 2;
+  }
+  if (!config->sync.enabled()) {
+    std::cerr << "gated: no [sync] url in " << config_file << "\n";
+    return 2;
+  }
+  auto daemon = gk::Daemon::create(std::move(*config), {});
+  if (!daemon) {
+    std::cerr << "gated: " << gk::code(daemon.failure().reason) << ": " << daemon.failure().detail
+              << "\n";
+    return 1;
+  }
+  auto result = (*daemon)->sync_once();
+  if (!*result) {
+    std::cerr << "gated: sync: " << result->failure().detail << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +95,9 @@ int main(int argc, char** argv) {
       config_cmd->add_subcommand("check", "Check a config file, errors with line numbers");
   check->add_option("FILE", check_file, "Config file")->required();
   config_cmd->require_subcommand(1);
+  auto* sync_cmd = app.add_subcommand("sync", "One sync round with the upstream, then exit");
+  std::string sync_config;
+  sync_cmd->add_option("--config", sync_config, "Device configuration (TOML)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -80,6 +108,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*check) return config_check(check_file);
+    if (*sync_cmd) return sync_once(sync_config);
     if (config_file.empty()) {
       std::cerr << "gated: --config FILE is required\n";
       return 2;

@@ -131,6 +131,17 @@ PassageOutcome Kiosk::process(const Presentation& p) {
   return out;
 }
 
+Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled) {
+  auto parsed = parse_pass_text(text);
+  if (!parsed) return parsed.failure();
+  if (parsed->pass.card_uid.empty())
+    return fail(Reason::malformed, "pass is not bound to a card UID");
+  Bytes bytes = parsed->body;
+  bytes.insert(bytes.end(), parsed->signature.begin(), parsed->signature.end());
+  enrolled[parsed->pass.card_uid] = std::move(bytes);
+  return success();
+}
+
 Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return fail(Reason::malformed, file.string() + ": cannot open");
@@ -139,14 +150,8 @@ Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file)
   for (int n = 1; std::getline(in, line); ++n) {
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    auto parsed = parse_pass_text(line);
-    const std::string where = file.string() + ":" + std::to_string(n) + ": ";
-    if (!parsed) return fail(parsed.reason(), where + parsed.failure().detail);
-    if (parsed->pass.card_uid.empty())
-      return fail(Reason::malformed, where + "pass is not bound to a card UID");
-    Bytes bytes = parsed->body;
-    bytes.insert(bytes.end(), parsed->signature.begin(), parsed->signature.end());
-    out[parsed->pass.card_uid] = std::move(bytes);
+    if (auto s = add_enrolled_pass(line, out); !s)
+      return fail(s.reason(), file.string() + ":" + std::to_string(n) + ": " + s.failure().detail);
   }
   return out;
 }

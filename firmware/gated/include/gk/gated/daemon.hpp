@@ -14,6 +14,8 @@
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
 #include "gk/kiosk/kiosk.hpp"
+#include "gk/sync/client.hpp"
+#include "gk/sync/state.hpp"
 #include "gk/trust/revocation_store.hpp"
 
 namespace gk {
@@ -43,6 +45,9 @@ class Daemon {
   PassageOutcome present(const Presentation& p);
   // Applies a signed revocation document (snapshot or delta) and persists it.
   Status apply_revocations(ByteView document);
+  // One sync round now (gated sync --once); nullopt when [sync] is not configured.
+  std::optional<Status> sync_once();
+  std::optional<sync::SyncStatus> sync_status() const;
 
   Board& board() { return board_; }
   Kiosk& kiosk() { return *kiosk_; }
@@ -50,11 +55,16 @@ class Daemon {
 
  private:
   Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
-         RevocationList revocations, Journal journal);
+         RevocationList revocations, Journal journal, sync::SyncState sync_state);
+  Status start_sync();
+  sync::SyncHooks sync_hooks();
+  Status apply_revocation_document(const RevocationDocument& doc);
+  void on_sync_round(const Status& s);
   void poll_camera();
   void poll_cards();
   void watch_door();
   void emit(const PassageOutcome& o);
+  void emit_line(const std::string& json_line);
 
   boost::asio::io_context io_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
@@ -68,6 +78,9 @@ class Daemon {
   RevocationStore revocation_store_;
   RevocationList revocations_;
   Journal journal_;
+  sync::SyncState sync_state_;
+  hal::TrustedClock clock_;  // the board's clock, corrected by the upstream's signed time
+  std::unique_ptr<sync::SyncClient> sync_;
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
   camera::Deduplicator dedup_;

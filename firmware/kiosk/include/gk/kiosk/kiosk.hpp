@@ -80,6 +80,8 @@ class Kiosk {
 // Reads an enrolment file: one card-bound pass text per line ('#' comments). Passes
 // without a card UID are refused with the line number.
 Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file);
+// One card-bound pass text into an enrolment map (the file above, or a synced list).
+Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled);
 
 // One JSON line describing an outcome (stdout of gated, the kiosk screen feed).
 // Personal data is masked; the pass id is shortened.

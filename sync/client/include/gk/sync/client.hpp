@@ -1,0 +1,97 @@
+#pragma once
+// The kiosk's side of sync (sync/PROTOCOL.md), on the daemon's event loop: one round pulls
+// the signed time, the revocation list (delta or snapshot, in resumable chunks), the site
+// state, the trust list and the enrolment list, then pushes the journal until the upstream
+// has acknowledged every passage. Rounds repeat every interval; a failed round backs off
+// exponentially with jitter. Nothing is applied before it is complete and verified, and
+// nothing on the device is marked before the upstream acknowledged it.
+#include <utility>
+// clang-format off
+#include <boost/asio.hpp>
+// clang-format on
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "gk/config/config.hpp"
+#include "gk/hal/clock.hpp"
+#include "gk/journal/journal.hpp"
+#include "gk/sync/documents.hpp"
+#include "gk/sync/https_client.hpp"
+#include "gk/sync/state.hpp"
+#include "gk/trust/revocation_document.hpp"
+
+namespace gk::sync {
+
+// How pulled items reach the daemon. Each is called only with a verified document newer
+// than the one in use, and must swap it in whole (or refuse it and keep the old one).
+struct SyncHooks {
+  std::function<Status(const TrustListDoc&)> trust_list;
+  std::function<Status(const SiteStateDoc&)> site_state;
+  std::function<Status(const EnrolmentDoc&)> enrolment;
+  std::function<Status(const RevocationDocument&)> revocations;  // persists, then swaps
+  std::function<std::uint64_t()> revocation_number;
+};
+
+struct SyncStatus {
+  UnixTime last_success = 0, last_attempt = 0;
+  std::string last_error;
+  std::int64_t acked = 0, head = 0;
+  std::int64_t backlog() const { return head - acked; }
+  // Seconds since each list was last confirmed current; -1: never.
+  std::int64_t age_revocations = -1, age_site_state = -1, age_trust_list = -1;
+  bool stale = false;
+  bool clock_trusted = false;
+  std::uint64_t revocation_number = 0;
+};
+std::string status_json(const SyncStatus& s);
+
+class SyncClient {
+ public:
+  static Result<std::unique_ptr<SyncClient>> create(boost::asio::io_context& io,
+                                                    const SyncConfig& config, Journal& journal,
+                                                    SyncState& state, hal::TrustedClock& clock,
+                                                    SyncHooks hooks);
+  // Re-applies the documents stored by earlier rounds (after verifying them again).
+  Status restore();
+  // One full round. Failures name the step that failed.
+  boost::asio::awaitable<Status> round();
+  // Rounds forever: every interval after a success, backing off after a failure.
+  // `on_round` sees each outcome (the daemon logs it and refreshes the kiosk's grading).
+  void start(std::function<void(const Status&)> on_round);
+  void stop();
+
+  SyncStatus status() const;
+  bool lists_stale() const { return status().stale; }
+  std::chrono::seconds next_backoff();  // exposed for tests of the schedule
+
+ private:
+  SyncClient(boost::asio::io_context& io, const SyncConfig& config, Journal& journal,
+             SyncState& state, hal::TrustedClock& clock, SyncHooks hooks);
+  boost::asio::awaitable<Result<HttpResponse>> call(boost::beast::http::verb method,
+                                                    std::string target, std::string body = {});
+  boost::asio::awaitable<Status> pull_time();
+  boost::asio::awaitable<Status> pull_revocations();
+  boost::asio::awaitable<Status> pull_document(std::string_view kind, std::string_view list,
+                                               std::string path);
+  boost::asio::awaitable<Status> push_journal();
+  Status apply_document(std::string_view kind, const std::string& envelope, bool restoring);
+  boost::asio::awaitable<void> loop(std::function<void(const Status&)> on_round);
+
+  boost::asio::io_context& io_;
+  SyncConfig config_;
+  Journal& journal_;
+  SyncState& state_;
+  hal::TrustedClock& clock_;
+  SyncHooks hooks_;
+  IssuerKeyPair device_key_;
+  TrustStore authority_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<HttpsSession> session_;
+  boost::asio::steady_timer timer_;
+  int failures_ = 0;
+  bool stopped_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace gk::sync

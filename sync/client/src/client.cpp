@@ -1,0 +1,382 @@
+#include "gk/sync/client.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "gk/sync/auth.hpp"
+#include "gk/sync/batch.hpp"
+#include "gk/sync/tls.hpp"
+
+namespace gk::sync {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+namespace {
+
+Failure step_failure(const std::string& step, const std::string& detail,
+                     Reason r = Reason::device_fault) {
+  return fail(r, step + ": " + detail);
+}
+
+std::optional<std::uint64_t> header_number(const HttpResponse& r, const std::string& name) {
+  const std::string v = r.header(name);
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+  return n;
+}
+
+std::string http_problem(const HttpResponse& r) {
+  std::string detail = "HTTP " + std::to_string(r.status);
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("detail") && j["detail"].is_string())
+    detail += " (" + j["detail"].get<std::string>() + ")";
+  return detail;
+}
+
+// The list names used for ages; the envelope kinds they come in.
+struct ListKind {
+  std::string_view kind;
+  std::string_view list;
+  const char* path;
+};
+constexpr ListKind kDocuments[] = {
+    {kind::site_state, "site_state", "/v1/site-state"},
+    {kind::trust_list, "trust_list", "/v1/trust-list"},
+    {kind::enrolment, "enrolment", "/v1/enrolment"},
+};
+
+}  // namespace
+
+std::string status_json(const SyncStatus& s) {
+  auto age = [](std::int64_t a) { return a < 0 ? json(nullptr) : json(a); };
+  return json{{"last_success", s.last_success},
+              {"last_attempt", s.last_attempt},
+              {"last_error", s.last_error},
+              {"acked", s.acked},
+              {"head", s.head},
+              {"backlog", s.backlog()},
+              {"age_s",
+               {{"revocations", age(s.age_revocations)},
+                {"site_state", age(s.age_site_state)},
+                {"trust_list", age(s.age_trust_list)}}},
+              {"revocation_list", s.revocation_number},
+              {"stale", s.stale},
+              {"clock_trusted", s.clock_trusted}}
+      .dump();
+}
+
+Result<std::unique_ptr<SyncClient>> SyncClient::create(asio::io_context& io,
+                                                       const SyncConfig& config, Journal& journal,
+                                                       SyncState& state, hal::TrustedClock& clock,
+                                                       SyncHooks hooks) {
+  auto endpoint = parse_https_url(config.url);
+  if (!endpoint) return endpoint.failure();
+  auto key = load_secret_key(config.device_key);
+  if (!key) return fail(key.reason(), "device key: " + key.failure().detail);
+  auto authority = load_public_key(config.authority_key);
+  if (!authority) return fail(authority.reason(), "authority key: " + authority.failure().detail);
+  std::unique_ptr<SyncClient> c(new SyncClient(io, config, journal, state, clock, std::move(hooks)));
+  c->device_key_ = std::move(*key);
+  c->authority_.add(*authority);
+  c->tls_ = client_tls_context(config.pin);
+  HttpLimits limits;
+  limits.timeout = std::chrono::seconds(config.timeout_s);
+  limits.max_body = kMaxDocumentBytes;
+  c->session_ = std::make_unique<HttpsSession>(io.get_executor(), *c->tls_, *endpoint, limits);
+  clock.raise_floor(state.last_trusted_time());
+  return c;
+}
+
+SyncClient::SyncClient(asio::io_context& io, const SyncConfig& config, Journal& journal,
+                       SyncState& state, hal::TrustedClock& clock, SyncHooks hooks)
+    : io_(io),
+      config_(config),
+      journal_(journal),
+      state_(state),
+      clock_(clock),
+      hooks_(std::move(hooks)),
+      timer_(io) {}
+
+Status SyncClient::restore() {
+  for (const auto& d : kDocuments) {
+    auto stored = state_.document(d.kind);
+    if (!stored) continue;
+    if (auto s = apply_document(d.kind, stored->envelope, true); !s)
+      return fail(s.reason(), "stored " + std::string(d.list) + ": " + s.failure().detail);
+  }
+  return success();
+}
+
+asio::awaitable<Result<HttpResponse>> SyncClient::call(http::verb method, std::string target,
+                                                       std::string body) {
+  const auto verb = http::to_string(method);
+  auto auth = sign_request(std::string(verb.data(), verb.size()), target, body,
+                           config_.device_id, device_key_, clock_.now());
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"X-GK-Device", auth.device_id},
+      {"X-GK-Time", std::to_string(auth.time)},
+      {"X-GK-Nonce", auth.nonce},
+      {"X-GK-Signature", auth.signature}};
+  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  co_return co_await session_->request(method, std::move(target), std::move(headers),
+                                       std::move(body));
+}
+
+asio::awaitable<Status> SyncClient::round() {
+  Status result = success();
+  for (auto step : {&SyncClient::pull_time, &SyncClient::pull_revocations}) {
+    result = co_await (this->*step)();
+    if (!result) break;
+  }
+  if (result) {
+    for (const auto& d : kDocuments) {
+      result = co_await pull_document(d.kind, d.list, d.path);
+      if (!result) break;
+    }
+  }
+  if (result) result = co_await push_journal();
+  if (!result) session_->close();  // the next round starts on a fresh connection
+  (void)state_.note_round(clock_.now(), result.ok(), result ? "" : result.failure().detail);
+  if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());
+  co_return result;
+}
+
+asio::awaitable<Status> SyncClient::pull_time() {
+  std::array<std::uint8_t, 16> nonce_bytes{};
+  random_fill(nonce_bytes);
+  const std::string nonce = to_hex(nonce_bytes);
+  auto res = co_await call(http::verb::get, "/v1/time?nonce=" + nonce);
+  if (!res) co_return step_failure("time", res.failure().detail);
+  if (res->status != 200) co_return step_failure("time", http_problem(*res));
+  auto payload = open_document(res->body, kind::time, authority_);
+  if (!payload) co_return step_failure("time", payload.failure().detail, payload.reason());
+  auto doc = parse_time(*payload);
+  if (!doc) co_return step_failure("time", doc.failure().detail, doc.reason());
+  if (doc->nonce != nonce)
+    co_return step_failure("time", "answer to another request (replayed?)", Reason::revoked);
+  // Never backwards past what was already trusted: a replayed or wrong upstream clock
+  // must not reopen expired passes.
+  if (doc->time + kMaxClockSkewS < clock_.floor())
+    co_return step_failure("time", "upstream time is before the last trusted time",
+                           Reason::clock_not_trusted);
+  clock_.anchor(std::max(doc->time, clock_.floor()));
+  (void)state_.note_trusted_time(clock_.now());
+  co_return success();
+}
+
+asio::awaitable<Status> SyncClient::pull_revocations() {
+  const std::uint64_t have = hooks_.revocation_number();
+  auto partial = state_.partial();
+  // A download of a list we already have (or passed) is useless: drop it.
+  if (partial && partial->number <= have) {
+    (void)state_.clear_partial();
+    partial.reset();
+  }
+  bool restarted = false;
+  for (int chunks = 0; chunks < 100'000; ++chunks) {
+    std::string target = "/v1/revocations?have=" + std::to_string(have);
+    if (partial)
+      target = "/v1/revocations?have=" + std::to_string(partial->base) +
+               "&number=" + std::to_string(partial->number) +
+               "&offset=" + std::to_string(partial->received);
+    auto res = co_await call(http::verb::get, target);
+    if (!res) co_return step_failure("revocations", res.failure().detail);
+    if (res->status == 304 || res->status == 404) {
+      (void)state_.confirm("revocations", clock_.now());
+      co_return success();
+    }
+    if (res->status == 410 && !restarted) {  // the list moved on while we were resuming
+      (void)state_.clear_partial();
+      partial.reset();
+      restarted = true;
+      continue;
+    }
+    if (res->status != 200) co_return step_failure("revocations", http_problem(*res));
+    auto number = header_number(*res, "x-gk-list-number");
+    auto base = header_number(*res, "x-gk-list-base");
+    auto total = header_number(*res, "x-gk-total-bytes");
+    if (!number || !base || !total || *total > kMaxRevocationDocumentBytes || *number <= have)
+      co_return step_failure("revocations", "answer without a sensible list number or size",
+                             Reason::malformed);
+    PartialDownload id{*base, *number, *total, 0};
+    const std::uint64_t offset = partial ? partial->received : 0;
+    if (auto s = state_.append_chunk(id, offset, as_bytes(res->body)); !s)
+      co_return step_failure("revocations", s.failure().detail, s.reason());
+    partial = state_.partial();
+    if (!partial || partial->received < partial->total) continue;
+    if (res->body.empty() && partial->received < partial->total)
+      co_return step_failure("revocations", "empty chunk", Reason::malformed);
+
+    // Complete: verify the whole document, then apply it in one transaction.
+    auto bytes = state_.assemble();
+    (void)state_.clear_partial();
+    if (!bytes) co_return bytes.failure();
+    auto doc = parse_revocation_document(*bytes, authority_);
+    if (!doc) co_return step_failure("revocations", doc.failure().detail, doc.reason());
+    if (doc->number != *number)
+      co_return step_failure("revocations", "document number differs from its headers",
+                             Reason::malformed);
+    if (auto s = hooks_.revocations(*doc); !s)
+      co_return step_failure("revocations", s.failure().detail, s.reason());
+    (void)state_.confirm("revocations", clock_.now());
+    co_return success();
+  }
+  co_return step_failure("revocations", "too many chunks", Reason::malformed);
+}
+
+Status SyncClient::apply_document(std::string_view kind_name, const std::string& envelope,
+                                  bool restoring) {
+  auto payload = open_document(envelope, kind_name, authority_);
+  if (!payload) return payload.failure();
+  auto stored = state_.document(kind_name);
+  const std::uint64_t have = restoring || !stored ? 0 : stored->number;
+  std::uint64_t number = 0;
+  Status applied = success();
+  if (kind_name == kind::site_state) {
+    auto d = parse_site_state(*payload);
+    if (!d) return d.failure();
+    number = d->number;
+    if (number > have) applied = hooks_.site_state(*d);
+  } else if (kind_name == kind::trust_list) {
+    auto d = parse_trust_list(*payload);
+    if (!d) return d.failure();
+    number = d->number;
+    if (number > have) applied = hooks_.trust_list(*d);
+  } else {
+    auto d = parse_enrolment(*payload);
+    if (!d) return d.failure();
+    number = d->number;
+    if (number > have) applied = hooks_.enrolment(*d);
+  }
+  if (!applied) return applied;
+  if (number < have)  // an older list must never replace a newer one
+    return fail(Reason::revoked, "list " + std::to_string(number) + " is older than the one in use (" +
+                                     std::to_string(have) + ")");
+  if (restoring) return success();
+  return state_.put_document(kind_name, StoredDocument{number, envelope}, clock_.now());
+}
+
+asio::awaitable<Status> SyncClient::pull_document(std::string_view kind_name,
+                                                  std::string_view list, std::string path) {
+  auto stored = state_.document(kind_name);
+  const std::string target = path + "?have=" + std::to_string(stored ? stored->number : 0);
+  const std::string step(list);
+  auto res = co_await call(http::verb::get, target);
+  if (!res) co_return step_failure(step, res.failure().detail);
+  if (res->status == 304 || res->status == 404) {  // current, or nothing published
+    (void)state_.confirm(list, clock_.now());
+    co_return success();
+  }
+  if (res->status != 200) co_return step_failure(step, http_problem(*res));
+  if (auto s = apply_document(kind_name, res->body, false); !s)
+    co_return step_failure(step, s.failure().detail, s.reason());
+  co_return success();
+}
+
+asio::awaitable<Status> SyncClient::push_journal() {
+  auto res = co_await call(http::verb::get, "/v1/journal/ack");
+  if (!res) co_return step_failure("journal", res.failure().detail);
+  if (res->status != 200) co_return step_failure("journal", http_problem(*res));
+  auto read_ack = [](const std::string& body) -> std::optional<std::int64_t> {
+    json j = json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("acked") || !j["acked"].is_number_integer())
+      return std::nullopt;
+    const auto a = j["acked"].get<std::int64_t>();
+    return a >= 0 ? std::optional(a) : std::nullopt;
+  };
+  auto acked = read_ack(res->body);
+  if (!acked) co_return step_failure("journal", "acknowledgement unreadable", Reason::malformed);
+  const std::int64_t head = journal_.head_seq();
+  if (*acked > head)
+    co_return step_failure("journal",
+                           "upstream holds " + std::to_string(*acked) +
+                               " passages of this device, which has only " +
+                               std::to_string(head) + " (a replaced device id?)",
+                           Reason::malformed);
+  (void)state_.set_acked(*acked);
+  int stuck = 0;
+  while (*acked < head) {
+    auto entries = journal_.entries(*acked, static_cast<std::size_t>(config_.batch_size));
+    if (entries.empty()) break;
+    JournalBatch batch{config_.device_id, std::move(entries)};
+    auto post = co_await call(http::verb::post, "/v1/journal", encode_batch(batch));
+    if (!post) co_return step_failure("journal", post.failure().detail);
+    // 200: stored (or already held); 409: not the continuation the upstream expected,
+    // and its body says where it stands. Either way, continue from the upstream's mark.
+    if (post->status != 200 && post->status != 409)
+      co_return step_failure("journal", http_problem(*post));
+    auto now_acked = read_ack(post->body);
+    if (!now_acked || *now_acked > head)
+      co_return step_failure("journal", "acknowledgement unreadable", Reason::malformed);
+    stuck = *now_acked > *acked ? 0 : stuck + 1;
+    if (stuck >= 3)
+      co_return step_failure("journal", "upstream does not advance: " + http_problem(*post));
+    acked = now_acked;
+    (void)state_.set_acked(*acked);
+  }
+  co_return success();
+}
+
+SyncStatus SyncClient::status() const {
+  SyncStatus s;
+  const UnixTime now = clock_.now();
+  s.last_success = state_.last_success();
+  s.last_attempt = state_.last_attempt();
+  s.last_error = state_.last_error();
+  s.acked = state_.acked();
+  s.head = journal_.head_seq();
+  s.clock_trusted = clock_.trusted();
+  s.revocation_number = hooks_.revocation_number ? hooks_.revocation_number() : 0;
+  auto age = [&](std::string_view list, std::int64_t max_age, std::int64_t& out) {
+    const UnixTime at = state_.confirmed_at(list);
+    out = at > 0 ? std::max<std::int64_t>(0, now - at) : -1;
+    if (max_age > 0 && (out < 0 || out > max_age)) s.stale = true;
+  };
+  age("revocations", config_.max_age_revocations_s, s.age_revocations);
+  age("site_state", config_.max_age_site_state_s, s.age_site_state);
+  age("trust_list", config_.max_age_trust_list_s, s.age_trust_list);
+  return s;
+}
+
+std::chrono::seconds SyncClient::next_backoff() {
+  // Exponential with full jitter above the minimum: many kiosks that lost the network
+  // together do not all come back at the same second.
+  const int exp = std::min(failures_, 20);
+  const double cap = std::min<double>(config_.backoff_max_s,
+                                      static_cast<double>(config_.backoff_min_s) * (1u << exp));
+  ++failures_;
+  std::uniform_real_distribution<double> d(config_.backoff_min_s, std::max<double>(cap, config_.backoff_min_s));
+  return std::chrono::seconds(static_cast<std::int64_t>(d(rng_)));
+}
+
+void SyncClient::start(std::function<void(const Status&)> on_round) {
+  stopped_ = false;
+  asio::co_spawn(io_, loop(std::move(on_round)), asio::detached);
+}
+
+void SyncClient::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  session_->close();
+}
+
+asio::awaitable<void> SyncClient::loop(std::function<void(const Status&)> on_round) {
+  while (!stopped_) {
+    Status s = co_await round();
+    if (stopped_) break;
+    if (on_round) on_round(s);
+    std::chrono::seconds delay{config_.interval_s};
+    if (s)
+      failures_ = 0;
+    else
+      delay = next_backoff();
+    timer_.expires_after(delay);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+}  // namespace gk::sync
