@@ -81,6 +81,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
 
   struct Revoke : Common {
     std::vector<std::string> ids, unrevoke;
+    std::string file;
   };
   auto v = std::make_shared<Revoke>();
   auto* rev = up->add_subcommand("revoke", "Publish a new revocation list number");
@@ -88,8 +89,15 @@ void register_upstream(CLI::App& app, Exit& exit) {
   rev->add_option("--unrevoke", v->unrevoke, "Pass id to take off the list (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  rev->add_option("--file", v->file, "Also revoke the pass ids in this file, one per line")
+      ->check(CLI::ExistingFile);
   rev->add_option("PASS_ID", v->ids, "Pass ids to revoke (32 hex digits each)");
   rev->callback([v, &exit] {
+    if (!v->file.empty()) {
+      std::ifstream in(v->file);
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line[0] != '#') v->ids.push_back(line);
+    }
     std::vector<gk::PassId> add, remove;
     if (!parse_ids(v->ids, add, v->json, exit.code) ||
         !parse_ids(v->unrevoke, remove, v->json, exit.code))

@@ -72,7 +72,11 @@ asio::awaitable<Status> HttpsSession::connect() {
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     close();
-    co_return net_failure("TLS handshake (is the pinned key right?)", ec);
+    // A certificate refused by the pin is the one failure a technician must fix on site.
+    const bool pin = ec.message().find("certificate verify failed") != std::string::npos;
+    co_return net_failure(pin ? "TLS handshake: the upstream's key does not match the pin"
+                              : "TLS handshake",
+                          ec);
   }
   ++connections_;
   co_return success();

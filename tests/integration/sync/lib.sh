@@ -1,0 +1,104 @@
+# Shared set-up for the sync integration tests: an upstream (gate-upstream), a fault proxy
+# in front of it, an issuer, a registered kiosk and its config. Sourced, not run.
+set -euo pipefail
+BIN=${GK_BIN_DIR:-build/bin}
+BIN=$(cd "$BIN" && pwd)
+T=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+  exit 1
+}
+wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
+cd "$T"
+
+SITE=site-1
+"$BIN/gate-upstream" init --dir up >/dev/null
+"$BIN/gatectl" keygen --out issuer --site "$SITE" >/dev/null
+"$BIN/gatectl" keygen --out dev --name device >/dev/null
+"$BIN/gatectl" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
+mkdir trust && cp issuer/issuer.pub trust/
+
+start_upstream() {
+  rm -f up.port
+  "$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port --faults faults \
+    2>>upstream.log &
+  UPSTREAM_PID=$!
+  PIDS+=("$UPSTREAM_PID")
+  wait_file up.port
+}
+start_proxy() {
+  rm -f proxy.port
+  "$BIN/fault-proxy" --upstream "127.0.0.1:$(cat up.port)" --mode-file mode --port-file proxy.port \
+    2>>proxy.log &
+  PROXY_PID=$!
+  PIDS+=("$PROXY_PID")
+  wait_file proxy.port
+}
+start_upstream
+start_proxy
+
+write_config() {  # the kiosk talks to the upstream through the proxy
+  cat >gated.toml <<TOML
+board = "sim"
+state_dir = "state"
+trust_dir = "trust"
+[site]
+id = "$SITE"
+checkpoint = "test gate"
+[gate]
+record_file = "state/pulses.log"
+[sync]
+url = "https://127.0.0.1:$(cat proxy.port)"
+pin = "$(cat up/tls.pin)"
+device_id = "kiosk-01"
+device_key = "dev/device.key"
+authority_key = "up/authority.pub"
+timeout_s = 2
+batch_size = ${BATCH:-25}
+TOML
+}
+write_config
+
+NOW=$(date +%s)
+issue() {  # issue ROLE -> prints "ID TEXT"
+  "$BIN/gatectl" issue --key issuer/issuer.key --site "$SITE" --building 5 --unit 2-301 \
+    --role "${1:-resident}" --valid-from "$NOW" --json |
+    sed -E 's/.*"id":"([0-9a-f]{32})".*"pass":"([^"]*)".*/\1 \2/; s/.*"pass":"([^"]*)".*"id":"([0-9a-f]{32})".*/\2 \1/'
+}
+read -r PASS_ID PASS_TEXT < <(issue)
+
+SCENARIO_RUN=0
+passages() {  # passages N [expect]: N passages of our resident through gated's scenario mode
+  SCENARIO_RUN=$((SCENARIO_RUN + 1))
+  {
+    echo "start_time = $((NOW + SCENARIO_RUN * 3000))"
+    for _ in $(seq "$1"); do
+      printf '[[step]]\npass_text = "%s"\ntemperature = 36.6\nexpect = "%s"\nadvance_s = 60\n' \
+        "$PASS_TEXT" "${2:-ok}"
+    done
+  } >scenario.toml
+  "$BIN/gated" --config gated.toml --scenario scenario.toml >>passages.log 2>scenario.log ||
+    fail "scenario run $SCENARIO_RUN: $(tail -3 scenario.log)"
+}
+
+kiosk_journal() { sqlite3 state/journal.db "SELECT seq || ' ' || hash FROM passages ORDER BY seq"; }
+upstream_journal() { "$BIN/gatectl" upstream journal --dir up --device kiosk-01; }
+journals_equal() {
+  diff <(kiosk_journal) <(upstream_journal) >journal.diff || fail "journals differ after $1: $(head -5 journal.diff)"
+}
+sync_once() { "$BIN/gated" sync --config gated.toml >>sync.log 2>&1; }
+# Syncs (faults off) until a round succeeds.
+sync_clean() {
+  echo pass >mode
+  : >faults
+  for _ in 1 2 3; do sync_once && return 0; done
+  fail "sync does not recover after $1: $(tail -2 sync.log)"
+}
