@@ -11,30 +11,25 @@
   const screen = document.getElementById("screen");
   const el = (id) => document.getElementById(id);
   const holdMs = Number(screen.dataset.holdMs) > 0 ? Number(screen.dataset.holdMs) : 5000;
-  const FEVER_C = 37.3;
 
   const VERDICTS = {
     admit: { zh: "通过", en: "ADMITTED" },
     deny: { zh: "不能通行", en: "NOT ADMITTED" },
     refer: { zh: "请稍候", en: "PLEASE WAIT" },
   };
-  // Used only when the daemon sends no message for the reason.
-  const REASONS = {
-    ok: ["请通行", "Please pass"],
-    fever: ["体温异常", "High temperature"],
-    expired: ["通行码已过期", "Pass expired"],
-    revoked: ["通行码已失效", "Pass revoked"],
-    lockdown: ["封控期间暂停出入", "Lockdown: no entry"],
-  };
+  // Pass roles as gated names them (gk::to_string(Role)).
   const ROLES = {
     resident: "住户 Resident",
+    temporary_resident: "租户 Tenant",
     visitor: "访客 Visitor",
     staff: "工作人员 Staff",
-    guard: "门卫 Guard",
-    courier: "快递 Courier",
+    delivery: "快递外卖 Delivery",
   };
 
   let idleTimer = null;
+  // The server replays the latest passage to a client that (re)connects; a page that has
+  // already shown it must not show it again when its stream reconnects.
+  let lastSeq = null;
 
   function setText(id, text) {
     el(id).textContent = text == null ? "" : String(text);
@@ -56,16 +51,20 @@
   }
 
   function onPassage(p) {
+    if (typeof p.seq === "number") {
+      if (p.seq === lastSeq) return;
+      lastSeq = p.seq;
+    }
     const decision = Object.prototype.hasOwnProperty.call(VERDICTS, p.decision)
       ? p.decision
       : "refer"; // anything unexpected: let the guard decide
     const verdict = VERDICTS[decision];
-    const fallback = REASONS[p.reason] || [p.reason || "", ""];
 
     setText("verdict-zh", verdict.zh);
     setText("verdict-en", verdict.en);
-    setText("reason-zh", p.message_zh || fallback[0]);
-    setText("reason-en", p.message_en || fallback[1]);
+    // gated always sends both messages; the bare reason code is only a last resort.
+    setText("reason-zh", p.message_zh || "");
+    setText("reason-en", p.message_en || p.reason || "");
     el("guard").hidden = decision !== "refer";
 
     const pass = p.pass && typeof p.pass === "object" ? p.pass : null;
@@ -79,7 +78,8 @@
 
     const t = typeof p.temperature_c === "number" && isFinite(p.temperature_c) ? p.temperature_c : null;
     showRow("temperature", t == null ? "" : t.toFixed(1) + " °C");
-    el("temperature").dataset.fever = t != null && t >= FEVER_C ? "true" : "false";
+    // The fever threshold is the daemon's (configured) decision, not the page's.
+    el("temperature").dataset.fever = t != null && p.reason === "fever" ? "true" : "false";
 
     const direction = p.direction === "in" ? "进 In" : p.direction === "out" ? "出 Out" : "";
     setText("gate", [p.gate, direction].filter(Boolean).join(" · "));

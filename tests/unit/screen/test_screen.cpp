@@ -234,6 +234,10 @@ TEST_CASE("serves the page, its assets and the health check", "[screen]") {
   CHECK(contains(html, "Please see the guard"));
   CHECK(contains(html, R"(href="/kiosk.css")"));
   CHECK(contains(html, R"(src="/kiosk.js")"));
+  // Nothing inline that the Content-Security-Policy would block.
+  CHECK_FALSE(contains(html, "<style"));
+  CHECK_FALSE(contains(html, "style=\""));
+  CHECK_FALSE(contains(html, "<script>"));
 
   auto css = get(rig, "/kiosk.css");
   CHECK(css.result() == http::status::ok);
@@ -515,4 +519,48 @@ TEST_CASE("a server that cannot bind throws std::system_error", "[screen]") {
   ScreenOptions bad = test_options();
   bad.address = "not-an-address";
   CHECK_THROWS_AS(ScreenServer(rig.io, bad), std::system_error);
+}
+
+TEST_CASE("HEAD /events answers the header only and subscribes nobody", "[screen]") {
+  Rig rig;
+  auto head = get(rig, "/events", http::verb::head);
+  CHECK(head.result() == http::status::ok);
+  CHECK(str(head[http::field::content_type]) == "text/event-stream; charset=utf-8");
+  CHECK(rig.server->clients() == 0);
+}
+
+TEST_CASE("connections over the cap are closed at once", "[screen]") {
+  auto options = test_options();
+  options.max_clients = 1;  // cap: max(4 x 1, 16) = 16 connections
+  Rig rig(options);
+  std::vector<std::shared_ptr<HttpCall>> open;
+  for (int i = 0; i < 16; ++i) {  // half a request each: they stay open
+    auto call = std::make_shared<HttpCall>(rig.io);
+    call->connect(rig.endpoint());
+    call->send_raw("GET / HTTP/1.1\r\n");
+    call->read_response();
+    open.push_back(call);
+  }
+  auto extra = std::make_shared<HttpCall>(rig.io);
+  extra->connect(rig.endpoint());
+  extra->send(make_request(http::verb::get, "/healthz"));
+  extra->read_response();
+  REQUIRE(run_until(rig.io, [&] { return extra->done; }));
+  CHECK(extra->ec);  // closed without a response
+  for (const auto& call : open) CHECK_FALSE(call->done);
+
+  // Once one of them goes, a new connection is served again.
+  open.front()->socket.close();
+  std::shared_ptr<HttpCall> next;
+  REQUIRE(run_until(rig.io, [&] {
+    // The server notices the hang-up asynchronously: retry until it has.
+    if (!next || (next->done && next->ec)) {
+      next = std::make_shared<HttpCall>(rig.io);
+      next->connect(rig.endpoint());
+      next->send(make_request(http::verb::get, "/healthz"));
+      next->read_response();
+    }
+    return next->done && !next->ec;
+  }));
+  CHECK(next->response().body() == "ok");
 }
