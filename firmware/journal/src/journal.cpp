@@ -63,11 +63,31 @@ Result<Journal> Journal::open(const std::filesystem::path& file) {
 }
 
 Result<std::int64_t> Journal::append(const Passage& in) {
+  sql::Transaction tx(db_);
+  if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
+  auto seq = append_in_transaction(in);
+  if (!seq) return seq;
+  if (auto s = tx.commit(); !s) return s.failure();
+  return seq;
+}
+
+Result<std::int64_t> Journal::append_all(const std::vector<Passage>& passages) {
+  sql::Transaction tx(db_);
+  if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
+  std::int64_t last = head_seq();
+  for (const Passage& p : passages) {
+    auto seq = append_in_transaction(p);
+    if (!seq) return seq;
+    last = *seq;
+  }
+  if (auto s = tx.commit(); !s) return s.failure();
+  return last;
+}
+
+Result<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   Passage p = in;
   if (p.phone) p.phone = mask_phone(*p.phone);
   if (p.temperature_c) p.temperature_c = std::round(*p.temperature_c * 10.0) / 10.0;
-  sql::Transaction tx(db_);
-  if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
   auto [head_seq, head_hash] = read_pair(db_, "chain_head");
   const std::int64_t seq = head_seq + 1;
   const std::string hash = chain_hash(seq, row_fields(p), head_hash);
@@ -78,7 +98,6 @@ Result<std::int64_t> Journal::append(const Passage& in) {
   sql::Statement head(db_, "UPDATE chain_head SET seq=?, hash=? WHERE id=1");
   head.bind(1, seq).bind(2, std::string_view(hash));
   if (head.step() != SQLITE_DONE) return fail(kErr, "append: " + db_.error());
-  if (auto s = tx.commit(); !s) return s.failure();
   return seq;
 }
 

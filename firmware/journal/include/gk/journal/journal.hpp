@@ -56,6 +56,8 @@ class Journal {
 
   // Durable on return (COMMIT with synchronous=FULL). Failure: Reason::journal_unavailable.
   Result<std::int64_t> append(const Passage& p);
+  // Several passages in one transaction (bulk import, benchmarks); the last seq.
+  Result<std::int64_t> append_all(const std::vector<Passage>& passages);
 
   // Direction of the last admitted passage of this pass since `since` (anti-passback).
   std::optional<Direction> last_direction(const PassId& id, UnixTime since) const;
@@ -72,6 +74,7 @@ class Journal {
 
  private:
   explicit Journal(sql::Database db) : db_(std::move(db)) {}
+  Result<std::int64_t> append_in_transaction(const Passage& p);
   sql::Database db_;
 };
 
