@@ -113,8 +113,13 @@ std::optional<Direction> Journal::last_direction(const PassId& id, UnixTime sinc
 
 std::vector<JournalEntry> Journal::entries(std::int64_t after_seq, std::size_t limit, UnixTime from,
                                            UnixTime until) const {
+  // Without a time range, walk the primary key: letting SQLite pick the time index for an
+  // unbounded range sorts the whole table for every batch (quadratic sync uploads).
+  const bool ranged = from != 0 || until != 0;
   sql::Statement st(db_, std::string(detail::kSelectSql) +
-                             " WHERE seq>? AND time>=? AND time<=? ORDER BY seq LIMIT ?");
+                             (ranged ? " WHERE seq>? AND time>=? AND time<=? ORDER BY seq LIMIT ?"
+                                     : " WHERE seq>? AND +time>=? AND +time<=? ORDER BY seq "
+                                       "LIMIT ?"));
   st.bind(1, after_seq)
       .bind(2, static_cast<std::int64_t>(from))
       .bind(3, static_cast<std::int64_t>(until ? until : INT64_MAX))
