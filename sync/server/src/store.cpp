@@ -24,9 +24,10 @@ Result<UpstreamStore> UpstreamStore::open(const std::filesystem::path& file) {
       PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
       CREATE TABLE IF NOT EXISTS devices(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
         site TEXT NOT NULL, checkpoint TEXT NOT NULL);
+      -- A rowid table: entries are ~500 bytes, too large for WITHOUT ROWID leaves.
       CREATE TABLE IF NOT EXISTS journal(device TEXT NOT NULL, seq INTEGER NOT NULL,
         hash TEXT NOT NULL, entry TEXT NOT NULL, received_at INTEGER NOT NULL,
-        PRIMARY KEY(device, seq)) WITHOUT ROWID;
+        PRIMARY KEY(device, seq));
       CREATE TABLE IF NOT EXISTS revoked(pass_id BLOB PRIMARY KEY, added_in INTEGER NOT NULL,
         removed_in INTEGER) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS revocation_docs(base INTEGER, number INTEGER, bytes BLOB NOT NULL,
@@ -90,8 +91,8 @@ Result<Ack> UpstreamStore::receive(const sync::JournalBatch& batch, UnixTime now
       hash_at.reset();
       hash_at.bind(1, std::string_view(batch.device_id)).bind(2, e.seq);
       if (hash_at.step() == SQLITE_ROW && hash_at.text(0) != e.hash)
-        return fail(Reason::malformed, "passage " + std::to_string(e.seq) +
-                                           " differs from the one already received");
+        return fail(Reason::malformed,
+                    "passage " + std::to_string(e.seq) + " differs from the one already received");
       ++ack.duplicates;
       continue;
     }
@@ -129,7 +130,8 @@ std::vector<StoredPassage> UpstreamStore::journal(const std::string& device_id,
   return out;
 }
 
-Result<std::uint64_t> UpstreamStore::next_number(const std::string& kind, const std::string& scope) {
+Result<std::uint64_t> UpstreamStore::next_number(const std::string& kind,
+                                                 const std::string& scope) {
   sql::Statement st(db_,
                     "INSERT INTO numbers VALUES(?,?,1) ON CONFLICT(kind, scope) DO UPDATE SET "
                     "number=number+1 RETURNING number");
@@ -198,8 +200,7 @@ Result<Bytes> UpstreamStore::revocation_document(std::uint64_t have, const Issue
                          "SELECT pass_id FROM revoked WHERE added_in>? AND removed_in IS NULL");
     added.bind(1, b);
     while (added.step() == SQLITE_ROW) doc.added.push_back(id_from_blob(added.blob(0)));
-    sql::Statement removed(db_,
-                           "SELECT pass_id FROM revoked WHERE added_in<=? AND removed_in>?");
+    sql::Statement removed(db_, "SELECT pass_id FROM revoked WHERE added_in<=? AND removed_in>?");
     removed.bind(1, b).bind(2, b);
     while (removed.step() == SQLITE_ROW) doc.removed.push_back(id_from_blob(removed.blob(0)));
   }
