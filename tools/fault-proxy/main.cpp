@@ -61,7 +61,7 @@ struct Connection {
       : client(std::move(c)), upstream(std::move(u)), mode(std::move(m)) {}
   tcp::socket client, upstream;
   Mode mode;
-  std::uint64_t down = 0, up = 0;  // bytes forwarded from upstream / from the kiosk
+  std::uint64_t down = 0, up = 0;   // bytes forwarded from upstream / from the kiosk
   std::optional<std::string> held;  // reorder: a chunk waiting for its successor
 
   void reset_both() {
@@ -71,7 +71,9 @@ struct Connection {
 
   // Each pump holds the connection alive through `self` (a coroutine parameter, so it is
   // owned from the moment the coroutine is created, not from when it first runs).
-  static asio::awaitable<void> pump_up(std::shared_ptr<Connection> self) { return self->up_loop(self); }
+  static asio::awaitable<void> pump_up(std::shared_ptr<Connection> self) {
+    return self->up_loop(self);
+  }
   static asio::awaitable<void> pump_down(std::shared_ptr<Connection> self) {
     return self->down_loop(self);
   }
@@ -80,8 +82,8 @@ struct Connection {
     std::array<char, 16384> buf;
     boost::system::error_code ec;
     for (;;) {
-      std::size_t n = co_await client.async_read_some(asio::buffer(buf),
-                                                      asio::redirect_error(asio::use_awaitable, ec));
+      std::size_t n = co_await client.async_read_some(
+          asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       if (mode.kind == "reset-up" && up + n >= mode.n) {
         const std::size_t keep = static_cast<std::size_t>(mode.n - up);
@@ -155,7 +157,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, tcp::endpoint target,
   auto ex = co_await asio::this_coro::executor;
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket client = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket client =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) continue;
     Mode mode = read_mode(mode_file);
     if (mode.kind == "refuse") {

@@ -129,7 +129,8 @@ void register_upstream(CLI::App& app, Exit& exit) {
   site->add_option("--quarantine", s->quarantine, "Quarantined building (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  site->add_option("--fever", s->fever, "Fever threshold in °C (35..40)")->check(CLI::Range(35.0, 40.0));
+  site->add_option("--fever", s->fever, "Fever threshold in °C (35..40)")
+      ->check(CLI::Range(35.0, 40.0));
   site->callback([s, &exit] {
     auto store = open_store(*s);
     if (!store) return void(exit.code = report_failure(store.failure(), s->json));
@@ -162,7 +163,8 @@ void register_upstream(CLI::App& app, Exit& exit) {
     d.site = e->site;
     std::ifstream in(e->file);
     for (std::string line; std::getline(in, line);) {
-      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+        line.pop_back();
       if (!line.empty() && line[0] != '#') d.passes.push_back(line);
     }
     auto store = open_store(*e);
@@ -172,7 +174,8 @@ void register_upstream(CLI::App& app, Exit& exit) {
     if (e->json)
       print_json({{"site", e->site}, {"number", *n}, {"cards", d.passes.size()}});
     else
-      std::cout << "enrolment " << *n << " for " << e->site << ": " << d.passes.size() << " card(s)\n";
+      std::cout << "enrolment " << *n << " for " << e->site << ": " << d.passes.size()
+                << " card(s)\n";
   });
 
   struct Trust : Common {
@@ -181,7 +184,9 @@ void register_upstream(CLI::App& app, Exit& exit) {
   auto t = std::make_shared<Trust>();
   auto* trust = up->add_subcommand("trust", "Publish the trust list (issuer public keys)");
   add_common(trust, *t);
-  trust->add_option("PUB", t->keys, "Issuer public key files")->required()->check(CLI::ExistingFile);
+  trust->add_option("PUB", t->keys, "Issuer public key files")
+      ->required()
+      ->check(CLI::ExistingFile);
   trust->callback([t, &exit] {
     std::vector<gk::IssuerKeyInfo> keys;
     for (const auto& f : t->keys) {

@@ -28,10 +28,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
     if (!e) return e.failure();
     enrolment = std::move(*e);
   }
-  auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(config), options, std::move(*board),
-                                                   std::move(trust), std::move(*store),
-                                                   std::move(*revocations), std::move(*journal),
-                                                   std::move(*sync_state)));
+  auto daemon = std::unique_ptr<Daemon>(
+      new Daemon(std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
+                 std::move(*revocations), std::move(*journal), std::move(*sync_state)));
   for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
   if (auto s = daemon->start_sync(); !s) return fail(s.reason(), "sync: " + s.failure().detail);
   return daemon;

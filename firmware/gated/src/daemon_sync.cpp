@@ -31,8 +31,8 @@ sync::SyncHooks Daemon::sync_hooks() {
     std::map<Bytes, Bytes> enrolled;
     for (std::size_t i = 0; i < d.passes.size(); ++i)
       if (auto s = add_enrolled_pass(d.passes[i], enrolled); !s)
-        return fail(s.reason(), "enrolment entry " + std::to_string(i + 1) + ": " +
-                                    s.failure().detail);
+        return fail(s.reason(),
+                    "enrolment entry " + std::to_string(i + 1) + ": " + s.failure().detail);
     kiosk_->replace_enrolment(std::move(enrolled));
     return success();
   };
@@ -43,8 +43,8 @@ sync::SyncHooks Daemon::sync_hooks() {
 
 Status Daemon::start_sync() {
   if (!config_.sync.enabled()) return success();
-  auto client = sync::SyncClient::create(io_, config_.sync, journal_, sync_state_, clock_,
-                                         sync_hooks());
+  auto client =
+      sync::SyncClient::create(io_, config_.sync, journal_, sync_state_, clock_, sync_hooks());
   if (!client) return client.failure();
   sync_ = std::move(*client);
   return sync_->restore();
@@ -74,8 +74,7 @@ void Daemon::on_sync_round(const Status& s) {
   const sync::SyncStatus st = sync_->status();
   const std::string json = sync::status_json(st);
   emit_line(R"({"sync":)" + json + R"(,"ok":)" + (s ? "true" : "false") + "}");
-  if (st.stale)
-    emit_line(R"({"alarm":"lists_stale","time":)" + std::to_string(clock_.now()) + "}");
+  if (st.stale) emit_line(R"({"alarm":"lists_stale","time":)" + std::to_string(clock_.now()) + "}");
   // For `gatectl status` and the technicians: written whole, then renamed.
   const auto file = config_.state_dir / "sync-status.json";
   {

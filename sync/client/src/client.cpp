@@ -78,7 +78,8 @@ Result<std::unique_ptr<SyncClient>> SyncClient::create(asio::io_context& io,
   if (!key) return fail(key.reason(), "device key: " + key.failure().detail);
   auto authority = load_public_key(config.authority_key);
   if (!authority) return fail(authority.reason(), "authority key: " + authority.failure().detail);
-  std::unique_ptr<SyncClient> c(new SyncClient(io, config, journal, state, clock, std::move(hooks)));
+  std::unique_ptr<SyncClient> c(
+      new SyncClient(io, config, journal, state, clock, std::move(hooks)));
   c->device_key_ = std::move(*key);
   c->authority_.add(*authority);
   c->tls_ = client_tls_context(config.pin);
@@ -113,13 +114,12 @@ Status SyncClient::restore() {
 asio::awaitable<Result<HttpResponse>> SyncClient::call(http::verb method, std::string target,
                                                        std::string body) {
   const auto verb = http::to_string(method);
-  auto auth = sign_request(std::string(verb.data(), verb.size()), target, body,
-                           config_.device_id, device_key_, clock_.now());
-  std::vector<std::pair<std::string, std::string>> headers{
-      {"X-GK-Device", auth.device_id},
-      {"X-GK-Time", std::to_string(auth.time)},
-      {"X-GK-Nonce", auth.nonce},
-      {"X-GK-Signature", auth.signature}};
+  auto auth = sign_request(std::string(verb.data(), verb.size()), target, body, config_.device_id,
+                           device_key_, clock_.now());
+  std::vector<std::pair<std::string, std::string>> headers{{"X-GK-Device", auth.device_id},
+                                                           {"X-GK-Time", std::to_string(auth.time)},
+                                                           {"X-GK-Nonce", auth.nonce},
+                                                           {"X-GK-Signature", auth.signature}};
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
   co_return co_await session_->request(method, std::move(target), std::move(headers),
                                        std::move(body));
@@ -253,14 +253,15 @@ Status SyncClient::apply_document(std::string_view kind_name, const std::string&
   }
   if (!applied) return applied;
   if (number < have)  // an older list must never replace a newer one
-    return fail(Reason::revoked, "list " + std::to_string(number) + " is older than the one in use (" +
-                                     std::to_string(have) + ")");
+    return fail(Reason::revoked, "list " + std::to_string(number) +
+                                     " is older than the one in use (" + std::to_string(have) +
+                                     ")");
   if (restoring) return success();
   return state_.put_document(kind_name, StoredDocument{number, envelope}, clock_.now());
 }
 
-asio::awaitable<Status> SyncClient::pull_document(std::string_view kind_name,
-                                                  std::string_view list, std::string path) {
+asio::awaitable<Status> SyncClient::pull_document(std::string_view kind_name, std::string_view list,
+                                                  std::string path) {
   auto stored = state_.document(kind_name);
   const std::string target = path + "?have=" + std::to_string(stored ? stored->number : 0);
   const std::string step(list);
@@ -293,8 +294,8 @@ asio::awaitable<Status> SyncClient::push_journal() {
   if (*acked > head)
     co_return step_failure("journal",
                            "upstream holds " + std::to_string(*acked) +
-                               " passages of this device, which has only " +
-                               std::to_string(head) + " (a replaced device id?)",
+                               " passages of this device, which has only " + std::to_string(head) +
+                               " (a replaced device id?)",
                            Reason::malformed);
   (void)state_.set_acked(*acked);
   int stuck = 0;
@@ -348,7 +349,8 @@ std::chrono::seconds SyncClient::next_backoff() {
   const double cap = std::min<double>(config_.backoff_max_s,
                                       static_cast<double>(config_.backoff_min_s) * (1u << exp));
   ++failures_;
-  std::uniform_real_distribution<double> d(config_.backoff_min_s, std::max<double>(cap, config_.backoff_min_s));
+  std::uniform_real_distribution<double> d(config_.backoff_min_s,
+                                           std::max<double>(cap, config_.backoff_min_s));
   return std::chrono::seconds(static_cast<std::int64_t>(d(rng_)));
 }
 

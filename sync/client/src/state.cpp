@@ -90,8 +90,9 @@ std::optional<PartialDownload> SyncState::partial() const {
                     "SELECT base, number, total, (SELECT COALESCE(SUM(length(bytes)), 0) FROM "
                     "chunks) FROM partial WHERE id=1");
   if (st.step() != SQLITE_ROW) return std::nullopt;
-  return PartialDownload{static_cast<std::uint64_t>(st.i64(0)), static_cast<std::uint64_t>(st.i64(1)),
-                         static_cast<std::uint64_t>(st.i64(2)), static_cast<std::uint64_t>(st.i64(3))};
+  return PartialDownload{
+      static_cast<std::uint64_t>(st.i64(0)), static_cast<std::uint64_t>(st.i64(1)),
+      static_cast<std::uint64_t>(st.i64(2)), static_cast<std::uint64_t>(st.i64(3))};
 }
 
 Status SyncState::append_chunk(const PartialDownload& id, std::uint64_t offset, ByteView chunk) {

@@ -36,23 +36,23 @@ Result<T> enum_field(const json& j, const char* k, F parse) {
 json entry_json(const JournalEntry& e) {
   const Passage& p = e.passage;
   return json({{"seq", e.seq},
-                       {"time", p.time},
-                       {"gate", p.gate},
-                       {"direction", to_string(p.direction)},
-                       {"credential", to_string(p.credential_kind)},
-                       {"pass_id", opt_id(p.pass_id)},
-                       {"role", p.role ? json(to_string(*p.role)) : json(nullptr)},
-                       {"decision", to_string(p.decision)},
-                       {"reason", code(p.reason)},
-                       {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
-                       {"operator_id", opt_str(p.operator_id)},
-                       {"consenting_resident", opt_id(p.consenting_resident)},
-                       {"holder", opt_str(p.holder)},
-                       {"phone", opt_str(p.phone)},
-                       {"detail", p.detail},
-                       {"sealed", to_hex(p.sealed)},
-                       {"prev_hash", e.prev_hash},
-                       {"hash", e.hash}});
+               {"time", p.time},
+               {"gate", p.gate},
+               {"direction", to_string(p.direction)},
+               {"credential", to_string(p.credential_kind)},
+               {"pass_id", opt_id(p.pass_id)},
+               {"role", p.role ? json(to_string(*p.role)) : json(nullptr)},
+               {"decision", to_string(p.decision)},
+               {"reason", code(p.reason)},
+               {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
+               {"operator_id", opt_str(p.operator_id)},
+               {"consenting_resident", opt_id(p.consenting_resident)},
+               {"holder", opt_str(p.holder)},
+               {"phone", opt_str(p.phone)},
+               {"detail", p.detail},
+               {"sealed", to_hex(p.sealed)},
+               {"prev_hash", e.prev_hash},
+               {"hash", e.hash}});
 }
 
 }  // namespace

@@ -97,8 +97,8 @@ std::string payload_of(const SiteStateDoc& d) {
 }
 
 std::string payload_of(const EnrolmentDoc& d) {
-  return json{{"number", d.number}, {"issued_at", d.issued_at}, {"site", d.site},
-              {"passes", d.passes}}
+  return json{
+      {"number", d.number}, {"issued_at", d.issued_at}, {"site", d.site}, {"passes", d.passes}}
       .dump();
 }
 

@@ -70,10 +70,10 @@ int serve(const fs::path& dir, const std::string& listen, const std::string& fau
     return 2;
   }
   boost::asio::io_context io;
-  gk::upstream::UpstreamService service(*store, std::move(*authority),
-                                        [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
-  gk::upstream::UpstreamServer server(
-      io, **tls, {address, static_cast<unsigned short>(port)}, service, faults);
+  gk::upstream::UpstreamService service(
+      *store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
+  gk::upstream::UpstreamServer server(io, **tls, {address, static_cast<unsigned short>(port)},
+                                      service, faults);
   if (!port_file.empty()) {
     // Written whole then renamed: a test waiting for the file never reads half a number.
     std::ofstream(port_file + ".tmp") << server.port() << "\n";

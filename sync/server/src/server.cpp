@@ -79,7 +79,8 @@ asio::awaitable<void> UpstreamServer::serve(asio::ip::tcp::socket socket) {
     parser.body_limit(limits_.max_body);
     parser.header_limit(16 * 1024);
     tcp.expires_after(limits_.idle);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;  // closed, timed out, or too large: nothing was done
     auto req = parser.release();
     reload_faults();

@@ -145,8 +145,7 @@ Response UpstreamService::route(const Request& r, const Device& device) {
   auto have = target->numbers.count("have") ? target->numbers.at("have") : 0;
   if (path == "/v1/journal" && r.method == "POST") return journal_post(r, device);
   if (r.method != "GET") return error(405, Reason::malformed, "method not allowed");
-  if (path == "/v1/journal/ack")
-    return reply(200, json{{"acked", store_.acked(device.id)}}.dump());
+  if (path == "/v1/journal/ack") return reply(200, json{{"acked", store_.acked(device.id)}}.dump());
   if (path == "/v1/time") {
     auto nonce = target->raw.find("nonce");
     if (nonce == target->raw.end() || !fixed_from_hex<16>(nonce->second))

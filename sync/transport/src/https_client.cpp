@@ -74,9 +74,8 @@ asio::awaitable<Status> HttpsSession::connect() {
     close();
     // A certificate refused by the pin is the one failure a technician must fix on site.
     const bool pin = ec.message().find("certificate verify failed") != std::string::npos;
-    co_return net_failure(pin ? "TLS handshake: the upstream's key does not match the pin"
-                              : "TLS handshake",
-                          ec);
+    co_return net_failure(
+        pin ? "TLS handshake: the upstream's key does not match the pin" : "TLS handshake", ec);
   }
   ++connections_;
   co_return success();

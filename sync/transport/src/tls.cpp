@@ -56,12 +56,11 @@ Result<std::string> make_self_signed_certificate(const std::filesystem::path& ke
   std::array<std::uint8_t, 8> serial{};
   random_fill(serial);
   serial[0] &= 0x7f;
-  ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert.get()),
-                          [&] {
-                            std::uint64_t v = 0;
-                            for (auto b : serial) v = v << 8 | b;
-                            return v;
-                          }());
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert.get()), [&] {
+    std::uint64_t v = 0;
+    for (auto b : serial) v = v << 8 | b;
+    return v;
+  }());
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());

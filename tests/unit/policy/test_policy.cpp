@@ -198,8 +198,8 @@ TEST_CASE("each rule alone", "[policy]") {
          s.outbreak = Outbreak::lockdown;
        },
        d, Reason::lockdown},
-      {"resident passes while the lists are stale", [](auto& c, auto&) { c.lists_stale = true; },
-       a, Reason::ok},
+      {"resident passes while the lists are stale", [](auto& c, auto&) { c.lists_stale = true; }, a,
+       Reason::ok},
       {"resident in lockdown still passes", [](auto&, auto& s) { s.outbreak = Outbreak::lockdown; },
        a, Reason::ok},
       {"resident of a quarantined building going out",

@@ -16,7 +16,7 @@ TEST_CASE("a revocation download resumes only where it stopped", "[sync][client]
   const Bytes a{1, 2, 3, 4}, b{5, 6, 7, 8, 9, 10};
   CHECK_FALSE(st->append_chunk(id, 4, b).ok());  // nothing in progress: must start at 0
   REQUIRE(st->append_chunk(id, 0, a).ok());
-  CHECK_FALSE(st->append_chunk(id, 2, b).ok());  // overlaps
+  CHECK_FALSE(st->append_chunk(id, 2, b).ok());            // overlaps
   CHECK_FALSE(st->append_chunk(id, 4, Bytes(7, 0)).ok());  // past the end
   REQUIRE(st->append_chunk(id, 4, b).ok());
   CHECK(st->partial()->received == 10);

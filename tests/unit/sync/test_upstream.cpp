@@ -31,7 +31,8 @@ struct Fixture {
   Response call(std::string method, std::string target, std::string body = {},
                 const IssuerKeyPair* key = nullptr) {
     auto a = sync::sign_request(method, target, body, "kiosk-01", key ? *key : device, now);
-    Request r{method, target,
+    Request r{method,
+              target,
               {{"x-gk-device", a.device_id},
                {"x-gk-time", std::to_string(a.time)},
                {"x-gk-nonce", a.nonce},
@@ -108,7 +109,8 @@ TEST_CASE("a re-sent passage that differs from the stored one is refused", "[syn
   p.time = kNow + 99;
   p.gate = "南门";
   REQUIRE(other->append(p).ok());
-  Response r = f.call("POST", "/v1/journal", sync::encode_batch({"kiosk-01", other->entries(0, 1)}));
+  Response r =
+      f.call("POST", "/v1/journal", sync::encode_batch({"kiosk-01", other->entries(0, 1)}));
   CHECK(r.status == 409);
   CHECK(f.store.journal("kiosk-01").front().hash == f.journal.entries(0, 1).front().hash);
 }
@@ -177,7 +179,8 @@ TEST_CASE("site state, trust list and time are signed; 304 when current", "[sync
   f.now = kNow;
   auto a = sync::sign_request("GET", "/v1/time?nonce=" + std::string(32, 'a'), "", "kiosk-01",
                               f.device, 0);
-  Request t{"GET", "/v1/time?nonce=" + std::string(32, 'a'),
+  Request t{"GET",
+            "/v1/time?nonce=" + std::string(32, 'a'),
             {{"x-gk-device", a.device_id},
              {"x-gk-time", "0"},
              {"x-gk-nonce", a.nonce},

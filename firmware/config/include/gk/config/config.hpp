@@ -53,16 +53,16 @@ struct GateConfig {
 // Upstream sync (sync/PROTOCOL.md). Without a url the kiosk runs offline-only, its lists
 // maintained by hand (gatectl revoke --db), and list ages are not graded.
 struct SyncConfig {
-  std::string url;                    // "https://HOST:PORT"; empty: no sync
-  std::string pin;                    // "sha256:<hex>" of the upstream's TLS key
-  std::string device_id;              // as registered upstream
-  std::string device_key;             // this device's Ed25519 secret key file (0600)
-  std::string authority_key;          // the upstream's signing key (.pub)
-  int interval_s = 60;                // between successful rounds
-  int timeout_s = 10;                 // per network step
-  int backoff_min_s = 2;              // after a failed round, doubling with jitter...
-  int backoff_max_s = 600;            // ...up to this
-  int batch_size = 500;               // journal passages per upload (1..1000)
+  std::string url;            // "https://HOST:PORT"; empty: no sync
+  std::string pin;            // "sha256:<hex>" of the upstream's TLS key
+  std::string device_id;      // as registered upstream
+  std::string device_key;     // this device's Ed25519 secret key file (0600)
+  std::string authority_key;  // the upstream's signing key (.pub)
+  int interval_s = 60;        // between successful rounds
+  int timeout_s = 10;         // per network step
+  int backoff_min_s = 2;      // after a failed round, doubling with jitter...
+  int backoff_max_s = 600;    // ...up to this
+  int batch_size = 500;       // journal passages per upload (1..1000)
   // Stale lists are graded, not ignored: past these ages (since last confirmed current)
   // visitors are held for the guard and an alarm is raised; residents still pass. 0: off.
   std::int64_t max_age_revocations_s = 6 * 3600;

@@ -16,8 +16,8 @@ namespace gk::upstream {
 
 struct ServerLimits {
   std::chrono::seconds handshake{10};
-  std::chrono::seconds idle{30};          // between requests on a kept-alive connection
-  std::chrono::seconds io{30};            // reading one request, writing one answer
+  std::chrono::seconds idle{30};            // between requests on a kept-alive connection
+  std::chrono::seconds io{30};              // reading one request, writing one answer
   std::size_t max_body = 5u * 1024 * 1024;  // a journal batch is at most 4 MiB
   std::size_t max_connections = 512;
 };

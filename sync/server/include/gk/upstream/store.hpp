@@ -76,7 +76,8 @@ class UpstreamStore {
 
  private:
   explicit UpstreamStore(sql::Database db) : db_(std::move(db)) {}
-  std::optional<std::string> latest_payload(const std::string& kind, const std::string& scope) const;
+  std::optional<std::string> latest_payload(const std::string& kind,
+                                            const std::string& scope) const;
   Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
   Status put_payload(const std::string& kind, const std::string& scope, std::uint64_t number,
                      const std::string& payload);
