@@ -120,6 +120,22 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("max_age_trust_list_s", c.sync.max_age_trust_list_s, 0, 365 * 86400);
     s->finish();
   }
+  if (auto s = top.section("screen")) {
+    s->read("listen", c.screen.listen);
+    s->finish();
+  }
+  if (auto s = top.section("console")) {
+    s->read("listen", c.console.listen);
+    s->read("tls_cert", c.console.tls_cert);
+    s->read("tls_key", c.console.tls_key);
+    s->read("guards_file", c.console.guards_file);
+    s->read("session_ttl_s", c.console.session_ttl_s, 60, 86400);
+    s->read("idle_timeout_s", c.console.idle_timeout_s, 30, 86400);
+    s->read("max_failed_logins", c.console.max_failed_logins, 1, 100);
+    s->read("lockout_s", c.console.lockout_s, 1, 86400);
+    s->read("consent_window_s", c.console.consent_window_s, 10, 3600);
+    s->finish();
+  }
   top.finish();
 
   if (state_dir.empty()) errors.add(root.source(), "state_dir is required");
@@ -148,6 +164,13 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     c.sync.device_key = resolve(base, c.sync.device_key).string();
     c.sync.authority_key = resolve(base, c.sync.authority_key).string();
   }
+
+  for (auto* path : {&c.console.tls_cert, &c.console.tls_key, &c.console.guards_file})
+    if (!path->empty()) *path = resolve(base, *path).string();
+  if (!c.console.listen.empty() && c.console.guards_file.empty())
+    errors.add(root.source(), "[console] needs guards_file (gatectl guard add)");
+  if (c.console.tls_cert.empty() != c.console.tls_key.empty())
+    errors.add(root.source(), "[console] tls_cert and tls_key go together");
 
   if (!errors.empty()) return fail(Reason::malformed, errors.joined());
   return c;

@@ -14,6 +14,8 @@ std::string_view to_string(Decision d) {
       return "deny";
     case Decision::refer:
       return "refer";
+    case Decision::record:
+      return "record";
   }
   return "deny";
 }
@@ -41,7 +43,7 @@ std::optional<Direction> direction_from_string(std::string_view s) {
 }
 
 std::optional<Decision> decision_from_string(std::string_view s) {
-  for (auto d : {Decision::admit, Decision::deny, Decision::refer})
+  for (auto d : {Decision::admit, Decision::deny, Decision::refer, Decision::record})
     if (to_string(d) == s) return d;
   return std::nullopt;
 }

@@ -39,6 +39,11 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
     {"card_not_enrolled", "此卡未登记，请到物业登记",
      "Card not enrolled: register at the property office"},
     {"lists_stale", "名单未及时更新，访客请找保安", "Lists out of date: visitors see the guard"},
+    {"registered_at_gate", "已由保安登记通行", "Registered at the gate by the guard"},
+    {"outbreak_changed", "疫情状态已由保安更新", "Outbreak state changed by the guard"},
+    {"alarm_acknowledged", "报警已确认", "Alarm acknowledged"},
+    {"guard_login_failed", "保安登录失败", "Guard login failed"},
+    {"consent_pending", "请住户出示本人通行码以确认访客", "Resident: show your own pass to consent"},
 }};
 }  // namespace
 

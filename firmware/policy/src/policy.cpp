@@ -55,7 +55,9 @@ std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& 
 //     then stale lists (visitors only)
 //  5. temperature (not measured, implausible, fever)
 //  6. anti-passback
-Verdict decide(const PassageContext& ctx, const SiteState& site) {
+namespace {
+// Steps 1-3 of the precedence: the credential, the clock, validity and health.
+std::optional<Verdict> credential_rules(const PassageContext& ctx, const SiteState& site) {
   const Credential& cred = ctx.credential;
   if (!cred.pass) return deny(cred.failure == Reason::ok ? Reason::malformed : cred.failure);
   const Pass& pass = *cred.pass;
@@ -74,6 +76,27 @@ Verdict decide(const PassageContext& ctx, const SiteState& site) {
   // Passes go only to people not under quarantine or treatment (000 §III.3) and are
   // re-issued when health changes (002): anything but green is refused.
   if (pass.health != Health::green) return deny(Reason::health_status, true);
+  return std::nullopt;
+}
+}  // namespace
+
+Verdict decide_consented_visitor(const PassageContext& ctx, const SiteState& site) {
+  // Lockdown first: no visitor, whoever consents (000, 001).
+  if (site.outbreak == Outbreak::lockdown) return deny(Reason::lockdown, true);
+  if (auto v = credential_rules(ctx, site)) return *v;
+  const Pass& host = *ctx.credential.pass;
+  // Only a resident of this compound can vouch for a visitor (004 §三(三)4).
+  if (!is_resident(host.role)) return deny(Reason::visitor_without_consent);
+  // A visitor to a building under hard quarantine is not let in (003).
+  if (site.quarantined_buildings.contains(host.building))
+    return deny(Reason::building_quarantined, true);
+  if (auto v = temperature_rules(ctx.temperature, site)) return *v;
+  return {Decision::admit, Reason::visitor_with_consent, false, {}};
+}
+
+Verdict decide(const PassageContext& ctx, const SiteState& site) {
+  if (auto v = credential_rules(ctx, site)) return *v;
+  const Pass& pass = *ctx.credential.pass;
 
   if (pass.role == Role::delivery) return deny(Reason::delivery_never_admitted);
   if (pass.role == Role::visitor)

@@ -403,3 +403,38 @@ TEST_CASE("the policy never admits without a green, measured, in-window pass", "
             }
   CHECK(admits > 0);
 }
+
+TEST_CASE("a guard-registered visitor enters on a resident's consent, by the same rules",
+          "[policy][consent]") {
+  SiteState s = site();
+  PassageContext ctx = admitted_context();  // the resident's pass; the visitor's temperature
+  CHECK(decide_consented_visitor(ctx, s).reason == Reason::visitor_with_consent);
+  CHECK(decide_consented_visitor(ctx, s).admitted());
+
+  SiteState lockdown = s;
+  lockdown.outbreak = Outbreak::lockdown;
+  CHECK(decide_consented_visitor(ctx, lockdown).reason == Reason::lockdown);
+
+  PassageContext revoked = ctx;
+  revoked.credential.revoked = true;
+  CHECK(decide_consented_visitor(revoked, s).reason == Reason::revoked);
+
+  PassageContext by_visitor = admitted_context(visitor());  // a visitor cannot vouch
+  CHECK(decide_consented_visitor(by_visitor, s).reason == Reason::visitor_without_consent);
+
+  SiteState quarantined = s;
+  quarantined.quarantined_buildings = {"12"};
+  CHECK(decide_consented_visitor(ctx, quarantined).reason == Reason::building_quarantined);
+
+  PassageContext fever = ctx;
+  fever.temperature.celsius = 38.0;
+  CHECK(decide_consented_visitor(fever, s).reason == Reason::fever);
+
+  PassageContext unmeasured = ctx;
+  unmeasured.temperature = Temperature{std::nullopt, true};
+  CHECK(decide_consented_visitor(unmeasured, s).reason == Reason::temperature_not_measured);
+
+  PassageContext expired = ctx;
+  expired.now = kNow + 30 * kDay;
+  CHECK(decide_consented_visitor(expired, s).reason == Reason::expired);
+}

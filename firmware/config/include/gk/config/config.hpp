@@ -71,6 +71,23 @@ struct SyncConfig {
   bool enabled() const { return !url.empty(); }
 };
 
+// The kiosk screen (full-screen page for Chromium's kiosk mode) and the guard console.
+struct ScreenConfig {
+  std::string listen;  // "127.0.0.1:8080"; empty: no screen server
+};
+
+struct ConsoleConfig {
+  std::string listen;       // "127.0.0.1:8081"; a LAN address needs tls_cert + tls_key
+  std::string tls_cert;     // PEM; both set: HTTPS only
+  std::string tls_key;      // PEM, 0600
+  std::string guards_file;  // staff pass id -> PIN hash (gatectl guard add)
+  int session_ttl_s = 8 * 3600;
+  int idle_timeout_s = 15 * 60;
+  int max_failed_logins = 5;
+  int lockout_s = 300;
+  int consent_window_s = 120;  // how long the kiosk waits for the resident's pass
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from
   std::string board = "sim";
@@ -84,6 +101,8 @@ struct Config {
   ThermometerConfig thermometer;
   GateConfig gate;
   SyncConfig sync;
+  ScreenConfig screen;
+  ConsoleConfig console;
 };
 
 // Relative paths in the file are resolved against the file's own folder.

@@ -7,7 +7,9 @@
 namespace gk {
 
 enum class Direction : std::uint8_t { in = 1, out = 2 };
-enum class Decision : std::uint8_t { admit = 1, deny = 2, refer = 3 };  // refer: to the guard
+// refer: to the guard. record: an accountable action that is not a passage (a guard's
+// outbreak change, an acknowledged alarm, a failed guard login): journaled, gate untouched.
+enum class Decision : std::uint8_t { admit = 1, deny = 2, refer = 3, record = 4 };
 // How the credential reached the kiosk.
 enum class CredentialKind : std::uint8_t { qr = 1, card = 2, card_uid = 3, guard = 4, none = 5 };
 

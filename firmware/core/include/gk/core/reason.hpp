@@ -37,9 +37,14 @@ enum class Reason : std::uint8_t {
   visitor_with_consent,      // visitor admitted on a resident's consent via a guard
   card_not_enrolled,         // a UID-only card (e.g. an ID card) not in the enrolment list
   lists_stale,               // revocation/site/trust lists too old: visitors wait for the guard
+  registered_at_gate,        // no pass, no ID document: registered by a guard (name, phone, photo)
+  outbreak_changed,          // a guard set or cleared lockdown / quarantined buildings
+  alarm_acknowledged,        // a guard acknowledged an alarm
+  guard_login_failed,        // a wrong PIN or an unusable staff pass at the guard console
+  consent_pending,           // the kiosk waits for the resident's pass as consent
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::lists_stale) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::consent_pending) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"

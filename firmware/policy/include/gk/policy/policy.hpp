@@ -58,4 +58,10 @@ struct Verdict {
 
 Verdict decide(const PassageContext& ctx, const SiteState& site);
 
+// A visitor registered by a guard, admitted on a resident's consent: `ctx.credential` is the
+// resident's own pass presented at the kiosk as consent, `ctx.temperature` the visitor's.
+// Lockdown refuses outright; the resident's pass must pass every credential rule and belong
+// to a resident of this compound whose building is not quarantined; the visitor is measured.
+Verdict decide_consented_visitor(const PassageContext& ctx, const SiteState& site);
+
 }  // namespace gk
