@@ -72,6 +72,8 @@ Temperature Kiosk::measure() {
 
 PassageOutcome Kiosk::process(const Presentation& p) {
   const UnixTime now = devices_.clock.now();
+  if (pending_ && now > pending_deadline_) pending_.reset();  // the resident never came
+  if (pending_) return process_consent(p, now);
   PassageContext ctx;
   ctx.credential = verify(p, now);
   ctx.temperature = measure();
@@ -106,9 +108,13 @@ PassageOutcome Kiosk::process(const Presentation& p) {
     row.operator_id = p.consent->guard_id;
     row.consenting_resident = p.consent->resident;
   }
+  return commit(std::move(out));
+}
 
-  // The invariant: no gate opens before its passage is durably in the journal. A journal
-  // that cannot commit turns every decision into a closed gate.
+// The invariant: no gate opens before its passage is durably in the journal. A journal
+// that cannot commit turns every decision into a closed gate.
+PassageOutcome Kiosk::commit(PassageOutcome out) {
+  Passage& row = out.passage;
   Result<std::int64_t> seq = journal_.append(row);
   if (!seq) {
     out.verdict = {Decision::deny, Reason::journal_unavailable, true, seq.failure().detail};
@@ -122,7 +128,7 @@ PassageOutcome Kiosk::process(const Presentation& p) {
     out.gate_released = devices_.gate.release(std::chrono::milliseconds(config_.gate.pulse_ms),
                                               *out.seq) == hal::DeviceError::none;
   }
-  if (devices_.indicator) {
+  if (devices_.indicator && out.verdict.decision != Decision::record) {
     hal::Tone tone = out.verdict.decision == Decision::admit   ? hal::Tone::admit
                      : out.verdict.decision == Decision::refer ? hal::Tone::refer
                                                                : hal::Tone::deny;

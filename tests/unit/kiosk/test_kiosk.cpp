@@ -195,3 +195,85 @@ TEST_CASE("enrolment files: card-bound passes only, errors with line numbers", "
   CHECK(bad.failure().detail.find("enrolment.txt:3:") != std::string::npos);
   CHECK_FALSE(load_enrolment(rig.dir / "missing.txt").ok());
 }
+
+TEST_CASE("a visitor enters on a resident's consent; the row names resident, visitor, guard",
+          "[kiosk][guard]") {
+  Rig rig;
+  auto registered = rig.kiosk->await_consent(
+      {"guard-7", "赵敏", "13812348058", "visiting her mother", Bytes{1, 2, 3}},
+      std::chrono::seconds(120));
+  REQUIRE(registered.ok());
+  REQUIRE(rig.kiosk->pending_consent());
+  const std::string resident = rig.pass_text();
+  auto o = rig.present(resident);
+  CHECK(o.verdict.reason == Reason::visitor_with_consent);
+  CHECK(o.gate_released);
+  CHECK_FALSE(rig.kiosk->pending_consent());
+  auto rows = rig.journal.entries(0, 10);
+  REQUIRE(rows.size() == 2);  // the registration, then the entry
+  CHECK(rows[0].passage.decision == Decision::record);
+  const Passage& entry = rows[1].passage;
+  CHECK(entry.operator_id == "guard-7");
+  CHECK(entry.consenting_resident == parse_pass_text(resident)->pass.id);
+  REQUIRE(entry.holder);
+  CHECK(entry.holder->starts_with("赵"));
+  CHECK(entry.holder->find("敏") == std::string::npos);
+  CHECK(entry.phone == "138**8058");
+  CHECK(entry.sealed == Bytes{1, 2, 3});
+  CHECK(entry.role == Role::visitor);
+  CHECK(rig.gate.pulses().back().journal_seq == rows[1].seq);
+  // The next person is an ordinary passage again.
+  CHECK(rig.present(rig.pass_text()).verdict.reason == Reason::ok);
+}
+
+TEST_CASE("consent: refused in lockdown, only from a resident, and it expires",
+          "[kiosk][guard]") {
+  Rig rig;
+  rig.kiosk->site_state().outbreak = Outbreak::lockdown;
+  CHECK(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
+                                 std::chrono::seconds(60))
+            .reason() == Reason::lockdown);
+  CHECK_FALSE(rig.kiosk->pending_consent());
+  rig.kiosk->site_state().outbreak = Outbreak::normal;
+
+  REQUIRE(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
+                                   std::chrono::seconds(60))
+              .ok());
+  auto by_visitor = rig.present(rig.pass_text(Role::staff));  // staff cannot vouch either
+  CHECK(by_visitor.verdict.reason == Reason::visitor_without_consent);
+  CHECK_FALSE(by_visitor.gate_released);
+
+  REQUIRE(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
+                                   std::chrono::seconds(60))
+              .ok());
+  rig.clock.advance(61);  // the resident never came: the next person is just a passage
+  CHECK(rig.present(rig.pass_text()).verdict.reason == Reason::ok);
+}
+
+TEST_CASE("manual release, registration, delivery and records are journaled with the guard",
+          "[kiosk][guard]") {
+  Rig rig;
+  auto release = rig.kiosk->manual_release("guard-7", "ambulance crew");
+  CHECK(release.gate_released);
+  CHECK(release.passage.reason == Reason::guard_override);
+  CHECK(rig.gate.pulses().back().journal_seq == *release.seq);
+
+  rig.thermometer.script({{38.2}, {38.1}, {38.3}});
+  auto fever = rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}});
+  CHECK(fever.verdict.reason == Reason::fever);
+  CHECK_FALSE(fever.gate_released);
+  auto ok = rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}});
+  CHECK(ok.verdict.reason == Reason::registered_at_gate);
+  CHECK(ok.gate_released);
+
+  const auto pulses = rig.gate.pulses().size();
+  auto delivery = rig.kiosk->register_delivery("guard-7", "SF Express", Bytes{9});
+  CHECK(delivery.passage.reason == Reason::delivery_never_admitted);
+  CHECK(rig.gate.pulses().size() == pulses);
+
+  auto rec = rig.kiosk->record("guard-7", Reason::outbreak_changed, "lockdown: case in bldg 3");
+  CHECK(rec.passage.decision == Decision::record);
+  CHECK(rig.gate.pulses().size() == pulses);
+  for (const auto& e : rig.journal.entries(0, 100)) CHECK(e.passage.operator_id == "guard-7");
+  CHECK(rig.journal.verify().ok);
+}

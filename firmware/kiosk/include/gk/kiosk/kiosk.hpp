@@ -35,6 +35,22 @@ struct PassageOutcome {
   std::optional<Pass> pass;  // the verified pass, for the screen's visual check
 };
 
+// A visitor a guard registered at the console, waiting for a resident's consent.
+struct GuardVisitor {
+  std::string guard_id;
+  std::string name;    // shown masked, journaled masked
+  std::string phone;   // journaled masked
+  std::string reason;  // short, journaled
+  Bytes sealed;        // name, phone, reason sealed to the upstream (empty: no upstream key)
+};
+
+// Someone without a pass or an ID document, registered by a guard (name, phone, photo).
+struct GuardRegistration {
+  std::string guard_id;
+  std::string name, phone, reason;
+  Bytes sealed;
+};
+
 struct KioskDevices {
   hal::Thermometer& thermometer;
   hal::Gate& gate;
@@ -48,6 +64,20 @@ class Kiosk {
         KioskDevices devices);
 
   PassageOutcome process(const Presentation& p);
+
+  // The guard's actions (the guard console). Each is journaled with the guard's id.
+  // Visitor with consent: refused outright in lockdown; otherwise the next credential
+  // presented before `window` runs out is taken as the resident's consent, the visitor is
+  // measured and decide_consented_visitor() decides.
+  Result<std::int64_t> await_consent(GuardVisitor v, std::chrono::seconds window);
+  const std::optional<GuardVisitor>& pending_consent() const { return pending_; }
+  PassageOutcome manual_release(const std::string& guard_id, const std::string& reason);
+  PassageOutcome register_entrant(const GuardRegistration& r);
+  PassageOutcome register_delivery(const std::string& guard_id, const std::string& company,
+                                   Bytes sealed);
+  // An accountable action that is not a passage (Decision::record): outbreak changes,
+  // acknowledged alarms, failed guard logins.
+  PassageOutcome record(const std::string& guard_id, Reason reason, const std::string& detail);
 
   // UID-only cards (ID cards, older transit cards) of residents who registered offline at
   // the property office: each entry is an ordinary signed pass bound to the card's UID, so
@@ -67,6 +97,10 @@ class Kiosk {
  private:
   Credential verify(const Presentation& p, UnixTime now) const;
   Temperature measure();
+  PassageOutcome process_consent(const Presentation& p, UnixTime now);
+  PassageOutcome guard_row(const std::string& guard_id, Decision d, Reason r,
+                           const std::string& detail);
+  PassageOutcome commit(PassageOutcome out);
 
   Config config_;
   const TrustStore& trust_;
@@ -75,6 +109,8 @@ class Kiosk {
   KioskDevices devices_;
   std::map<Bytes, Bytes> enrolled_;
   bool lists_stale_ = false;
+  std::optional<GuardVisitor> pending_;
+  UnixTime pending_deadline_ = 0;
 };
 
 // Reads an enrolment file: one card-bound pass text per line ('#' comments). Passes
