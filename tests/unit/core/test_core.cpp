@@ -60,3 +60,28 @@ TEST_CASE("passage vocabulary round-trips through its strings", "[core]") {
     CHECK(decision_from_string(to_string(d)) == d);
   CHECK_FALSE(direction_from_string("sideways"));
 }
+
+#include <sodium.h>
+
+#include "gk/core/seal.hpp"
+
+TEST_CASE("sealed personal data opens only with the upstream's secret key", "[core][seal]") {
+  std::array<std::uint8_t, 32> pk{};
+  std::array<std::uint8_t, 64> sk{};
+  crypto_sign_keypair(pk.data(), sk.data());
+  const std::string plain = R"({"name":"赵敏","phone":"13812348058"})";
+  auto sealed = gk::seal_to(pk, gk::as_bytes(plain));
+  REQUIRE(sealed);
+  CHECK(std::string(sealed->begin(), sealed->end()).find("138123") == std::string::npos);
+  auto opened = gk::open_sealed(sk, *sealed);
+  REQUIRE(opened);
+  CHECK(std::string(opened->begin(), opened->end()) == plain);
+  // Another key, or one flipped bit, opens nothing.
+  std::array<std::uint8_t, 32> pk2{};
+  std::array<std::uint8_t, 64> sk2{};
+  crypto_sign_keypair(pk2.data(), sk2.data());
+  CHECK_FALSE(gk::open_sealed(sk2, *sealed));
+  (*sealed)[sealed->size() / 2] ^= 1;
+  CHECK_FALSE(gk::open_sealed(sk, *sealed));
+  CHECK_FALSE(gk::open_sealed(sk, gk::Bytes{1, 2, 3}));
+}
