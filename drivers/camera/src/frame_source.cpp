@@ -1,6 +1,7 @@
 #include "gk/camera/frame_source.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -26,6 +27,22 @@ ImageFolderCamera::ImageFolderCamera(const std::filesystem::path& folder) : fold
 hal::DeviceResult<hal::GreyView> ImageFolderCamera::next_frame() {
   if (next_ >= files_.size()) return hal::DeviceError::not_present;
   frame_ = cv::imread(files_[next_++].string(), cv::IMREAD_GRAYSCALE);
+  if (frame_.empty()) return hal::DeviceError::io;
+  return view_of(frame_);
+}
+
+hal::DeviceResult<hal::GreyView> SpoolFolderCamera::next_frame() {
+  std::error_code ec;
+  std::optional<std::filesystem::path> oldest;
+  for (const auto& e : std::filesystem::directory_iterator(folder_, ec)) {
+    // Writers create "name.tmp" and rename: a half-written image is never read.
+    if (!e.is_regular_file() || e.path().extension() == ".tmp") continue;
+    if (!oldest || e.path() < *oldest) oldest = e.path();
+  }
+  if (ec) return hal::DeviceError::not_present;
+  if (!oldest) return hal::DeviceError::not_present;
+  frame_ = cv::imread(oldest->string(), cv::IMREAD_GRAYSCALE);
+  std::filesystem::remove(*oldest, ec);
   if (frame_.empty()) return hal::DeviceError::io;
   return view_of(frame_);
 }

@@ -19,7 +19,7 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 
 // "folder:rel/path" and "video:rel/path" are resolved like every other path.
 std::string resolve_source(const std::filesystem::path& base, const std::string& source) {
-  for (std::string_view scheme : {"folder:", "video:"})
+  for (std::string_view scheme : {"folder:", "spool:", "video:"})
     if (source.starts_with(scheme))
       return std::string(scheme) + resolve(base, source.substr(scheme.size())).string();
   return source;

@@ -12,12 +12,15 @@ Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& source) {
   if (source.starts_with("folder:"))
     return std::unique_ptr<hal::Camera>(
         std::make_unique<camera::ImageFolderCamera>(source.substr(7)));
+  if (source.starts_with("spool:"))
+    return std::unique_ptr<hal::Camera>(
+        std::make_unique<camera::SpoolFolderCamera>(source.substr(6)));
   if (source.starts_with("video:"))
     return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(6)));
   if (source.starts_with("v4l2:"))
     return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(5)));
   return fail(Reason::device_fault,
-              "camera.source '" + source + "' is not none, folder:, video: or v4l2:");
+              "camera.source '" + source + "' is not none, folder:, spool:, video: or v4l2:");
 }
 
 }  // namespace

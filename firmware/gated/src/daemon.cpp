@@ -54,6 +54,21 @@ Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore tru
       KioskDevices{*board_.thermometer, *board_.gate, board_.indicator.get(), clock_});
 }
 
+Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return fail(Reason::malformed, "expected ADDRESS:PORT, got " + listen);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) return fail(Reason::malformed, "port must be 0..65535");
+  return std::pair{listen.substr(0, colon), static_cast<unsigned short>(port)};
+}
+
 void Daemon::run() {
   signals_.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) stop();
@@ -144,7 +159,40 @@ Status Daemon::apply_revocation_document(const RevocationDocument& doc) {
 }
 
 void Daemon::emit(const PassageOutcome& o) {
-  emit_line(outcome_json(o));
+  const std::string line = outcome_json(o);
+  emit_line(line);
+  if (screen_) screen_->publish("passage", line);
+}
+
+Status Daemon::start_servers() {
+  if (!config_.screen.listen.empty()) {
+    auto ep = parse_listen(config_.screen.listen);
+    if (!ep) return fail(Reason::malformed, "[screen] listen: " + ep.failure().detail);
+    try {
+      screen_ = std::make_unique<screen::ScreenServer>(
+          io_, screen::ScreenOptions{ep->first, ep->second});
+    } catch (const std::exception& e) {
+      return fail(Reason::device_fault, "screen server on " + config_.screen.listen + ": " + e.what());
+    }
+    emit_line(R"({"screen":{"port":)" + std::to_string(screen_->port()) + "}}");
+  }
+  publish_state();
+  return success();
+}
+
+void Daemon::publish_state() {
+  if (!screen_) return;
+  const SiteState& site = kiosk_->site_state();
+  std::string buildings = "[";
+  for (const auto& b : site.quarantined_buildings)
+    buildings += (buildings.size() > 1 ? "," : "") + std::string("\"") + b + "\"";
+  buildings += "]";
+  std::string checkpoint;
+  for (char ch : config_.checkpoint)  // names come from our own config: escape quotes anyway
+    checkpoint += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+  screen_->publish("state", R"({"outbreak":")" + std::string(to_string(site.outbreak)) +
+                                R"(","quarantined_buildings":)" + buildings +
+                                R"(,"checkpoint":")" + checkpoint + "\"}");
 }
 
 void Daemon::emit_line(const std::string& json_line) {

@@ -21,6 +21,7 @@ sync::SyncHooks Daemon::sync_hooks() {
     site.outbreak = d.outbreak;
     site.quarantined_buildings = d.quarantined_buildings;
     if (d.fever_threshold_c) site.fever_threshold_c = *d.fever_threshold_c;
+    publish_state();
     emit_line(R"({"site_state":{"number":)" + std::to_string(d.number) + R"(,"outbreak":")" +
               std::string(to_string(d.outbreak)) + R"(","quarantined_buildings":)" +
               std::to_string(d.quarantined_buildings.size()) + "}}");

@@ -55,6 +55,10 @@ int run(const std::string& config_file, const std::string& scenario_file) {
     if (mismatches) std::cerr << "\ngated: " << mismatches << " step(s) did not go as expected\n";
     return mismatches ? 1 : 0;
   }
+  if (auto s = (*daemon)->start_servers(); !s) {
+    std::cerr << "gated: " << s.failure().detail << "\n";
+    return 1;
+  }
   (*daemon)->run();
   return 0;
 }

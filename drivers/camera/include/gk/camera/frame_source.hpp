@@ -40,6 +40,21 @@ class ImageFolderCamera final : public hal::Camera {
   cv::Mat frame_;
 };
 
+// A spool folder for the sim board and live tests: each call takes the oldest image file
+// that appeared in the folder (by name), decodes it as the frame and deletes it; an empty
+// folder is an empty scene (not_present). Dropping a PNG into the folder is holding a
+// phone up to the camera.
+class SpoolFolderCamera final : public hal::Camera {
+ public:
+  explicit SpoolFolderCamera(std::filesystem::path folder) : folder_(std::move(folder)) {}
+  hal::DeviceResult<hal::GreyView> next_frame() override;
+  std::string describe() const override { return "spool:" + folder_.string(); }
+
+ private:
+  std::filesystem::path folder_;
+  cv::Mat frame_;
+};
+
 // A video file or a V4L2 device ("/dev/video0" or an index). Re-opens a device that
 // went away on a later call, so an unplugged camera comes back without a restart.
 class VideoCamera final : public hal::Camera {

@@ -14,6 +14,7 @@
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
 #include "gk/kiosk/kiosk.hpp"
+#include "gk/screen/screen_server.hpp"
 #include "gk/sync/client.hpp"
 #include "gk/sync/state.hpp"
 #include "gk/trust/revocation_store.hpp"
@@ -25,12 +26,19 @@ struct DaemonOptions {
   std::ostream* out = nullptr;                  // JSON lines; null: stdout
 };
 
+// "ADDRESS:PORT" of a listen key in the config.
+Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen);
+
 class Daemon {
  public:
   static Result<std::unique_ptr<Daemon>> create(Config config, DaemonOptions options);
 
-  // Runs the event loop until stop() or SIGINT/SIGTERM.
+  // Starts the screen (and console) servers configured, then runs the event loop until
+  // stop() or SIGINT/SIGTERM. Failures to bind are reported before the loop starts.
+  Status start_servers();
   void run();
+  // The outbreak state as the screens show it (after a sync, a guard's change, a scenario).
+  void publish_state();
   void stop();
   boost::asio::io_context& io() { return io_; }
 
@@ -81,6 +89,7 @@ class Daemon {
   sync::SyncState sync_state_;
   hal::TrustedClock clock_;  // the board's clock, corrected by the upstream's signed time
   std::unique_ptr<sync::SyncClient> sync_;
+  std::unique_ptr<screen::ScreenServer> screen_;
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
   camera::Deduplicator dedup_;
