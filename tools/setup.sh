@@ -22,7 +22,11 @@ PACKAGES=(
   libgpiod-dev
   # tests: NFC tools used against the PN532 emulator
   procps psmisc
+  # browser tests of the kiosk screen and guard console: Debian's Chromium, CJK fonts
+  chromium fonts-noto-cjk
 )
+# Node.js for playwright-core (the browser tests): Debian's, unless one is already there.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,6 +38,11 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# playwright-core from the npm registry, pinned by tests/browser/package-lock.json.
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 [ "${1:-}" = "--deps" ] && exit 0

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# gated live on board sim (spool camera, screen server on a free port) + the kiosk screen in
+# headless Chromium. Screenshots: build/screenshots/ (kept for people to look at).
+set -euo pipefail
+BIN=${GK_BIN_DIR:-build/bin}
+BIN=$(cd "$BIN" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHOTS=${GK_SCREENSHOTS:-$(cd "$HERE/../.." && pwd)/build/screenshots}
+mkdir -p "$SHOTS"
+T=$(mktemp -d)
+GATED=
+cleanup() {
+  [ -n "$GATED" ] && kill "$GATED" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; cat "$T/gated.out" >&2 2>/dev/null || true; exit 1; }
+[ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm ci --no-audit --no-fund >/dev/null)
+
+cd "$T"
+mkdir trust spool
+"$BIN/gatectl" keygen --out keys --site site-1 >/dev/null
+cp keys/issuer.pub trust/
+NOW=$(date +%s)
+"$BIN/gatectl" issue --key keys/issuer.key --site site-1 --building 5 --unit 2-301 --name 李娜 \
+  --valid-from "$NOW" --png admit.png >/dev/null
+"$BIN/gatectl" issue --key keys/issuer.key --site site-1 --building 5 --unit 2-301 --name 刘洋 \
+  --valid-from $((NOW - 10 * 86400)) --valid-days 7 --png expired.png >/dev/null
+cat >gated.toml <<TOML
+board = "sim"
+state_dir = "state"
+trust_dir = "trust"
+[site]
+id = "site-1"
+checkpoint = "莲花北村北门"
+[camera]
+source = "spool:spool"
+fps = 20
+[screen]
+listen = "127.0.0.1:0"
+TOML
+"$BIN/gated" --config gated.toml >gated.out 2>&1 &
+GATED=$!
+for _ in $(seq 100); do grep -q '"screen"' gated.out 2>/dev/null && break; sleep 0.05; done
+port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
+[ -n "$port" ] || fail "gated did not report its screen port"
+node "$HERE/kiosk_screen.mjs" "http://127.0.0.1:$port/" "$T/spool" admit.png expired.png "$SHOTS" ||
+  fail "browser test"
+kill "$GATED"
+wait "$GATED" 2>/dev/null || true
+GATED=
+[ "$(grep -c '"decision":"admit"' gated.out)" = 2 ] || fail "two admits expected"
+"$BIN/gatectl" journal verify state/journal.db | grep -q '"ok":true' || fail "journal"
+ls "$SHOTS"/kiosk-*.png >/dev/null
