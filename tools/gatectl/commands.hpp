@@ -19,5 +19,6 @@ void register_scan(CLI::App& app, Exit& exit);
 void register_card(CLI::App& app, Exit& exit);
 void register_hw(CLI::App& app, Exit& exit);
 void register_upstream(CLI::App& app, Exit& exit);
+void register_guard(CLI::App& app, Exit& exit);
 
 }  // namespace gatectl

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   gatectl::register_card(app, exit);
   gatectl::register_hw(app, exit);
   gatectl::register_upstream(app, exit);
+  gatectl::register_guard(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

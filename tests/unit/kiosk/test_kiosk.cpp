@@ -277,3 +277,45 @@ TEST_CASE("manual release, registration, delivery and records are journaled with
   for (const auto& e : rig.journal.entries(0, 100)) CHECK(e.passage.operator_id == "guard-7");
   CHECK(rig.journal.verify().ok);
 }
+
+#include <sys/stat.h>
+
+#include "gk/kiosk/guards.hpp"
+
+TEST_CASE("guards log in with a staff pass of this compound and the right PIN", "[kiosk][guard]") {
+  Rig rig;
+  auto staff_text = rig.pass_text(Role::staff);
+  const PassId staff_id = parse_pass_text(staff_text)->pass.id;
+  const auto file = rig.dir / "guards";
+  REQUIRE(GuardRegistry::set_pin(file, staff_id, "246810").ok());
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK_FALSE(GuardRegistry::set_pin(file, staff_id, "12").ok());
+  CHECK_FALSE(GuardRegistry::set_pin(file, staff_id, "12ab56").ok());
+  auto reg = GuardRegistry::load(file);
+  REQUIRE(reg.ok());
+  auto ok = reg->authenticate(staff_text, "246810", rig.trust, rig.revocations, "site-1", kNow);
+  REQUIRE(ok.ok());
+  CHECK(ok->guard_id.rfind("staff-", 0) == 0);
+  CHECK(reg->authenticate(staff_text, "246811", rig.trust, rig.revocations, "site-1", kNow)
+            .failure()
+            .detail == "wrong PIN");
+  CHECK(reg->authenticate(staff_text, "246810", rig.trust, rig.revocations, "site-2", kNow)
+            .reason() == Reason::wrong_site);
+  CHECK(reg->authenticate(rig.pass_text(), "246810", rig.trust, rig.revocations, "site-1", kNow)
+            .failure()
+            .detail == "not a staff pass");
+  CHECK(reg->authenticate(rig.pass_text(Role::staff), "246810", rig.trust, rig.revocations,
+                          "site-1", kNow)
+            .failure()
+            .detail == "not a guard of this checkpoint");
+  CHECK(reg->authenticate(staff_text, "246810", rig.trust, rig.revocations, "site-1",
+                          kNow + 3 * 86400)
+            .reason() == Reason::expired);
+  TrustStore other;
+  CHECK(reg->authenticate(staff_text, "246810", other, rig.revocations, "site-1", kNow).reason() ==
+        Reason::unknown_issuer);
+  ::chmod(file.c_str(), 0644);
+  CHECK_FALSE(GuardRegistry::load(file).ok());
+}

@@ -1,0 +1,43 @@
+#pragma once
+// Guards of this checkpoint: each logs in to the guard console with their staff pass (an
+// ordinary signed pass with role staff, for this compound) and a PIN. The guards file holds,
+// per staff pass id, an Argon2id hash of the PIN (libsodium crypto_pwhash_str), one line
+// each: "<pass id hex> <hash>". The file must not be readable by group or others.
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "gk/core/result.hpp"
+#include "gk/pass/pass.hpp"
+#include "gk/trust/revocation.hpp"
+#include "gk/trust/trust_store.hpp"
+
+namespace gk {
+
+struct GuardIdentity {
+  std::string guard_id;  // "staff-" + the first 8 hex digits of the staff pass id
+  std::string name;      // masked display name from the pass
+  PassId pass_id{};
+};
+
+class GuardRegistry {
+ public:
+  static Result<GuardRegistry> load(const std::filesystem::path& file);
+  // Adds or replaces a guard's PIN (4 to 12 digits) and rewrites the file (0600, atomically).
+  static Status set_pin(const std::filesystem::path& file, const PassId& staff_pass,
+                        std::string_view pin);
+  std::size_t size() const { return hashes_.size(); }
+
+  // The staff pass must verify against `trust`, not be revoked, be valid now, be a staff
+  // pass of `site`, and the PIN must match. Failures name the reason: unknown_issuer,
+  // bad_signature, revoked, expired, wrong_site, malformed ("not a staff pass", "wrong PIN",
+  // "not a guard of this checkpoint").
+  Result<GuardIdentity> authenticate(std::string_view staff_pass_text, std::string_view pin,
+                                     const TrustStore& trust, const RevocationList& revocations,
+                                     const std::string& site, UnixTime now) const;
+
+ private:
+  std::map<PassId, std::string> hashes_;
+};
+
+}  // namespace gk

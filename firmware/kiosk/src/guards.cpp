@@ -1,0 +1,89 @@
+#include "gk/kiosk/guards.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "gk/core/mask.hpp"
+
+namespace gk {
+namespace {
+bool valid_pin(std::string_view pin) {
+  return pin.size() >= 4 && pin.size() <= 12 &&
+         std::all_of(pin.begin(), pin.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file.string() + ": missing");
+  if (st.st_mode & 077)
+    return fail(Reason::malformed, file.string() + ": readable by group or others (chmod 600)");
+  std::ifstream in(file);
+  GuardRegistry r;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string id_hex, hash;
+    fields >> id_hex >> hash;
+    auto id = fixed_from_hex<16>(id_hex);
+    if (!id || hash.rfind("$argon2", 0) != 0)
+      return fail(Reason::malformed, file.string() + ":" + std::to_string(n) +
+                                         ": expected '<pass id hex> <argon2 hash>'");
+    r.hashes_[*id] = hash;
+  }
+  return r;
+}
+
+Status GuardRegistry::set_pin(const std::filesystem::path& file, const PassId& staff_pass,
+                              std::string_view pin) {
+  if (!valid_pin(pin)) return fail(Reason::malformed, "a PIN is 4 to 12 digits");
+  GuardRegistry r;
+  if (std::filesystem::exists(file)) {
+    auto loaded = load(file);
+    if (!loaded) return loaded.failure();
+    r = std::move(*loaded);
+  }
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return fail(Reason::device_fault, "out of memory hashing the PIN");
+  r.hashes_[staff_pass] = hash;
+  const std::string tmp = file.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Reason::malformed, tmp + ": cannot create");
+  std::string text = "# staff pass id, Argon2id hash of the PIN (gatectl guard add)\n";
+  for (const auto& [id, h] : r.hashes_) text += to_hex(id) + " " + h + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return fail(Reason::malformed, tmp + ": cannot write");
+  std::filesystem::rename(tmp, file);
+  return success();
+}
+
+Result<GuardIdentity> GuardRegistry::authenticate(std::string_view text, std::string_view pin,
+                                                  const TrustStore& trust,
+                                                  const RevocationList& revocations,
+                                                  const std::string& site, UnixTime now) const {
+  auto pass = verify_pass_text(text, trust, now);
+  if (!pass) return pass.failure();
+  const Pass& p = pass->pass;
+  if (p.role != Role::staff) return fail(Reason::malformed, "not a staff pass");
+  if (p.site != site) return fail(Reason::wrong_site, "a staff pass of another compound");
+  if (revocations.contains(p.id)) return fail(Reason::revoked, "staff pass revoked");
+  if (now < p.valid_from || now > p.valid_until) return fail(Reason::expired, "staff pass expired");
+  auto it = hashes_.find(p.id);
+  if (it == hashes_.end()) return fail(Reason::malformed, "not a guard of this checkpoint");
+  if (crypto_pwhash_str_verify(it->second.c_str(), pin.data(), pin.size()) != 0)
+    return fail(Reason::malformed, "wrong PIN");
+  return GuardIdentity{"staff-" + to_hex(p.id).substr(0, 8), mask_name(p.holder_name), p.id};
+}
+
+}  // namespace gk
