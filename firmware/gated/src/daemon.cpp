@@ -114,9 +114,14 @@ void Daemon::poll_cards() {
 // people issue will show and acknowledge them).
 void Daemon::watch_door() {
   if (auto alarm = board_.door->tick(gpio::Door::Clock::now()); alarm != gpio::DoorAlarm::none) {
-    std::ostream& out = options_.out ? *options_.out : std::cout;
-    out << R"({"alarm":")" << gpio::to_string(alarm) << R"(","time":)" << board_.clock->now() << "}"
-        << std::endl;
+    // Journaled like every accountable event (a record row, no passage), then announced.
+    const PassageOutcome o =
+        kiosk_->record("system", Reason::door_alarm, gpio::to_string(alarm));
+    const std::string line = R"({"alarm":")" + std::string(gpio::to_string(alarm)) +
+                             R"(","time":)" + std::to_string(clock_.now()) + R"(,"seq":)" +
+                             (o.seq ? std::to_string(*o.seq) : "null") + "}";
+    emit_line(line);
+    if (screen_) screen_->publish("alarm", line);
   }
   door_timer_.expires_after(std::chrono::milliseconds(50));
   door_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -42,9 +42,10 @@ enum class Reason : std::uint8_t {
   alarm_acknowledged,        // a guard acknowledged an alarm
   guard_login_failed,        // a wrong PIN or an unusable staff pass at the guard console
   consent_pending,           // the kiosk waits for the resident's pass as consent
+  door_alarm,                // door forced, held open, tamper or relay fault (detail names it)
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::consent_pending) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::door_alarm) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"
