@@ -117,11 +117,7 @@ void Daemon::watch_door() {
     // Journaled like every accountable event (a record row, no passage), then announced.
     const PassageOutcome o =
         kiosk_->record("system", Reason::door_alarm, gpio::to_string(alarm));
-    const std::string line = R"({"alarm":")" + std::string(gpio::to_string(alarm)) +
-                             R"(","time":)" + std::to_string(clock_.now()) + R"(,"seq":)" +
-                             (o.seq ? std::to_string(*o.seq) : "null") + "}";
-    emit_line(line);
-    if (screen_) screen_->publish("alarm", line);
+    raise_alarm(gpio::to_string(alarm), o.seq);
   }
   door_timer_.expires_after(std::chrono::milliseconds(50));
   door_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -167,6 +163,7 @@ void Daemon::emit(const PassageOutcome& o) {
   const std::string line = outcome_json(o);
   emit_line(line);
   if (screen_) screen_->publish("passage", line);
+  if (console_) console_->publish("passage", line);
 }
 
 Status Daemon::start_servers() {
@@ -181,11 +178,13 @@ Status Daemon::start_servers() {
     }
     emit_line(R"({"screen":{"port":)" + std::to_string(screen_->port()) + "}}");
   }
+  if (auto s = start_console(); !s) return s;
   publish_state();
   return success();
 }
 
 void Daemon::publish_state() {
+  if (console_) console_->publish("state", state_json());
   if (!screen_) return;
   const SiteState& site = kiosk_->site_state();
   std::string buildings = "[";

@@ -14,6 +14,8 @@
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
 #include "gk/kiosk/kiosk.hpp"
+#include "gk/guard/console_server.hpp"
+#include "gk/kiosk/guards.hpp"
 #include "gk/screen/screen_server.hpp"
 #include "gk/sync/client.hpp"
 #include "gk/sync/state.hpp"
@@ -29,7 +31,9 @@ struct DaemonOptions {
 // "ADDRESS:PORT" of a listen key in the config.
 Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen);
 
-class Daemon {
+// The daemon is also the guard console's backend: each action goes through the kiosk (and so
+// through the journal) on the event loop (daemon_console.cpp).
+class Daemon final : public guard::ConsoleBackend {
  public:
   static Result<std::unique_ptr<Daemon>> create(Config config, DaemonOptions options);
 
@@ -57,6 +61,25 @@ class Daemon {
   std::optional<Status> sync_once();
   std::optional<sync::SyncStatus> sync_status() const;
 
+  // guard::ConsoleBackend
+  Result<guard::Guard> authenticate(std::string_view staff_pass_text, std::string_view pin) override;
+  void login_failed(std::string_view claimed_guard, std::string_view reason_code) override;
+  guard::ActionResult visitor_with_consent(const guard::Guard& g, const std::string& name,
+                                           const std::string& phone,
+                                           const std::string& reason) override;
+  guard::ActionResult register_without_id(const guard::Guard& g, const std::string& name,
+                                          const std::string& phone,
+                                          const std::string& reason) override;
+  guard::ActionResult register_delivery(const guard::Guard& g, const std::string& courier,
+                                        const std::string& phone,
+                                        const std::string& company) override;
+  guard::ActionResult manual_release(const guard::Guard& g, const std::string& reason) override;
+  guard::ActionResult set_outbreak(const guard::Guard& g, const std::string& outbreak,
+                                   const std::vector<std::string>& quarantined_buildings,
+                                   const std::string& reason) override;
+  guard::ActionResult acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_seq) override;
+  std::string state_json() override;
+
   Board& board() { return board_; }
   Kiosk& kiosk() { return *kiosk_; }
   Journal& journal() { return journal_; }
@@ -72,6 +95,10 @@ class Daemon {
   void poll_cards();
   void watch_door();
   void emit(const PassageOutcome& o);
+  Status start_console();
+  guard::ActionResult action_result(const PassageOutcome& o);
+  Bytes seal_personal(const std::string& json) const;
+  void raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq);
   void emit_line(const std::string& json_line);
 
   boost::asio::io_context io_;
@@ -90,6 +117,12 @@ class Daemon {
   hal::TrustedClock clock_;  // the board's clock, corrected by the upstream's signed time
   std::unique_ptr<sync::SyncClient> sync_;
   std::unique_ptr<screen::ScreenServer> screen_;
+  GuardRegistry guards_;
+  std::unique_ptr<boost::asio::ssl::context> console_tls_;
+  std::unique_ptr<guard::ConsoleApi> console_api_;
+  std::unique_ptr<guard::ConsoleServer> console_;
+  std::map<std::int64_t, std::string> open_alarms_;  // journal seq -> alarm, until acknowledged
+  std::optional<PublicKey> seal_key_;                // the upstream's key for personal data
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
   camera::Deduplicator dedup_;

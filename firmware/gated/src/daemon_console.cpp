@@ -1,0 +1,176 @@
+// The daemon as the guard console's backend: every action is a row in the journal (through
+// the kiosk, before anything happens at the gate), named with the guard's id; personal data
+// the guard registers is sealed to the upstream's key before it is stored.
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "gk/core/mask.hpp"
+#include "gk/core/seal.hpp"
+#include "gk/gated/daemon.hpp"
+#include "gk/sync/tls.hpp"
+
+namespace gk {
+
+using nlohmann::json;
+
+Status Daemon::start_console() {
+  const ConsoleConfig& c = config_.console;
+  if (c.listen.empty()) return success();
+  auto guards = GuardRegistry::load(c.guards_file);
+  if (!guards) return fail(guards.reason(), "[console] guards_file: " + guards.failure().detail);
+  guards_ = std::move(*guards);
+  if (!config_.sync.authority_key.empty()) {
+    if (auto key = load_public_key(config_.sync.authority_key)) seal_key_ = key->key;
+  }
+  auto ep = parse_listen(c.listen);
+  if (!ep) return fail(Reason::malformed, "[console] listen: " + ep.failure().detail);
+  if (!c.tls_cert.empty()) {
+    auto tls = sync::server_tls_context(c.tls_cert, c.tls_key);
+    if (!tls) return fail(tls.reason(), "[console] TLS: " + tls.failure().detail);
+    console_tls_ = std::move(*tls);
+  }
+  guard::ConsoleLimits limits;
+  limits.session_ttl = std::chrono::seconds(c.session_ttl_s);
+  limits.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
+  limits.max_failed_logins = c.max_failed_logins;
+  limits.lockout = std::chrono::seconds(c.lockout_s);
+  console_api_ = std::make_unique<guard::ConsoleApi>(*this, limits, console_tls_ != nullptr);
+  try {
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(ep->first, ec);
+    if (ec) return fail(Reason::malformed, "[console] listen: not an address: " + ep->first);
+    console_ = std::make_unique<guard::ConsoleServer>(
+        io_, *console_api_, boost::asio::ip::tcp::endpoint(address, ep->second),
+        console_tls_.get());
+  } catch (const std::exception& e) {
+    return fail(Reason::device_fault, "guard console on " + c.listen + ": " + e.what());
+  }
+  emit_line(R"({"console":{"port":)" + std::to_string(console_->port()) + R"(,"tls":)" +
+            (console_tls_ ? "true" : "false") + "}}");
+  return success();
+}
+
+Bytes Daemon::seal_personal(const std::string& text) const {
+  if (!seal_key_) return {};  // no upstream: nothing but the masked fields is kept
+  return seal_to(*seal_key_, as_bytes(text)).value_or(Bytes{});
+}
+
+guard::ActionResult Daemon::action_result(const PassageOutcome& o) {
+  emit(o);
+  const ReasonText& t = describe(o.verdict.reason);
+  const bool ok = o.seq.has_value() && o.verdict.reason != Reason::journal_unavailable;
+  return {ok, std::string(t.code), std::string(t.zh), std::string(t.en), o.seq};
+}
+
+void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq) {
+  const std::string line = json{{"alarm", alarm},
+                                {"time", clock_.now()},
+                                {"seq", seq ? json(*seq) : json(nullptr)}}
+                               .dump();
+  emit_line(line);
+  if (seq) open_alarms_[*seq] = alarm;
+  if (screen_) screen_->publish("alarm", line);
+  if (console_) console_->publish("alarm", line);
+}
+
+Result<guard::Guard> Daemon::authenticate(std::string_view text, std::string_view pin) {
+  auto g = guards_.authenticate(text, pin, trust_, revocations_, config_.site.site, clock_.now());
+  if (!g) return g.failure();
+  return guard::Guard{g->guard_id, g->name};
+}
+
+void Daemon::login_failed(std::string_view claimed, std::string_view reason_code) {
+  emit(kiosk_->record(std::string(claimed), Reason::guard_login_failed, std::string(reason_code)));
+}
+
+guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const std::string& name,
+                                                 const std::string& phone,
+                                                 const std::string& reason) {
+  const Bytes sealed =
+      seal_personal(json{{"visitor", name}, {"phone", phone}, {"reason", reason}}.dump());
+  auto seq = kiosk_->await_consent({g.id, name, phone, reason, sealed},
+                                   std::chrono::seconds(config_.console.consent_window_s));
+  if (!seq) {
+    const ReasonText& t = describe(seq.reason());
+    return {false, std::string(t.code), std::string(t.zh), std::string(t.en), std::nullopt};
+  }
+  publish_state();
+  if (screen_)  // the kiosk screen asks the resident for their pass
+    screen_->publish("consent", json{{"visitor", mask_name(name)}}.dump());
+  const ReasonText& t = describe(Reason::consent_pending);
+  return {true, std::string(t.code), std::string(t.zh), std::string(t.en), *seq};
+}
+
+guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std::string& name,
+                                                const std::string& phone,
+                                                const std::string& reason) {
+  json personal{{"name", name}, {"phone", phone}, {"reason", reason}};
+  // A photo from the kiosk camera, for the record the upstream keeps (sealed with the rest).
+  if (board_.camera) {
+    auto frame = board_.camera->next_frame();
+    if (hal::has_value(frame)) {
+      const auto& v = std::get<hal::GreyView>(frame);
+      cv::Mat grey(v.height, v.width, CV_8UC1, const_cast<std::uint8_t*>(v.data),
+                   static_cast<std::size_t>(v.stride));
+      std::vector<std::uint8_t> jpeg;
+      if (cv::imencode(".jpg", grey, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80}))
+        personal["photo_jpeg_hex"] = to_hex(jpeg);
+    }
+  }
+  return action_result(kiosk_->register_entrant({g.id, name, phone, reason, seal_personal(personal.dump())}));
+}
+
+guard::ActionResult Daemon::register_delivery(const guard::Guard& g, const std::string& courier,
+                                              const std::string& phone,
+                                              const std::string& company) {
+  const Bytes sealed =
+      seal_personal(json{{"courier", courier}, {"phone", phone}, {"company", company}}.dump());
+  return action_result(kiosk_->register_delivery(g.id, company, sealed));
+}
+
+guard::ActionResult Daemon::manual_release(const guard::Guard& g, const std::string& reason) {
+  return action_result(kiosk_->manual_release(g.id, reason));
+}
+
+guard::ActionResult Daemon::set_outbreak(const guard::Guard& g, const std::string& outbreak,
+                                         const std::vector<std::string>& buildings,
+                                         const std::string& reason) {
+  auto o = outbreak_from_string(outbreak);
+  if (!o) return {false, "malformed", "状态无效", "Unknown outbreak state", std::nullopt};
+  std::string detail = outbreak + " [";
+  for (const auto& b : buildings) detail += b + " ";
+  detail += "] " + reason;
+  PassageOutcome row = kiosk_->record(g.id, Reason::outbreak_changed, detail);
+  if (!row.seq) return action_result(row);  // not journaled: not changed
+  // Local until the upstream publishes a newer site state (which then wins).
+  SiteState& site = kiosk_->site_state();
+  site.outbreak = *o;
+  site.quarantined_buildings = {buildings.begin(), buildings.end()};
+  publish_state();
+  return action_result(row);
+}
+
+guard::ActionResult Daemon::acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_seq) {
+  auto it = open_alarms_.find(alarm_seq);
+  if (it == open_alarms_.end())
+    return {false, "malformed", "没有这个报警", "No such open alarm", std::nullopt};
+  PassageOutcome row = kiosk_->record(g.id, Reason::alarm_acknowledged,
+                                      it->second + " #" + std::to_string(alarm_seq));
+  if (row.seq) open_alarms_.erase(it);
+  publish_state();
+  return action_result(row);
+}
+
+std::string Daemon::state_json() {
+  const SiteState& site = kiosk_->site_state();
+  json alarms = json::array();
+  for (const auto& [seq, alarm] : open_alarms_) alarms.push_back({{"seq", seq}, {"alarm", alarm}});
+  return json{{"outbreak", std::string(to_string(site.outbreak))},
+              {"quarantined_buildings", site.quarantined_buildings},
+              {"checkpoint", config_.checkpoint},
+              {"pending_consent", kiosk_->pending_consent().has_value()},
+              {"alarms", alarms}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace gk

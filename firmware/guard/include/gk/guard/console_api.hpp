@@ -1,0 +1,119 @@
+#pragma once
+// The guard console's HTTP API as a plain function of a request (no sockets: unit-tested and
+// fuzzed directly; console_server.hpp puts it on HTTP or HTTPS).
+//
+// A guard logs in with a staff pass and a PIN (POST /api/login). The session is a random
+// 256-bit id in an HttpOnly, SameSite=Strict cookie, expiring after a maximum age and after
+// idle time; every state-changing request also needs the session's CSRF token in
+// X-CSRF-Token and, when the browser sends one, an Origin of this console. Failed logins are
+// counted per claimed guard and per client address: past the limit both are locked out for
+// a while (429), and every failure is journaled by the backend. Each action is journaled by
+// the backend with the guard's id and the reason given.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gk/core/result.hpp"
+
+namespace gk::guard {
+
+struct Guard {
+  std::string id;    // e.g. "staff-1a2b3c4d"
+  std::string name;  // masked
+};
+
+struct ActionResult {
+  bool ok = false;
+  std::string reason;  // stable reason code
+  std::string message_zh, message_en;
+  std::optional<std::int64_t> seq;  // the journal row
+};
+
+// Implemented by the daemon; called on its event loop.
+class ConsoleBackend {
+ public:
+  virtual ~ConsoleBackend() = default;
+  virtual Result<Guard> authenticate(std::string_view staff_pass_text, std::string_view pin) = 0;
+  virtual void login_failed(std::string_view claimed_guard, std::string_view reason_code) = 0;
+  virtual ActionResult visitor_with_consent(const Guard&, const std::string& name,
+                                            const std::string& phone,
+                                            const std::string& reason) = 0;
+  virtual ActionResult register_without_id(const Guard&, const std::string& name,
+                                           const std::string& phone,
+                                           const std::string& reason) = 0;
+  virtual ActionResult register_delivery(const Guard&, const std::string& courier,
+                                         const std::string& phone,
+                                         const std::string& company) = 0;
+  virtual ActionResult manual_release(const Guard&, const std::string& reason) = 0;
+  virtual ActionResult set_outbreak(const Guard&, const std::string& outbreak,
+                                    const std::vector<std::string>& quarantined_buildings,
+                                    const std::string& reason) = 0;
+  virtual ActionResult acknowledge_alarm(const Guard&, std::int64_t alarm_seq) = 0;
+  virtual std::string state_json() = 0;  // outbreak state, open alarms, pending consent
+};
+
+struct ConsoleLimits {
+  std::chrono::seconds session_ttl{8 * 3600};
+  std::chrono::seconds idle_timeout{15 * 60};
+  int max_failed_logins = 5;
+  std::chrono::seconds lockout{300};
+  std::size_t max_sessions = 64;
+};
+
+struct ApiRequest {
+  std::string method;
+  std::string target;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string peer;  // client address
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool event_stream = false;  // GET /api/events with a valid session: the server streams
+};
+
+class ConsoleApi {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  ConsoleApi(ConsoleBackend& backend, ConsoleLimits limits, bool tls, Clock clock = {});
+
+  ApiResponse handle(const ApiRequest& r);
+  // Whether the request's session cookie names a live session (the server re-checks each
+  // event stream periodically, so a logout or an expiry ends the feed).
+  bool session_alive(const ApiRequest& r);
+  std::size_t sessions() const { return sessions_.size(); }
+  std::string state_json() { return backend_.state_json(); }
+
+ private:
+  struct Session {
+    Guard guard;
+    std::string csrf;
+    std::chrono::steady_clock::time_point created, last_seen;
+  };
+  struct Failures {
+    int count = 0;
+    std::chrono::steady_clock::time_point locked_until{};
+  };
+  ApiResponse login(const ApiRequest& r);
+  ApiResponse action(const ApiRequest& r, const std::string& path, const Guard& g);
+  Session* session_of(const ApiRequest& r);
+  std::string session_id_of(const ApiRequest& r) const;
+  bool locked(const std::string& key, std::chrono::steady_clock::time_point now);
+  void count_failure(const std::string& key, std::chrono::steady_clock::time_point now);
+
+  ConsoleBackend& backend_;
+  ConsoleLimits limits_;
+  bool tls_;
+  Clock clock_;
+  std::map<std::string, Session> sessions_;
+  std::map<std::string, Failures> failures_;  // "guard:<id>" and "peer:<address>"
+};
+
+}  // namespace gk::guard

@@ -1,0 +1,258 @@
+#include "gk/guard/console_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "gk/core/bytes.hpp"
+#include "gk/core/mask.hpp"
+#include "gk/core/reason.hpp"
+#include "gk/pass/codec.hpp"
+#include "gk/guard/assets.hpp"
+
+namespace gk::guard {
+namespace {
+using nlohmann::json;
+
+ApiResponse reply(unsigned status, json body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse refuse(unsigned status, Reason reason, const std::string& detail) {
+  const ReasonText& t = describe(reason);
+  return reply(status, {{"ok", false},
+                        {"reason", std::string(t.code)},
+                        {"message_zh", std::string(t.zh)},
+                        {"message_en", std::string(t.en)},
+                        {"detail", detail}});
+}
+
+ApiResponse refuse_plain(unsigned status, const std::string& detail) {
+  return reply(status, {{"ok", false}, {"detail", detail}});
+}
+
+json result_json(const ActionResult& a) {
+  return {{"ok", a.ok},
+          {"reason", a.reason},
+          {"message_zh", a.message_zh},
+          {"message_en", a.message_en},
+          {"seq", a.seq ? json(*a.seq) : json(nullptr)}};
+}
+
+// A required text field of 1..max characters (bytes), or nullopt.
+std::optional<std::string> text_field(const json& j, const char* key, std::size_t max) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  std::string v = it->get<std::string>();
+  if (v.empty() || v.size() > max) return std::nullopt;
+  return v;
+}
+
+// Mainland mobile numbers: 11 digits starting with 1.
+bool valid_phone(const std::string& p) {
+  return p.size() == 11 && p[0] == '1' &&
+         std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string header(const ApiRequest& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+ApiResponse asset_response(std::string_view name, const char* type) {
+  ApiResponse r;
+  r.content_type = type;
+  r.body = std::string(detail::asset(name));
+  return r;
+}
+
+}  // namespace
+
+ConsoleApi::ConsoleApi(ConsoleBackend& backend, ConsoleLimits limits, bool tls, Clock clock)
+    : backend_(backend), limits_(limits), tls_(tls), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
+}
+
+std::string ConsoleApi::session_id_of(const ApiRequest& r) const {
+  const std::string cookie = header(r, "cookie");
+  const std::string key = "gk_session=";
+  for (std::size_t at = 0; (at = cookie.find(key, at)) != std::string::npos; at += key.size()) {
+    if (at != 0 && cookie[at - 1] != ' ' && cookie[at - 1] != ';') continue;
+    const auto end = cookie.find(';', at);
+    return cookie.substr(at + key.size(), end == std::string::npos ? end : end - at - key.size());
+  }
+  return {};
+}
+
+ConsoleApi::Session* ConsoleApi::session_of(const ApiRequest& r) {
+  const auto now = clock_();
+  // Expired sessions go first, so that a stolen cookie of an old session is worthless.
+  std::erase_if(sessions_, [&](const auto& kv) {
+    return now - kv.second.created > limits_.session_ttl ||
+           now - kv.second.last_seen > limits_.idle_timeout;
+  });
+  auto it = sessions_.find(session_id_of(r));
+  if (it == sessions_.end()) return nullptr;
+  it->second.last_seen = now;
+  return &it->second;
+}
+
+bool ConsoleApi::session_alive(const ApiRequest& r) {
+  return session_of(r) != nullptr;
+}
+
+bool ConsoleApi::locked(const std::string& key, std::chrono::steady_clock::time_point now) {
+  auto it = failures_.find(key);
+  return it != failures_.end() && it->second.count >= limits_.max_failed_logins &&
+         now < it->second.locked_until;
+}
+
+void ConsoleApi::count_failure(const std::string& key, std::chrono::steady_clock::time_point now) {
+  Failures& f = failures_[key];
+  if (f.count >= limits_.max_failed_logins && now >= f.locked_until) f.count = 0;  // served
+  if (++f.count >= limits_.max_failed_logins) f.locked_until = now + limits_.lockout;
+  if (failures_.size() > 4096) failures_.erase(failures_.begin());  // bounded memory
+}
+
+ApiResponse ConsoleApi::login(const ApiRequest& r) {
+  const auto now = clock_();
+  json j = json::parse(r.body, nullptr, false);
+  auto pass = j.is_object() ? text_field(j, "pass", 4096) : std::nullopt;
+  auto pin = j.is_object() ? text_field(j, "pin", 32) : std::nullopt;
+  if (!pass || !pin) return refuse(400, Reason::malformed, "pass and pin are required");
+  // The guard the pass claims to be, for counting failures (the pass is verified later).
+  std::string claimed = "unknown";
+  if (auto parsed = parse_pass_text(*pass)) claimed = "staff-" + to_hex(parsed->pass.id).substr(0, 8);
+  const std::string by_guard = "guard:" + claimed, by_peer = "peer:" + r.peer;
+  if (locked(by_guard, now) || locked(by_peer, now)) {
+    backend_.login_failed(claimed, "locked_out");
+    ApiResponse res = refuse(429, Reason::guard_login_failed, "too many failed logins; wait");
+    res.headers.emplace_back("Retry-After", std::to_string(limits_.lockout.count()));
+    return res;
+  }
+  auto guard = backend_.authenticate(*pass, *pin);
+  if (!guard) {
+    count_failure(by_guard, now);
+    count_failure(by_peer, now);
+    backend_.login_failed(claimed, code(guard.reason()));
+    // One answer for every failure: which part was wrong is for the journal, not the caller.
+    return refuse(401, Reason::guard_login_failed, "staff pass or PIN not accepted");
+  }
+  failures_.erase(by_guard);
+  failures_.erase(by_peer);
+  if (sessions_.size() >= limits_.max_sessions) sessions_.erase(sessions_.begin());
+  std::array<std::uint8_t, 32> id{}, csrf{};
+  random_fill(id);
+  random_fill(csrf);
+  const std::string sid = to_hex(id);
+  sessions_[sid] = Session{*guard, to_hex(csrf), now, now};
+  ApiResponse res = reply(200, {{"ok", true},
+                                {"guard", {{"id", guard->id}, {"name", guard->name}}},
+                                {"csrf", to_hex(csrf)}});
+  res.headers.emplace_back("Set-Cookie", "gk_session=" + sid + "; HttpOnly; SameSite=Strict; Path=/" +
+                                             (tls_ ? "; Secure" : ""));
+  return res;
+}
+
+ApiResponse ConsoleApi::handle(const ApiRequest& r) {
+  ApiResponse res = [&]() -> ApiResponse {
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    if (r.method == "GET" || r.method == "HEAD") {
+      if (path == "/" || path == "/guard.html") return asset_response("guard.html", "text/html; charset=utf-8");
+      if (path == "/guard.css") return asset_response("guard.css", "text/css; charset=utf-8");
+      if (path == "/guard.js") return asset_response("guard.js", "text/javascript; charset=utf-8");
+      if (path == "/healthz") return reply(200, {{"ok", true}});
+    }
+    if (!path.starts_with("/api/")) return refuse_plain(404, "no such page");
+    // Cross-site requests: a browser names the page that sent them; it must be ours.
+    const std::string origin = header(r, "origin");
+    const std::string host = header(r, "host");
+    if (!origin.empty() && origin != (tls_ ? "https://" : "http://") + host)
+      return refuse_plain(403, "cross-site request refused");
+    if (path == "/api/login") {
+      if (r.method != "POST") return refuse_plain(405, "POST only");
+      return login(r);
+    }
+    Session* s = session_of(r);
+    if (!s) return refuse_plain(401, "log in first");
+    if (r.method == "GET") {
+      if (path == "/api/state") return reply(200, json::parse(backend_.state_json(), nullptr, false));
+      if (path == "/api/events") {
+        ApiResponse ev;
+        ev.event_stream = true;
+        return ev;
+      }
+      return refuse_plain(404, "no such route");
+    }
+    if (r.method != "POST") return refuse_plain(405, "method not allowed");
+    if (header(r, "x-csrf-token") != s->csrf) return refuse_plain(403, "missing or wrong CSRF token");
+    if (path == "/api/logout") {
+      sessions_.erase(session_id_of(r));
+      ApiResponse out = reply(200, {{"ok", true}});
+      out.headers.emplace_back("Set-Cookie", "gk_session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
+      return out;
+    }
+    return action(r, path, s->guard);
+  }();
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return res;
+}
+
+ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, const Guard& g) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_object()) return refuse(400, Reason::malformed, "a JSON object is expected");
+  auto need = [&](const char* key, std::size_t max) { return text_field(j, key, max); };
+  if (path == "/api/visitor" || path == "/api/register") {
+    auto name = need("name", 64), phone = need("phone", 16), reason = need("reason", 200);
+    if (!name || !phone || !reason) return refuse(400, Reason::malformed, "name, phone and reason are required");
+    if (!valid_phone(*phone)) return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
+    ActionResult a = path == "/api/visitor" ? backend_.visitor_with_consent(g, *name, *phone, *reason)
+                                            : backend_.register_without_id(g, *name, *phone, *reason);
+    json out = result_json(a);
+    out["phone"] = mask_phone(*phone);  // never echoed in full
+    return reply(a.ok ? 200 : 409, out);
+  }
+  if (path == "/api/delivery") {
+    auto courier = need("courier", 64), phone = need("phone", 16), company = need("company", 64);
+    if (!courier || !phone || !company) return refuse(400, Reason::malformed, "courier, phone and company are required");
+    if (!valid_phone(*phone)) return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
+    ActionResult a = backend_.register_delivery(g, *courier, *phone, *company);
+    return reply(a.ok ? 200 : 409, result_json(a));
+  }
+  if (path == "/api/release") {
+    auto reason = need("reason", 200);
+    if (!reason) return refuse(400, Reason::malformed, "a manual release needs a reason");
+    ActionResult a = backend_.manual_release(g, *reason);
+    return reply(a.ok ? 200 : 409, result_json(a));
+  }
+  if (path == "/api/outbreak") {
+    auto outbreak = need("outbreak", 16), reason = need("reason", 200);
+    std::vector<std::string> buildings;
+    if (auto it = j.find("quarantined_buildings"); it != j.end()) {
+      if (!it->is_array() || it->size() > 200) return refuse(400, Reason::malformed, "quarantined_buildings: a list");
+      for (const auto& b : *it) {
+        if (!b.is_string() || b.get<std::string>().empty() || b.get<std::string>().size() > 16)
+          return refuse(400, Reason::malformed, "quarantined_buildings: building names");
+        buildings.push_back(b.get<std::string>());
+      }
+    }
+    if (!outbreak || (*outbreak != "normal" && *outbreak != "lockdown") || !reason)
+      return refuse(400, Reason::malformed, "outbreak (normal|lockdown) and a reason are required");
+    ActionResult a = backend_.set_outbreak(g, *outbreak, buildings, *reason);
+    return reply(a.ok ? 200 : 409, result_json(a));
+  }
+  if (path == "/api/alarms/ack") {
+    auto it = j.find("seq");
+    if (it == j.end() || !it->is_number_integer()) return refuse(400, Reason::malformed, "seq of the alarm");
+    ActionResult a = backend_.acknowledge_alarm(g, it->get<std::int64_t>());
+    return reply(a.ok ? 200 : 409, result_json(a));
+  }
+  return refuse_plain(404, "no such action");
+}
+
+}  // namespace gk::guard
