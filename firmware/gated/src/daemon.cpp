@@ -142,8 +142,10 @@ std::vector<PassageOutcome> Daemon::on_frame(const hal::GreyView& frame,
 
 PassageOutcome Daemon::present(const Presentation& p) {
   if (sync_) kiosk_->set_lists_stale(sync_->lists_stale());
+  const bool was_pending = kiosk_->pending_consent().has_value();
   PassageOutcome o = kiosk_->process(p);
   emit(o);
+  if (was_pending) publish_state();  // the consent was used (or expired): screens update
   return o;
 }
 

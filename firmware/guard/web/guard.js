@@ -100,6 +100,7 @@ document.addEventListener('DOMContentLoaded', () => {
     }
     csrf = r.data.csrf;
     $('login-error').textContent = '';
+    $('login-pass').value = '';  // the staff pass does not stay on the screen
     $('guard-name').textContent = `${r.data.guard.name} (${r.data.guard.id})`;
     show(true);
     connect();

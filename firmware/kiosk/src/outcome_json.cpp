@@ -28,6 +28,7 @@ std::string outcome_json(const PassageOutcome& o) {
                  {"unit", o.pass->unit},
                  {"holder", o.passage.holder.value_or("")}};
   }
+  if (!o.pass && o.passage.holder) j["holder"] = *o.passage.holder;  // guard-registered, masked
   if (!o.verdict.note.empty()) j["note"] = o.verdict.note;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
