@@ -58,9 +58,9 @@ constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kReadBufferLimit = 16 * 1024;  // > header limit; the body streams through
 constexpr std::size_t kMaxQueuedEvents = 64;         // per feed, waiting to be written
 constexpr std::size_t kMaxConnections = 64;
-constexpr std::size_t kMaxSessions = 32;              // the oldest idle one makes room
-constexpr std::size_t kMaxAttemptKeys = 4096;         // failed-login counters kept
-constexpr auto kRequestTimeout = 10s;                 // a whole request, header and body
+constexpr std::size_t kMaxSessions = 32;       // the oldest idle one makes room
+constexpr std::size_t kMaxAttemptKeys = 4096;  // failed-login counters kept
+constexpr auto kRequestTimeout = 10s;          // a whole request, header and body
 constexpr auto kHandshakeTimeout = 10s;
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kLingerTimeout = 2s;
@@ -577,15 +577,15 @@ class Connection : public Conn, public std::enable_shared_from_this<Connection<S
     }
     response_.keep_alive(keep_alive);
     arm(kWriteTimeout);
-    http::async_write(stream_, response_,
-                      [self = this->shared_from_this(), keep_alive](beast::error_code ec,
-                                                                    std::size_t) {
-                        if (self->closed_) return;
-                        self->disarm();
-                        if (ec) return self->close();
-                        if (keep_alive) return self->read_request();
-                        self->linger_close();
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+          if (self->closed_) return;
+          self->disarm();
+          if (ec) return self->close();
+          if (keep_alive) return self->read_request();
+          self->linger_close();
+        });
   }
 
   // After a "Connection: close" response: end the stream politely, then close; at most
@@ -593,9 +593,8 @@ class Connection : public Conn, public std::enable_shared_from_this<Connection<S
   void linger_close() {
     arm(kLingerTimeout);
     if constexpr (kTls) {
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        self->close();
-      });
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->close(); });
     } else {
       beast::error_code ec;
       stream_.shutdown(tcp::socket::shutdown_send, ec);
@@ -800,7 +799,8 @@ void GuardConsole::Impl::housekeeping() {
   const auto now = Clock::now();
   expire_sessions(now);
   for (auto it = attempts.begin(); it != attempts.end();) {
-    const bool stale = it->second.locked_until <= now && now - it->second.last_failure >= options.lockout;
+    const bool stale =
+        it->second.locked_until <= now && now - it->second.last_failure >= options.lockout;
     it = stale ? attempts.erase(it) : std::next(it);
   }
   if (options.keepalive_interval > std::chrono::milliseconds::zero() && now >= next_keepalive) {
@@ -913,9 +913,8 @@ bool GuardConsole::Impl::origin_ok(const Request& req) const {
     if (v != "same-origin" && v != "none") return false;
   }
   auto host = req.find(http::field::host);
-  const std::string expected =
-      std::string(tls ? "https://" : "http://") +
-      (host == req.end() ? std::string() : lower(trim(sv(host->value()))));
+  const std::string expected = std::string(tls ? "https://" : "http://") +
+                               (host == req.end() ? std::string() : lower(trim(sv(host->value()))));
   if (auto origin = req.find(http::field::origin); origin != req.end()) {
     return host != req.end() && lower(trim(sv(origin->value()))) == expected;
   }
@@ -978,8 +977,8 @@ Reply GuardConsole::Impl::handle(const Request& req, const std::string& client) 
       {"/api/outbreak", http::verb::post},
       {"/api/alarms/ack", http::verb::post},
   }};
-  auto route = std::find_if(kRoutes.begin(), kRoutes.end(),
-                            [&](const Route& r) { return r.path == path; });
+  auto route =
+      std::find_if(kRoutes.begin(), kRoutes.end(), [&](const Route& r) { return r.path == path; });
   if (route == kRoutes.end())
     return problem(http::status::not_found, "not_found", "未找到", "Not found");
   if (method != route->method) {
@@ -1005,8 +1004,8 @@ bool json_content(const Request& req) {
 }
 
 Reply unsupported_type() {
-  return problem(http::status::unsupported_media_type, "unsupported_media_type",
-                 "请求格式无效", "Content-Type must be application/json");
+  return problem(http::status::unsupported_media_type, "unsupported_media_type", "请求格式无效",
+                 "Content-Type must be application/json");
 }
 
 Reply field_problem(const std::pair<std::string, std::string>& e) {
@@ -1066,9 +1065,9 @@ Reply GuardConsole::Impl::login(const Request& req, const std::string& client) {
   std::string old_key;
   if (find_session(req, old_key)) end_session(old_key);
   if (sessions.size() >= kMaxSessions) {
-    auto oldest = std::min_element(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
-      return a.second.last_seen < b.second.last_seen;
-    });
+    auto oldest = std::min_element(
+        sessions.begin(), sessions.end(),
+        [](const auto& a, const auto& b) { return a.second.last_seen < b.second.last_seen; });
     end_session(std::string(oldest->first));
   }
   const auto token = random_token();
@@ -1076,9 +1075,9 @@ Reply GuardConsole::Impl::login(const Request& req, const std::string& client) {
   const auto csrf = s.csrf;
   sessions.emplace(session_key(token), std::move(s));
 
-  auto r = json_reply(http::status::ok,
-                      json{{"ok", true}, {"guard", guard_json(guard)}, {"csrf", csrf},
-                           {"site", options.site}});
+  auto r = json_reply(
+      http::status::ok,
+      json{{"ok", true}, {"guard", guard_json(guard)}, {"csrf", csrf}, {"site", options.site}});
   r.headers.emplace_back(http::field::set_cookie, session_cookie(token, options.session_ttl));
   return r;
 }
@@ -1088,8 +1087,7 @@ Reply GuardConsole::Impl::logout(const Request& req) {
   auto* s = find_session(req, key);
   if (!s) return unauthorized();
   auto csrf = req.find("X-CSRF-Token");
-  if (csrf == req.end() || !same_secret(trim(sv(csrf->value())), s->csrf))
-    return forbidden("csrf");
+  if (csrf == req.end() || !same_secret(trim(sv(csrf->value())), s->csrf)) return forbidden("csrf");
   end_session(key);
   auto r = json_reply(http::status::ok, json{{"ok", true}});
   r.headers.emplace_back(http::field::set_cookie, session_cookie("", std::chrono::seconds(0)));
@@ -1120,8 +1118,7 @@ Reply GuardConsole::Impl::action(const Request& req, std::string_view path) {
   auto* s = find_session(req, key);
   if (!s) return unauthorized();
   auto csrf = req.find("X-CSRF-Token");
-  if (csrf == req.end() || !same_secret(trim(sv(csrf->value())), s->csrf))
-    return forbidden("csrf");
+  if (csrf == req.end() || !same_secret(trim(sv(csrf->value())), s->csrf)) return forbidden("csrf");
   if (!json_content(req)) return unsupported_type();
   auto body = json::parse(req.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
@@ -1210,8 +1207,9 @@ bool GuardConsole::tls() const {
 
 std::size_t GuardConsole::sessions() const {
   const auto now = Clock::now();
-  return static_cast<std::size_t>(std::count_if(impl_->sessions.begin(), impl_->sessions.end(),
-                                                [&](const auto& s) { return !impl_->expired(s.second, now); }));
+  return static_cast<std::size_t>(
+      std::count_if(impl_->sessions.begin(), impl_->sessions.end(),
+                    [&](const auto& s) { return !impl_->expired(s.second, now); }));
 }
 
 std::size_t GuardConsole::feeds() const {
