@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
-targets=("${@:-fuzz_pass_text fuzz_pass_binary fuzz_revocation_document fuzz_config fuzz_sync_batch fuzz_sync_documents fuzz_upstream_request}")
+targets=("${@:-fuzz_pass_text fuzz_pass_binary fuzz_revocation_document fuzz_config fuzz_sync_batch fuzz_sync_documents fuzz_upstream_request fuzz_guard_console}")
 read -r -a targets <<<"${targets[*]}"
 tools/setup.sh --deps
 cmake --preset fuzz >/dev/null
