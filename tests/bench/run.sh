@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Prints every benchmark table, or only the ones named:
-#   tests/bench/run.sh                 all four
-#   tests/bench/run.sh pass            one (pass | revocation | journal | decoder; the area
+#   tests/bench/run.sh                 all five
+#   tests/bench/run.sh pass            one (pass | revocation | journal | decoder | sync; the area
 #                                      names trust and camera work too)
 # Figures are ratios against a baseline measured in the same run; nothing here fails on them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(pass revocation journal decoder)
+all=(pass revocation journal decoder sync)
 want=()
 for b in "${@:-${all[@]}}"; do
   case "$b" in
-    pass | revocation | journal | decoder) want+=("$b") ;;
+    pass | revocation | journal | decoder | sync) want+=("$b") ;;
     trust) want+=(revocation) ;;
     camera) want+=(decoder) ;;
     *)
-      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder)" >&2
+      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, sync)" >&2
       exit 2
       ;;
   esac
