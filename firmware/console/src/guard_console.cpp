@@ -945,6 +945,11 @@ Reply GuardConsole::Impl::handle(const Request& req, const std::string& client) 
     } else if (path == "/guard.js") {
       name = "guard.js";
       type = "text/javascript; charset=utf-8";
+    } else if (path == "/favicon.ico") {
+      Reply r;  // none: say so without a 404 in the browser's console
+      r.status = http::status::no_content;
+      r.type = "image/x-icon";
+      return r;
     } else {
       return problem(http::status::not_found, "not_found", "未找到", "Not found");
     }
@@ -1050,11 +1055,21 @@ Reply GuardConsole::Impl::login(const Request& req, const std::string& client) {
     if (!guard_key.empty()) record_failure(guard_key, now);
     const auto cause = code(result.reason());
     backend.login_failed(claimed, cause);
+    // A wrong PIN and an unreadable pass both come as `malformed`: say so without telling
+    // which; a specific reason (wrong site, revoked, expired...) helps the guard.
+    std::string zh = "登录失败：", en = "Login failed: ";
+    if (result.reason() == Reason::malformed) {
+      zh += "工作证或密码错误";
+      en += "staff pass or PIN not accepted";
+    } else {
+      zh += describe(result.reason()).zh;
+      en += describe(result.reason()).en;
+    }
     json j{{"ok", false},
            {"reason_code", code(Reason::guard_login_failed)},
            {"cause", cause},
-           {"message_zh", "登录失败：" + std::string(describe(result.reason()).zh)},
-           {"message_en", "Login failed: " + std::string(describe(result.reason()).en)}};
+           {"message_zh", zh},
+           {"message_en", en}};
     return json_reply(http::status::unauthorized, j);
   }
 

@@ -15,6 +15,7 @@
 // clang-format on
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -370,6 +371,7 @@ struct SseClient {
   std::string raw;
   std::optional<std::string> header;
   std::vector<Event> events;
+  int comments = 0;
   bool closed = false;
 
   void start(const Rig& rig, const std::optional<Auth>& auth) {
@@ -410,6 +412,7 @@ struct SseClient {
         pos = nl + 1;
         if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
         if (line.rfind("data: ", 0) == 0) e.data += line.substr(6);
+        if (line.rfind(": keepalive", 0) == 0) ++comments;
       }
       if (!e.name.empty()) events.push_back(std::move(e));
     }
@@ -826,6 +829,22 @@ TEST_CASE("console: events reach logged-in feeds only") {
   CHECK(feed.events.size() == 3);
 }
 
+TEST_CASE("console: feed limit and keepalive") {
+  auto options = test_options();
+  options.max_feeds = 1;
+  options.keepalive_interval = 100ms;  // sent on the next housekeeping tick (1 s)
+  Rig rig(options);
+  auto auth = login(rig);
+  SseClient first;
+  first.start(rig, auth);
+  REQUIRE(first.read_until([&] { return !first.events.empty(); }));
+  SseClient second;
+  second.start(rig, auth);
+  REQUIRE(second.read_until([&] { return second.header.has_value(); }));
+  CHECK(second.header->rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(first.read_until([&] { return first.comments > 0; }, 5s));
+}
+
 TEST_CASE("console: refuses a LAN address without TLS") {
   asio::io_context io;
   RecordingBackend backend;
@@ -912,5 +931,39 @@ TEST_CASE("console: HTTPS with a self-signed certificate") {
     asio::io_context io;
     RecordingBackend backend;
     CHECK_THROWS_AS(GuardConsole(io, options, backend), std::invalid_argument);
+  }
+}
+
+// Not run by default: serves the console with the recording backend for a manual or browser
+// check. GK_CONSOLE_SERVE_PORT (default 18081), GK_CONSOLE_SERVE_SECONDS (default 60); writes
+// the accepted staff pass text to GK_CONSOLE_SERVE_PASS_FILE if set (PIN 246810) and publishes
+// a passage and an alarm every second.
+TEST_CASE("console: serve for a browser", "[.][serve]") {
+  const auto env = [](const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return std::string(v && *v ? v : fallback);
+  };
+  auto options = test_options();
+  options.port = static_cast<unsigned short>(std::stoi(env("GK_CONSOLE_SERVE_PORT", "18081")));
+  Rig rig(options);
+  if (auto file = env("GK_CONSOLE_SERVE_PASS_FILE", ""); !file.empty())
+    std::ofstream(file) << passes().guard.text << "\n";
+  const int seconds = std::stoi(env("GK_CONSOLE_SERVE_SECONDS", "60"));
+  for (int i = 1; i <= seconds; ++i) {
+    std::this_thread::sleep_for(1s);
+    rig.on_io([&] {
+      rig.console->publish("passage", json{{"seq", i},
+                                           {"time", 1590000000 + i},
+                                           {"direction", "in"},
+                                           {"decision", i % 3 ? "admit" : "deny"},
+                                           {"message_zh", "请通行"},
+                                           {"message_en", "Please pass"},
+                                           {"temperature_c", 36.5},
+                                           {"pass", {{"holder", "张*"}, {"building", "3"}}}}
+                                          .dump());
+      if (i % 5 == 0)
+        rig.console->publish("alarm", R"({"id":9,"kind":"fever","message_zh":"体温异常",)"
+                                      R"("message_en":"Fever","time":1590000002})");
+    });
   }
 }

@@ -31,6 +31,16 @@
 // `lockout`, during which logins get 429 (with Retry-After) without reaching the backend.
 // backend.login_failed() is called for every failed or refused login.
 //
+// Sessions: a random 32-byte id in the cookie (only its hash is kept), a random 32-byte CSRF
+// token, ended by logout, by session_ttl after login, or by idle_timeout after the last
+// request (an open event stream does not count as activity). An ended session's event
+// streams are closed at once (logout) or within a second (expiry); its browser's EventSource
+// then gets 401 on reconnecting. At most 32 sessions: a new login ends the least recently
+// used one. A login from a browser that already has a session replaces it.
+//
+// Limits: request header 8 KiB (431), body 64 KiB (413), 10 s to send a whole request, 30 s
+// for a write to make progress, 64 connections, max_feeds event streams (503).
+//
 // Runs on a caller-supplied io_context and starts no threads; not thread-safe: construct,
 // publish and destroy on the io_context's thread. Destroying the console closes the acceptor,
 // every connection and every timer.
