@@ -48,6 +48,11 @@ guards_file = "guards"
 [sync]
 authority_key = "$T/upstream/authority.pub"
 TOML
+# The console never serves the LAN in clear: a non-loopback address without TLS is refused.
+sed '/^\[console\]/,/^\[sync\]/ s/^listen = "127.0.0.1:0"$/listen = "0.0.0.0:0"/' gated.toml >lan.toml
+if "$BIN/gated" --config lan.toml >lan.out 2>&1; then fail "console on 0.0.0.0 without TLS started"; fi
+grep -q "only over TLS" lan.out || fail "LAN refusal not explained: $(cat lan.out)"
+
 "$BIN/gated" --config gated.toml >gated.out 2>&1 &
 GATED=$!
 for _ in $(seq 100); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done

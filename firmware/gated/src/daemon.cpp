@@ -166,6 +166,9 @@ void Daemon::emit(const PassageOutcome& o) {
   emit_line(line);
   if (screen_) screen_->publish("passage", line);
   if (console_) console_->publish("passage", line);
+  // Fever, revoked or forged passes, lockdown attempts, sensor faults: the guard must see
+  // them until acknowledged, not only scroll past in the feed.
+  if (o.verdict.alarm) raise_alarm(std::string(code(o.verdict.reason)), o.seq);
 }
 
 Status Daemon::start_servers() {

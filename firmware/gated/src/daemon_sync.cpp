@@ -75,7 +75,12 @@ void Daemon::on_sync_round(const Status& s) {
   const sync::SyncStatus st = sync_->status();
   const std::string json = sync::status_json(st);
   emit_line(R"({"sync":)" + json + R"(,"ok":)" + (s ? "true" : "false") + "}");
-  if (st.stale) emit_line(R"({"alarm":"lists_stale","time":)" + std::to_string(clock_.now()) + "}");
+  // Raised once when the lists go stale (and again after they were fresh in between).
+  if (st.stale && !lists_were_stale_) {
+    const PassageOutcome o = kiosk_->record("system", Reason::lists_stale, "lists out of date");
+    raise_alarm("lists_stale", o.seq);
+  }
+  lists_were_stale_ = st.stale;
   // For `gatectl status` and the technicians: written whole, then renamed.
   const auto file = config_.state_dir / "sync-status.json";
   {

@@ -170,6 +170,10 @@ ApiResponse ConsoleApi::handle(const ApiRequest& r) {
     const std::string host = header(r, "host");
     if (!origin.empty() && origin != (tls_ ? "https://" : "http://") + host)
       return refuse_plain(403, "cross-site request refused");
+    // Browsers also say where a request came from in Sec-Fetch-Site.
+    const std::string fetch_site = header(r, "sec-fetch-site");
+    if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none")
+      return refuse_plain(403, "cross-site request refused");
     if (path == "/api/login") {
       if (r.method != "POST") return refuse_plain(405, "POST only");
       return login(r);

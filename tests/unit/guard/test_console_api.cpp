@@ -123,6 +123,9 @@ TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only", 
   CHECK(rig.call("POST", "/api/release", R"({"reason":"x"})",
                  {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}, {"origin", "http://evil.example"}})
             .status == 403);
+  CHECK(rig.call("POST", "/api/release", R"({"reason":"x"})",
+                 {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}, {"sec-fetch-site", "cross-site"}})
+            .status == 403);
   CHECK(rig.backend.calls.size() == 1);
   CHECK(rig.act(l, "/api/release", {{"reason", "ambulance"}}).status == 200);
   CHECK(rig.act(l, "/api/outbreak",

@@ -123,6 +123,7 @@ class Daemon final : public guard::ConsoleBackend {
   std::unique_ptr<guard::ConsoleServer> console_;
   std::map<std::int64_t, std::string> open_alarms_;  // journal seq -> alarm, until acknowledged
   std::optional<PublicKey> seal_key_;                // the upstream's key for personal data
+  bool lists_were_stale_ = false;
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
   camera::Deduplicator dedup_;
