@@ -65,8 +65,35 @@ write_config
 sync_clean "the upstream restart"
 journals_equal "the upstream restart (it held $partial rows when killed)"
 
+# Many kiosks at once: five more devices, each with its own key and journal, upload together.
+for k in 2 3 4 5 6; do
+  "$BIN/gatectl" keygen --out "dev$k" --name device >/dev/null
+  "$BIN/gatectl" upstream register --dir up --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
+  sed -e "s#^state_dir = .*#state_dir = \"state$k\"#" -e "s#^device_id = .*#device_id = \"kiosk-0$k\"#" \
+    -e "s#^device_key = .*#device_key = \"dev$k/device.key\"#" \
+    -e "s#^url = .*#url = \"https://127.0.0.1:$(cat up.port)\"#" gated.toml >"gated$k.toml"
+  {
+    echo "start_time = $((NOW + 90000))"
+    for _ in $(seq 30); do
+      printf '[[step]]\npass_text = "%s"\ntemperature = 36.6\nexpect = "ok"\nadvance_s = 60\n' "$PASS_TEXT"
+    done
+  } >"scenario$k.toml"
+  "$BIN/gated" --config "gated$k.toml" --scenario "scenario$k.toml" >/dev/null 2>&1 || fail "kiosk $k passages"
+done
+for k in 2 3 4 5 6; do "$BIN/gated" sync --config "gated$k.toml" >"sync$k.log" 2>&1 & done
+wait_all=0
+for job in $(jobs -p); do
+  [ "$job" = "$UPSTREAM_PID" ] || [ "$job" = "$PROXY_PID" ] || wait "$job" || wait_all=1
+done
+[ $wait_all = 0 ] || fail "a concurrent kiosk failed to sync: $(cat sync*.log | grep gated: | head -2)"
+for k in 2 3 4 5 6; do
+  diff <(sqlite3 "state$k/journal.db" "SELECT seq || ' ' || hash FROM passages ORDER BY seq") \
+    <("$BIN/gatectl" upstream journal --dir up --device "kiosk-0$k") >/dev/null ||
+    fail "kiosk $k's journal differs upstream after concurrent uploads"
+done
+
 total=$(kiosk_journal | wc -l)
-dups=$(sqlite3 up/upstream.db "SELECT COUNT(*) - COUNT(DISTINCT seq) FROM journal")
+dups=$(sqlite3 up/upstream.db "SELECT COUNT(*) - COUNT(DISTINCT device || ':' || seq) FROM journal")
 [ "$dups" = 0 ] || fail "$dups duplicate passages upstream"
 "$BIN/gatectl" journal verify state/journal.db | grep -q '"ok":true' || fail "kiosk chain"
-echo "sync_faults: ${#faults[@]} fault kinds + refused + upstream SIGKILL; $total passages, identical on both sides"
+echo "sync_faults: ${#faults[@]} fault kinds + refused + upstream SIGKILL; $total passages, identical on both sides; 5 kiosks uploading at once, each identical"
