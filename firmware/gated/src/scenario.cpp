@@ -31,7 +31,7 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
   s.say = t["say"].value_or(std::string{});
   if (auto p = t["image"].value<std::string>()) s.image = base / *p;
   s.pass_text = t["pass_text"].value_or(std::string{});
-  if (auto v = t["temperature"].value<double>()) s.temperatures = {*v};
+  s.body_c = t["temperature"].value<double>();
   if (const toml::array* a = t["temperatures"].as_array())
     for (const auto& x : *a)
       if (auto v = x.value<double>()) s.temperatures.push_back(*v);
@@ -84,6 +84,7 @@ Result<Scenario> load_scenario(const std::filesystem::path& file) {
 int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narration) {
   int mismatches = 0;
   int n = 0;
+  const double idle_c = daemon.board().sim_thermometer ? daemon.board().sim_thermometer->idle() : 0;
   for (const ScenarioStep& step : scenario.steps) {
     ++n;
     narration << "\n[" << n << "] " << step.say << "\n";
@@ -105,6 +106,7 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       std::vector<hal::SimReading> readings;
       for (double t : step.temperatures) readings.push_back({t, hal::DeviceError::none});
       board.sim_thermometer->script(readings);
+      board.sim_thermometer->set_idle(step.body_c.value_or(idle_c));
       board.sim_thermometer->set_persistent_fault(
           step.thermometer_fault == "timeout" ? hal::DeviceError::timeout
           : step.thermometer_fault == "io"    ? hal::DeviceError::io

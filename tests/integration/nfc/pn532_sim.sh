@@ -96,13 +96,14 @@ ctl place "$T/idcard.bin"; sleep 1.2  # the enrolled UID-only card
 ctl remove; sleep 0.5
 ctl place "$T/stranger.bin"; sleep 1.2
 kill -TERM $GATED; wait $GATED || true
-grep -c '"decision"' "$T/decisions.jsonl" >"$T/count" || true
+grep '"decision"' "$T/decisions.jsonl" >"$T/decided.jsonl" || true  # alarms are events too
+grep -c . "$T/decided.jsonl" >"$T/count" || true
 [ "$(cat "$T/count")" = 5 ] || fail "expected 5 decisions, got: $(cat "$T/decisions.jsonl")"
-[ "$(sed -n 4p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "enrolled card not admitted"
-[ "$(sed -n 5p "$T/decisions.jsonl" | grep -c '"reason":"card_not_enrolled"')" = 1 ] || fail "stranger card"
-[ "$(sed -n 1p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "first tap not admitted"
-[ "$(sed -n 2p "$T/decisions.jsonl" | grep -c '"reason":"card_mismatch"')" = 1 ] || fail "clone not refused"
-[ "$(sed -n 3p "$T/decisions.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "second tap not admitted"
+[ "$(sed -n 4p "$T/decided.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "enrolled card not admitted"
+[ "$(sed -n 5p "$T/decided.jsonl" | grep -c '"reason":"card_not_enrolled"')" = 1 ] || fail "stranger card"
+[ "$(sed -n 1p "$T/decided.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "first tap not admitted"
+[ "$(sed -n 2p "$T/decided.jsonl" | grep -c '"reason":"card_mismatch"')" = 1 ] || fail "clone not refused"
+[ "$(sed -n 3p "$T/decided.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "second tap not admitted"
 grep -q '"credential":"card"' "$T/decisions.jsonl" || fail "credential kind"
 $BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":5' || fail "journal rows"
 echo "nfc ok"

@@ -66,8 +66,11 @@ expect = "revoked"
 TOML
 $BIN/gated --config "$T/gated.toml" --scenario "$T/scenario.toml" >"$T/out.jsonl" 2>"$T/narration" \
   || { cat "$T/narration"; fail "scenario did not go as expected"; }
-[ "$(wc -l <"$T/out.jsonl")" = 3 ] || fail "expected 3 decisions"
-grep -q '"decision":"admit"' "$T/out.jsonl" || fail "no admit line"
+# stdout is the event stream: one line per decision, one per alarm raised.
+[ "$(grep -c '"decision":' "$T/out.jsonl")" = 3 ] || fail "expected 3 decisions: $(cat "$T/out.jsonl")"
+grep -q '"decision":"admit".*"temperature_c":36.7' "$T/out.jsonl" || fail "no admit line at 36.7"
+grep -q '"alarm":"fever","seq":2' "$T/out.jsonl" || fail "no fever alarm event"
+grep -q '"alarm":"revoked","seq":3' "$T/out.jsonl" || fail "no revoked alarm event"
 [ "$(cat "$T/state/pulses.log")" = "pulse 800 seq 1" ] || fail "gate pulses: $(cat "$T/state/pulses.log")"
 
 $BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"ok":true' || fail "journal verify"

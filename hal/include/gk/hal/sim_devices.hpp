@@ -25,6 +25,7 @@ class SimThermometer final : public Thermometer {
   explicit SimThermometer(double idle_celsius = 36.5) : idle_(idle_celsius) {}
   void script(std::vector<SimReading> readings);
   void set_idle(double celsius) { idle_ = celsius; }
+  double idle() const { return idle_; }
   void set_persistent_fault(DeviceError fault) { persistent_fault_ = fault; }
   std::size_t reads() const { return reads_; }
 

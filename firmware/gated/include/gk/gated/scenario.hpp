@@ -16,7 +16,8 @@ struct ScenarioStep {
   std::string say;                   // printed before the step
   std::filesystem::path image;       // a frame shown to the camera
   std::string pass_text;             // or: a pass as if already decoded
-  std::vector<double> temperatures;  // the thermometer's next readings
+  std::vector<double> temperatures;  // the thermometer's next readings, in order
+  std::optional<double> body_c;      // `temperature`: every sample this step reads this
   std::string thermometer_fault;     // "timeout" | "io": every read fails this step
   std::optional<Direction> direction;
   std::int64_t advance_s = 0;  // move the sim clock first
