@@ -20,8 +20,19 @@ PACKAGES=(
   libqrencode-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   # GPIO (libgpiod 1.6 API) for gate relay and door inputs on real boards
   libgpiod-dev
+  # gatectl flash: mtools writes the provisioning bundle onto the image's FAT boot partition
+  # without mounting; bmap-tools, fdisk (sfdisk) and dosfstools build and check test images
+  mtools bmap-tools fdisk dosfstools
   # tests: NFC tools used against the PN532 emulator
   procps psmisc
+  # the .deb (cmake/Packaging.cmake): dpkg-shlibdeps computes Depends; deb.sh installs it into
+  # a debootstrap root; systemd-analyze verifies the unit (installing systemd does not make
+  # it PID 1); /usr/bin/python3 binds the sd_notify/journald sockets in the service tests
+  dpkg-dev debootstrap systemd python3
+  # signed A/B updates (boards/*/rauc): Debian's RAUC, mksquashfs for bundles, openssl for the
+  # test CA; dbus-daemon gives the update test a private bus for `rauc service`; veritysetup
+  # checks a verity bundle's hash tree in user space (no device-mapper in CI kernels)
+  rauc squashfs-tools openssl dbus cryptsetup-bin
   # browser tests of the kiosk screen and guard console: Debian's Chromium, CJK fonts
   chromium fonts-noto-cjk
 )

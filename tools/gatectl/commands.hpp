@@ -20,5 +20,8 @@ void register_card(CLI::App& app, Exit& exit);
 void register_hw(CLI::App& app, Exit& exit);
 void register_upstream(CLI::App& app, Exit& exit);
 void register_guard(CLI::App& app, Exit& exit);
+void register_flash(CLI::App& app, Exit& exit);
+void register_health(CLI::App& app, Exit& exit);
+void register_provision(CLI::App& app, Exit& exit);
 
 }  // namespace gatectl

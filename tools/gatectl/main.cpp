@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   gatectl::register_hw(app, exit);
   gatectl::register_upstream(app, exit);
   gatectl::register_guard(app, exit);
+  gatectl::register_flash(app, exit);
+  gatectl::register_health(app, exit);
+  gatectl::register_provision(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -25,7 +25,7 @@ std::string resolve_source(const std::filesystem::path& base, const std::string&
   return source;
 }
 
-void read_site(TomlSection& s, Config& c, TomlErrors& errors, const toml::table& root) {
+void read_site(TomlSection& s, Config& c) {
   s.read("id", c.site.site);
   s.read("checkpoint", c.checkpoint);
   s.read_enum("outbreak", c.site.outbreak, outbreak_from_string, "normal, lockdown");
@@ -39,8 +39,6 @@ void read_site(TomlSection& s, Config& c, TomlErrors& errors, const toml::table&
   s.read("anti_passback_window_s", c.site.anti_passback_window_s, 0, 7 * 86400);
   s.read("clock_skew_grace_s", c.site.clock_skew_grace_s, 0, 3600);
   s.finish();
-  if (c.site.site.empty()) errors.add(root.source(), "[site] id is required");
-  if (c.checkpoint.empty()) errors.add(root.source(), "[site] checkpoint is required");
 }
 
 }  // namespace
@@ -65,10 +63,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   top.read("trust_dir", trust_dir);
   top.read("trusted_time_floor", c.trusted_time_floor, 0, 4102444800);
 
-  if (auto s = top.section("site"))
-    read_site(*s, c, errors, root);
-  else
-    errors.add(root.source(), "missing [site] table");
+  if (auto s = top.section("site")) read_site(*s, c);
   if (auto s = top.section("camera")) {
     s->read("source", c.camera.source);
     s->read("fps", c.camera.fps, 1, 120);
@@ -136,10 +131,24 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("consent_window_s", c.console.consent_window_s, 10, 3600);
     s->finish();
   }
+  if (auto s = top.section("provisioning")) {
+    s->read("bundle", c.provisioning.bundle);
+    s->read("root_key", c.provisioning.root_key);
+    s->finish();
+    if (c.provisioning.bundle.empty() || c.provisioning.root_key.empty())
+      errors.add(root.source(), "[provisioning] needs bundle and root_key");
+    c.provisioning.bundle = resolve(base, c.provisioning.bundle).string();
+    c.provisioning.root_key = resolve(base, c.provisioning.root_key).string();
+  }
   top.finish();
 
+  // What a provisioning bundle supplies may be left out of a provisioned device's config.
+  const bool provisioned = c.provisioning.enabled();
+  if (!provisioned && c.site.site.empty()) errors.add(root.source(), "[site] id is required");
+  if (!provisioned && c.checkpoint.empty())
+    errors.add(root.source(), "[site] checkpoint is required");
   if (state_dir.empty()) errors.add(root.source(), "state_dir is required");
-  if (trust_dir.empty()) errors.add(root.source(), "trust_dir is required");
+  if (!provisioned && trust_dir.empty()) errors.add(root.source(), "trust_dir is required");
   c.state_dir = resolve(base, state_dir);
   c.trust_dir = resolve(base, trust_dir);
   c.camera.source = resolve_source(base, c.camera.source);
@@ -155,15 +164,17 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (c.sync.enabled()) {
     if (!c.sync.url.starts_with("https://"))
       errors.add(root.source(), "[sync] url must start with https://");
-    if (!c.sync.pin.starts_with("sha256:") || c.sync.pin.size() != 7 + 64)
+    if ((!provisioned || !c.sync.pin.empty()) &&
+        (!c.sync.pin.starts_with("sha256:") || c.sync.pin.size() != 7 + 64))
       errors.add(root.source(), "[sync] pin must be sha256:<64 hex digits>");
-    if (c.sync.device_id.empty() || c.sync.device_key.empty() || c.sync.authority_key.empty())
+    if (!provisioned &&
+        (c.sync.device_id.empty() || c.sync.device_key.empty() || c.sync.authority_key.empty()))
       errors.add(root.source(), "[sync] needs device_id, device_key and authority_key");
     if (c.sync.backoff_min_s > c.sync.backoff_max_s)
       errors.add(root.source(), "[sync] backoff_min_s must not exceed backoff_max_s");
-    c.sync.device_key = resolve(base, c.sync.device_key).string();
-    c.sync.authority_key = resolve(base, c.sync.authority_key).string();
   }
+  c.sync.device_key = resolve(base, c.sync.device_key).string();
+  c.sync.authority_key = resolve(base, c.sync.authority_key).string();
 
   for (auto* path : {&c.console.tls_cert, &c.console.tls_key, &c.console.guards_file})
     if (!path->empty()) *path = resolve(base, *path).string();

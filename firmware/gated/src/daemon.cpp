@@ -2,12 +2,17 @@
 
 #include <iostream>
 
+#include "gk/provision/apply.hpp"
+
 namespace gk {
 
 Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return fail(Reason::journal_unavailable, config.state_dir.string() + ": " + ec.message());
+  // A provisioned device runs only as the checkpoint its signed bundle names.
+  if (config.provisioning.enabled())
+    if (auto m = provision::apply(config); !m) return m.failure();
 
   auto board = open_board(config, options.sim_clock_start);
   if (!board) return board.failure();
@@ -70,6 +75,9 @@ Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& l
 }
 
 void Daemon::run() {
+  // Before the first poll: the camera and card paths may decide a passage right away.
+  log_ = service::EventLog::for_service();
+  log_.write(service::Event::started, {.what = config_.board});
   signals_.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) stop();
   });
@@ -77,10 +85,13 @@ void Daemon::run() {
   if (board_.card_reader) poll_cards();
   if (board_.door) watch_door();
   if (sync_) sync_->start([this](const Status& s) { on_sync_round(s); });
+  notifier_.ready("deciding passages (board " + config_.board + ")");
   io_.run();
 }
 
 void Daemon::stop() {
+  log_.write(service::Event::stopping);
+  notifier_.stopping();
   if (sync_) sync_->stop();
   io_.stop();
 }
@@ -164,6 +175,10 @@ Status Daemon::apply_revocation_document(const RevocationDocument& doc) {
 void Daemon::emit(const PassageOutcome& o) {
   const std::string line = outcome_json(o);
   emit_line(line);
+  metrics_.count_decision(o.verdict.decision, o.verdict.reason);
+  log_.write(
+      service::Event::passage,
+      {.what = to_string(o.verdict.decision), .reason = code(o.verdict.reason), .seq = o.seq});
   if (screen_) screen_->publish("passage", line);
   if (console_) console_->publish("passage", line);
   // Fever, revoked or forged passes, lockdown attempts, sensor faults: the guard must see
@@ -176,8 +191,11 @@ Status Daemon::start_servers() {
     auto ep = parse_listen(config_.screen.listen);
     if (!ep) return fail(Reason::malformed, "[screen] listen: " + ep.failure().detail);
     try {
-      screen_ = std::make_unique<screen::ScreenServer>(
-          io_, screen::ScreenOptions{ep->first, ep->second});
+      screen::ScreenOptions options;
+      options.address = ep->first;
+      options.port = ep->second;
+      options.metrics = [this] { return metrics_text(); };
+      screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));
     } catch (const std::exception& e) {
       return fail(Reason::device_fault, "screen server on " + config_.screen.listen + ": " + e.what());
     }

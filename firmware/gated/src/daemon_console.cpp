@@ -68,6 +68,8 @@ void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> s
                                 {"seq", seq ? json(*seq) : json(nullptr)}}
                                .dump();
   emit_line(line);
+  metrics_.count_alarm(alarm);
+  log_.write(service::Event::alarm, {.what = alarm, .seq = seq});
   if (seq) open_alarms_[*seq] = alarm;
   if (screen_) screen_->publish("alarm", line);
   if (console_) console_->publish("alarm", line);

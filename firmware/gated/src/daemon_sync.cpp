@@ -73,8 +73,10 @@ std::optional<sync::SyncStatus> Daemon::sync_status() const {
 
 void Daemon::on_sync_round(const Status& s) {
   const sync::SyncStatus st = sync_->status();
+  metrics_.count_sync_round(static_cast<bool>(s));
   const std::string json = sync::status_json(st);
   emit_line(R"({"sync":)" + json + R"(,"ok":)" + (s ? "true" : "false") + "}");
+  if (!s) log_.write(service::Event::sync_failed, {.reason = code(s.reason())});
   // Raised once when the lists go stale (and again after they were fresh in between).
   if (st.stale && !lists_were_stale_) {
     const PassageOutcome o = kiosk_->record("system", Reason::lists_stale, "lists out of date");

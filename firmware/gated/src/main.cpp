@@ -8,6 +8,7 @@
 
 #include "gk/gated/daemon.hpp"
 #include "gk/gated/scenario.hpp"
+#include "gk/provision/apply.hpp"
 
 namespace {
 
@@ -16,6 +17,17 @@ int config_check(const std::string& file) {
   if (!c) {
     std::cerr << c.failure().detail << "\n";
     return 1;
+  }
+  if (c->provisioning.enabled()) {
+    auto m = gk::provision::check(*c);
+    if (!m) {
+      std::cerr << c->provisioning.bundle << ": " << gk::code(m.failure().reason) << ": "
+                << m.failure().detail << "\n";
+      return 1;
+    }
+    std::cout << file << ": provisioned as device " << m->device_id << "\n";
+    c->site.site = m->site;
+    c->checkpoint = m->checkpoint;
   }
   std::cout << file << ": ok (board " << c->board << ", site " << c->site.site << ", checkpoint "
             << c->checkpoint << ")\n";
@@ -69,7 +81,7 @@ int sync_once(const std::string& config_file) {
     std::cerr << "gated: config: " << config.failure().detail << "\n";
     return 2;
   }
-  if (!config->sync.enabled()) {
+  if (!config->sync.enabled() && !config->provisioning.enabled()) {
     std::cerr << "gated: no [sync] url in " << config_file << "\n";
     return 2;
   }
@@ -80,6 +92,10 @@ int sync_once(const std::string& config_file) {
     return 1;
   }
   auto result = (*daemon)->sync_once();
+  if (!result) {
+    std::cerr << "gated: the provisioning bundle names no upstream\n";
+    return 2;
+  }
   if (!*result) {
     std::cerr << "gated: sync: " << result->failure().detail << "\n";
     return 1;

@@ -23,7 +23,7 @@ void ensure_sodium() {
 
 // Writes a file that must not exist yet, with the given mode, fsynced: keys are never
 // silently overwritten and never readable by others, not even for an instant.
-Status write_exclusive(const std::filesystem::path& path, const std::string& data, mode_t mode) {
+Status write_new_file_impl(const std::filesystem::path& path, const std::string& data, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
     return fail(Reason::malformed, path.string() + ": " + std::strerror(errno) +
@@ -144,18 +144,26 @@ Result<IssuerKeyInfo> parse_public_key_json(std::string_view text) {
   return public_from_json(j);
 }
 
-Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
-                     const std::string& stem) {
+Status write_new_file(const std::filesystem::path& path, const std::string& data, unsigned mode) {
+  return write_new_file_impl(path, data, mode);
+}
+
+std::string secret_key_json(const IssuerKeyPair& pair) {
   json secret{{"kind", "gk-issuer-secret-key"},
               {"version", 1},
               {"key_id", to_hex(pair.info.id)},
               {"secret_key", to_hex(pair.secret.bytes())},
               {"public", public_json(pair.info)}};
-  std::string text = secret.dump(2) + "\n";
-  Status s = write_exclusive(dir / (stem + ".key"), text, 0600);
+  return secret.dump(2) + "\n";
+}
+
+Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
+                     const std::string& stem) {
+  std::string text = secret_key_json(pair);
+  Status s = write_new_file_impl(dir / (stem + ".key"), text, 0600);
   sodium_memzero(text.data(), text.size());
   if (!s) return s;
-  return write_exclusive(dir / (stem + ".pub"), public_key_json(pair.info), 0644);
+  return write_new_file_impl(dir / (stem + ".pub"), public_key_json(pair.info), 0644);
 }
 
 Result<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file) {
@@ -176,20 +184,24 @@ Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
                 key_file.string() + ": readable by group or others; chmod 600 it first");
   auto text = read_small_file(key_file);
   if (!text) return text.failure();
-  json j = json::parse(*text, nullptr, false);
+  auto pair = parse_secret_key_json(*text);
   sodium_memzero(text->data(), text->size());
+  if (!pair) return fail(Reason::malformed, key_file.string() + ": " + pair.failure().detail);
+  return pair;
+}
+
+Result<IssuerKeyPair> parse_secret_key_json(std::string_view text) {
+  ensure_sodium();
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("kind", "") != "gk-issuer-secret-key")
-    return fail(Reason::malformed, key_file.string() + ": not a gk-issuer-secret-key");
+    return fail(Reason::malformed, "not a gk-issuer-secret-key");
   auto pub = public_from_json(j.value("public", json{}));
-  if (!pub) return fail(Reason::malformed, key_file.string() + ": " + pub.failure().detail);
+  if (!pub) return fail(Reason::malformed, pub.failure().detail);
   auto sk = fixed_from_hex<64>(j.value("secret_key", ""));
-  if (!sk)
-    return fail(Reason::malformed, key_file.string() + ": secret_key must be 64 bytes of hex");
+  if (!sk) return fail(Reason::malformed, "secret_key must be 64 bytes of hex");
   PublicKey derived{};
   crypto_sign_ed25519_sk_to_pk(derived.data(), sk->data());
-  if (derived != pub->key)
-    return fail(Reason::malformed,
-                key_file.string() + ": secret key does not match its public key");
+  if (derived != pub->key) return fail(Reason::malformed, "secret key does not match its public key");
   IssuerKeyPair pair{*pub, SecretKey(*sk)};
   sodium_memzero(sk->data(), sk->size());
   return pair;

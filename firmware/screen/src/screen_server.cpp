@@ -239,6 +239,12 @@ class Session : public std::enable_shared_from_this<Session> {
       prepare(http::status::ok, version, "text/plain; charset=utf-8", "ok", head);
       return send(keep_alive);
     }
+    if (path == "/metrics" && server_->options.metrics) {
+      metrics_body_ = server_->options.metrics();  // the span body points into it until sent
+      prepare(http::status::ok, version, "text/plain; version=0.0.4; charset=utf-8", metrics_body_,
+              head);
+      return send(keep_alive);
+    }
     if (auto asset = find_asset(path)) {
       prepare(http::status::ok, version, asset->type, asset->body, head);
       return send(keep_alive);
@@ -359,6 +365,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{kReadBufferLimit};
   std::optional<http::request_parser<http::empty_body>> parser_;
   Response response_;
+  std::string metrics_body_;  // the last /metrics answer, alive while response_ refers to it
   bool subscribed_ = false;
   bool closed_ = false;
   std::deque<Frame> queue_;      // waiting to be written

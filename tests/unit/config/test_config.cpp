@@ -92,8 +92,21 @@ TEST_CASE("errors name file, line and column", "[config]") {
   }
   SECTION("missing required") {
     auto e = error_of("board = \"sim\"\n");
-    CHECK(e.find("missing [site]") != std::string::npos);
+    CHECK(e.find("[site] id is required") != std::string::npos);
+    CHECK(e.find("[site] checkpoint is required") != std::string::npos);
     CHECK(e.find("state_dir is required") != std::string::npos);
+    CHECK(e.find("trust_dir is required") != std::string::npos);
+  }
+  SECTION("a provisioned device leaves site, checkpoint and trust to its bundle") {
+    auto c = gk::parse_config(
+        "board = \"sim\"\nstate_dir = \"/var/lib/gated\"\n[provisioning]\n"
+        "bundle = \"provision.bundle\"\nroot_key = \"/usr/share/gatekeeper/root.pub\"\n",
+        "/etc/gated/gated.toml");
+    REQUIRE(c);
+    CHECK(c->provisioning.bundle == "/etc/gated/provision.bundle");
+    CHECK(c->provisioning.root_key == "/usr/share/gatekeeper/root.pub");
+    CHECK(error_of("board = \"sim\"\nstate_dir = \"s\"\n[provisioning]\nbundle = \"b\"\n")
+              .find("[provisioning] needs bundle and root_key") != std::string::npos);
   }
   SECTION("several errors are all reported") {
     std::string text = kGood;

@@ -564,3 +564,20 @@ TEST_CASE("connections over the cap are closed at once", "[screen]") {
   }));
   CHECK(next->response().body() == "ok");
 }
+
+TEST_CASE("GET /metrics answers with the owner's text, fresh per scrape; absent without one",
+          "[screen]") {
+  {
+    Rig rig;  // no metrics callback: nothing to scrape
+    CHECK(get(rig, "/metrics").result() == http::status::not_found);
+  }
+  ScreenOptions o = test_options();
+  int scrapes = 0;
+  o.metrics = [&scrapes] { return "gate_scrapes " + std::to_string(++scrapes) + "\n"; };
+  Rig rig(o);
+  auto first = get(rig, "/metrics");
+  CHECK(first.result() == http::status::ok);
+  CHECK(str(first[http::field::content_type]).starts_with("text/plain; version=0.0.4"));
+  CHECK(first.body() == "gate_scrapes 1\n");
+  CHECK(get(rig, "/metrics").body() == "gate_scrapes 2\n");
+}

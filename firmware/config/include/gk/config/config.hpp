@@ -88,6 +88,15 @@ struct ConsoleConfig {
   int consent_window_s = 120;  // how long the kiosk waits for the resident's pass
 };
 
+// A provisioned device (gatectl provision): the signed bundle names the site, checkpoint,
+// board, upstream, trust root and device identity, so the config may leave them out; where it
+// states them they must agree with the bundle (firmware/provision).
+struct ProvisioningConfig {
+  std::string bundle;    // provision.bundle (0600: it holds the device's secret key)
+  std::string root_key;  // the provisioning authority's public key, shipped in the image
+  bool enabled() const { return !bundle.empty(); }
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from
   std::string board = "sim";
@@ -103,6 +112,7 @@ struct Config {
   SyncConfig sync;
   ScreenConfig screen;
   ConsoleConfig console;
+  ProvisioningConfig provisioning;
 };
 
 // Relative paths in the file are resolved against the file's own folder.

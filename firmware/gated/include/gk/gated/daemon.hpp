@@ -6,6 +6,7 @@
 // clang-format off
 #include <boost/asio.hpp>
 // clang-format on
+#include <ctime>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -13,10 +14,13 @@
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
-#include "gk/kiosk/kiosk.hpp"
+#include "gk/gated/metrics.hpp"
 #include "gk/guard/console_server.hpp"
 #include "gk/kiosk/guards.hpp"
+#include "gk/kiosk/kiosk.hpp"
 #include "gk/screen/screen_server.hpp"
+#include "gk/service/event_log.hpp"
+#include "gk/service/notifier.hpp"
 #include "gk/sync/client.hpp"
 #include "gk/sync/state.hpp"
 #include "gk/trust/revocation_store.hpp"
@@ -60,6 +64,8 @@ class Daemon final : public guard::ConsoleBackend {
   // One sync round now (gated sync --once); nullopt when [sync] is not configured.
   std::optional<Status> sync_once();
   std::optional<sync::SyncStatus> sync_status() const;
+  // GET /metrics on the screen server (daemon_metrics.cpp).
+  std::string metrics_text();
 
   // guard::ConsoleBackend
   Result<guard::Guard> authenticate(std::string_view staff_pass_text, std::string_view pin) override;
@@ -106,6 +112,8 @@ class Daemon final : public guard::ConsoleBackend {
   boost::asio::steady_timer camera_timer_{io_};
   boost::asio::steady_timer card_timer_{io_};
   boost::asio::steady_timer door_timer_{io_};
+  service::SystemdNotifier notifier_{io_};  // READY/STOPPING/WATCHDOG when under systemd
+  service::EventLog log_;                   // silent until run(): one-shot modes keep their output
   Config config_;
   DaemonOptions options_;
   Board board_;
@@ -124,6 +132,8 @@ class Daemon final : public guard::ConsoleBackend {
   std::map<std::int64_t, std::string> open_alarms_;  // journal seq -> alarm, until acknowledged
   std::optional<PublicKey> seal_key_;                // the upstream's key for personal data
   bool lists_were_stale_ = false;
+  Metrics metrics_;
+  std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
   camera::Deduplicator dedup_;

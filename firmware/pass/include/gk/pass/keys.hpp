@@ -60,6 +60,12 @@ Result<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file);
 Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file);
 
 std::string public_key_json(const IssuerKeyInfo& info);
+// The secret key file's text (keep it in 0600 files only) and its parser, which checks that
+// the secret and public halves belong together.
+std::string secret_key_json(const IssuerKeyPair& pair);
+Result<IssuerKeyPair> parse_secret_key_json(std::string_view text);
+// Creates `path` with `mode` (O_EXCL: never overwrites), writes and fsyncs `data`.
+Status write_new_file(const std::filesystem::path& path, const std::string& data, unsigned mode);
 Result<IssuerKeyInfo> parse_public_key_json(std::string_view json);
 
 }  // namespace gk

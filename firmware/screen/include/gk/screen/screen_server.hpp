@@ -1,7 +1,8 @@
 #pragma once
 // gk::screen: the kiosk's full-screen page over HTTP, with live updates by server-sent events.
 //
-// Routes: GET / (kiosk.html), /kiosk.css, /kiosk.js, /events (text/event-stream), /healthz.
+// Routes: GET / (kiosk.html), /kiosk.css, /kiosk.js, /events (text/event-stream), /healthz,
+// /metrics (Prometheus text, when the owner supplies it).
 // HEAD is answered like GET without a body; other methods get 405, unknown paths 404, a
 // request header over 8 KiB or a request with a body 413, a malformed request 400.
 //
@@ -26,6 +27,7 @@
 // clang-format on
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +42,10 @@ struct ScreenOptions {
   // that cap is closed as soon as it is accepted.
   std::size_t max_clients = 16;
   std::chrono::milliseconds keepalive_interval{15'000};  // ": keepalive" comment; 0 = none
+  // GET /metrics answers with what this returns (called on the io_context's thread, per
+  // scrape); empty: 404. The screen listens on loopback, so a local scraper (node exporter's
+  // textfile collector, a Prometheus agent) reads it without opening a port to the LAN.
+  std::function<std::string()> metrics;
 };
 
 class ScreenServer {

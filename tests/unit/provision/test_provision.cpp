@@ -1,0 +1,153 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "gk/provision/apply.hpp"
+#include "gk/provision/bundle.hpp"
+#include "gk_test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace gk;
+using namespace gk::provision;
+
+namespace {
+
+struct Keys {
+  IssuerKeyPair root = generate_issuer_key();
+  IssuerKeyPair device = generate_issuer_key();
+  IssuerKeyPair authority = generate_issuer_key();
+  IssuerKeyPair issuer = generate_issuer_key({"site-1"});
+};
+
+Manifest manifest_for(const Keys& k) {
+  Manifest m;
+  m.device_id = "north-1";
+  m.device_key = k.device.info;
+  m.site = "site-1";
+  m.checkpoint = "莲花北村北门";
+  m.board = "sim";
+  m.upstream_url = "https://127.0.0.1:8443";
+  m.upstream_pin = "sha256:" + std::string(64, 'a');
+  m.authority = k.authority.info;
+  m.issuers = {k.issuer.info};
+  m.issued_at = 1795431680;
+  return m;
+}
+
+TrustStore roots_of(const IssuerKeyPair& root) {
+  TrustStore t;
+  t.add(root.info);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("provision: a bundle opens with its root and gives back manifest and key", "[provision]") {
+  Keys k;
+  auto b = open_bundle(write_bundle(manifest_for(k), k.device, k.root), roots_of(k.root));
+  REQUIRE(b);
+  CHECK(b->manifest.device_id == "north-1");
+  CHECK(b->manifest.checkpoint == "莲花北村北门");
+  CHECK(b->manifest.issuers.size() == 1);
+  CHECK(b->device.info.key == k.device.info.key);
+}
+
+TEST_CASE("provision: refusals name their reason", "[provision]") {
+  Keys k;
+  const std::string good = write_bundle(manifest_for(k), k.device, k.root);
+  SECTION("another root") {
+    Keys other;
+    CHECK(open_bundle(good, roots_of(other.root)).reason() == Reason::unknown_issuer);
+  }
+  SECTION("manifest edited after signing") {
+    std::string bad = good;
+    bad.replace(bad.find("site-1"), 6, "site-2");
+    CHECK(open_bundle(bad, roots_of(k.root)).reason() == Reason::bad_signature);
+  }
+  SECTION("a secret key that is not the manifest's device key") {
+    Keys other;
+    auto b = open_bundle(write_bundle(manifest_for(k), other.device, k.root), roots_of(k.root));
+    REQUIRE_FALSE(b);
+    CHECK(b.failure().detail.find("not the key the manifest names") != std::string::npos);
+  }
+  SECTION("no issuers") {
+    Manifest m = manifest_for(k);
+    m.issuers.clear();
+    CHECK(open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root)).reason() ==
+          Reason::malformed);
+  }
+  SECTION("an upstream without https or with a malformed pin") {
+    Manifest m = manifest_for(k);
+    m.upstream_url = "http://127.0.0.1:80";
+    CHECK_FALSE(open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root)));
+    m = manifest_for(k);
+    m.upstream_pin = "sha256:XYZ";
+    CHECK_FALSE(open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root)));
+  }
+  SECTION("garbage, truncation, wrong format") {
+    for (std::string_view text : {"", "{", "[]", "null", R"({"format":"gk-provision-bundle-v2"})",
+                                  R"({"format":"gk-provision-bundle-v1","manifest":1})"})
+      CHECK(open_bundle(text, roots_of(k.root)).reason() == Reason::malformed);
+    for (std::size_t n = 0; n < good.size(); n += 97)
+      CHECK_FALSE(open_bundle(good.substr(0, n), roots_of(k.root)));
+  }
+}
+
+TEST_CASE("provision: apply installs the identity once and binds the config", "[provision]") {
+  Keys k;
+  gk::test::ScratchDir dir;
+  const fs::path bundle = dir.path() / "provision.bundle";
+  REQUIRE(write_new_file(bundle, write_bundle(manifest_for(k), k.device, k.root), 0600));
+  REQUIRE(save_key_pair(k.root, dir.path(), "root"));
+
+  Config c;
+  c.board = "sim";
+  c.state_dir = dir.path() / "state";
+  c.provisioning = {bundle.string(), (dir.path() / "root.pub").string()};
+  REQUIRE(check(c));  // touches nothing
+  CHECK_FALSE(fs::exists(c.state_dir / "provisioned"));
+
+  Config applied = c;
+  REQUIRE(apply(applied));
+  CHECK(applied.site.site == "site-1");
+  CHECK(applied.checkpoint == "莲花北村北门");
+  CHECK(applied.sync.url == "https://127.0.0.1:8443");
+  CHECK(applied.sync.device_id == "north-1");
+  struct stat st {};
+  REQUIRE(::stat(applied.sync.device_key.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto installed = load_secret_key(applied.sync.device_key);
+  REQUIRE(installed);
+  CHECK(installed->info.key == k.device.info.key);
+  TrustStore trust;
+  REQUIRE(trust.load_directory(applied.trust_dir));
+  CHECK(trust.size() == 1);
+
+  Config again = c;  // a restart finds everything in place
+  REQUIRE(apply(again));
+  CHECK(again.trust_dir == applied.trust_dir);
+
+  SECTION("a config stating another site, checkpoint or board") {
+    Config other = c;
+    other.site.site = "site-2";
+    CHECK(apply(other).reason() == Reason::wrong_site);
+    other = c;
+    other.checkpoint = "南门";
+    CHECK(apply(other).failure().detail.find("disagree on the checkpoint") != std::string::npos);
+    other = c;
+    other.board = "rpi4-pn532";
+    CHECK(apply(other).failure().detail.find("is for board sim") != std::string::npos);
+  }
+  SECTION("a bundle others can read") {
+    fs::permissions(bundle, fs::perms::group_read, fs::perm_options::add);
+    CHECK(apply(again).failure().detail.find("readable by group or others") != std::string::npos);
+  }
+  SECTION("an extra issuer key placed next to the installed ones") {
+    REQUIRE(save_key_pair(generate_issuer_key(), applied.trust_dir, "intruder"));
+    fs::remove(applied.trust_dir / "intruder.key");
+    Config third = c;
+    CHECK(apply(third).failure().detail.find("not the pass issuers") != std::string::npos);
+  }
+}

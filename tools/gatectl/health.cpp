@@ -1,0 +1,204 @@
+#include "health.hpp"
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "gk/journal/journal.hpp"
+#include "gk/pass/keys.hpp"
+#include "gk/sync/auth.hpp"
+#include "gk/sync/documents.hpp"
+#include "gk/sync/https_client.hpp"
+#include "gk/sync/tls.hpp"
+#include "gk/trust/trust_store.hpp"
+
+namespace gatectl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Check ok(std::string name, std::string detail) {
+  return {std::move(name), "ok", std::move(detail)};
+}
+Check failed(std::string name, std::string detail) {
+  return {std::move(name), "failed", std::move(detail)};
+}
+
+// Owns an fd for the write probe.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// The chain of the newest rows: each row's hash re-derived from its fields, each linked to
+// the one before, the newest equal to the recorded head. A full verify() walks every row,
+// which on a year-old journal takes longer than a boot check should; the tail is what an
+// interrupted write or a bad update would have damaged.
+std::string verify_tail(const gk::Journal& journal, const gk::sql::Database& raw,
+                        std::int64_t tail_rows, std::int64_t& checked) {
+  const std::int64_t head = journal.head_seq();
+  const std::int64_t after = std::max<std::int64_t>(0, head - tail_rows);
+  const auto rows = journal.entries(after, static_cast<std::size_t>(head - after));
+  checked = static_cast<std::int64_t>(rows.size());
+  std::string prev;
+  std::int64_t expected = rows.empty() ? head + 1 : rows.front().seq;
+  for (const auto& e : rows) {
+    if (e.seq != expected) return "row " + std::to_string(expected) + " missing";
+    if (!prev.empty() && e.prev_hash != prev)
+      return "row " + std::to_string(e.seq) + ": link to the previous row broken";
+    if (gk::chain_hash(e.seq, gk::row_fields(e.passage), e.prev_hash) != e.hash)
+      return "row " + std::to_string(e.seq) + ": content does not match its hash (edited)";
+    prev = e.hash;
+    ++expected;
+  }
+  gk::sql::Statement st(raw, "SELECT seq, hash FROM chain_head WHERE id=1");
+  if (st.step() != SQLITE_ROW) return "no chain head recorded";
+  if (!rows.empty() && (st.i64(0) != rows.back().seq || st.text(1) != rows.back().hash))
+    return "head " + std::to_string(st.i64(0)) + " does not match the newest row " +
+           std::to_string(rows.back().seq);
+  if (rows.empty() && head > 0 && journal.count() > 0)
+    return "head is " + std::to_string(head) + " but its rows are missing";
+  return {};
+}
+
+}  // namespace
+
+Check check_journal(const fs::path& state_dir, std::int64_t tail_rows) {
+  const fs::path file = state_dir / "journal.db";
+  // Journal::open would create a missing journal; a kiosk that lost its journal is broken.
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    return failed("journal", file.string() + " does not exist (gated creates it when it starts)");
+  auto journal = gk::Journal::open(file);
+  if (!journal)
+    return failed("journal", "cannot open " + file.string() + ": " + journal.failure().detail);
+  auto raw = gk::sql::Database::open(file.string(), gk::Reason::journal_unavailable, true);
+  if (!raw) return failed("journal", raw.failure().detail);
+  std::string integrity;
+  {
+    gk::sql::Statement st(*raw, "PRAGMA quick_check");
+    while (st.step() == SQLITE_ROW) integrity += (integrity.empty() ? "" : "; ") + st.text(0);
+    if (!st.ok()) integrity = st.error();
+  }
+  if (integrity != "ok") return failed("journal", "quick_check: " + integrity);
+  std::int64_t checked = 0;
+  if (auto problem = verify_tail(*journal, *raw, tail_rows, checked); !problem.empty())
+    return failed("journal", "chain: " + problem);
+  return ok("journal", "quick_check ok, chain of the last " + std::to_string(checked) +
+                           " row(s) verified, head " + std::to_string(journal->head_seq()));
+}
+
+Check check_storage(const fs::path& state_dir, std::uint64_t min_free_mb) {
+  // A durable write, as the journal does for every passage: create, write, fsync, remove.
+  const fs::path probe = state_dir / ".health-write-probe";
+  {
+    Fd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (fd.get() < 0)
+      return failed("storage",
+                    "state dir " + state_dir.string() + " not writable: " + errno_text());
+    const char data[] = "gatekeeper health probe\n";
+    if (::write(fd.get(), data, sizeof data - 1) != static_cast<ssize_t>(sizeof data - 1) ||
+        ::fsync(fd.get()) != 0) {
+      const std::string why = errno_text();
+      ::unlink(probe.c_str());
+      return failed("storage", "write to " + state_dir.string() + " failed: " + why);
+    }
+  }
+  ::unlink(probe.c_str());
+  struct statvfs vfs {};
+  if (::statvfs(state_dir.c_str(), &vfs) != 0)
+    return failed("storage", "statvfs " + state_dir.string() + ": " + errno_text());
+  const std::uint64_t free_mb =
+      static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize / (1024 * 1024);
+  if (free_mb < min_free_mb)
+    return failed("storage", std::to_string(free_mb) + " MiB free in " + state_dir.string() +
+                                 ", need " + std::to_string(min_free_mb));
+  return ok("storage", "writable, " + std::to_string(free_mb) + " MiB free");
+}
+
+namespace {
+
+// The error of one time request, or empty with `detail` describing the answer.
+std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
+  namespace asio = boost::asio;
+  auto endpoint = gk::sync::parse_https_url(sync.url);
+  if (!endpoint) return "url: " + endpoint.failure().detail;
+  auto key = gk::load_secret_key(sync.device_key);
+  if (!key) return "device key: " + key.failure().detail;
+  auto authority_key = gk::load_public_key(sync.authority_key);
+  if (!authority_key) return "authority key: " + authority_key.failure().detail;
+  gk::TrustStore authority;
+  authority.add(*authority_key);
+
+  std::array<std::uint8_t, 16> nonce_bytes{};
+  gk::random_fill(nonce_bytes);
+  const std::string nonce = gk::to_hex(nonce_bytes);
+  const std::string target = "/v1/time?nonce=" + nonce;
+  const auto now = static_cast<gk::UnixTime>(std::time(nullptr));
+  auto auth = gk::sync::sign_request("GET", target, "", sync.device_id, *key, now);
+
+  asio::io_context io;
+  auto tls = gk::sync::client_tls_context(sync.pin);
+  gk::sync::HttpLimits limits;
+  limits.timeout = std::chrono::seconds(sync.timeout_s);
+  gk::sync::HttpsSession session(io.get_executor(), *tls, *endpoint, limits);
+  std::optional<gk::Result<gk::sync::HttpResponse>> res;
+  // (Built outside the coroutine: GCC 12 miscompiles braced lists inside one.)
+  std::vector<std::pair<std::string, std::string>> headers{{"X-GK-Device", auth.device_id},
+                                                           {"X-GK-Time", std::to_string(auth.time)},
+                                                           {"X-GK-Nonce", auth.nonce},
+                                                           {"X-GK-Signature", auth.signature}};
+  auto run = [&]() -> asio::awaitable<void> {
+    res = co_await session.request(boost::beast::http::verb::get, target, std::move(headers), "");
+  };
+  asio::co_spawn(io, run(), [&](std::exception_ptr e) {
+    if (e && !res) res = gk::fail(gk::Reason::device_fault, "request threw");
+  });
+  io.run();
+  if (!res) return "request did not finish";
+  if (!*res) return res->failure().detail;
+  if ((*res)->status != 200)
+    return "HTTP " + std::to_string((*res)->status) + " " + (*res)->body.substr(0, 200);
+  auto payload = gk::sync::open_document((*res)->body, gk::sync::kind::time, authority);
+  if (!payload) return "time answer: " + payload.failure().detail;
+  auto doc = gk::sync::parse_time(*payload);
+  if (!doc) return "time answer: " + doc.failure().detail;
+  if (doc->nonce != nonce) return "time answer is for another request (replayed?)";
+  detail = endpoint->host + ":" + endpoint->port + " answered, signed time " +
+           std::to_string(doc->time) + " (local clock off by " +
+           std::to_string(static_cast<std::int64_t>(now) - doc->time) + " s)";
+  return {};
+}
+
+}  // namespace
+
+Check check_upstream(const gk::SyncConfig& sync, bool required) {
+  if (!sync.enabled())
+    return required ? failed("upstream", "required, but the config has no [sync] url")
+                    : Check{"upstream", "skipped", "not required: no [sync] in the config"};
+  std::string detail;
+  const std::string error = ask_time(sync, detail);
+  if (error.empty()) return ok("upstream", detail);
+  if (required) return failed("upstream", sync.url + ": " + error);
+  return {"upstream", "skipped", "not required; " + sync.url + " unreachable: " + error};
+}
+
+}  // namespace gatectl
