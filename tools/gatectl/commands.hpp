@@ -23,5 +23,6 @@ void register_guard(CLI::App& app, Exit& exit);
 void register_flash(CLI::App& app, Exit& exit);
 void register_health(CLI::App& app, Exit& exit);
 void register_provision(CLI::App& app, Exit& exit);
+void register_status(CLI::App& app, Exit& exit);
 
 }  // namespace gatectl

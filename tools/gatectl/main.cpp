@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"gatectl: issue and verify passes, manage keys, revocations and the journal"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("gatectl 0.1.0"));
+  app.set_version_flag("--version", std::string("gatectl ") + GK_VERSION);
   gatectl::Exit exit;
   gatectl::register_keys(app, exit);
   gatectl::register_pass(app, exit);
@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   gatectl::register_flash(app, exit);
   gatectl::register_health(app, exit);
   gatectl::register_provision(app, exit);
+  gatectl::register_status(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -67,6 +67,36 @@ printf 'start_time = %s\n[[step]]\npass_text = "%s"\nexpect = "ok"\n' $(($(date 
 "$BIN/gated" --config good.toml --scenario ok.toml >ok.jsonl 2>ok.err || fail "admit: $(cat ok.err)"
 grep -q '"gate":"莲花北村北门"' ok.jsonl || fail "checkpoint name from the bundle: $(cat ok.jsonl)"
 
+# gatectl status reads the same state, safely while gated runs: one admitted passage, not yet
+# uploaded, lists as of the sync round above.
+"$BIN/gatectl" status --config good.toml --json >status.json || fail "status"
+for want in '"device_id":"north-1"' '"provisioned":true' '"head_seq":1' '"backlog":1' \
+  '"checkpoint":"莲花北村北门"' '"version":"' '"revocations":[0-9]'; do
+  grep -Eq "$want" status.json || fail "status lacks $want: $(cat status.json)"
+done
+
+# The live daemon serves Prometheus metrics on its loopback screen server.
+sed 's/^state_dir = "state-good"/state_dir = "state-live"/' good.toml >live.toml
+printf '[screen]\nlisten = "127.0.0.1:0"\n' >>live.toml
+"$BIN/gated" --config live.toml >live.out 2>live.err &
+LIVE=$!
+for _ in $(seq 100); do grep -q '"screen"' live.out 2>/dev/null && break; sleep 0.05; done
+port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' live.out | head -1)
+[ -n "$port" ] || { kill $LIVE; fail "no screen port: $(cat live.err)"; }
+metrics() {  # plain HTTP/1.0 GET over bash's /dev/tcp: no client to install
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  cat <&3
+  exec 3<&-
+}
+for _ in $(seq 60); do metrics >metrics.txt; grep -q 'gate_sync_rounds_total{result="ok"} 1' metrics.txt && break; sleep 0.1; done
+kill $LIVE; wait $LIVE 2>/dev/null || true
+for want in 'gate_build_info\{version="[0-9.]+",board="sim",site="site-1"' \
+  'gate_sync_rounds_total\{result="ok"\} 1' 'gate_sync_backlog_passages 0' \
+  'gate_revocation_list_age_seconds [0-9]+' '# TYPE gate_decisions_total counter'; do
+  grep -Eq "$want" metrics.txt || fail "metrics lack $want: $(cat metrics.txt)"
+done
+
 refused() {  # refused NAME PATTERN: gated must refuse to start, saying PATTERN
   set +e
   "$BIN/gated" --config "$1.toml" --scenario ok.toml >/dev/null 2>"$1.err"; local rc=$?
