@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 struct Options {
   std::string root_key, device_id, site, checkpoint, board = "sim", upstream, pin, authority_key,
-      out, register_dir;
+                                                     out, register_dir;
   std::vector<std::string> trust;
   bool json = false;
   bool replace = false;
@@ -130,7 +130,8 @@ int provision(Options& o) {
               << m.site << " / " << m.checkpoint << " on board " << m.board << "\n"
               << "bundle: " << o.out << " (0600; copy it to the board, e.g. gatectl flash --bundle)"
               << "\n";
-    if (!o.register_dir.empty()) std::cout << "registered with the upstream in " << o.register_dir << "\n";
+    if (!o.register_dir.empty())
+      std::cout << "registered with the upstream in " << o.register_dir << "\n";
   }
   return 0;
 }
@@ -139,8 +140,8 @@ int provision(Options& o) {
 
 void register_provision(CLI::App& app, Exit& exit) {
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand(
-      "provision", "Create a device identity and its signed provisioning bundle");
+  auto* cmd = app.add_subcommand("provision",
+                                 "Create a device identity and its signed provisioning bundle");
   cmd->add_option("--root-key", o->root_key, "Provisioning root secret key (gatectl keygen)")
       ->required();
   cmd->add_option("--device-id", o->device_id, "Device id, unique upstream (e.g. lhbc-north-1)")
@@ -160,7 +161,8 @@ void register_provision(CLI::App& app, Exit& exit) {
   cmd->add_option("--register", o->register_dir,
                   "Reference upstream folder: register the device there (and read its pin and "
                   "authority key)");
-  cmd->add_flag("--replace", o->replace, "With --register: give an existing device id this new key");
+  cmd->add_flag("--replace", o->replace,
+                "With --register: give an existing device id this new key");
   cmd->add_option("--out", o->out, "Bundle file to create (never overwritten)")->required();
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->callback([o, &exit] { exit.code = provision(*o); });

@@ -35,7 +35,8 @@ json journal_status(const fs::path& db_path) {
   if (!fs::exists(db_path)) return {{"present", false}};
   auto db = gk::sql::Database::open(db_path.string(), gk::Reason::journal_unavailable, true);
   if (!db) return {{"present", true}, {"error", db.failure().detail}};
-  gk::sql::Statement st(*db, "SELECT COALESCE(MAX(seq),0), COUNT(*), COALESCE(MAX(time),0) FROM passages");
+  gk::sql::Statement st(
+      *db, "SELECT COALESCE(MAX(seq),0), COUNT(*), COALESCE(MAX(time),0) FROM passages");
   if (st.step() != SQLITE_ROW) return {{"present", true}, {"error", "cannot read passages"}};
   return {{"present", true},
           {"head_seq", st.i64(0)},
@@ -127,7 +128,8 @@ void register_status(CLI::App& app, Exit& exit) {
     for (const auto& d : devices) {
       std::cout << "  " << d["device"].get<std::string>();
       for (const auto& [k, v] : d.items())
-        if (k != "device") std::cout << "  " << k << "=" << (v.is_string() ? v.get<std::string>() : v.dump());
+        if (k != "device")
+          std::cout << "  " << k << "=" << (v.is_string() ? v.get<std::string>() : v.dump());
       std::cout << "\n";
     }
     std::cout << "journal: " << journal.dump() << "\nsync: " << j["sync"].dump() << "\n";

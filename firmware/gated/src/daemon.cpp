@@ -126,8 +126,7 @@ void Daemon::poll_cards() {
 void Daemon::watch_door() {
   if (auto alarm = board_.door->tick(gpio::Door::Clock::now()); alarm != gpio::DoorAlarm::none) {
     // Journaled like every accountable event (a record row, no passage), then announced.
-    const PassageOutcome o =
-        kiosk_->record("system", Reason::door_alarm, gpio::to_string(alarm));
+    const PassageOutcome o = kiosk_->record("system", Reason::door_alarm, gpio::to_string(alarm));
     raise_alarm(gpio::to_string(alarm), o.seq);
   }
   door_timer_.expires_after(std::chrono::milliseconds(50));
@@ -197,7 +196,8 @@ Status Daemon::start_servers() {
       options.metrics = [this] { return metrics_text(); };
       screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));
     } catch (const std::exception& e) {
-      return fail(Reason::device_fault, "screen server on " + config_.screen.listen + ": " + e.what());
+      return fail(Reason::device_fault,
+                  "screen server on " + config_.screen.listen + ": " + e.what());
     }
     emit_line(R"({"screen":{"port":)" + std::to_string(screen_->port()) + "}}");
   }
@@ -218,8 +218,8 @@ void Daemon::publish_state() {
   for (char ch : config_.checkpoint)  // names come from our own config: escape quotes anyway
     checkpoint += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
   screen_->publish("state", R"({"outbreak":")" + std::string(to_string(site.outbreak)) +
-                                R"(","quarantined_buildings":)" + buildings +
-                                R"(,"checkpoint":")" + checkpoint + "\"}");
+                                R"(","quarantined_buildings":)" + buildings + R"(,"checkpoint":")" +
+                                checkpoint + "\"}");
 }
 
 void Daemon::emit_line(const std::string& json_line) {

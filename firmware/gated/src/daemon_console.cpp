@@ -63,10 +63,9 @@ guard::ActionResult Daemon::action_result(const PassageOutcome& o) {
 }
 
 void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq) {
-  const std::string line = json{{"alarm", alarm},
-                                {"time", clock_.now()},
-                                {"seq", seq ? json(*seq) : json(nullptr)}}
-                               .dump();
+  const std::string line =
+      json{{"alarm", alarm}, {"time", clock_.now()}, {"seq", seq ? json(*seq) : json(nullptr)}}
+          .dump();
   emit_line(line);
   metrics_.count_alarm(alarm);
   log_.write(service::Event::alarm, {.what = alarm, .seq = seq});
@@ -119,7 +118,8 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
         personal["photo_jpeg_hex"] = to_hex(jpeg);
     }
   }
-  return action_result(kiosk_->register_entrant({g.id, name, phone, reason, seal_personal(personal.dump())}));
+  return action_result(
+      kiosk_->register_entrant({g.id, name, phone, reason, seal_personal(personal.dump())}));
 }
 
 guard::ActionResult Daemon::register_delivery(const guard::Guard& g, const std::string& courier,

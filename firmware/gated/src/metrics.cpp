@@ -91,8 +91,8 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
     e.family(name, "gauge", help);
     if (v) e.sample(name, "", static_cast<std::int64_t>(*v));
   };
-  age("gate_revocation_list_age_seconds", "Seconds since the revocation list was confirmed current.",
-      s.age_revocations);
+  age("gate_revocation_list_age_seconds",
+      "Seconds since the revocation list was confirmed current.", s.age_revocations);
   age("gate_site_state_age_seconds", "Seconds since the site state was confirmed current.",
       s.age_site_state);
   age("gate_trust_list_age_seconds", "Seconds since the trust list was confirmed current.",

@@ -23,7 +23,8 @@ void ensure_sodium() {
 
 // Writes a file that must not exist yet, with the given mode, fsynced: keys are never
 // silently overwritten and never readable by others, not even for an instant.
-Status write_new_file_impl(const std::filesystem::path& path, const std::string& data, mode_t mode) {
+Status write_new_file_impl(const std::filesystem::path& path, const std::string& data,
+                           mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
     return fail(Reason::malformed, path.string() + ": " + std::strerror(errno) +
@@ -201,7 +202,8 @@ Result<IssuerKeyPair> parse_secret_key_json(std::string_view text) {
   if (!sk) return fail(Reason::malformed, "secret_key must be 64 bytes of hex");
   PublicKey derived{};
   crypto_sign_ed25519_sk_to_pk(derived.data(), sk->data());
-  if (derived != pub->key) return fail(Reason::malformed, "secret key does not match its public key");
+  if (derived != pub->key)
+    return fail(Reason::malformed, "secret key does not match its public key");
   IssuerKeyPair pair{*pub, SecretKey(*sk)};
   sodium_memzero(sk->data(), sk->size());
   return pair;

@@ -54,8 +54,8 @@ Status same_key(const fs::path& installed, const PublicKey& expected, const std:
   auto key = load_public_key(installed);
   if (!key) return key.failure();
   if (key->key != expected)
-    return fail(Reason::malformed, installed.string() + ": not the " + what +
-                                       " the provisioning bundle names");
+    return fail(Reason::malformed,
+                installed.string() + ": not the " + what + " the provisioning bundle names");
   return success();
 }
 

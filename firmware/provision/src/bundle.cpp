@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gk/sync/documents.hpp"
+#include "gk/sync/json_field.hpp"
 
 namespace gk::provision {
 namespace {
@@ -13,18 +14,6 @@ using nlohmann::json;
 
 Failure malformed(std::string what) {
   return fail(Reason::malformed, "provisioning bundle: " + std::move(what));
-}
-
-template <class T>
-bool get(const json& j, const char* key, T& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return false;
-  try {
-    out = it->get<T>();
-    return true;
-  } catch (const json::exception&) {
-    return false;
-  }
 }
 
 Result<IssuerKeyInfo> key_at(const json& j, const char* key) {
@@ -62,10 +51,11 @@ Result<Manifest> parse_manifest(std::string_view payload) {
   json j = json::parse(payload, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("manifest is not a JSON object");
   Manifest m;
-  if (!get(j, "device_id", m.device_id) || !get(j, "site", m.site) ||
-      !get(j, "checkpoint", m.checkpoint) || !get(j, "board", m.board) ||
-      !get(j, "upstream_url", m.upstream_url) || !get(j, "upstream_pin", m.upstream_pin) ||
-      !get(j, "issued_at", m.issued_at))
+  if (!sync::get_field(j, "device_id", m.device_id) || !sync::get_field(j, "site", m.site) ||
+      !sync::get_field(j, "checkpoint", m.checkpoint) || !sync::get_field(j, "board", m.board) ||
+      !sync::get_field(j, "upstream_url", m.upstream_url) ||
+      !sync::get_field(j, "upstream_pin", m.upstream_pin) ||
+      !sync::get_field(j, "issued_at", m.issued_at))
     return malformed(
         "manifest lacks device_id, site, checkpoint, board, upstream_url, upstream_pin or "
         "issued_at");
@@ -95,9 +85,10 @@ Result<Manifest> parse_manifest(std::string_view payload) {
 std::string write_bundle(const Manifest& manifest, const IssuerKeyPair& device,
                          const IssuerKeyPair& root) {
   std::string secret = secret_key_json(device);
-  json bundle{{"format", kBundleFormat},
-              {"manifest", json::parse(sync::sign_document(kManifestKind, payload_of(manifest), root))},
-              {"device_key", json::parse(secret)}};
+  json bundle{
+      {"format", kBundleFormat},
+      {"manifest", json::parse(sync::sign_document(kManifestKind, payload_of(manifest), root))},
+      {"device_key", json::parse(secret)}};
   sodium_memzero(secret.data(), secret.size());
   return bundle.dump(2) + "\n";
 }
@@ -107,7 +98,7 @@ Result<Bundle> open_bundle(std::string_view text, const TrustStore& roots) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("not a JSON object");
   std::string format;
-  if (!get(j, "format", format) || format != kBundleFormat)
+  if (!sync::get_field(j, "format", format) || format != kBundleFormat)
     return malformed("format is not " + std::string(kBundleFormat));
   auto manifest_it = j.find("manifest");
   auto key_it = j.find("device_key");

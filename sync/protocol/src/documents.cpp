@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gk/sync/json_field.hpp"
+
 namespace gk::sync {
 namespace {
 
@@ -23,24 +25,13 @@ std::optional<json> parse_json(std::string_view text) {
 }
 
 // Strict field access: the type must match, or the document is malformed.
-template <class T>
-bool get(const json& j, const char* key, T& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return false;
-  try {
-    out = it->get<T>();
-    return true;
-  } catch (const json::exception&) {
-    return false;
-  }
-}
 
 Failure malformed(std::string what) {
   return fail(Reason::malformed, std::move(what));
 }
 
 bool get_header(const json& j, std::uint64_t& number, UnixTime& issued_at) {
-  return get(j, "number", number) && get(j, "issued_at", issued_at) && number > 0;
+  return get_field(j, "number", number) && get_field(j, "issued_at", issued_at) && number > 0;
 }
 
 }  // namespace
@@ -64,8 +55,8 @@ Result<std::string> open_document(std::string_view envelope, std::string_view ki
   auto j = parse_json(envelope);
   if (!j) return malformed("document is not a JSON object");
   std::string got_kind, payload, signer_hex, sig_hex;
-  if (!get(*j, "kind", got_kind) || !get(*j, "payload", payload) ||
-      !get(*j, "signer", signer_hex) || !get(*j, "signature", sig_hex))
+  if (!get_field(*j, "kind", got_kind) || !get_field(*j, "payload", payload) ||
+      !get_field(*j, "signer", signer_hex) || !get_field(*j, "signature", sig_hex))
     return malformed("document envelope lacks kind, payload, signer or signature");
   if (got_kind != kind) return malformed("expected a " + std::string(kind) + ", got " + got_kind);
   auto signer = fixed_from_hex<8>(signer_hex);
@@ -126,8 +117,8 @@ Result<SiteStateDoc> parse_site_state(std::string_view payload) {
   SiteStateDoc d;
   std::string outbreak;
   std::vector<std::string> buildings;
-  if (!j || !get_header(*j, d.number, d.issued_at) || !get(*j, "site", d.site) ||
-      !get(*j, "outbreak", outbreak) || !get(*j, "quarantined_buildings", buildings))
+  if (!j || !get_header(*j, d.number, d.issued_at) || !get_field(*j, "site", d.site) ||
+      !get_field(*j, "outbreak", outbreak) || !get_field(*j, "quarantined_buildings", buildings))
     return malformed("site state lacks number, issued_at, site, outbreak or buildings");
   auto o = outbreak_from_string(outbreak);
   if (!o) return malformed("site state: unknown outbreak state " + outbreak);
@@ -135,7 +126,7 @@ Result<SiteStateDoc> parse_site_state(std::string_view payload) {
   d.quarantined_buildings = {buildings.begin(), buildings.end()};
   if (j->contains("fever_threshold_c")) {
     double t = 0;
-    if (!get(*j, "fever_threshold_c", t) || t < 35.0 || t > 40.0)
+    if (!get_field(*j, "fever_threshold_c", t) || t < 35.0 || t > 40.0)
       return malformed("site state: fever threshold outside 35..40 °C");
     d.fever_threshold_c = t;
   }
@@ -145,8 +136,8 @@ Result<SiteStateDoc> parse_site_state(std::string_view payload) {
 Result<EnrolmentDoc> parse_enrolment(std::string_view payload) {
   auto j = parse_json(payload);
   EnrolmentDoc d;
-  if (!j || !get_header(*j, d.number, d.issued_at) || !get(*j, "site", d.site) ||
-      !get(*j, "passes", d.passes))
+  if (!j || !get_header(*j, d.number, d.issued_at) || !get_field(*j, "site", d.site) ||
+      !get_field(*j, "passes", d.passes))
     return malformed("enrolment lacks number, issued_at, site or passes");
   return d;
 }
@@ -154,7 +145,7 @@ Result<EnrolmentDoc> parse_enrolment(std::string_view payload) {
 Result<TimeDoc> parse_time(std::string_view payload) {
   auto j = parse_json(payload);
   TimeDoc d;
-  if (!j || !get(*j, "time", d.time) || !get(*j, "nonce", d.nonce) || d.time <= 0)
+  if (!j || !get_field(*j, "time", d.time) || !get_field(*j, "nonce", d.nonce) || d.time <= 0)
     return malformed("time document lacks time or nonce");
   return d;
 }

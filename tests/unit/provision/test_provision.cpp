@@ -44,7 +44,8 @@ TrustStore roots_of(const IssuerKeyPair& root) {
 
 }  // namespace
 
-TEST_CASE("provision: a bundle opens with its root and gives back manifest and key", "[provision]") {
+TEST_CASE("provision: a bundle opens with its root and gives back manifest and key",
+          "[provision]") {
   Keys k;
   auto b = open_bundle(write_bundle(manifest_for(k), k.device, k.root), roots_of(k.root));
   REQUIRE(b);
