@@ -21,14 +21,23 @@ cv::Mat as_mat(const hal::GreyView& v) {
 
 // RAII over zbar_image_scanner_t, configured for QR only: other symbologies cost time
 // and produce false reads from text and patterns in the scene.
+// ZBar 0.23 keeps every QR symbol it decoded in the scanner's recycle buckets and never reuses
+// them (mchehab/zbar#258): 336 bytes per read, held until the scanner is destroyed, which on a
+// kiosk decoding all day is never (found by tests/soak). So the scanner is replaced after
+// kReadsPerScanner reads, which bounds that memory at a few kilobytes.
 struct QrDecoder::Scanner {
-  Scanner() : s(zbar_image_scanner_create()) {
-    zbar_image_scanner_set_config(s, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
-    zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
-  }
+  static constexpr int kReadsPerScanner = 64;
+
+  Scanner() { open(); }
   ~Scanner() { zbar_image_scanner_destroy(s); }
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
+
+  void open() {
+    s = zbar_image_scanner_create();
+    zbar_image_scanner_set_config(s, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+    zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+  }
 
   std::vector<std::string> scan(const cv::Mat& grey) {
     cv::Mat contiguous = grey.isContinuous() ? grey : grey.clone();
@@ -46,10 +55,16 @@ struct QrDecoder::Scanner {
       }
     }
     zbar_image_destroy(img);
+    if (!out.empty() && ++reads_ >= kReadsPerScanner) {
+      zbar_image_scanner_destroy(s);  // frees the recycle buckets
+      open();
+      reads_ = 0;
+    }
     return out;
   }
 
-  zbar_image_scanner_t* s;
+  zbar_image_scanner_t* s = nullptr;
+  int reads_ = 0;
 };
 
 QrDecoder::QrDecoder(DecoderOptions options)
@@ -79,7 +94,9 @@ std::vector<std::string> QrDecoder::run(const hal::GreyView& frame,
   if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
   const cv::Mat full = as_mat(frame);
   cv::Mat work = full;
-  if (options_.half_scale_first && full.cols >= 960)
+  // A frame one row high (a strip from the spool, a truncated file) has no half: resizing it
+  // to zero rows would throw out of cv::resize and end the daemon (found by fuzzing).
+  if (options_.half_scale_first && full.cols >= 960 && full.rows >= 2)
     cv::resize(full, work, cv::Size(full.cols / 2, full.rows / 2), 0, 0, cv::INTER_AREA);
 
   auto attempt = [&](const cv::Mat& m, const char* name) {
