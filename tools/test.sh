@@ -49,8 +49,17 @@ if [ "$tsan" = 1 ]; then
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan -j"$(nproc)" --target "${tsan_tests[@]}" "${tsan_bins[@]}"
   regex="^($(IFS='|'; echo "${tsan_tests[*]}")|sync_faults|sync_lists)\$"
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp" \
+  # Reports go to files too: a gated a test started in the background and then killed
+  # would otherwise leave its report in a log nobody reads.
+  reports=$PWD/build-tsan/tsan-reports
+  rm -rf "$reports" && mkdir -p "$reports"
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp log_path=$reports/report" \
     ctest --preset tsan -j"$(nproc)" --timeout 900 -R "$regex" "${args[@]}"
+  if compgen -G "$reports/report.*" >/dev/null; then
+    cat "$reports"/report.*
+    echo "tsan: ThreadSanitizer reported from a process the tests started" >&2
+    exit 1
+  fi
 fi
 
 if [ "$fuzz" = 1 ]; then

@@ -202,9 +202,9 @@ int main(int argc, char** argv) {
   std::printf("  %-6s %9s %9s %11s %9s %8s\n", "path", "p50", "p99", "bytes/read", "bus time",
               "x bus");
   const double m50 = bench::percentile(mine.ms, 0.5), r50 = bench::percentile(raw.ms, 0.5);
-  std::printf("  %-6s %7.2fms %7.2fms %11.0f %7.2fms %7.2fx\n", "ours", m50,
+  std::printf("  %-6s %7.2fms %7.2fms %11.0f %7.2fms %7.3fx\n", "ours", m50,
               bench::percentile(mine.ms, 0.99), mine.bytes_per_read(), bus, m50 / bus);
-  std::printf("  %-6s %7.2fms %7.2fms %11.0f %7.2fms %7.2fx\n", "raw", r50,
+  std::printf("  %-6s %7.2fms %7.2fms %11.0f %7.2fms %7.3fx\n", "raw", r50,
               bench::percentile(raw.ms, 0.99), raw.bytes_per_read(), raw_bus, r50 / raw_bus);
   std::printf("  ours/raw libnfc: %.2fx (p50), over %d reads each\n", m50 / r50,
               kRounds * kReadsPerRound);
