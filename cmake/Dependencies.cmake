@@ -4,6 +4,7 @@ pkg_check_modules(sodium REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(zbar REQUIRED IMPORTED_TARGET zbar)
 pkg_check_modules(libnfc REQUIRED IMPORTED_TARGET libnfc)
 pkg_check_modules(qrencode REQUIRED IMPORTED_TARGET libqrencode)
+pkg_check_modules(zxing REQUIRED IMPORTED_TARGET zxing)  # second QR decoder: tilted codes
 pkg_check_modules(gpiod REQUIRED IMPORTED_TARGET libgpiod)
 find_package(SQLite3 REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
-targets=("${@:-fuzz_pass_text fuzz_pass_binary fuzz_revocation_document fuzz_config fuzz_sync_batch fuzz_sync_documents fuzz_upstream_request fuzz_guard_console fuzz_ndef fuzz_image_pipeline fuzz_bmap}")
+targets=("${@:-fuzz_pass_text fuzz_pass_binary fuzz_revocation_document fuzz_config fuzz_sync_batch fuzz_sync_documents fuzz_upstream_request fuzz_guard_console fuzz_ndef fuzz_image_pipeline fuzz_bmap fuzz_provision_bundle}")
 read -r -a targets <<<"${targets[*]}"
 tools/setup.sh --deps
 cmake --preset fuzz >/dev/null

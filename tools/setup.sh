@@ -18,6 +18,8 @@ PACKAGES=(
   catch2 libbenchmark-dev
   # justified extras: QR rendering for issued passes, TOML config, JSON lines/CLI
   libqrencode-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  # second QR decoder in the camera cascade: reads tilted codes ZBar misses (tests/corpus)
+  libzxing-dev
   # GPIO (libgpiod 1.6 API) for gate relay and door inputs on real boards
   libgpiod-dev
   # gatectl flash: mtools writes the provisioning bundle onto the image's FAT boot partition

@@ -1,5 +1,6 @@
 #pragma once
-// QR decoding: ZBar (QR symbology only) behind a small OpenCV preprocessing cascade.
+// QR decoding: ZBar (QR symbology only) behind a small OpenCV preprocessing cascade, with
+// zxing-cpp as the last pass for codes held at an angle.
 // Frames arrive as non-owning grey views; no copy is made unless a pass needs one.
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,7 @@ struct DecoderOptions {
   bool try_inverted = true;      // dark-mode codes (light modules on dark)
   bool try_equalized = true;     // low contrast, glare (CLAHE)
   bool try_full_scale = true;    // small or distant codes
+  bool try_zxing = true;         // tilted codes: zxing-cpp's detector copes with perspective
 };
 
 class QrDecoder {
@@ -34,7 +36,7 @@ class QrDecoder {
   // turn, so a frame without a code costs about two cheap passes instead of the whole
   // cascade, and a code held in view meets every pass within a few frames.
   std::vector<std::string> decode_stream(const hal::GreyView& frame);
-  // Which pass read the last code (for benchmarks and logs): "half", "full", ...
+  // Which pass read the last code (for benchmarks and logs): "half", "full", "zxing", ...
   const std::string& last_pass() const { return last_pass_; }
 
  private:
