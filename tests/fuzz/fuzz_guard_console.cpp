@@ -31,7 +31,8 @@ struct Backend : gk::guard::ConsoleBackend {
     return ok();
   }
   gk::guard::ActionResult set_outbreak(const gk::guard::Guard&, const std::string&,
-                                       const std::vector<std::string>&, const std::string&) override {
+                                       const std::vector<std::string>&,
+                                       const std::string&) override {
     return ok();
   }
   gk::guard::ActionResult acknowledge_alarm(const gk::guard::Guard&, std::int64_t) override {
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static gk::guard::ConsoleApi api(backend, {}, false);
   static std::string cookie, csrf;
   if (cookie.empty()) {
-    auto r = api.handle({"POST", "/api/login", {{"host", "h"}}, R"({"pass":"GK1:GOOD","pin":"1234"})", "p"});
+    auto r = api.handle(
+        {"POST", "/api/login", {{"host", "h"}}, R"({"pass":"GK1:GOOD","pin":"1234"})", "p"});
     for (auto& [k, v] : r.headers)
       if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
     csrf = nlohmann::json::parse(r.body)["csrf"];

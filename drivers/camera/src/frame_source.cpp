@@ -1,9 +1,9 @@
 #include "gk/camera/frame_source.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 namespace gk::camera {
 

@@ -43,7 +43,8 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
     {"outbreak_changed", "疫情状态已由保安更新", "Outbreak state changed by the guard"},
     {"alarm_acknowledged", "报警已确认", "Alarm acknowledged"},
     {"guard_login_failed", "保安登录失败", "Guard login failed"},
-    {"consent_pending", "请住户出示本人通行码以确认访客", "Resident: show your own pass to consent"},
+    {"consent_pending", "请住户出示本人通行码以确认访客",
+     "Resident: show your own pass to consent"},
     {"door_alarm", "门禁报警，请保安处理", "Door alarm: guard attention needed"},
 }};
 }  // namespace

@@ -23,7 +23,8 @@ std::optional<Bytes> open_sealed(const std::array<std::uint8_t, 64>& ed25519_sec
       crypto_scalarmult_base(pk.data(), sk.data()) != 0)
     return std::nullopt;
   Bytes out(sealed.size() - crypto_box_SEALBYTES);
-  const int rc = crypto_box_seal_open(out.data(), sealed.data(), sealed.size(), pk.data(), sk.data());
+  const int rc =
+      crypto_box_seal_open(out.data(), sealed.data(), sealed.size(), pk.data(), sk.data());
   sodium_memzero(sk.data(), sk.size());
   if (rc != 0) return std::nullopt;
   return out;

@@ -5,8 +5,8 @@
 #include "gk/core/bytes.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/core/reason.hpp"
-#include "gk/pass/codec.hpp"
 #include "gk/guard/assets.hpp"
+#include "gk/pass/codec.hpp"
 
 namespace gk::guard {
 namespace {
@@ -123,7 +123,8 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
   if (!pass || !pin) return refuse(400, Reason::malformed, "pass and pin are required");
   // The guard the pass claims to be, for counting failures (the pass is verified later).
   std::string claimed = "unknown";
-  if (auto parsed = parse_pass_text(*pass)) claimed = "staff-" + to_hex(parsed->pass.id).substr(0, 8);
+  if (auto parsed = parse_pass_text(*pass))
+    claimed = "staff-" + to_hex(parsed->pass.id).substr(0, 8);
   const std::string by_guard = "guard:" + claimed, by_peer = "peer:" + r.peer;
   if (locked(by_guard, now) || locked(by_peer, now)) {
     backend_.login_failed(claimed, "locked_out");
@@ -150,8 +151,9 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
   ApiResponse res = reply(200, {{"ok", true},
                                 {"guard", {{"id", guard->id}, {"name", guard->name}}},
                                 {"csrf", to_hex(csrf)}});
-  res.headers.emplace_back("Set-Cookie", "gk_session=" + sid + "; HttpOnly; SameSite=Strict; Path=/" +
-                                             (tls_ ? "; Secure" : ""));
+  res.headers.emplace_back(
+      "Set-Cookie",
+      "gk_session=" + sid + "; HttpOnly; SameSite=Strict; Path=/" + (tls_ ? "; Secure" : ""));
   return res;
 }
 
@@ -159,7 +161,8 @@ ApiResponse ConsoleApi::handle(const ApiRequest& r) {
   ApiResponse res = [&]() -> ApiResponse {
     const std::string path = r.target.substr(0, r.target.find('?'));
     if (r.method == "GET" || r.method == "HEAD") {
-      if (path == "/" || path == "/guard.html") return asset_response("guard.html", "text/html; charset=utf-8");
+      if (path == "/" || path == "/guard.html")
+        return asset_response("guard.html", "text/html; charset=utf-8");
       if (path == "/guard.css") return asset_response("guard.css", "text/css; charset=utf-8");
       if (path == "/guard.js") return asset_response("guard.js", "text/javascript; charset=utf-8");
       if (path == "/healthz") return reply(200, {{"ok", true}});
@@ -181,7 +184,8 @@ ApiResponse ConsoleApi::handle(const ApiRequest& r) {
     Session* s = session_of(r);
     if (!s) return refuse_plain(401, "log in first");
     if (r.method == "GET") {
-      if (path == "/api/state") return reply(200, json::parse(backend_.state_json(), nullptr, false));
+      if (path == "/api/state")
+        return reply(200, json::parse(backend_.state_json(), nullptr, false));
       if (path == "/api/events") {
         ApiResponse ev;
         ev.event_stream = true;
@@ -190,11 +194,13 @@ ApiResponse ConsoleApi::handle(const ApiRequest& r) {
       return refuse_plain(404, "no such route");
     }
     if (r.method != "POST") return refuse_plain(405, "method not allowed");
-    if (header(r, "x-csrf-token") != s->csrf) return refuse_plain(403, "missing or wrong CSRF token");
+    if (header(r, "x-csrf-token") != s->csrf)
+      return refuse_plain(403, "missing or wrong CSRF token");
     if (path == "/api/logout") {
       sessions_.erase(session_id_of(r));
       ApiResponse out = reply(200, {{"ok", true}});
-      out.headers.emplace_back("Set-Cookie", "gk_session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
+      out.headers.emplace_back("Set-Cookie",
+                               "gk_session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
       return out;
     }
     return action(r, path, s->guard);
@@ -213,18 +219,23 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
   auto need = [&](const char* key, std::size_t max) { return text_field(j, key, max); };
   if (path == "/api/visitor" || path == "/api/register") {
     auto name = need("name", 64), phone = need("phone", 16), reason = need("reason", 200);
-    if (!name || !phone || !reason) return refuse(400, Reason::malformed, "name, phone and reason are required");
-    if (!valid_phone(*phone)) return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
-    ActionResult a = path == "/api/visitor" ? backend_.visitor_with_consent(g, *name, *phone, *reason)
-                                            : backend_.register_without_id(g, *name, *phone, *reason);
+    if (!name || !phone || !reason)
+      return refuse(400, Reason::malformed, "name, phone and reason are required");
+    if (!valid_phone(*phone))
+      return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
+    ActionResult a = path == "/api/visitor"
+                         ? backend_.visitor_with_consent(g, *name, *phone, *reason)
+                         : backend_.register_without_id(g, *name, *phone, *reason);
     json out = result_json(a);
     out["phone"] = mask_phone(*phone);  // never echoed in full
     return reply(a.ok ? 200 : 409, out);
   }
   if (path == "/api/delivery") {
     auto courier = need("courier", 64), phone = need("phone", 16), company = need("company", 64);
-    if (!courier || !phone || !company) return refuse(400, Reason::malformed, "courier, phone and company are required");
-    if (!valid_phone(*phone)) return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
+    if (!courier || !phone || !company)
+      return refuse(400, Reason::malformed, "courier, phone and company are required");
+    if (!valid_phone(*phone))
+      return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
     ActionResult a = backend_.register_delivery(g, *courier, *phone, *company);
     return reply(a.ok ? 200 : 409, result_json(a));
   }
@@ -238,7 +249,8 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     auto outbreak = need("outbreak", 16), reason = need("reason", 200);
     std::vector<std::string> buildings;
     if (auto it = j.find("quarantined_buildings"); it != j.end()) {
-      if (!it->is_array() || it->size() > 200) return refuse(400, Reason::malformed, "quarantined_buildings: a list");
+      if (!it->is_array() || it->size() > 200)
+        return refuse(400, Reason::malformed, "quarantined_buildings: a list");
       for (const auto& b : *it) {
         if (!b.is_string() || b.get<std::string>().empty() || b.get<std::string>().size() > 16)
           return refuse(400, Reason::malformed, "quarantined_buildings: building names");
@@ -252,7 +264,8 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
   }
   if (path == "/api/alarms/ack") {
     auto it = j.find("seq");
-    if (it == j.end() || !it->is_number_integer()) return refuse(400, Reason::malformed, "seq of the alarm");
+    if (it == j.end() || !it->is_number_integer())
+      return refuse(400, Reason::malformed, "seq of the alarm");
     ActionResult a = backend_.acknowledge_alarm(g, it->get<std::int64_t>());
     return reply(a.ok ? 200 : 409, result_json(a));
   }

@@ -54,7 +54,8 @@ asio::awaitable<void> ConsoleServer::accept_loop() {
   auto alive = alive_;
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (!*alive || ec == asio::error::operation_aborted) co_return;
     if (ec) continue;
     std::string peer;
@@ -64,25 +65,27 @@ asio::awaitable<void> ConsoleServer::accept_loop() {
       peer = pe ? "?" : ep.address().to_string();
     }
     if (tls_) {
-      asio::co_spawn(io_,
-                     [this, alive, s = std::move(socket), peer]() mutable -> asio::awaitable<void> {
-                       beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
-                       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-                       boost::system::error_code hec;
-                       co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                                       asio::redirect_error(asio::use_awaitable, hec));
-                       if (hec || !*alive) co_return;
-                       co_await serve(stream, peer);
-                     },
-                     asio::detached);
+      asio::co_spawn(
+          io_,
+          [this, alive, s = std::move(socket), peer]() mutable -> asio::awaitable<void> {
+            beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *tls_);
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+            boost::system::error_code hec;
+            co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                            asio::redirect_error(asio::use_awaitable, hec));
+            if (hec || !*alive) co_return;
+            co_await serve(stream, peer);
+          },
+          asio::detached);
     } else {
-      asio::co_spawn(io_,
-                     [this, alive, s = std::move(socket), peer]() mutable -> asio::awaitable<void> {
-                       beast::tcp_stream stream(std::move(s));
-                       if (!*alive) co_return;
-                       co_await serve(stream, peer);
-                     },
-                     asio::detached);
+      asio::co_spawn(
+          io_,
+          [this, alive, s = std::move(socket), peer]() mutable -> asio::awaitable<void> {
+            beast::tcp_stream stream(std::move(s));
+            if (!*alive) co_return;
+            co_await serve(stream, peer);
+          },
+          asio::detached);
     }
   }
 }
@@ -98,7 +101,8 @@ asio::awaitable<void> ConsoleServer::serve(Stream& stream, std::string peer) {
     parser.body_limit(64 * 1024);
     parser.header_limit(8 * 1024);
     tcp_layer.expires_after(std::chrono::seconds(30));
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !*alive) co_return;
     auto req = parser.release();
     ApiRequest r;

@@ -105,7 +105,8 @@ TEST_CASE("no action without a session", "[guard][console]") {
             .status == 401);
 }
 
-TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only", "[guard][console]") {
+TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only",
+          "[guard][console]") {
   Rig rig;
   auto l = rig.login();
   CHECK(l.cookie.size() == std::string("gk_session=").size() + 64);
@@ -120,17 +121,19 @@ TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only", 
   auto wrong = l;
   wrong.csrf = std::string(64, '0');
   CHECK(rig.act(wrong, "/api/release", {{"reason", "ambulance"}}).status == 403);
-  CHECK(rig.call("POST", "/api/release", R"({"reason":"x"})",
-                 {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}, {"origin", "http://evil.example"}})
-            .status == 403);
+  CHECK(
+      rig.call("POST", "/api/release", R"({"reason":"x"})",
+               {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}, {"origin", "http://evil.example"}})
+          .status == 403);
   CHECK(rig.call("POST", "/api/release", R"({"reason":"x"})",
                  {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}, {"sec-fetch-site", "cross-site"}})
             .status == 403);
   CHECK(rig.backend.calls.size() == 1);
   CHECK(rig.act(l, "/api/release", {{"reason", "ambulance"}}).status == 200);
-  CHECK(rig.act(l, "/api/outbreak",
-                {{"outbreak", "lockdown"}, {"quarantined_buildings", {"3", "7"}}, {"reason", "case"}})
-            .status == 200);
+  CHECK(
+      rig.act(l, "/api/outbreak",
+              {{"outbreak", "lockdown"}, {"quarantined_buildings", {"3", "7"}}, {"reason", "case"}})
+          .status == 200);
   CHECK(rig.backend.calls.back() == "outbreak staff-0001 lockdown 2");
 }
 
@@ -140,12 +143,14 @@ TEST_CASE("mandatory fields and formats are checked before the backend", "[guard
   CHECK(rig.act(l, "/api/release", json::object()).status == 400);
   CHECK(rig.act(l, "/api/release", {{"reason", ""}}).status == 400);
   CHECK(rig.act(l, "/api/release", {{"reason", std::string(500, 'x')}}).status == 400);
-  CHECK(rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "12345"}, {"reason", "x"}}).status == 400);
+  CHECK(
+      rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "12345"}, {"reason", "x"}}).status ==
+      400);
   CHECK(rig.act(l, "/api/outbreak", {{"outbreak", "panic"}, {"reason", "x"}}).status == 400);
   CHECK(rig.act(l, "/api/outbreak", {{"outbreak", "normal"}}).status == 400);
   CHECK(rig.act(l, "/api/alarms/ack", {{"seq", "x"}}).status == 400);
-  CHECK(rig.call("POST", "/api/release", "{", {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}}).status ==
-        400);
+  CHECK(rig.call("POST", "/api/release", "{", {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}})
+            .status == 400);
   CHECK(rig.backend.calls.empty());
 }
 
@@ -153,8 +158,8 @@ TEST_CASE("wrong PINs lock the guard and the address out; every failure is journ
           "[guard][console]") {
   Rig rig;
   for (int i = 0; i < 5; ++i)
-    CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump()).status ==
-          401);
+    CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump())
+              .status == 401);
   CHECK(rig.backend.failures.size() == 5);
   // Now even the right PIN is refused, from this address...
   auto locked = rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump());
@@ -165,8 +170,9 @@ TEST_CASE("wrong PINs lock the guard and the address out; every failure is journ
             .status == 429);
   CHECK(rig.backend.failures.size() == 7);
   rig.now += std::chrono::minutes(6);  // the lock-out is served
-  CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump()).status ==
-        200);
+  CHECK(
+      rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump()).status ==
+      200);
 }
 
 TEST_CASE("a staff pass of another compound is refused like a wrong PIN", "[guard][console]") {
@@ -205,7 +211,8 @@ TEST_CASE("the page is served with strict headers; unknown routes are 404", "[gu
   CHECK(page.status == 200);
   CHECK(page.body.find("login-pass") != std::string::npos);
   bool csp = false;
-  for (auto& [k, v] : page.headers) csp |= k == "Content-Security-Policy" && v.find("default-src 'self'") == 0;
+  for (auto& [k, v] : page.headers)
+    csp |= k == "Content-Security-Policy" && v.find("default-src 'self'") == 0;
   CHECK(csp);
   CHECK(rig.call("GET", "/guard.js", "").body.find("X-CSRF-Token") != std::string::npos);
   CHECK(rig.call("GET", "/nope", "").status == 404);

@@ -42,11 +42,9 @@ class ConsoleBackend {
                                             const std::string& phone,
                                             const std::string& reason) = 0;
   virtual ActionResult register_without_id(const Guard&, const std::string& name,
-                                           const std::string& phone,
-                                           const std::string& reason) = 0;
+                                           const std::string& phone, const std::string& reason) = 0;
   virtual ActionResult register_delivery(const Guard&, const std::string& courier,
-                                         const std::string& phone,
-                                         const std::string& company) = 0;
+                                         const std::string& phone, const std::string& company) = 0;
   virtual ActionResult manual_release(const Guard&, const std::string& reason) = 0;
   virtual ActionResult set_outbreak(const Guard&, const std::string& outbreak,
                                     const std::vector<std::string>& quarantined_buildings,
