@@ -160,23 +160,25 @@ $BIN/gatectl journal export --format csv "$DEMO/state/journal.db"
 
 echo "== upstream sync: gate-upstream on loopback, pinned TLS, signed lists =="
 $BIN/gate-upstream init --dir "$DEMO/upstream" --cn demo-upstream
-$BIN/gatectl keygen --out "$DEMO/device" --name device >/dev/null
-$BIN/gatectl upstream register --dir "$DEMO/upstream" --device lianhua-north-01 \
-  --key "$DEMO/device/device.pub" --site "$SITE" --checkpoint 莲花北村北门
 $BIN/gate-upstream serve --dir "$DEMO/upstream" --listen 127.0.0.1:0 \
   --port-file "$DEMO/upstream/port" 2>"$DEMO/upstream/serve.log" &
 UPSTREAM=$!
 trap 'kill $UPSTREAM 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$DEMO/upstream/port" ] && break; sleep 0.05; done
+echo "-- a technician provisions the kiosk: device key, bundle signed by the provisioning root,"
+echo "   registered upstream; gated from now on runs only as the checkpoint the bundle names:"
+$BIN/gatectl keygen --out "$DEMO/root" --name root >/dev/null
+$BIN/gatectl provision --root-key "$DEMO/root/root.key" --device-id lianhua-north-01 \
+  --site "$SITE" --checkpoint 莲花北村北门 --trust "$DEMO/trust" \
+  --upstream "https://127.0.0.1:$(cat "$DEMO/upstream/port")" --register "$DEMO/upstream" \
+  --out "$DEMO/provision.bundle" | sed 's/^/   /'
 cat >>"$DEMO/gated.toml" <<TOML
 
-[sync]
-url = "https://127.0.0.1:$(cat "$DEMO/upstream/port")"
-pin = "$(cat "$DEMO/upstream/tls.pin")"
-device_id = "lianhua-north-01"
-device_key = "device/device.key"
-authority_key = "upstream/authority.pub"
+[provisioning]
+bundle = "provision.bundle"
+root_key = "root/root.pub"
 TOML
+$BIN/gated config check "$DEMO/gated.toml" | sed 's/^/   /'
 echo "-- the kiosk uploads its journal (the upstream acknowledges a high-water mark):"
 $BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"acked":([0-9]+).*"backlog":([0-9]+).*/   acked \1, backlog \2/'
 echo "   upstream holds $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) passages of this kiosk"
