@@ -8,16 +8,7 @@
 # kiosk's journal (seq and hash for every row).
 set -euo pipefail
 ROUNDS=${1:-100}
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 fail() { echo "FAIL (round ${round:-0}): $*" >&2; exit 1; }
 cd "$T"
 

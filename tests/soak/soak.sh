@@ -28,16 +28,8 @@ RSS_TOL_KB=${SOAK_RSS_TOL_KB:-4096}
 LAT_FACTOR=${SOAK_LAT_FACTOR:-2}
 LAT_SLACK_MS=${SOAK_LAT_SLACK_MS:-30}
 SAMPLE_S=${SOAK_SAMPLE_S:-$((DURATION / 40 < 2 ? 2 : DURATION / 40 > 60 ? 60 : DURATION / 40))}
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${SOAK_KEEP:-}" ]; then echo "soak: kept $T" >&2; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+GK_KEEP_SCRATCH=${GK_KEEP_SCRATCH:-${SOAK_KEEP:-}}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 fail() { echo "soak: FAIL: $*" >&2; exit 1; }
 cd "$T"
 us_now() { local t=$EPOCHREALTIME; echo "${t/./}"; }  # microseconds since the epoch

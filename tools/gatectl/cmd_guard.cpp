@@ -26,7 +26,8 @@ void register_guard(CLI::App& app, Exit& exit) {
   add->add_flag("--json", o->json, "JSON output");
   add->callback([o, &exit] {
     std::string text;
-    if (!read_input(o->pass, text)) return void(exit.code = report_error("cannot read " + o->pass, o->json));
+    if (!read_input(o->pass, text))
+      return void(exit.code = report_error("cannot read " + o->pass, o->json));
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     auto parsed = gk::parse_pass_text(text);
     if (!parsed) return void(exit.code = report_failure(parsed.failure(), o->json));

@@ -30,10 +30,7 @@ void register_hw(CLI::App& app, Exit& exit) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& pr : probes) {
       healthy = healthy && pr.health != "failed";
-      j.push_back({{"device", pr.device},
-                   {"driver", pr.driver},
-                   {"health", pr.health},
-                   {"detail", pr.detail}});
+      j.push_back(probe_json(pr));
       if (!o->json)
         std::cout << pr.device << "\t" << pr.health << "\t" << pr.driver << "\t" << pr.detail
                   << "\n";

@@ -107,11 +107,7 @@ void register_status(CLI::App& app, Exit& exit) {
       auto board = gk::open_board(*config, std::nullopt);
       if (!board) return void(exit.code = report_failure(board.failure(), o->json, 1));
       devices = json::array();
-      for (const auto& p : probe_board(*board))
-        devices.push_back({{"device", p.device},
-                           {"driver", p.driver},
-                           {"health", p.health},
-                           {"detail", p.detail}});
+      for (const auto& p : probe_board(*board)) devices.push_back(probe_json(p));
     }
     json j{{"version", GK_VERSION},
            {"board", config->board},

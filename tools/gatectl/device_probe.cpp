@@ -56,6 +56,10 @@ DeviceProbe probe_gate(const gk::Board& board) {
   return {"gate", board.gate->describe(), "ok", "lines requested", {}};
 }
 
+nlohmann::json probe_json(const DeviceProbe& p) {
+  return {{"device", p.device}, {"driver", p.driver}, {"health", p.health}, {"detail", p.detail}};
+}
+
 std::vector<DeviceProbe> probe_board(gk::Board& board) {
   return {probe_camera(board.camera.get()), probe_reader(board.card_reader.get()),
           probe_thermometer(*board.thermometer), probe_gate(board)};

@@ -2,6 +2,7 @@
 // The device probes shared by `gatectl hw probe` (a technician's wiring check) and
 // `gatectl health` (the post-update check that decides whether a RAUC slot is kept): each
 // opens a device the way gated opens it and reports whether it answered.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ DeviceProbe probe_camera(gk::hal::Camera* cam);
 DeviceProbe probe_reader(gk::hal::CardReader* reader);
 DeviceProbe probe_thermometer(gk::hal::Thermometer& t);
 DeviceProbe probe_gate(const gk::Board& board);
+// {"device","driver","health","detail"}: the form hw probe and status print.
+nlohmann::json probe_json(const DeviceProbe& p);
 // Every device of the board, in the order above.
 std::vector<DeviceProbe> probe_board(gk::Board& board);
 

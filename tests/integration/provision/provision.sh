@@ -2,12 +2,7 @@
 # A technician provisions a device against the reference upstream; gated runs only as the
 # checkpoint its signed bundle names, and refuses every bundle or config that does not match.
 set -euo pipefail
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
-T=$(mktemp -d)
-UP_PID=
-cleanup() { [ -n "$UP_PID" ] && kill "$UP_PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 cd "$T"
 
@@ -16,8 +11,8 @@ cd "$T"
 "$BIN/gatectl" keygen --out other --name root >/dev/null       # someone else's root
 "$BIN/gatectl" keygen --out issuer --site site-1 >/dev/null    # the pass issuer
 "$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port 2>up.log &
-UP_PID=$!
-for _ in $(seq 100); do [ -s up.port ] && break; sleep 0.05; done
+PIDS+=("$!")
+wait_file up.port
 URL="https://127.0.0.1:$(cat up.port)"
 
 provision() {  # provision OUT [extra args]: a bundle for site-1's north gate

@@ -1,22 +1,12 @@
 # Shared set-up for the sync integration tests: an upstream (gate-upstream), a fault proxy
 # in front of it, an issuer, a registered kiosk and its config. Sourced, not run.
 set -euo pipefail
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
 fail() {
   echo "FAIL: $*" >&2
   for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
   exit 1
 }
-wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
 cd "$T"
 
 SITE=site-1

@@ -12,16 +12,7 @@
 # runs parts 1-2 and exits 77 (skipped).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
-BIN=${GK_BIN_DIR:-$SRC/build/bin}
-BIN=$(cd "$BIN" && pwd)
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
 fail() {
   echo "FAIL: $*" >&2
   for f in "$T"/*.log "$T"/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -8 "$f" >&2; }; done

@@ -226,25 +226,24 @@ TEST_CASE("a visitor enters on a resident's consent; the row names resident, vis
   CHECK(rig.present(rig.pass_text()).verdict.reason == Reason::ok);
 }
 
-TEST_CASE("consent: refused in lockdown, only from a resident, and it expires",
-          "[kiosk][guard]") {
+TEST_CASE("consent: refused in lockdown, only from a resident, and it expires", "[kiosk][guard]") {
   Rig rig;
   rig.kiosk->site_state().outbreak = Outbreak::lockdown;
-  CHECK(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
-                                 std::chrono::seconds(60))
+  CHECK(rig.kiosk
+            ->await_consent({"guard-7", "赵敏", "13812348058", "x", {}}, std::chrono::seconds(60))
             .reason() == Reason::lockdown);
   CHECK_FALSE(rig.kiosk->pending_consent());
   rig.kiosk->site_state().outbreak = Outbreak::normal;
 
-  REQUIRE(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
-                                   std::chrono::seconds(60))
+  REQUIRE(rig.kiosk
+              ->await_consent({"guard-7", "赵敏", "13812348058", "x", {}}, std::chrono::seconds(60))
               .ok());
   auto by_visitor = rig.present(rig.pass_text(Role::staff));  // staff cannot vouch either
   CHECK(by_visitor.verdict.reason == Reason::visitor_without_consent);
   CHECK_FALSE(by_visitor.gate_released);
 
-  REQUIRE(rig.kiosk->await_consent({"guard-7", "赵敏", "13812348058", "x", {}},
-                                   std::chrono::seconds(60))
+  REQUIRE(rig.kiosk
+              ->await_consent({"guard-7", "赵敏", "13812348058", "x", {}}, std::chrono::seconds(60))
               .ok());
   rig.clock.advance(61);  // the resident never came: the next person is just a passage
   CHECK(rig.present(rig.pass_text()).verdict.reason == Reason::ok);

@@ -1,0 +1,18 @@
+# The common start of the shell tests, sourced after `set -euo pipefail`:
+#   BIN   the built binaries ($GK_BIN_DIR, as CTest sets it; else build/bin of this tree)
+#   T     a scratch folder, removed on exit (kept with GK_KEEP_SCRATCH=1, for debugging)
+#   PIDS  background processes to stop on exit: PIDS+=("$!") after starting one
+#   wait_file F   waits up to 5 s for F to be non-empty, else calls the script's fail()
+# Each script keeps its own fail(), because what is worth printing on failure differs.
+BIN=${GK_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
+BIN=$(cd "$BIN" && pwd)
+T=$(mktemp -d)
+PIDS=()
+gk_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${GK_KEEP_SCRATCH:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap gk_cleanup EXIT
+wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
