@@ -3,18 +3,10 @@
 # a guard registers a visitor, the resident consents by showing their pass; the journal
 # records the registration and the entry with guard, resident and (sealed) visitor.
 set -euo pipefail
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHOTS=${GK_SCREENSHOTS:-$(cd "$HERE/../.." && pwd)/build/screenshots}
 mkdir -p "$SHOTS"
-T=$(mktemp -d)
-GATED=
-cleanup() {
-  [ -n "$GATED" ] && kill "$GATED" 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -20 "$T/gated.out" >&2 2>/dev/null || true; exit 1; }
 [ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm ci --no-audit --no-fund >/dev/null)
 
@@ -55,6 +47,7 @@ grep -q "only over TLS" lan.out || fail "LAN refusal not explained: $(cat lan.ou
 
 "$BIN/gated" --config gated.toml >gated.out 2>&1 &
 GATED=$!
+PIDS+=("$GATED")
 for _ in $(seq 100); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done
 screen=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
 console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
@@ -63,7 +56,6 @@ node "$HERE/guard_console.mjs" "http://127.0.0.1:$console/" "http://127.0.0.1:$s
   resident.png staff.txt 246810 "$SHOTS" || fail "browser test"
 kill "$GATED"
 wait "$GATED" 2>/dev/null || true
-GATED=
 
 q() { sqlite3 state/journal.db "$1"; }
 [ "$(q "SELECT COUNT(*) FROM passages WHERE reason='guard_login_failed'")" = 1 ] || fail "failed login not journaled"

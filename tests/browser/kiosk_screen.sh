@@ -2,18 +2,10 @@
 # gated live on board sim (spool camera, screen server on a free port) + the kiosk screen in
 # headless Chromium. Screenshots: build/screenshots/ (kept for people to look at).
 set -euo pipefail
-BIN=${GK_BIN_DIR:-build/bin}
-BIN=$(cd "$BIN" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHOTS=${GK_SCREENSHOTS:-$(cd "$HERE/../.." && pwd)/build/screenshots}
 mkdir -p "$SHOTS"
-T=$(mktemp -d)
-GATED=
-cleanup() {
-  [ -n "$GATED" ] && kill "$GATED" 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; cat "$T/gated.out" >&2 2>/dev/null || true; exit 1; }
 [ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm ci --no-audit --no-fund >/dev/null)
 
@@ -41,6 +33,7 @@ listen = "127.0.0.1:0"
 TOML
 "$BIN/gated" --config gated.toml >gated.out 2>&1 &
 GATED=$!
+PIDS+=("$GATED")
 for _ in $(seq 100); do grep -q '"screen"' gated.out 2>/dev/null && break; sleep 0.05; done
 port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
 [ -n "$port" ] || fail "gated did not report its screen port"
@@ -48,7 +41,6 @@ node "$HERE/kiosk_screen.mjs" "http://127.0.0.1:$port/" "$T/spool" admit.png exp
   fail "browser test"
 kill "$GATED"
 wait "$GATED" 2>/dev/null || true
-GATED=
 [ "$(grep -c '"decision":"admit"' gated.out)" = 2 ] || fail "two admits expected"
 "$BIN/gatectl" journal verify state/journal.db | grep -q '"ok":true' || fail "journal"
 ls "$SHOTS"/kiosk-*.png >/dev/null
