@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default 20) from its
 # committed corpus (tests/fuzz/corpus/<target>); new inputs go to build-fuzz/corpus.
-# A crash leaves crash-* in build-fuzz/ and fails the run: turn it into a regression test.
+# Any finding fails the run: a crash, a sanitizer report, a leak, an input that takes over
+# FUZZ_TIMEOUT_S seconds (default 10) or that makes the process exceed FUZZ_RSS_MB
+# (default 2048). The input is left in build-fuzz/findings/<target>/ (crash-*, leak-*,
+# timeout-*, oom-*): turn it into a committed corpus input and a regression test.
 #   tools/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,16 +15,32 @@ read -r -a targets <<<"${targets[*]}"
 tools/setup.sh --deps
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target "${targets[@]}" -j"$(nproc)" >/dev/null
+failed=()
 for t in "${targets[@]}"; do
   seed=tests/fuzz/corpus/$t
   work=build-fuzz/corpus/$t
-  mkdir -p "$work" "$seed"
+  findings=build-fuzz/findings/$t
+  rm -rf "$findings"
+  mkdir -p "$work" "$seed" "$findings"
   # Image seeds (small PNG/PGM/BMP codes, raw grey frames) are larger than text inputs.
   max_len=4096
   [ "$t" = fuzz_image_pipeline ] && max_len=16384
   echo "== $t: ${seconds}s =="
-  (cd build-fuzz && ./fuzz/"$t" -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 \
-    "../$work" "../$seed" 2>&1 | grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true)
-  if ls build-fuzz/crash-* >/dev/null 2>&1; then echo "fuzz: $t crashed"; exit 1; fi
+  status=0
+  (cd build-fuzz && ./fuzz/"$t" -max_total_time="$seconds" -max_len="$max_len" \
+    -timeout="${FUZZ_TIMEOUT_S:-10}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
+    -artifact_prefix="../$findings/" -print_final_stats=1 "../$work" "../$seed" \
+    >"../$findings/log" 2>&1) || status=$?
+  grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ?ERROR|SUMMARY)" "$findings/log" || true
+  if ((status != 0)) || compgen -G "$findings/[a-z]*-*" >/dev/null; then
+    echo "fuzz: $t FAILED (exit $status); the log and the input are in $findings/:"
+    ls "$findings"
+    grep -m5 -E "ERROR|WARNING|SUMMARY|out-of-memory|timeout" "$findings/log" || true
+    failed+=("$t")
+  fi
 done
-echo "fuzz: no crash"
+if ((${#failed[@]})); then
+  echo "fuzz: findings in ${failed[*]}"
+  exit 1
+fi
+echo "fuzz: no finding"

@@ -1,20 +1,22 @@
 // The camera side of a passage: image bytes (what the spool camera and `gatectl scan` read
-// from a file) through cv::imdecode as grey, then QrDecoder::decode and decode_stream on
-// the view. Inputs that are not an image OpenCV knows are taken as a raw grey frame instead
-// (a 4-byte header: width, row padding, then pixels), the form V4L2 frames arrive in, so
-// odd sizes and strides reach the decoder's cascade (half scale, inversion, CLAHE) directly.
+// from a file) through decode_grey_image (header sniffed and bounded, then cv::imdecode),
+// then QrDecoder::decode and decode_stream on the view. Inputs refused as images are taken
+// as a raw grey frame instead (a 4-byte header: width, row padding, then pixels), the form
+// V4L2 frames arrive in, so odd sizes and strides reach the decoder's cascade (half scale,
+// inversion, CLAHE) directly.
 #include <cstdint>
 #include <cstdlib>
+#include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <vector>
 
+#include "gk/camera/image_file.hpp"
 #include "gk/camera/qr_decoder.hpp"
 
 namespace {
-// Decoded images are capped so that a header announcing 60000x60000 pixels is refused by
-// OpenCV rather than allocated: the fuzzer's 2 GB RSS limit would report it as a crash,
-// while on the kiosk the files come from the camera at a known size.
+// The limits are the product's own check (decode_grey_image sniffs the header before
+// OpenCV allocates); OpenCV's environment limits are deliberately not set, so that a header
+// the sniffing misreads shows up as the fuzzer's out-of-memory or as the trap below.
 constexpr int kMaxSide = 1280;  // the largest frame a board's camera delivers (720p)
 constexpr std::size_t kMaxPixels = std::size_t{1} << 20;
 
@@ -26,10 +28,6 @@ void decode(gk::camera::QrDecoder& d, const gk::hal::GreyView& v) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  // Read by OpenCV on first use of imgcodecs, hence before any input.
-  setenv("OPENCV_IO_MAX_IMAGE_WIDTH", std::to_string(kMaxSide).c_str(), 1);
-  setenv("OPENCV_IO_MAX_IMAGE_HEIGHT", std::to_string(kMaxSide).c_str(), 1);
-  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(kMaxPixels).c_str(), 1);
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   cv::setNumThreads(1);
   return 0;
@@ -37,8 +35,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static gk::camera::QrDecoder decoder;  // one for the daemon's lifetime, as on the kiosk
-  const cv::Mat bytes(1, static_cast<int>(size), CV_8UC1, const_cast<std::uint8_t*>(data));
-  const cv::Mat grey = size ? cv::imdecode(bytes, cv::IMREAD_GRAYSCALE) : cv::Mat();
+  gk::camera::ImageLimits limits;
+  limits.max_side = kMaxSide;
+  limits.max_pixels = kMaxPixels;
+  std::string why;
+  const cv::Mat grey = gk::camera::decode_grey_image({data, size}, &why, limits);
+  if (grey.empty() && why.empty()) __builtin_trap();  // every refusal says why
   if (!grey.empty()) {
     if (grey.type() != CV_8UC1 || grey.cols > kMaxSide || grey.rows > kMaxSide) __builtin_trap();
     decode(decoder, {grey.data, grey.cols, grey.rows, static_cast<int>(grey.step)});

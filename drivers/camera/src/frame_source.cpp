@@ -1,9 +1,10 @@
 #include "gk/camera/frame_source.hpp"
 
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+
+#include "gk/camera/image_file.hpp"
 
 namespace gk::camera {
 
@@ -12,7 +13,7 @@ hal::GreyView view_of(const cv::Mat& grey) {
 }
 
 hal::DeviceResult<hal::GreyView> ImageFileCamera::next_frame() {
-  if (frame_.empty()) frame_ = cv::imread(file_.string(), cv::IMREAD_GRAYSCALE);
+  if (frame_.empty()) frame_ = read_grey_image(file_, nullptr);
   if (frame_.empty()) return hal::DeviceError::io;
   return view_of(frame_);
 }
@@ -26,7 +27,7 @@ ImageFolderCamera::ImageFolderCamera(const std::filesystem::path& folder) : fold
 
 hal::DeviceResult<hal::GreyView> ImageFolderCamera::next_frame() {
   if (next_ >= files_.size()) return hal::DeviceError::not_present;
-  frame_ = cv::imread(files_[next_++].string(), cv::IMREAD_GRAYSCALE);
+  frame_ = read_grey_image(files_[next_++], nullptr);
   if (frame_.empty()) return hal::DeviceError::io;
   return view_of(frame_);
 }
@@ -41,7 +42,7 @@ hal::DeviceResult<hal::GreyView> SpoolFolderCamera::next_frame() {
   }
   if (ec) return hal::DeviceError::not_present;
   if (!oldest) return hal::DeviceError::not_present;
-  frame_ = cv::imread(oldest->string(), cv::IMREAD_GRAYSCALE);
+  frame_ = read_grey_image(*oldest, nullptr);
   std::filesystem::remove(*oldest, ec);
   if (frame_.empty()) return hal::DeviceError::io;
   return view_of(frame_);

@@ -6,8 +6,9 @@
 #define ZX_USE_UTF8 1
 #include <ZXing/ReadBarcode.h>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "gk/camera/image_file.hpp"
 
 // zbar.h declares its C API inside namespace zbar when compiled as C++.
 using namespace zbar;  // NOLINT(google-build-using-namespace)
@@ -177,10 +178,21 @@ std::vector<std::string> raw_zbar_decode(const hal::GreyView& frame) {
   return d.decode(frame);
 }
 
+std::vector<std::string> raw_zxing_decode(const hal::GreyView& frame) {
+  ZXing::DecodeHints hints;
+  hints.setFormats(ZXing::BarcodeFormat::QRCode);
+  const ZXing::ImageView view(frame.data, frame.width, frame.height, ZXing::ImageFormat::Lum,
+                              frame.stride);
+  const ZXing::Result r = ZXing::ReadBarcode(view, hints);
+  if (!r.isValid()) return {};
+  return {r.text()};
+}
+
 std::vector<std::string> scan_image_file(const std::filesystem::path& file, std::string* error) {
-  cv::Mat grey = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+  std::string why;
+  cv::Mat grey = read_grey_image(file, &why);
   if (grey.empty()) {
-    if (error) *error = file.string() + ": not a readable image";
+    if (error) *error = file.string() + ": " + why;
     return {};
   }
   QrDecoder decoder;

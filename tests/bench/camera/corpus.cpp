@@ -19,7 +19,7 @@ using namespace gk;
 namespace {
 
 struct Tally {
-  int n = 0, ours = 0, raw = 0, live = 0, misread = 0;
+  int n = 0, ours = 0, raw = 0, zxing = 0, live = 0, misread = 0;
   double ours_ms = 0, raw_ms = 0;  // summed over rounds
 };
 
@@ -38,9 +38,9 @@ void row(const char* name, const Tally& t) {
   const double ours = 100.0 * t.ours / t.n, raw = 100.0 * t.raw / t.n;
   char ratio[16] = "-";
   if (t.raw > 0) std::snprintf(ratio, sizeof ratio, "%.2f", ours / raw);
-  std::printf("  %-13s %4d %7.1f %7.1f %+7.1f %7s %9.1f %9.1f %7.1f %5d\n", name, t.n, ours, raw,
-              ours - raw, ratio, t.ours_ms / (t.n * kRounds), t.raw_ms / (t.n * kRounds),
-              100.0 * t.live / t.n, t.misread);
+  std::printf("  %-13s %4d %7.1f %7.1f %+7.1f %7s %8.1f %9.1f %9.1f %7.1f %5d\n", name, t.n, ours,
+              raw, ours - raw, ratio, 100.0 * t.zxing / t.n, t.ours_ms / (t.n * kRounds),
+              t.raw_ms / (t.n * kRounds), 100.0 * t.live / t.n, t.misread);
 }
 
 }  // namespace
@@ -62,12 +62,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     const hal::GreyView view = camera::view_of(grey);
-    std::vector<std::string> mine, raw;
+    std::vector<std::string> mine, raw, zxing;
     double ours_ms = 0, raw_ms = 0;
     for (int i = 0; i < kRounds; ++i) {
       ours_ms += time_ms([&] { mine = ours.decode(view); });
       raw_ms += time_ms([&] { raw = camera::raw_zbar_decode(view); });
     }
+    zxing = camera::raw_zxing_decode(view);
     camera::QrDecoder live;  // a fresh rotation per code, as when a resident steps up
     bool live_read = false;
     for (int i = 0; i < kLiveFrames && !live_read; ++i)
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
       t->ours += m == corpus::Outcome::read;
       t->misread += m == corpus::Outcome::misread;
       t->raw += corpus::judge(raw, e.expected) == corpus::Outcome::read;
+      t->zxing += corpus::judge(zxing, e.expected) == corpus::Outcome::read;
       t->live += live_read;
       t->ours_ms += ours_ms;
       t->raw_ms += raw_ms;
@@ -85,9 +87,11 @@ int main(int argc, char** argv) {
   }
   std::printf("QR corpus decode rate (%s, %zu images; synthetic, see its README.md)\n",
               root.c_str(), entries.size());
-  std::printf("  ours = QrDecoder::decode (still-image cascade), raw = raw_zbar_decode\n");
-  std::printf("  %-13s %4s %7s %7s %7s %7s %9s %9s %7s %5s\n", "category", "n", "ours %", "raw %",
-              "points", "ratio", "ours ms", "raw ms", "live %", "misrd");
+  std::printf(
+      "  ours = QrDecoder::decode (still-image cascade), raw = raw_zbar_decode, zxing ="
+      " raw_zxing_decode (the other decoder Debian ships, for reference)\n");
+  std::printf("  %-13s %4s %7s %7s %7s %7s %8s %9s %9s %7s %5s\n", "category", "n", "ours %",
+              "raw %", "points", "ratio", "zxing %", "ours ms", "raw ms", "live %", "misrd");
   for (const auto& [c, t] : per) row(c.c_str(), t);
   row("overall", all);
   return 0;

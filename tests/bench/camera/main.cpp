@@ -1,7 +1,8 @@
 // QR decoding frames/s on synthetic frames (noisy background, with and without a pass code)
 // at 1280x720 and 640x480: QrDecoder::decode (every pass of the cascade until one reads) vs
-// one raw ZBar pass over the full frame, on the same frames, in the same run. The live-video
-// path (decode_stream: half scale plus one costlier pass in turn) is shown for reference.
+// one raw ZBar pass over the full frame, and one raw zxing-cpp read (the other QR decoder
+// Debian ships), on the same frames, in the same run. The live-video path (decode_stream:
+// half scale plus one costlier pass in turn) is shown for reference.
 #include <cstdio>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -49,11 +50,11 @@ int main() {
   std::printf("QR decoding, frames per second on one core (%zu-char pass text, QR version %d)\n",
               text.size(), version);
   std::printf(
-      "  ours = QrDecoder::decode (full cascade), raw = raw_zbar_decode (one full-frame"
-      " pass)\n");
+      "  ours = QrDecoder::decode (full cascade), zbar = raw_zbar_decode (one full-frame"
+      " pass), zxing = raw_zxing_decode (ReadBarcode, default hints)\n");
   std::printf("  live = QrDecoder::decode_stream (what the kiosk runs on video), for reference\n");
-  std::printf("  %-20s %10s %10s %8s %10s %s\n", "frame", "ours fps", "raw fps", "ours/raw",
-              "live fps", "read ours/raw/live");
+  std::printf("  %-18s %9s %9s %9s %10s %11s %9s %s\n", "frame", "ours fps", "zbar fps",
+              "zxing fps", "ours/zbar", "ours/zxing", "live fps", "read ours/zbar/zxing/live");
 
   const Kind kinds[] = {
       {1280, 720, 4, true}, {1280, 720, 4, false}, {640, 480, 3, true}, {640, 480, 3, false}};
@@ -83,16 +84,19 @@ int main() {
     };
     const char* ours_read = mark(ours.decode(view));
     const char* raw_read = mark(raw_zbar_decode(view));
+    const char* zxing_read = mark(raw_zxing_decode(view));
     const char* live_read = mark(live.decode_stream(view));
 
     const double ours_fps = bench::rate([&] { (void)ours.decode(view); }, 2.0);
     const double raw_fps = bench::rate([&] { (void)raw_zbar_decode(view); }, 2.0);
+    const double zxing_fps = bench::rate([&] { (void)raw_zxing_decode(view); }, 2.0);
     const double live_fps = bench::rate([&] { (void)live.decode_stream(view); }, 1.0);
 
     char name[64];
     std::snprintf(name, sizeof name, "%dx%d %s", k.w, k.h, k.with_code ? "code" : "no code");
-    std::printf("  %-20s %10.1f %10.1f %8.2f %10.1f %s/%s/%s\n", name, ours_fps, raw_fps,
-                ours_fps / raw_fps, live_fps, ours_read, raw_read, live_read);
+    std::printf("  %-18s %9.1f %9.1f %9.1f %10.2f %11.2f %9.1f %s/%s/%s/%s\n", name, ours_fps,
+                raw_fps, zxing_fps, ours_fps / raw_fps, ours_fps / zxing_fps, live_fps, ours_read,
+                raw_read, zxing_read, live_read);
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/frame_source.hpp"
+#include "gk/camera/image_file.hpp"
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/camera/qr_render.hpp"
 #include "gk_test_support.hpp"
@@ -182,4 +183,112 @@ TEST_CASE("scan_image_file reports unreadable files", "[camera]") {
   std::string error;
   CHECK(scan_image_file("/nonexistent.png", &error).empty());
   CHECK_FALSE(error.empty());
+}
+
+namespace {
+std::vector<std::uint8_t> encoded(const cv::Mat& image, const std::string& ext) {
+  std::vector<std::uint8_t> bytes;
+  REQUIRE(cv::imencode(ext, image, bytes));
+  return bytes;
+}
+}  // namespace
+
+TEST_CASE("image headers give the size before any decoding", "[camera][image]") {
+  const cv::Mat image(37, 53, CV_8UC1, cv::Scalar(200));
+  for (const char* ext : {".png", ".jpg", ".bmp", ".pgm"}) {
+    INFO(ext);
+    std::string why;
+    auto size = sniff_image_size(encoded(image, ext), &why);
+    REQUIRE(size);
+    CHECK(size->width == 53);
+    CHECK(size->height == 37);
+    cv::Mat grey = decode_grey_image(encoded(image, ext), &why);
+    CHECK(grey.cols == 53);
+    CHECK(grey.rows == 37);
+  }
+  // PNM with comments between the fields, as netpbm writes them.
+  const std::string pnm = "P5\n# a comment\n53 # another\n37\n255\n";
+  auto size =
+      sniff_image_size({reinterpret_cast<const std::uint8_t*>(pnm.data()), pnm.size()}, nullptr);
+  REQUIRE(size);
+  CHECK(size->width == 53);
+  CHECK(size->height == 37);
+}
+
+TEST_CASE("an image announcing a huge size is refused before it is decoded", "[camera][image]") {
+  // A decompression bomb: the IHDR of a tiny PNG edited to announce 30000x30000 (900 MP,
+  // what OpenCV alone would allocate). The CRC is wrong too, but the refusal comes first.
+  auto png = encoded(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), ".png");
+  for (int at : {16, 20}) {
+    png[at] = 0;
+    png[at + 1] = 0;
+    png[at + 2] = 0x75;
+    png[at + 3] = 0x30;
+  }
+  std::string why;
+  CHECK(decode_grey_image(png, &why).empty());
+  CHECK_THAT(why, Catch::Contains("30000x30000 exceeds the limit"));
+
+  // A real image over the side limit, and over a smaller pixel budget.
+  auto wide = encoded(cv::Mat(4, 5000, CV_8UC1, cv::Scalar(9)), ".png");
+  CHECK(decode_grey_image(wide, &why).empty());
+  CHECK_THAT(why, Catch::Contains("5000x4 exceeds"));
+  ImageLimits small;
+  small.max_pixels = 100;
+  CHECK(decode_grey_image(encoded(cv::Mat(11, 10, CV_8UC1), ".bmp"), &why, small).empty());
+  CHECK(!decode_grey_image(encoded(cv::Mat(10, 10, CV_8UC1), ".bmp"), &why, small).empty());
+}
+
+TEST_CASE("other formats, garbage and truncated headers are refused with a reason",
+          "[camera][image]") {
+  const cv::Mat image(16, 16, CV_8UC1, cv::Scalar(77));
+  std::string why;
+  CHECK(decode_grey_image(encoded(image, ".tiff"), &why).empty());
+  CHECK(why == "not a PNG, JPEG, BMP or PNM image");
+  const std::vector<std::uint8_t> garbage{'h', 'e', 'l', 'l', 'o'};
+  CHECK(decode_grey_image(garbage, &why).empty());
+  CHECK(why == "not a PNG, JPEG, BMP or PNM image");
+  for (const char* ext : {".png", ".jpg", ".bmp", ".pgm"}) {
+    INFO(ext);
+    auto bytes = encoded(image, ext);
+    // Every prefix: refused by the header check or by the decoder, never an exception.
+    for (std::size_t n = 0; n < bytes.size(); n += 7) {
+      why.clear();
+      cv::Mat grey = decode_grey_image({bytes.data(), n}, &why);
+      if (grey.empty()) CHECK_FALSE(why.empty());
+    }
+    // A zero height is an empty image, not a division by zero later.
+    bytes = encoded(cv::Mat(1, 16, CV_8UC1), ext);
+    if (std::string(ext) == ".png") {
+      bytes[20] = bytes[21] = bytes[22] = bytes[23] = 0;
+      CHECK_FALSE(sniff_image_size(bytes, &why));
+      CHECK(why == "image header announces an empty image");
+    }
+  }
+}
+
+TEST_CASE("image files over the size cap are refused unread", "[camera][image]") {
+  test::ScratchDir dir;
+  cv::imwrite((dir / "a.png").string(), cv::Mat(64, 64, CV_8UC1, cv::Scalar(1)));
+  std::string why;
+  CHECK(!read_grey_image(dir / "a.png", &why).empty());
+  ImageLimits tiny;
+  tiny.max_file_bytes = 16;
+  CHECK(read_grey_image(dir / "a.png", &why, tiny).empty());
+  CHECK(why == "file larger than 16 bytes");
+  CHECK(read_grey_image(dir / "missing.png", &why).empty());
+  CHECK(why == "cannot open");
+}
+
+TEST_CASE("spool camera: an oversized image is one failed frame and leaves the spool",
+          "[camera][image]") {
+  test::ScratchDir dir;
+  cv::imwrite((dir / "1.png").string(), cv::Mat(4, 5000, CV_8UC1, cv::Scalar(3)));
+  cv::imwrite((dir / "2.png").string(), render_qr_mat(kText, 4));
+  SpoolFolderCamera cam(dir.path());
+  CHECK(std::get<hal::DeviceError>(cam.next_frame()) == hal::DeviceError::io);
+  CHECK_FALSE(std::filesystem::exists(dir / "1.png"));
+  auto f = cam.next_frame();
+  REQUIRE(hal::has_value(f));
+  CHECK(QrDecoder{}.decode(std::get<hal::GreyView>(f)) == std::vector<std::string>{kText});
 }

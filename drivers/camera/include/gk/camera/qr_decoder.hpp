@@ -49,8 +49,10 @@ class QrDecoder {
   unsigned turn_ = 0;
 };
 
-// Baseline for benchmarks: one ZBar pass, QR only, over the full frame.
+// Baselines for benchmarks: one ZBar pass, QR only, over the full frame; one zxing-cpp
+// ReadBarcode, QR only, with its default hints (try harder, try rotations).
 std::vector<std::string> raw_zbar_decode(const hal::GreyView& frame);
+std::vector<std::string> raw_zxing_decode(const hal::GreyView& frame);
 
 // The pipeline `gatectl scan` uses: the image read as grey by OpenCV, then QrDecoder.
 // An unreadable file yields an empty list and sets `error`.
