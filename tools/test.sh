@@ -2,7 +2,7 @@
 # Sets everything up, then runs all tests through CTest.
 #   tools/test.sh                 release build, every test
 #   tools/test.sh -L nfc          only one area (any ctest arguments pass through)
-#   tools/test.sh --asan          also builds and runs the unit tests under ASan+UBSan
+#   tools/test.sh --asan          also builds everything under ASan+UBSan and runs the suite again
 #   tools/test.sh --fuzz          also runs every libFuzzer target briefly (tools/fuzz.sh 15)
 #   tools/test.sh --tsan          also builds and runs the threaded parts under ThreadSanitizer
 set -euo pipefail
@@ -29,37 +29,55 @@ exclude=(-LE package)
 for a in "${args[@]}"; do [[ $a == *package* ]] && exclude=(); done
 ctest --preset release -j"$(nproc)" --timeout 600 "${exclude[@]}" "${args[@]}"
 
+# Every report a sanitized process writes goes to a file in REPORTS (log_path), also from the
+# gated, gate-upstream and gatectl processes tests start in the background and kill, whose
+# stderr nobody reads; any report fails the run, printed in full.
+status=0
+check_reports() {
+  if compgen -G "$1/*" >/dev/null; then
+    cat "$1"/*
+    echo "$2: the sanitizer reported from a process the tests started (reports in $1)" >&2
+    exit 1
+  fi
+}
+
 if [ "$asan" = 1 ]; then
-  echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+  echo "== the suite under AddressSanitizer + UndefinedBehaviorSanitizer =="
+  # All of it but the soak, whose memory checks measure the product's allocator, not ASan's
+  # quarantine (and the package test unless asked, as above).
+  asan_exclude=soak
+  ((${#exclude[@]})) && asan_exclude="soak|package"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j"$(nproc)"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --preset asan -j"$(nproc)" --timeout 900 -L unit "${args[@]}"
+  reports=$PWD/build-asan/sanitizer-reports
+  rm -rf "$reports" && mkdir -p "$reports"
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan" \
+    ctest --preset asan -j"$(nproc)" --timeout 900 -LE "$asan_exclude" "${args[@]}" || status=$?
+  check_reports "$reports" asan
+  ((status == 0)) || exit "$status"
 fi
 
 if [ "$tsan" = 1 ]; then
   echo "== the threaded parts under ThreadSanitizer =="
-  # Every process is one event loop; the threads are asio's resolver thread (the sync
-  # client's async_resolve, handing its result back to the loop) and OpenCV's worker pool
-  # (the decoder's resize and CLAHE). So: the sync integration tests, where gated syncs with
-  # gate-upstream through fault-proxy over TLS, and the unit tests of the loop-driven code
-  # (servers and clients on one io_context) and of the decoder.
-  tsan_tests=(test_screen test_guard_console test_upstream test_sync_client test_camera)
-  tsan_bins=(gated gate-upstream gatectl fault-proxy)
+  # Every process is one event loop and the product starts no threads of its own; the
+  # threads are asio's resolver thread (the sync client's async_resolve, handing its result
+  # back to the loop) and OpenCV's worker pool (the decoder's resize and CLAHE). So: the sync
+  # integration tests, where gated syncs with gate-upstream through fault-proxy over TLS,
+  # all three built with TSan (gatectl, which only sets things up there, is the release
+  # one), and the unit tests of the sync client, the upstream and the decoder.
+  tsan_tests=(test_upstream test_sync_client test_camera)
+  tsan_bins=(gated gate-upstream fault-proxy)
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan -j"$(nproc)" --target "${tsan_tests[@]}" "${tsan_bins[@]}"
   regex="^($(IFS='|'; echo "${tsan_tests[*]}")|sync_faults|sync_lists)\$"
-  # Reports go to files too: a gated a test started in the background and then killed
-  # would otherwise leave its report in a log nobody reads.
-  reports=$PWD/build-tsan/tsan-reports
+  reports=$PWD/build-tsan/sanitizer-reports
   rm -rf "$reports" && mkdir -p "$reports"
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp log_path=$reports/report" \
-    ctest --preset tsan -j"$(nproc)" --timeout 900 -R "$regex" "${args[@]}"
-  if compgen -G "$reports/report.*" >/dev/null; then
-    cat "$reports"/report.*
-    echo "tsan: ThreadSanitizer reported from a process the tests started" >&2
-    exit 1
-  fi
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp log_path=$reports/tsan" \
+    GK_GATECTL=$PWD/build/bin/gatectl \
+    ctest --preset tsan -j"$(nproc)" --timeout 900 -R "$regex" "${args[@]}" || status=$?
+  check_reports "$reports" tsan
+  ((status == 0)) || exit "$status"
 fi
 
 if [ "$fuzz" = 1 ]; then

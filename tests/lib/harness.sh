@@ -1,11 +1,15 @@
 # The common start of the shell tests, sourced after `set -euo pipefail`:
 #   BIN   the built binaries ($GK_BIN_DIR, as CTest sets it; else build/bin of this tree)
+#   GATECTL  the gatectl the tests set things up with: $GK_GATECTL, else $BIN/gatectl (the
+#         ThreadSanitizer run passes the release one: the sync tests only set up keys, passes
+#         and the upstream's database with it)
 #   T     a scratch folder, removed on exit (kept with GK_KEEP_SCRATCH=1, for debugging)
 #   PIDS  background processes to stop on exit: PIDS+=("$!") after starting one
 #   wait_file F   waits up to 5 s for F to be non-empty, else calls the script's fail()
 # Each script keeps its own fail(), because what is worth printing on failure differs.
 BIN=${GK_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
 BIN=$(cd "$BIN" && pwd)
+GATECTL=${GK_GATECTL:-$BIN/gatectl}
 T=$(mktemp -d)
 PIDS=()
 gk_cleanup() {

@@ -11,9 +11,9 @@ cd "$T"
 
 SITE=site-1
 "$BIN/gate-upstream" init --dir up >/dev/null
-"$BIN/gatectl" keygen --out issuer --site "$SITE" >/dev/null
-"$BIN/gatectl" keygen --out dev --name device >/dev/null
-"$BIN/gatectl" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
+"$GATECTL" keygen --out issuer --site "$SITE" >/dev/null
+"$GATECTL" keygen --out dev --name device >/dev/null
+"$GATECTL" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 mkdir trust && cp issuer/issuer.pub trust/
 
 start_upstream() {
@@ -59,7 +59,7 @@ write_config
 
 NOW=$(date +%s)
 issue() {  # issue ROLE -> prints "ID TEXT"
-  "$BIN/gatectl" issue --key issuer/issuer.key --site "$SITE" --building 5 --unit 2-301 \
+  "$GATECTL" issue --key issuer/issuer.key --site "$SITE" --building 5 --unit 2-301 \
     --role "${1:-resident}" --valid-from "$NOW" --json |
     sed -E 's/.*"id":"([0-9a-f]{32})".*"pass":"([^"]*)".*/\1 \2/; s/.*"pass":"([^"]*)".*"id":"([0-9a-f]{32})".*/\2 \1/'
 }
@@ -80,7 +80,7 @@ passages() {  # passages N [expect]: N passages of our resident through gated's 
 }
 
 kiosk_journal() { sqlite3 state/journal.db "SELECT seq || ' ' || hash FROM passages ORDER BY seq"; }
-upstream_journal() { "$BIN/gatectl" upstream journal --dir up --device kiosk-01; }
+upstream_journal() { "$GATECTL" upstream journal --dir up --device kiosk-01; }
 journals_equal() {
   diff <(kiosk_journal) <(upstream_journal) >journal.diff || fail "journals differ after $1: $(head -5 journal.diff)"
 }

@@ -67,8 +67,8 @@ journals_equal "the upstream restart (it held $partial rows when killed)"
 
 # Many kiosks at once: five more devices, each with its own key and journal, upload together.
 for k in 2 3 4 5 6; do
-  "$BIN/gatectl" keygen --out "dev$k" --name device >/dev/null
-  "$BIN/gatectl" upstream register --dir up --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
+  "$GATECTL" keygen --out "dev$k" --name device >/dev/null
+  "$GATECTL" upstream register --dir up --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
   sed -e "s#^state_dir = .*#state_dir = \"state$k\"#" -e "s#^device_id = .*#device_id = \"kiosk-0$k\"#" \
     -e "s#^device_key = .*#device_key = \"dev$k/device.key\"#" \
     -e "s#^url = .*#url = \"https://127.0.0.1:$(cat up.port)\"#" gated.toml >"gated$k.toml"
@@ -88,12 +88,12 @@ done
 [ $wait_all = 0 ] || fail "a concurrent kiosk failed to sync: $(cat sync*.log | grep gated: | head -2)"
 for k in 2 3 4 5 6; do
   diff <(sqlite3 "state$k/journal.db" "SELECT seq || ' ' || hash FROM passages ORDER BY seq") \
-    <("$BIN/gatectl" upstream journal --dir up --device "kiosk-0$k") >/dev/null ||
+    <("$GATECTL" upstream journal --dir up --device "kiosk-0$k") >/dev/null ||
     fail "kiosk $k's journal differs upstream after concurrent uploads"
 done
 
 total=$(kiosk_journal | wc -l)
 dups=$(sqlite3 up/upstream.db "SELECT COUNT(*) - COUNT(DISTINCT device || ':' || seq) FROM journal")
 [ "$dups" = 0 ] || fail "$dups duplicate passages upstream"
-"$BIN/gatectl" journal verify state/journal.db | grep -q '"ok":true' || fail "kiosk chain"
+"$GATECTL" journal verify state/journal.db | grep -q '"ok":true' || fail "kiosk chain"
 echo "sync_faults: ${#faults[@]} fault kinds + refused + upstream SIGKILL; $total passages, identical on both sides; 5 kiosks uploading at once, each identical"

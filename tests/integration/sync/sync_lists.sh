@@ -15,7 +15,7 @@ sync_clean "the first round"
 # 200 000 revoked ids plus our resident's pass, published as list 1 (3.2 MB: 4 chunks).
 od -An -vtx1 -w16 -N $((200000 * 16)) /dev/urandom | tr -d ' ' >ids.txt
 echo "$PASS_ID" >>ids.txt
-"$BIN/gatectl" upstream revoke --dir up --file ids.txt --json | grep -q '"list":1' || fail "publish"
+"$GATECTL" upstream revoke --dir up --file ids.txt --json | grep -q '"list":1' || fail "publish"
 
 kills=0
 echo "stall:15" >mode  # ~200 TLS records of 16 kB: the download takes about 3 s, resumed
@@ -42,7 +42,7 @@ passages 1 revoked
 
 # Quarantine published upstream: a resident of building 5 may go home, not out.
 read -r PASS_ID PASS_TEXT < <(issue)
-"$BIN/gatectl" upstream site --dir up --site "$SITE" --quarantine 5 >/dev/null
+"$GATECTL" upstream site --dir up --site "$SITE" --quarantine 5 >/dev/null
 sync_clean "the site state"
 {
   echo "start_time = $((NOW + 90000))"
@@ -53,11 +53,11 @@ sync_clean "the site state"
   fail "quarantine from upstream not applied: $(tail -3 scenario.log)"
 
 # A trust list without our issuer: its passes become unknown at the gate.
-"$BIN/gatectl" keygen --out other --site "$SITE" >/dev/null
-"$BIN/gatectl" upstream trust --dir up other/issuer.pub >/dev/null
+"$GATECTL" keygen --out other --site "$SITE" >/dev/null
+"$GATECTL" upstream trust --dir up other/issuer.pub >/dev/null
 sync_clean "the trust list"
 passages 1 unknown_issuer
-"$BIN/gatectl" upstream trust --dir up other/issuer.pub issuer/issuer.pub >/dev/null
+"$GATECTL" upstream trust --dir up other/issuer.pub issuer/issuer.pub >/dev/null
 sync_clean "the second trust list"
 passages 1 ok
 sync_clean "the last passages"
