@@ -1,6 +1,6 @@
 // The guard console's HTTP handlers with arbitrary requests: logged in (a valid session
-// cookie and CSRF token are added to half the inputs) and not. Nothing may crash; every
-// answer is an HTTP status.
+// cookie and CSRF token are added to half the inputs) and not, with the console's Host or
+// a fuzzed one. Nothing may crash; every answer is an HTTP status.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -47,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static gk::guard::ConsoleApi api(backend, {}, false);
   static std::string cookie, csrf;
   if (cookie.empty()) {
+    api.serve_as(80, {"h"});  // the Host check on: "h" (port 80 implied) is the console
     auto r = api.handle(
         {"POST", "/api/login", {{"host", "h"}}, R"({"pass":"GK1:GOOD","pin":"1234"})", "p"});
     for (auto& [k, v] : r.headers)
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.target = rest.substr(0, cut);
   r.body = cut == std::string::npos ? "" : rest.substr(cut + 1);
   r.peer = "fuzz";
-  r.headers["host"] = "h";
+  r.headers["host"] = data[0] & 4 ? r.body.substr(0, 64) : "h";  // garbage Host headers too
   if (data[0] & 1) {
     r.headers["cookie"] = cookie;
     r.headers["x-csrf-token"] = csrf;

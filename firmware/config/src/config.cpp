@@ -124,6 +124,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("tls_cert", c.console.tls_cert);
     s->read("tls_key", c.console.tls_key);
     s->read("guards_file", c.console.guards_file);
+    s->read_strings("host_names", c.console.host_names);
     s->read("session_ttl_s", c.console.session_ttl_s, 60, 86400);
     s->read("idle_timeout_s", c.console.idle_timeout_s, 30, 86400);
     s->read("max_failed_logins", c.console.max_failed_logins, 1, 100);

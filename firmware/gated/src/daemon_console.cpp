@@ -45,6 +45,7 @@ Status Daemon::start_console() {
   } catch (const std::exception& e) {
     return fail(Reason::device_fault, "guard console on " + c.listen + ": " + e.what());
   }
+  console_api_->serve_as(console_->port(), c.host_names);
   emit_line(R"({"console":{"port":)" + std::to_string(console_->port()) + R"(,"tls":)" +
             (console_tls_ ? "true" : "false") + "}}");
   return success();

@@ -218,3 +218,43 @@ TEST_CASE("the page is served with strict headers; unknown routes are 404", "[gu
   CHECK(rig.call("GET", "/nope", "").status == 404);
   CHECK(rig.call("PUT", "/api/login", "").status == 405);
 }
+
+TEST_CASE("a page that rebinds its DNS name to the console is refused by its Host",
+          "[guard][console]") {
+  Rig rig;
+  auto l = rig.login();
+  rig.api->serve_as(8081, {"gate-3.lan"});
+  auto with_host = [&](const std::string& host) {
+    // Same-origin from the browser's view: the Origin is the rebinding page's own.
+    return rig.api
+        ->handle({"POST",
+                  "/api/release",
+                  {{"host", host},
+                   {"origin", "http://" + host},
+                   {"cookie", l.cookie},
+                   {"x-csrf-token", l.csrf}},
+                  R"({"reason":"x"})",
+                  "10.0.0.9"})
+        .status;
+  };
+  CHECK(with_host("evil.example:8081") == 421);
+  CHECK(with_host("gate-3.lan.evil.example:8081") == 421);
+  CHECK(with_host("gate-3.lan:9999") == 421);  // another port
+  CHECK(with_host("gate-3.lan") == 421);       // port 80 implied, the console is on 8081
+  CHECK(with_host("[::1:8081") == 421);        // malformed
+  CHECK(with_host("[::1]x8081") == 421);       // malformed
+  CHECK(with_host("") == 421);                 // none
+  CHECK(rig.backend.calls.empty());
+  // Addresses cannot be rebound; the names given can be trusted.
+  CHECK(with_host("127.0.0.1:8081") == 200);
+  CHECK(with_host("192.168.1.30:8081") == 200);
+  CHECK(with_host("[::1]:8081") == 200);
+  CHECK(with_host("LOCALHOST:8081") == 200);
+  CHECK(with_host("Gate-3.LAN:8081") == 200);
+  // The assets too: a rebinding page must not even read the console's own page.
+  CHECK(rig.api->handle({"GET", "/", {{"host", "evil.example:8081"}}, "", "10.0.0.9"}).status ==
+        421);
+  // On the scheme's default port the port may be left out.
+  rig.api->serve_as(80, {"gate-3.lan"});
+  CHECK(with_host("gate-3.lan") == 200);
+}

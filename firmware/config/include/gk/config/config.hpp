@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gk/core/passage.hpp"
 #include "gk/core/result.hpp"
@@ -77,10 +78,11 @@ struct ScreenConfig {
 };
 
 struct ConsoleConfig {
-  std::string listen;       // "127.0.0.1:8081"; a LAN address needs tls_cert + tls_key
-  std::string tls_cert;     // PEM; both set: HTTPS only
-  std::string tls_key;      // PEM, 0600
-  std::string guards_file;  // staff pass id -> PIN hash (gatectl guard add)
+  std::string listen;                   // "127.0.0.1:8081"; a LAN address needs tls_cert + tls_key
+  std::string tls_cert;                 // PEM; both set: HTTPS only
+  std::string tls_key;                  // PEM, 0600
+  std::string guards_file;              // staff pass id -> PIN hash (gatectl guard add)
+  std::vector<std::string> host_names;  // DNS names guards reach it by (Host header check)
   int session_ttl_s = 8 * 3600;
   int idle_timeout_s = 15 * 60;
   int max_failed_logins = 5;

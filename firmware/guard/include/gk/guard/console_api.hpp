@@ -83,6 +83,14 @@ class ConsoleApi {
   ConsoleApi(ConsoleBackend& backend, ConsoleLimits limits, bool tls, Clock clock = {});
 
   ApiResponse handle(const ApiRequest& r);
+  // Once the server knows its port: every request must then name this console in its Host
+  // header, as an IP address, "localhost" or one of `names` (the console's DNS names), with
+  // this port (or none, for the scheme's default). A page on another site that makes its own
+  // name resolve to this address (DNS rebinding) would otherwise be same-origin with the
+  // console, its Origin passing the cross-site check; its Host names it, so it gets 421. An
+  // IP address cannot be rebound, hence any is accepted (the console may listen on them all).
+  // Not called (unit tests, the fuzzer): Host is not checked.
+  void serve_as(unsigned port, std::vector<std::string> names);
   // Whether the request's session cookie names a live session (the server re-checks each
   // event stream periodically, so a logout or an expiry ends the feed).
   bool session_alive(const ApiRequest& r);
@@ -105,11 +113,14 @@ class ConsoleApi {
   std::string session_id_of(const ApiRequest& r) const;
   bool locked(const std::string& key, std::chrono::steady_clock::time_point now);
   void count_failure(const std::string& key, std::chrono::steady_clock::time_point now);
+  bool host_is_ours(const std::string& host) const;
 
   ConsoleBackend& backend_;
   ConsoleLimits limits_;
   bool tls_;
   Clock clock_;
+  unsigned port_ = 0;  // 0: Host not checked
+  std::vector<std::string> names_;
   std::map<std::string, Session> sessions_;
   std::map<std::string, Failures> failures_;  // "guard:<id>" and "peer:<address>"
 };
