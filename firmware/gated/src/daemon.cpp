@@ -98,6 +98,9 @@ void Daemon::stop() {
 
 void Daemon::poll_camera() {
   auto frame = board_.camera->next_frame();
+  const auto error =
+      hal::has_value(frame) ? hal::DeviceError::none : std::get<hal::DeviceError>(frame);
+  observe_device(camera_watch_, board_.camera->is_fault(error), error);
   if (hal::has_value(frame)) on_frame(std::get<hal::GreyView>(frame), std::nullopt, true);
   camera_timer_.expires_after(std::chrono::milliseconds(1000 / std::max(1, config_.camera.fps)));
   camera_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -107,6 +110,11 @@ void Daemon::poll_camera() {
 
 void Daemon::poll_cards() {
   auto tap = board_.card_reader->poll();
+  // "No card in the field" (not_present) and a card pulled away mid-read (removed) are the
+  // reader working; timeouts and I/O errors are the reader failing.
+  const auto error = hal::has_value(tap) ? hal::DeviceError::none : std::get<hal::DeviceError>(tap);
+  observe_device(reader_watch_, error == hal::DeviceError::timeout || error == hal::DeviceError::io,
+                 error);
   if (hal::has_value(tap)) {
     const auto& card = std::get<hal::CardTap>(tap);
     Presentation p;

@@ -75,6 +75,26 @@ void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> s
   if (console_) console_->publish("alarm", line);
 }
 
+// A device that failed is journaled (a record row, as door alarms are), raised as the
+// device_failed alarm for the guard and logged; its recovery is logged and announced. The
+// alarm stays open until a guard acknowledges it, recovered or not: someone should look.
+void Daemon::observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error) {
+  const auto change = watch.observe(fault, error);
+  if (change == DeviceWatch::Change::none) return;
+  const bool failed = change == DeviceWatch::Change::failed;
+  emit_line(json{{"device", watch.name()},
+                 {"state", failed ? "failed" : "recovered"},
+                 {"error", failed ? hal::to_string(error) : "none"},
+                 {"time", clock_.now()}}
+                .dump());
+  log_.write(failed ? service::Event::device_failed : service::Event::device_recovered,
+             {.what = watch.name(), .reason = failed ? hal::to_string(error) : ""});
+  if (!failed) return;
+  const PassageOutcome o = kiosk_->record("system", Reason::device_fault,
+                                          watch.name() + " failed: " + hal::to_string(error));
+  raise_alarm("device_failed", o.seq);
+}
+
 Result<guard::Guard> Daemon::authenticate(std::string_view text, std::string_view pin) {
   auto g = guards_.authenticate(text, pin, trust_, revocations_, config_.site.site, clock_.now());
   if (!g) return g.failure();

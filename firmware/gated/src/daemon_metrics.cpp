@@ -18,6 +18,8 @@ std::string Daemon::metrics_text() {
   s.journal_last_seq = journal_.head_seq();
   s.open_alarms = static_cast<std::int64_t>(open_alarms_.size());
   s.screen_clients = screen_ ? screen_->clients() : 0;
+  if (board_.camera) s.devices_up.emplace_back(camera_watch_.name(), camera_watch_.up());
+  if (board_.card_reader) s.devices_up.emplace_back(reader_watch_.name(), reader_watch_.up());
   s.revocation_list_number = revocations_.number();
   s.revocation_entries = revocations_.size();
   if (auto st = sync_status()) {

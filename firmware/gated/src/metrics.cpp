@@ -70,6 +70,10 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
           static_cast<std::int64_t>(s.open_alarms));
   e.gauge("gate_journal_last_seq", "Sequence number of the newest durable passage.",
           static_cast<std::int64_t>(s.journal_last_seq));
+  e.family("gate_device_up", "gauge",
+           "1 while a polled device works, 0 after it failed (until it answers again).");
+  for (const auto& [device, up] : s.devices_up)
+    e.sample("gate_device_up", label("device", device), up ? 1 : 0);
   e.gauge("gate_screen_clients", "Kiosk screens connected to the event stream.",
           static_cast<std::int64_t>(s.screen_clients));
   e.gauge("gate_revocation_list_number", "Number of the revocation list in use.",

@@ -83,6 +83,8 @@ checkpoint = "nfc test"
 connstring = "$CONN"
 poll_ms = 100
 enrolment_file = "enrolment.txt"
+[screen]
+listen = "127.0.0.1:0"
 TOML
 $BIN/gated --config "$T/gated.toml" >"$T/decisions.jsonl" 2>"$T/gated.err" &
 GATED=$!
@@ -95,6 +97,29 @@ ctl remove; sleep 0.5
 ctl place "$T/idcard.bin"; sleep 1.2  # the enrolled UID-only card
 ctl remove; sleep 0.5
 ctl place "$T/stranger.bin"; sleep 1.2
+ctl remove; sleep 0.5
+# The reader stops answering (the chip drops every frame): after five failed polls in a row
+# gated reports the card reader failed, journals it and raises the device_failed alarm; once
+# the chip answers again it reports the recovery. No decision comes of either.
+ctl fault lost_ack 1000000
+wait_line() {  # wait_line PATTERN SECONDS
+  for _ in $(seq $(($2 * 10))); do grep -q "$1" "$T/decisions.jsonl" && return 0; sleep 0.1; done
+  fail "no line matching $1 within $2 s: $(tail -3 "$T/decisions.jsonl")"
+}
+device_up() {  # the reader's gauge on /metrics (HTTP/1.0 over bash's /dev/tcp)
+  local port
+  port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' "$T/decisions.jsonl" | head -1)
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  sed -nE 's/^gate_device_up\{device="card_reader"\} ([01])\r?$/\1/p' <&3
+  exec 3>&-
+}
+wait_line '"device":"card_reader","error":"[a-z_]*","state":"failed"' 60
+wait_line '"alarm":"device_failed"' 5
+[ "$(device_up)" = 0 ] || fail "metrics do not show the reader down"
+ctl clear
+wait_line '"device":"card_reader","error":"none","state":"recovered"' 60
+[ "$(device_up)" = 1 ] || fail "metrics do not show the reader up again"
 kill -TERM $GATED; wait $GATED || true
 grep '"decision"' "$T/decisions.jsonl" >"$T/decided.jsonl" || true  # alarms are events too
 grep -c . "$T/decided.jsonl" >"$T/count" || true
@@ -105,5 +130,6 @@ grep -c . "$T/decided.jsonl" >"$T/count" || true
 [ "$(sed -n 2p "$T/decided.jsonl" | grep -c '"reason":"card_mismatch"')" = 1 ] || fail "clone not refused"
 [ "$(sed -n 3p "$T/decided.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "second tap not admitted"
 grep -q '"credential":"card"' "$T/decisions.jsonl" || fail "credential kind"
-$BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":5' || fail "journal rows"
+# The five passages and the reader's failure.
+$BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":6' || fail "journal rows"
 echo "nfc ok"

@@ -45,6 +45,12 @@ class Camera {
   // is available (end of a sim sequence, camera unplugged).
   virtual DeviceResult<GreyView> next_frame() = 0;
   virtual std::string describe() const = 0;
+  // Whether an error from next_frame means the camera is failing (the daemon's device
+  // watch): a timeout or an I/O error by default. Sources that run dry or hold files
+  // decide otherwise (an empty spool, a corrupt image file: the camera is fine).
+  virtual bool is_fault(DeviceError e) const {
+    return e == DeviceError::timeout || e == DeviceError::io;
+  }
 };
 
 // What a tap on the NFC reader yields: the card's UID and, for pass cards, the pass

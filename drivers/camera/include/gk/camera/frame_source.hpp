@@ -18,6 +18,7 @@ class ImageFileCamera final : public hal::Camera {
   explicit ImageFileCamera(std::filesystem::path file) : file_(std::move(file)) {}
   hal::DeviceResult<hal::GreyView> next_frame() override;
   std::string describe() const override { return "image:" + file_.string(); }
+  bool is_fault(hal::DeviceError) const override { return false; }  // files, not a device
 
  private:
   std::filesystem::path file_;
@@ -31,6 +32,7 @@ class ImageFolderCamera final : public hal::Camera {
   explicit ImageFolderCamera(const std::filesystem::path& folder);
   hal::DeviceResult<hal::GreyView> next_frame() override;
   std::string describe() const override { return "folder:" + folder_.string(); }
+  bool is_fault(hal::DeviceError) const override { return false; }  // files, not a device
   std::size_t size() const { return files_.size(); }
 
  private:
@@ -49,6 +51,7 @@ class SpoolFolderCamera final : public hal::Camera {
   explicit SpoolFolderCamera(std::filesystem::path folder) : folder_(std::move(folder)) {}
   hal::DeviceResult<hal::GreyView> next_frame() override;
   std::string describe() const override { return "spool:" + folder_.string(); }
+  bool is_fault(hal::DeviceError) const override { return false; }  // files, not a device
 
  private:
   std::filesystem::path folder_;
@@ -62,6 +65,8 @@ class VideoCamera final : public hal::Camera {
   explicit VideoCamera(std::string source);
   hal::DeviceResult<hal::GreyView> next_frame() override;
   std::string describe() const override { return "video:" + source_; }
+  // A capture device that stops delivering frames is failing too (not_present).
+  bool is_fault(hal::DeviceError e) const override { return e != hal::DeviceError::none; }
 
  private:
   bool open();

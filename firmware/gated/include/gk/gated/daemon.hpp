@@ -14,6 +14,7 @@
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
+#include "gk/gated/device_watch.hpp"
 #include "gk/gated/metrics.hpp"
 #include "gk/guard/console_server.hpp"
 #include "gk/kiosk/guards.hpp"
@@ -101,6 +102,7 @@ class Daemon final : public guard::ConsoleBackend {
   void poll_camera();
   void poll_cards();
   void watch_door();
+  void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
   void emit(const PassageOutcome& o);
   Status start_console();
   guard::ActionResult action_result(const PassageOutcome& o);
@@ -134,6 +136,8 @@ class Daemon final : public guard::ConsoleBackend {
   std::optional<PublicKey> seal_key_;                // the upstream's key for personal data
   bool lists_were_stale_ = false;
   Metrics metrics_;
+  DeviceWatch camera_watch_{"camera"};
+  DeviceWatch reader_watch_{"card_reader"};
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;

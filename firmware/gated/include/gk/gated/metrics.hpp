@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gk/core/passage.hpp"
 #include "gk/core/reason.hpp"
@@ -21,6 +22,7 @@ struct MetricsSnapshot {
   std::int64_t journal_last_seq = 0;  // newest durable passage
   std::int64_t open_alarms = 0;
   std::size_t screen_clients = 0;
+  std::vector<std::pair<std::string, bool>> devices_up;  // polled devices: name, working
   bool sync_configured = false;
   std::int64_t backlog = 0;  // passages not yet acknowledged upstream
   std::int64_t last_sync_success = 0;
