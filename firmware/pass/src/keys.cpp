@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gk/core/json_int.hpp"
+
 namespace gk {
 namespace {
 
@@ -73,8 +75,8 @@ Result<IssuerKeyInfo> public_from_json(const json& j) {
     info.id = *id;
     if (info.id != key_id_of(info.key))
       return fail(Reason::malformed, "key_id does not match the public key");
-    info.valid_from = j.at("valid_from").get<std::int64_t>();
-    info.valid_until = j.at("valid_until").get<std::int64_t>();
+    info.valid_from = strict_integer(j.at("valid_from"));
+    info.valid_until = strict_integer(j.at("valid_until"));
     info.sites = j.at("sites").get<std::vector<std::string>>();
     if (info.sites.empty()) return fail(Reason::malformed, "sites must not be empty");
     return info;

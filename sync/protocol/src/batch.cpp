@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gk/core/json_int.hpp"
+
 namespace gk::sync {
 namespace {
 using nlohmann::json;
@@ -85,9 +87,9 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       return fail(Reason::malformed, "entries must be 1..1000 passages");
     for (const json& x : entries) {
       JournalEntry e;
-      e.seq = x.at("seq").get<std::int64_t>();
+      e.seq = strict_integer(x.at("seq"));
       Passage& p = e.passage;
-      p.time = x.at("time").get<std::int64_t>();
+      p.time = strict_integer(x.at("time"));
       p.gate = x.at("gate").get<std::string>();
       auto dir = enum_field<Direction>(x, "direction", direction_from_string);
       auto kind = enum_field<CredentialKind>(x, "credential", credential_kind_from_string);

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
+#include <limits>
 #include <set>
 
 #include "gk/core/bytes.hpp"
+#include "gk/core/json_int.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/core/passage.hpp"
 #include "gk/core/reason.hpp"
@@ -84,4 +86,23 @@ TEST_CASE("sealed personal data opens only with the upstream's secret key", "[co
   (*sealed)[sealed->size() / 2] ^= 1;
   CHECK_FALSE(gk::open_sealed(sk, *sealed));
   CHECK_FALSE(gk::open_sealed(sk, gk::Bytes{1, 2, 3}));
+}
+
+TEST_CASE("JSON integers are read strictly: no float casts, no wrapping", "[core][json]") {
+  using nlohmann::json;
+  CHECK(gk::strict_integer(json(42)) == 42);
+  CHECK(gk::strict_integer(json(-7)) == -7);
+  CHECK(gk::strict_integer(json(std::numeric_limits<std::int64_t>::max())) ==
+        std::numeric_limits<std::int64_t>::max());
+  // A float, even a whole one, and 1e46 (undefined behaviour through nlohmann's own cast).
+  CHECK_THROWS_AS(gk::strict_integer(json(3.0)), json::type_error);
+  CHECK_THROWS_AS(gk::strict_integer(json::parse("17956666666666666666666666666666666666666435445")),
+                  json::type_error);
+  // Above INT64_MAX as an unsigned would wrap negative; below a narrower type's range.
+  CHECK_THROWS_AS(gk::strict_integer(json(std::uint64_t{1} << 63)), json::type_error);
+  CHECK_THROWS_AS(gk::strict_integer<std::uint8_t>(json(256)), json::type_error);
+  CHECK_THROWS_AS(gk::strict_integer<std::uint32_t>(json(-1)), json::type_error);
+  CHECK(gk::strict_integer<std::uint8_t>(json(255)) == 255);
+  CHECK_THROWS_AS(gk::strict_integer(json("12")), json::type_error);
+  CHECK_THROWS_AS(gk::strict_integer(json(nullptr)), json::type_error);
 }

@@ -152,3 +152,30 @@ TEST_CASE("provision: apply installs the identity once and binds the config", "[
     CHECK(apply(third).failure().detail.find("not the pass issuers") != std::string::npos);
   }
 }
+
+TEST_CASE("provision: a manifest time far out of range is malformed (fuzz regression)",
+          "[provision][fuzz]") {
+  // fuzz_provision_bundle's finding (committed as regress-issued-at-1e46.json): a huge
+  // issued_at was cast from a float to int64, undefined behaviour. Numbers that are no
+  // integer in range are now refused, here in a manifest that is otherwise good.
+  Keys k;
+  const std::string good = payload_of(manifest_for(k));
+  REQUIRE(parse_manifest(good));
+  const std::string at = "\"issued_at\":1795431680";
+  REQUIRE(good.find(at) != std::string::npos);
+  for (const char* bad : {"17956666666666666666666666666666666666666435445", "1.79e46",
+                          "1795431680.5", "18446744073709551615", "\"1795431680\""}) {
+    INFO(bad);
+    std::string text = good;
+    text.replace(text.find(at), at.size(), std::string("\"issued_at\":") + bad);
+    auto m = parse_manifest(text);
+    REQUIRE_FALSE(m);
+    CHECK(m.reason() == Reason::malformed);
+  }
+  // A key's validity times go the same way.
+  std::string text = good;
+  const std::string from = "\"valid_from\":0";
+  REQUIRE(text.find(from) != std::string::npos);
+  text.replace(text.find(from), from.size(), "\"valid_from\":1e300");
+  CHECK_FALSE(parse_manifest(text));
+}

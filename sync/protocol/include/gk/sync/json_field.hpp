@@ -3,6 +3,9 @@
 // provisioning manifests): the key must be there and its type must match, or the document
 // is malformed. Never throws.
 #include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "gk/core/json_int.hpp"
 
 namespace gk::sync {
 
@@ -11,7 +14,10 @@ bool get_field(const nlohmann::json& j, const char* key, T& out) {
   auto it = j.find(key);
   if (it == j.end()) return false;
   try {
-    out = it->get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+      out = strict_integer<T>(*it);  // never a float cast, never a wrap
+    else
+      out = it->get<T>();
     return true;
   } catch (const nlohmann::json::exception&) {
     return false;
