@@ -22,7 +22,7 @@ for a in "$@"; do
 done
 
 tools/setup.sh
-echo "== tests (release) =="
+echo "== tests (release) (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
 # The .deb test (label "package": debootstrap root, the package's dependencies from the
 # Debian mirror; ~2 min warm, ~4.5 min cold) is opt-in: tools/test.sh -L package.
 exclude=(-LE package)
@@ -42,7 +42,7 @@ check_reports() {
 }
 
 if [ "$asan" = 1 ]; then
-  echo "== the suite under AddressSanitizer + UndefinedBehaviorSanitizer =="
+  echo "== the suite under AddressSanitizer + UndefinedBehaviorSanitizer (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
   # All of it but the soak, whose memory checks measure the product's allocator, not ASan's
   # quarantine (and the package test unless asked, as above).
   asan_exclude=soak
@@ -59,7 +59,7 @@ if [ "$asan" = 1 ]; then
 fi
 
 if [ "$tsan" = 1 ]; then
-  echo "== the threaded parts under ThreadSanitizer =="
+  echo "== the threaded parts under ThreadSanitizer (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
   # Every process is one event loop and the product starts no threads of its own; the
   # threads are asio's resolver thread (the sync client's async_resolve, handing its result
   # back to the loop) and OpenCV's worker pool (the decoder's resize and CLAHE). So: the sync
@@ -81,6 +81,7 @@ if [ "$tsan" = 1 ]; then
 fi
 
 if [ "$fuzz" = 1 ]; then
-  echo "== short fuzzing run of every parser =="
+  echo "== short fuzzing run of every parser (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
   tools/fuzz.sh 15
 fi
+echo "== all passed (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
