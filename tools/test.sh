@@ -60,21 +60,23 @@ fi
 
 if [ "$tsan" = 1 ]; then
   echo "== the threaded parts under ThreadSanitizer (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
-  # Every process is one event loop and the product starts no threads of its own; the
-  # threads are asio's resolver thread (the sync client's async_resolve, handing its result
-  # back to the loop) and OpenCV's worker pool (the decoder's resize and CLAHE). So: the sync
-  # integration tests, where gated syncs with gate-upstream through fault-proxy over TLS,
-  # all three built with TSan (gatectl, which only sets things up there, is the release
-  # one), and the unit tests of the sync client, the upstream and the decoder.
-  tsan_tests=(test_upstream test_sync_client test_camera)
+  # Every process is one event loop; the threads are gated's card poller (libnfc blocks, so
+  # the reader is polled on a thread of its own and its results posted to the loop), asio's
+  # resolver thread (the sync client's async_resolve) and OpenCV's worker pool (the decoder's
+  # resize and CLAHE). So: the sync integration tests, where gated syncs with gate-upstream
+  # through fault-proxy over TLS, and the NFC test, where gated polls pn532-sim through libnfc,
+  # with gated, gate-upstream and fault-proxy built with TSan (gatectl and pn532-sim, which
+  # only set things up there, are the release ones), and the unit tests of the card poller,
+  # the sync client, the upstream and the decoder.
+  tsan_tests=(test_card_poller test_upstream test_sync_client test_camera)
   tsan_bins=(gated gate-upstream fault-proxy)
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan -j"$(nproc)" --target "${tsan_tests[@]}" "${tsan_bins[@]}"
-  regex="^($(IFS='|'; echo "${tsan_tests[*]}")|sync_faults|sync_lists)\$"
+  regex="^($(IFS='|'; echo "${tsan_tests[*]}")|sync_faults|sync_lists|nfc_pn532_sim)\$"
   reports=$PWD/build-tsan/sanitizer-reports
   rm -rf "$reports" && mkdir -p "$reports"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp log_path=$reports/tsan" \
-    GK_GATECTL=$PWD/build/bin/gatectl \
+    GK_GATECTL=$PWD/build/bin/gatectl GK_PN532_SIM=$PWD/build/bin/pn532-sim \
     ctest --preset tsan -j"$(nproc)" --timeout 900 -R "$regex" "${args[@]}" || status=$?
   check_reports "$reports" tsan
   ((status == 0)) || exit "$status"

@@ -117,6 +117,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   }
   if (auto s = top.section("screen")) {
     s->read("listen", c.screen.listen);
+    s->read_strings("host_names", c.screen.host_names);
     s->finish();
   }
   if (auto s = top.section("console")) {

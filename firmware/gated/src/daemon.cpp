@@ -82,7 +82,12 @@ void Daemon::run() {
     if (!ec) stop();
   });
   if (board_.camera) poll_camera();
-  if (board_.card_reader) poll_cards();
+  if (board_.card_reader) {
+    card_poller_ = std::make_unique<CardPoller>(
+        io_, *board_.card_reader, std::chrono::milliseconds(config_.nfc.poll_ms),
+        [this](hal::DeviceResult<hal::CardTap> tap) { on_card_poll(std::move(tap)); });
+    card_poller_->start();
+  }
   if (board_.door) watch_door();
   if (sync_) sync_->start([this](const Status& s) { on_sync_round(s); });
   notifier_.ready("deciding passages (board " + config_.board + ")");
@@ -93,6 +98,7 @@ void Daemon::stop() {
   log_.write(service::Event::stopping);
   notifier_.stopping();
   if (sync_) sync_->stop();
+  if (card_poller_) card_poller_->stop();
   io_.stop();
 }
 
@@ -108,8 +114,7 @@ void Daemon::poll_camera() {
   });
 }
 
-void Daemon::poll_cards() {
-  auto tap = board_.card_reader->poll();
+void Daemon::on_card_poll(hal::DeviceResult<hal::CardTap> tap) {
   // "No card in the field" (not_present) and a card pulled away mid-read (removed) are the
   // reader working; timeouts and I/O errors are the reader failing.
   const auto error = hal::has_value(tap) ? hal::DeviceError::none : std::get<hal::DeviceError>(tap);
@@ -123,10 +128,6 @@ void Daemon::poll_cards() {
     p.card_uid = card.uid;
     present(p);
   }
-  card_timer_.expires_after(std::chrono::milliseconds(config_.nfc.poll_ms));
-  card_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) poll_cards();
-  });
 }
 
 // Ends relay pulses on time and reports door alarms as JSON lines (the guard console of the
@@ -202,6 +203,7 @@ Status Daemon::start_servers() {
       options.address = ep->first;
       options.port = ep->second;
       options.metrics = [this] { return metrics_text(); };
+      options.host_names = config_.screen.host_names;
       screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));
     } catch (const std::exception& e) {
       return fail(Reason::device_fault,

@@ -1,11 +1,10 @@
 #include "gk/guard/console_api.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "gk/core/bytes.hpp"
+#include "gk/core/http_host.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/core/reason.hpp"
 #include "gk/guard/assets.hpp"
@@ -163,37 +162,11 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
 void ConsoleApi::serve_as(unsigned port, std::vector<std::string> names) {
   port_ = port;
   names_ = std::move(names);
-  for (auto& n : names_) std::transform(n.begin(), n.end(), n.begin(), ::tolower);
-}
-
-bool ConsoleApi::host_is_ours(const std::string& host_header) const {
-  std::string host = host_header;
-  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
-  std::string name, port;
-  if (host.starts_with('[')) {  // [IPv6]:port
-    const auto close = host.find(']');
-    if (close == std::string::npos) return false;
-    name = host.substr(1, close - 1);
-    if (close + 1 < host.size()) {
-      if (host[close + 1] != ':') return false;
-      port = host.substr(close + 2);
-    }
-  } else {
-    const auto colon = host.find(':');
-    name = host.substr(0, colon);
-    if (colon != std::string::npos) port = host.substr(colon + 1);
-  }
-  const std::string ours = std::to_string(port_);
-  if (port.empty() ? port_ != (tls_ ? 443u : 80u) : port != ours) return false;
-  unsigned char addr[16];
-  if (inet_pton(AF_INET, name.c_str(), addr) == 1 || inet_pton(AF_INET6, name.c_str(), addr) == 1)
-    return true;
-  return name == "localhost" || std::find(names_.begin(), names_.end(), name) != names_.end();
 }
 
 ApiResponse ConsoleApi::handle(const ApiRequest& r) {
   ApiResponse res = [&]() -> ApiResponse {
-    if (port_ != 0 && !host_is_ours(header(r, "host")))
+    if (port_ != 0 && !host_names_us(header(r, "host"), port_, tls_, names_))
       return refuse_plain(421, "this console does not answer to that host name");
     const std::string path = r.target.substr(0, r.target.find('?'));
     if (r.method == "GET" || r.method == "HEAD") {

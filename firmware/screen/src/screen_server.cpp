@@ -21,6 +21,8 @@
 #include <system_error>
 #include <vector>
 
+#include "gk/core/http_host.hpp"
+
 namespace gk::screen {
 
 namespace detail {
@@ -230,6 +232,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (has_body)
       return error(http::status::payload_too_large, "a request body is not accepted\n", version);
+    // A DNS-rebinding page would read the kiosk's state and metrics under its own name.
+    if (!host_names_us(sv(req[http::field::host]), server_->port, false,
+                       server_->options.host_names))
+      return error(http::status::misdirected_request,
+                   "this screen does not answer to that host name\n", version);
 
     std::string_view path = sv(req.target());
     path = path.substr(0, path.find_first_of("?#"));

@@ -4,6 +4,9 @@
 # the card once per tap, refuses a cloned card, and survives every injected fault.
 set -euo pipefail
 BIN=${GK_BIN_DIR:-build/bin}
+# The TSan run builds gated only and takes the release gatectl and pn532-sim (tools/test.sh).
+GATECTL=${GK_GATECTL:-$BIN/gatectl}
+PN532_SIM=${GK_PN532_SIM:-$BIN/pn532-sim}
 T=$(mktemp -d)
 SIM_PID=""
 cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
@@ -25,7 +28,7 @@ ctl() { echo "$*" >"$T/ctl"; sleep 0.3; }
 
 make_card "$T/card.bin" 04a1b2c3d4e5f6
 make_card "$T/clone.bin" 04ffeeddccbbaa
-$BIN/pn532-sim --link "$T/pn532" --card "$T/card.bin" --control "$T/ctl" 2>"$T/sim.err" &
+$PN532_SIM --link "$T/pn532" --card "$T/card.bin" --control "$T/ctl" 2>"$T/sim.err" &
 SIM_PID=$!
 for _ in $(seq 50); do [ -e "$T/pn532" ] && [ -p "$T/ctl" ] && break; sleep 0.1; done
 
@@ -37,14 +40,14 @@ cmp -s "$T/dump.mfd" "$T/card.bin" || fail "nfc-mfultralight read different byte
 
 # gatectl writes a pass bound to this card, and reads it back.
 mkdir -p "$T/keys" "$T/trust"
-$BIN/gatectl keygen --out "$T/keys" >/dev/null
+$GATECTL keygen --out "$T/keys" >/dev/null
 cp "$T/keys/issuer.pub" "$T/trust/"
-$BIN/gatectl issue --key "$T/keys/issuer.key" --site s1 --building 3 --unit 1 --name 李奶奶 \
+$GATECTL issue --key "$T/keys/issuer.key" --site s1 --building 3 --unit 1 --name 李奶奶 \
   --card-uid 04a1b2c3d4e5f6 --json >"$T/issued.json"
 sed -E 's/.*"pass":"([^"]*)".*/\1/' "$T/issued.json" >"$T/pass.txt"
 id=$(sed -E 's/.*"id":"([0-9a-f]{32})".*/\1/' "$T/issued.json")
-timeout 20 $BIN/gatectl card write --device "$CONN" "$T/pass.txt" 2>/dev/null || fail "card write"
-timeout 20 $BIN/gatectl card read --device "$CONN" --json 2>/dev/null >"$T/read.json" || fail "card read"
+timeout 20 $GATECTL card write --device "$CONN" "$T/pass.txt" 2>/dev/null || fail "card write"
+timeout 20 $GATECTL card read --device "$CONN" --json 2>/dev/null >"$T/read.json" || fail "card read"
 grep -q "\"id\":\"$id\"" "$T/read.json" || fail "card read: $(cat "$T/read.json")"
 grep -q '"type":"NTAG215"' "$T/read.json" || fail "card type"
 
@@ -57,18 +60,18 @@ ctl place "$T/card.bin"
 for fault in "lost_ack 1" "bad_checksum 3" "card_gone_after 2"; do
   ctl fault $fault
   set +e
-  timeout 20 $BIN/gatectl card read --device "$CONN" --json >"$T/f.json" 2>"$T/f.err"; rc=$?
+  timeout 20 $GATECTL card read --device "$CONN" --json >"$T/f.json" 2>"$T/f.err"; rc=$?
   set -e
   [ $rc -lt 124 ] || fail "fault $fault: rc $rc (crash or hang)"
   ctl clear
   [[ $fault == card_gone* ]] && ctl place "$T/card.bin"
-  timeout 20 $BIN/gatectl card read --device "$CONN" --json >/dev/null 2>&1 || fail "no recovery after $fault"
+  timeout 20 $GATECTL card read --device "$CONN" --json >/dev/null 2>&1 || fail "no recovery after $fault"
 done
 
 # A UID-only card (no pass on it) enrolled at the property office, and a stranger's card.
 make_card "$T/idcard.bin" 04102030405060
 make_card "$T/stranger.bin" 04aaaaaaaaaaaa
-$BIN/gatectl issue --key "$T/keys/issuer.key" --site s1 --building 9 --unit 2 --name 王伯伯 \
+$GATECTL issue --key "$T/keys/issuer.key" --site s1 --building 9 --unit 2 --name 王伯伯 \
   --card-uid 04102030405060 >"$T/enrolment.txt"
 
 # gated on board sim with the card reader on libnfc: one decision per tap.
@@ -88,6 +91,7 @@ listen = "127.0.0.1:0"
 TOML
 $BIN/gated --config "$T/gated.toml" >"$T/decisions.jsonl" 2>"$T/gated.err" &
 GATED=$!
+for _ in $(seq 200); do grep -q '"screen"' "$T/decisions.jsonl" && break; sleep 0.1; done
 sleep 1.5                     # the card lies on the reader: one tap
 ctl remove; sleep 0.5
 ctl place "$T/clone.bin"; sleep 1.2   # the clone
@@ -110,7 +114,7 @@ device_up() {  # the reader's gauge on /metrics (HTTP/1.0 over bash's /dev/tcp)
   local port
   port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' "$T/decisions.jsonl" | head -1)
   exec 3<>"/dev/tcp/127.0.0.1/$port"
-  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$port" >&3
   sed -nE 's/^gate_device_up\{device="card_reader"\} ([01])\r?$/\1/p' <&3
   exec 3>&-
 }
@@ -131,5 +135,5 @@ grep -c . "$T/decided.jsonl" >"$T/count" || true
 [ "$(sed -n 3p "$T/decided.jsonl" | grep -c '"reason":"ok"')" = 1 ] || fail "second tap not admitted"
 grep -q '"credential":"card"' "$T/decisions.jsonl" || fail "credential kind"
 # The five passages and the reader's failure.
-$BIN/gatectl journal verify "$T/state/journal.db" | grep -q '"rows":6' || fail "journal rows"
+$GATECTL journal verify "$T/state/journal.db" | grep -q '"rows":6' || fail "journal rows"
 echo "nfc ok"

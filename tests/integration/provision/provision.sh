@@ -80,7 +80,7 @@ port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' live.out | head -1)
 [ -n "$port" ] || { kill $LIVE; fail "no screen port: $(cat live.err)"; }
 metrics() {  # plain HTTP/1.0 GET over bash's /dev/tcp: no client to install
   exec 3<>"/dev/tcp/127.0.0.1/$port"
-  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$port" >&3
   cat <&3
   exec 3<&-
 }

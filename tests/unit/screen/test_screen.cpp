@@ -54,6 +54,11 @@ std::string str(beast::string_view s) {
   return std::string(s.data(), s.size());
 }
 
+// The Host header a browser sends for the server at `ep` (the server answers only to itself).
+std::string host_of(const tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
 ScreenOptions test_options() {
   ScreenOptions o;
   o.port = 0;
@@ -65,6 +70,7 @@ struct Rig {
   std::optional<ScreenServer> server;
   explicit Rig(ScreenOptions options = test_options()) { server.emplace(io, options); }
   tcp::endpoint endpoint() const { return {asio::ip::address_v4::loopback(), server->port()}; }
+  std::string host() const { return host_of(endpoint()); }
 };
 
 // One HTTP exchange: the request is written synchronously (it fits the loopback buffers), the
@@ -78,7 +84,12 @@ struct HttpCall : std::enable_shared_from_this<HttpCall> {
   beast::error_code ec;
 
   void connect(const tcp::endpoint& ep) { socket.connect(ep); }
-  void send(const http::request<http::string_body>& req) { http::write(socket, req); }
+  // Sends `req`, naming the server it is connected to in Host unless the request names one.
+  void send(http::request<http::string_body> req) {
+    if (req.find(http::field::host) == req.end())
+      req.set(http::field::host, host_of(socket.remote_endpoint()));
+    http::write(socket, req);
+  }
   void send_raw(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
   void read_response(bool head = false) {
     done = false;
@@ -95,7 +106,6 @@ struct HttpCall : std::enable_shared_from_this<HttpCall> {
 
 http::request<http::string_body> make_request(http::verb verb, std::string target) {
   http::request<http::string_body> req{verb, target, 11};
-  req.set(http::field::host, "127.0.0.1");
   req.set(http::field::user_agent, "gk-test");
   return req;
 }
@@ -150,7 +160,7 @@ struct SseClient : std::enable_shared_from_this<SseClient> {
     }
     socket.connect(ep);
     const std::string req =
-        "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+        "GET /events HTTP/1.1\r\nHost: " + host_of(ep) + "\r\nAccept: text/event-stream\r\n\r\n";
     asio::write(socket, asio::buffer(req));
     if (read) read_more();
   }
@@ -288,22 +298,22 @@ TEST_CASE("unknown paths, other methods, oversize and malformed requests are ref
   CHECK(request(rig, with_body).result() == http::status::method_not_allowed);
 
   SECTION("a header over 8 KiB") {
-    const std::string big =
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
+    const std::string big = "GET / HTTP/1.1\r\nHost: " + rig.host() +
+                            "\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
     auto res = raw_exchange(rig, big);
     CHECK(res.result() == http::status::payload_too_large);
     CHECK_FALSE(res.keep_alive());
   }
   SECTION("a GET with a body") {
-    auto res =
-        raw_exchange(rig, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello");
+    auto res = raw_exchange(
+        rig, "GET / HTTP/1.1\r\nHost: " + rig.host() + "\r\nContent-Length: 5\r\n\r\nhello");
     CHECK(res.result() == http::status::payload_too_large);
     CHECK_FALSE(res.keep_alive());
   }
   SECTION("a chunked GET") {
-    auto res = raw_exchange(rig,
-                            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
-                            "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    auto res = raw_exchange(rig, "GET / HTTP/1.1\r\nHost: " + rig.host() +
+                                     "\r\nTransfer-Encoding: "
+                                     "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     CHECK(res.result() == http::status::payload_too_large);
   }
   SECTION("garbage") {
@@ -490,7 +500,7 @@ TEST_CASE("closing the server leaves the io_context with no work of its own", "[
   idle->read_response();
   auto partial = std::make_shared<HttpCall>(rig.io);  // half a request
   partial->connect(rig.endpoint());
-  partial->send_raw("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  partial->send_raw("GET / HTTP/1.1\r\nHost: " + rig.host() + "\r\n");
   REQUIRE(run_until(rig.io, [&] { return rig.server->clients() == 1 && idle->done; }));
   idle->read_response();
   partial->read_response();
@@ -580,4 +590,31 @@ TEST_CASE("GET /metrics answers with the owner's text, fresh per scrape; absent 
   CHECK(str(first[http::field::content_type]).starts_with("text/plain; version=0.0.4"));
   CHECK(first.body() == "gate_scrapes 1\n");
   CHECK(get(rig, "/metrics").body() == "gate_scrapes 2\n");
+}
+
+TEST_CASE("a page that rebinds its DNS name to the kiosk cannot read the screen or metrics",
+          "[screen]") {
+  auto options = test_options();
+  options.metrics = [] { return std::string("gate_up 1\n"); };
+  options.host_names = {"Kiosk-3.lan"};
+  Rig rig(options);
+  const std::string port = std::to_string(rig.server->port());
+  const auto with_host = [&](const std::string& host, const std::string& target = "/metrics") {
+    auto req = make_request(http::verb::get, target);
+    req.set(http::field::host, host);
+    return request(rig, req).result();
+  };
+  CHECK(with_host("127.0.0.1:" + port) == http::status::ok);
+  CHECK(with_host("localhost:" + port) == http::status::ok);
+  CHECK(with_host("kiosk-3.lan:" + port) == http::status::ok);  // names compare in any case
+  CHECK(with_host("[::1]:" + port) == http::status::ok);
+  CHECK(with_host("evil.example:" + port) == http::status::misdirected_request);
+  CHECK(with_host("evil.example:" + port, "/events") == http::status::misdirected_request);
+  CHECK(with_host("evil.example:" + port, "/") == http::status::misdirected_request);
+  CHECK(with_host("127.0.0.1") == http::status::misdirected_request);  // port 80 implied
+  CHECK(with_host("127.0.0.1:1") == http::status::misdirected_request);
+  CHECK(with_host("") == http::status::misdirected_request);
+  auto raw = raw_exchange(rig, "GET /metrics HTTP/1.0\r\n\r\n");  // no Host at all
+  CHECK(raw.result() == http::status::misdirected_request);
+  CHECK(raw.body().find("gate_up") == std::string::npos);
 }

@@ -74,7 +74,8 @@ struct SyncConfig {
 
 // The kiosk screen (full-screen page for Chromium's kiosk mode) and the guard console.
 struct ScreenConfig {
-  std::string listen;  // "127.0.0.1:8080"; empty: no screen server
+  std::string listen;                   // "127.0.0.1:8080"; empty: no screen server
+  std::vector<std::string> host_names;  // DNS names the screen is reached by (Host check)
 };
 
 struct ConsoleConfig {

@@ -1,6 +1,7 @@
 #pragma once
-// gated: the kiosk daemon. One Boost.Asio event loop polls the camera and the card reader;
-// each credential becomes one passage through the Kiosk; each outcome is one JSON line.
+// gated: the kiosk daemon. One Boost.Asio event loop polls the camera and takes the card
+// reader's results (polled on a thread of its own, card_poller.hpp: libnfc blocks); each
+// credential becomes one passage through the Kiosk, on the loop; each outcome is one JSON line.
 // Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 // clang-format off
@@ -14,6 +15,7 @@
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
+#include "gk/gated/card_poller.hpp"
 #include "gk/gated/device_watch.hpp"
 #include "gk/gated/metrics.hpp"
 #include "gk/guard/console_server.hpp"
@@ -100,7 +102,7 @@ class Daemon final : public guard::ConsoleBackend {
   Status apply_revocation_document(const RevocationDocument& doc);
   void on_sync_round(const Status& s);
   void poll_camera();
-  void poll_cards();
+  void on_card_poll(hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
   void emit(const PassageOutcome& o);
@@ -113,7 +115,6 @@ class Daemon final : public guard::ConsoleBackend {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   boost::asio::steady_timer camera_timer_{io_};
-  boost::asio::steady_timer card_timer_{io_};
   boost::asio::steady_timer door_timer_{io_};
   service::SystemdNotifier notifier_{io_};  // READY/STOPPING/WATCHDOG when under systemd
   service::EventLog log_;                   // silent until run(): one-shot modes keep their output
@@ -138,6 +139,7 @@ class Daemon final : public guard::ConsoleBackend {
   Metrics metrics_;
   DeviceWatch camera_watch_{"camera"};
   DeviceWatch reader_watch_{"card_reader"};
+  std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;

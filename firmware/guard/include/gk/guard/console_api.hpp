@@ -113,7 +113,6 @@ class ConsoleApi {
   std::string session_id_of(const ApiRequest& r) const;
   bool locked(const std::string& key, std::chrono::steady_clock::time_point now);
   void count_failure(const std::string& key, std::chrono::steady_clock::time_point now);
-  bool host_is_ours(const std::string& host) const;
 
   ConsoleBackend& backend_;
   ConsoleLimits limits_;

@@ -4,7 +4,8 @@
 // Routes: GET / (kiosk.html), /kiosk.css, /kiosk.js, /events (text/event-stream), /healthz,
 // /metrics (Prometheus text, when the owner supplies it).
 // HEAD is answered like GET without a body; other methods get 405, unknown paths 404, a
-// request header over 8 KiB or a request with a body 413, a malformed request 400.
+// request header over 8 KiB or a request with a body 413, a malformed request 400, a Host
+// header that does not name this server 421.
 //
 // Runs on a caller-supplied io_context and starts no threads. Not thread-safe: construct,
 // publish and destroy from the thread that runs the io_context. Destroying the server closes
@@ -31,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gk::screen {
 
@@ -46,6 +48,9 @@ struct ScreenOptions {
   // scrape); empty: 404. The screen listens on loopback, so a local scraper (node exporter's
   // textfile collector, a Prometheus agent) reads it without opening a port to the LAN.
   std::function<std::string()> metrics;
+  // Every request's Host must name this server: an IP address, "localhost", or one of these
+  // DNS names, with the server's port; anything else gets 421 (DNS rebinding).
+  std::vector<std::string> host_names;
 };
 
 class ScreenServer {
