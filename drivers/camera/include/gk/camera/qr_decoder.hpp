@@ -1,6 +1,7 @@
 #pragma once
-// QR decoding: ZBar (QR symbology only) behind a small OpenCV preprocessing cascade, with
-// zxing-cpp as the last pass for codes held at an angle.
+// QR decoding: one zxing-cpp read first (fast, copes with codes held at an angle), then ZBar
+// (QR symbology only) behind a small OpenCV preprocessing cascade for what zxing-cpp 1.4
+// misses (blur, glare, low contrast), then zxing-cpp again on inverted and equalized frames.
 // Frames arrive as non-owning grey views; no copy is made unless a pass needs one.
 #include <filesystem>
 #include <memory>
@@ -14,13 +15,13 @@
 
 namespace gk::camera {
 
-// Which passes the cascade runs, cheapest first; it stops at the first that reads a code.
+// Which passes the cascade runs; it stops at the first that reads a code.
 struct DecoderOptions {
-  bool half_scale_first = true;  // a phone held at the kiosk fills the frame: half is enough
+  bool half_scale_first = true;  // ZBar: a phone held at the kiosk fills the frame, half will do
   bool try_inverted = true;      // dark-mode codes (light modules on dark)
   bool try_equalized = true;     // low contrast, glare (CLAHE)
   bool try_full_scale = true;    // small or distant codes
-  bool try_zxing = true;         // tilted codes: zxing-cpp's detector copes with perspective
+  bool try_zxing = true;         // zxing-cpp: first (plain) and last (inverted, equalized) passes
 };
 
 class QrDecoder {
@@ -32,11 +33,13 @@ class QrDecoder {
 
   // Every pass of the cascade on this frame, until one reads: for single images.
   std::vector<std::string> decode(const hal::GreyView& frame);
-  // Live video: the cheap first pass on every frame, plus one of the costlier passes in
-  // turn, so a frame without a code costs about two cheap passes instead of the whole
-  // cascade, and a code held in view meets every pass within a few frames.
+  // Live video: the zxing-cpp read on every frame, plus one of the costlier passes in turn
+  // (ZBar half scale, inverted, equalized, zxing-cpp inverted + equalized), so a frame without
+  // a code costs two passes instead of the whole cascade, and a code held in view meets every
+  // pass within four frames.
   std::vector<std::string> decode_stream(const hal::GreyView& frame);
-  // Which pass read the last code (for benchmarks and logs): "half", "full", "zxing", ...
+  // Which pass read the last code (for benchmarks and logs): "zxing", "half", "full",
+  // "inverted", "equalized", "zxing-inverted", "zxing-equalized"; empty when none read.
   const std::string& last_pass() const { return last_pass_; }
 
  private:
