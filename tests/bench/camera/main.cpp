@@ -2,7 +2,7 @@
 // at 1280x720 and 640x480: QrDecoder::decode (every pass of the cascade until one reads) vs
 // one raw ZBar pass over the full frame, and one raw zxing-cpp read (the other QR decoder
 // Debian ships), on the same frames, in the same run. The live-video path (decode_stream:
-// half scale plus one costlier pass in turn) is shown for reference.
+// one zxing-cpp read plus one costlier pass in turn) is shown for reference.
 #include <cstdio>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
