@@ -96,8 +96,9 @@ TEST_CASE("JSON integers are read strictly: no float casts, no wrapping", "[core
         std::numeric_limits<std::int64_t>::max());
   // A float, even a whole one, and 1e46 (undefined behaviour through nlohmann's own cast).
   CHECK_THROWS_AS(gk::strict_integer(json(3.0)), json::type_error);
-  CHECK_THROWS_AS(gk::strict_integer(json::parse("17956666666666666666666666666666666666666435445")),
-                  json::type_error);
+  CHECK_THROWS_AS(
+      gk::strict_integer(json::parse("17956666666666666666666666666666666666666435445")),
+      json::type_error);
   // Above INT64_MAX as an unsigned would wrap negative; below a narrower type's range.
   CHECK_THROWS_AS(gk::strict_integer(json(std::uint64_t{1} << 63)), json::type_error);
   CHECK_THROWS_AS(gk::strict_integer<std::uint8_t>(json(256)), json::type_error);
