@@ -53,9 +53,7 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   }
 
   if (config.nfc.connstring == "sim") {
-    auto r = std::make_unique<hal::SimCardReader>();
-    b.sim_card_reader = r.get();
-    b.card_reader = std::move(r);
+    b.card_reader = std::make_unique<hal::SimCardReader>();
   } else if (config.nfc.connstring != "none") {
     // A reader that is absent now is not fatal: poll() re-opens it until it answers.
     b.card_reader = std::make_unique<nfc::LibnfcCardReader>(config.nfc.connstring);

@@ -17,15 +17,16 @@ struct Board {
   // Declared before the devices that borrow it, so it outlives them.
   std::unique_ptr<thermometer::SmbusBus> i2c_bus;
   std::unique_ptr<gpio::Lines> gpio_lines;
-  std::unique_ptr<hal::Camera> camera;           // null: no camera configured
-  std::unique_ptr<hal::CardReader> card_reader;  // null: no reader configured
+  std::unique_ptr<hal::Camera> camera;  // null: no camera configured
+  // null: no reader configured. Polled on the CardPoller's thread only, so nothing else may
+  // hold a handle to it (a scenario scripting a sim reader from the loop would race).
+  std::unique_ptr<hal::CardReader> card_reader;
   std::unique_ptr<hal::Thermometer> thermometer;
   std::unique_ptr<hal::Gate> gate;
   std::unique_ptr<hal::Indicator> indicator;
   std::unique_ptr<hal::Clock> clock;
   // Set on the sim board, so that a scenario can script them.
   hal::SimThermometer* sim_thermometer = nullptr;
-  hal::SimCardReader* sim_card_reader = nullptr;
   hal::ManualClock* sim_clock = nullptr;
   thermometer::SimMlx90614Bus* sim_mlx_bus = nullptr;  // thermometer kind "sim-mlx90614"
   gpio::SimLines* sim_lines = nullptr;                 // gate kind "sim-gpio"
