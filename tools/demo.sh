@@ -5,7 +5,7 @@
 # lockdown, a quarantined building, a revocation). Every decision is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh --demo  # the build packages and the demo's targets only; nothing from npm
 BIN=build/bin
 DEMO=build/demo
 rm -rf "$DEMO"
