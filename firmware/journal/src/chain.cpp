@@ -27,21 +27,28 @@ std::string temperature_text(double t) {
 RowFields row_fields(const Passage& p) {
   auto hex = [](const PassId& id) { return to_hex(id); };
   auto same = [](const std::string& v) { return v; };
-  return {std::to_string(p.time),
-          p.gate,
-          std::string(to_string(p.direction)),
-          std::string(to_string(p.credential_kind)),
-          opt(p.pass_id, hex),
-          opt(p.role, [](Role r) { return std::string(to_string(r)); }),
-          std::string(to_string(p.decision)),
-          std::string(code(p.reason)),
-          opt(p.temperature_c, temperature_text),
-          opt(p.operator_id, same),
-          opt(p.consenting_resident, hex),
-          opt(p.holder, same),
-          opt(p.phone, same),
-          p.detail,
-          p.sealed.empty() ? std::nullopt : std::optional<std::string>(to_hex(p.sealed))};
+  RowFields f{std::to_string(p.time),
+              p.gate,
+              std::string(to_string(p.direction)),
+              std::string(to_string(p.credential_kind)),
+              opt(p.pass_id, hex),
+              opt(p.role, [](Role r) { return std::string(to_string(r)); }),
+              std::string(to_string(p.decision)),
+              std::string(code(p.reason)),
+              opt(p.temperature_c, temperature_text),
+              opt(p.operator_id, same),
+              opt(p.consenting_resident, hex),
+              opt(p.holder, same),
+              opt(p.phone, same),
+              p.detail,
+              p.sealed.empty() ? std::nullopt : std::optional<std::string>(to_hex(p.sealed))};
+  // Schema 2's readings join the hash only when there are any, so that rows written before
+  // them (and rows without a measurement) hash exactly as they always did.
+  if (p.skin_c || p.ambient_c) {
+    f.push_back(opt(p.skin_c, temperature_text));
+    f.push_back(opt(p.ambient_c, temperature_text));
+  }
+  return f;
 }
 
 std::string chain_hash(std::int64_t seq, const RowFields& fields, const std::string& prev_hash) {

@@ -24,6 +24,12 @@ std::string temp1(double t) {
   return buf;
 }
 
+std::string temp2(double t) {  // skin and ambient: the sensor resolves 0.02 °C
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", t);
+  return buf;
+}
+
 nlohmann::json to_json(const JournalEntry& e) {
   const Passage& p = e.passage;
   auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
@@ -39,6 +45,8 @@ nlohmann::json to_json(const JournalEntry& e) {
       {"reason", code(p.reason)},
       {"temperature_c", p.temperature_c ? nlohmann::json(std::stod(temp1(*p.temperature_c)))
                                         : nlohmann::json(nullptr)},
+      {"skin_c", opt(p.skin_c)},
+      {"ambient_c", opt(p.ambient_c)},
       {"operator_id", opt(p.operator_id)},
       {"consenting_resident", p.consenting_resident ? nlohmann::json(to_hex(*p.consenting_resident))
                                                     : nlohmann::json(nullptr)},
@@ -64,7 +72,7 @@ void for_each_entry(const Journal& j, UnixTime from, UnixTime until, F f) {
 
 void Journal::export_csv(std::ostream& out, UnixTime from, UnixTime until) const {
   out << "seq,time,gate,direction,credential,pass_id,role,decision,reason,temperature_c,"
-         "operator_id,consenting_resident,holder,phone,detail,hash\r\n";
+         "operator_id,consenting_resident,holder,phone,detail,hash,skin_c,ambient_c\r\n";
   for_each_entry(*this, from, until, [&](const JournalEntry& e) {
     const Passage& p = e.passage;
     out << e.seq << ',' << p.time << ',' << csv_quote(p.gate) << ',' << to_string(p.direction)
@@ -74,7 +82,8 @@ void Journal::export_csv(std::ostream& out, UnixTime from, UnixTime until) const
         << csv_quote(p.operator_id.value_or("")) << ','
         << (p.consenting_resident ? to_hex(*p.consenting_resident) : "") << ','
         << csv_quote(p.holder.value_or("")) << ',' << csv_quote(p.phone.value_or("")) << ','
-        << csv_quote(p.detail) << ',' << e.hash << "\r\n";
+        << csv_quote(p.detail) << ',' << e.hash << ',' << (p.skin_c ? temp2(*p.skin_c) : "") << ','
+        << (p.ambient_c ? temp2(*p.ambient_c) : "") << "\r\n";
   });
 }
 

@@ -24,6 +24,10 @@ constexpr const char* kMigrations[] = {
        INSERT INTO chain_head VALUES(1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
        CREATE TABLE chain_anchor(id INTEGER PRIMARY KEY CHECK(id=1), seq INTEGER, hash TEXT);
        INSERT INTO chain_anchor VALUES(1, 0, '0000000000000000000000000000000000000000000000000000000000000000');)",
+    // 2: the skin and ambient readings behind the body-temperature estimate (issue 15).
+    // Rows from version 1 keep NULL and hash exactly as before.
+    R"(ALTER TABLE passages ADD COLUMN skin_c REAL;
+       ALTER TABLE passages ADD COLUMN ambient_c REAL;)",
 };
 static_assert(std::size(kMigrations) == Journal::kSchemaVersion);
 
@@ -88,6 +92,8 @@ Result<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   Passage p = in;
   if (p.phone) p.phone = mask_phone(*p.phone);
   if (p.temperature_c) p.temperature_c = std::round(*p.temperature_c * 10.0) / 10.0;
+  if (p.skin_c) p.skin_c = std::round(*p.skin_c * 100.0) / 100.0;
+  if (p.ambient_c) p.ambient_c = std::round(*p.ambient_c * 100.0) / 100.0;
   auto [head_seq, head_hash] = read_pair(db_, "chain_head");
   const std::int64_t seq = head_seq + 1;
   const std::string hash = chain_hash(seq, row_fields(p), head_hash);

@@ -29,6 +29,7 @@ void bind_row(sql::Statement& st, std::int64_t seq, const Passage& p, const std:
       st.bind_null(i + 2);
   }
   st.bind(17, std::string_view(prev)).bind(18, std::string_view(hash));
+  st.bind(19, p.skin_c).bind(20, p.ambient_c);
 }
 
 RowFields stored_fields(const sql::Statement& st) {
@@ -44,6 +45,11 @@ RowFields stored_fields(const sql::Statement& st) {
     else
       f.push_back(st.text(c));
   }
+  // As row_fields: the readings are hashed only when the row has any.
+  if (!st.is_null(18) || !st.is_null(19))
+    for (int c : {18, 19})
+      f.push_back(st.is_null(c) ? std::nullopt
+                                : std::optional<std::string>(temperature_text(st.f64(c))));
   return f;
 }
 
@@ -68,6 +74,8 @@ JournalEntry read_row(const sql::Statement& st) {
   p.sealed = st.blob(15);
   e.prev_hash = st.text(16);
   e.hash = st.text(17);
+  if (!st.is_null(18)) p.skin_c = st.f64(18);
+  if (!st.is_null(19)) p.ambient_c = st.f64(19);
   return e;
 }
 

@@ -7,11 +7,11 @@ namespace gk::detail {
 inline constexpr const char* kInsertSql =
     "INSERT INTO passages(seq, time, gate, direction, credential_kind, pass_id, role, decision,"
     " reason, temperature_c, operator_id, consenting_resident, holder, phone, detail, sealed,"
-    " prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " prev_hash, hash, skin_c, ambient_c) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 inline constexpr const char* kSelectSql =
     "SELECT seq, time, gate, direction, credential_kind, pass_id, role, decision, reason,"
     " temperature_c, operator_id, consenting_resident, holder, phone, detail, sealed,"
-    " prev_hash, hash FROM passages";
+    " prev_hash, hash, skin_c, ambient_c FROM passages";
 
 void bind_row(sql::Statement& st, std::int64_t seq, const Passage& p, const std::string& prev,
               const std::string& hash);

@@ -47,6 +47,8 @@ json entry_json(const JournalEntry& e) {
                {"decision", to_string(p.decision)},
                {"reason", code(p.reason)},
                {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
+               {"skin_c", p.skin_c ? json(*p.skin_c) : json(nullptr)},
+               {"ambient_c", p.ambient_c ? json(*p.ambient_c) : json(nullptr)},
                {"operator_id", opt_str(p.operator_id)},
                {"consenting_resident", opt_id(p.consenting_resident)},
                {"holder", opt_str(p.holder)},
@@ -114,6 +116,9 @@ Result<JournalBatch> parse_batch(std::string_view text) {
         if (!p.role) return fail(Reason::malformed, "role has an unknown value");
       }
       if (!x.at("temperature_c").is_null()) p.temperature_c = x.at("temperature_c").get<double>();
+      // Optional: batches from kiosks before the readings were journaled do not carry them.
+      for (auto [key, field] : {std::pair{"skin_c", &p.skin_c}, {"ambient_c", &p.ambient_c}})
+        if (x.contains(key) && !x.at(key).is_null()) *field = x.at(key).get<double>();
       p.operator_id = get_opt_str(x, "operator_id");
       p.holder = get_opt_str(x, "holder");
       p.phone = get_opt_str(x, "phone");

@@ -153,6 +153,49 @@ TEST_CASE("schema migrations: fresh file, and a newer one is refused", "[journal
   CHECK(r.failure().detail.find("newer") != std::string::npos);
 }
 
+TEST_CASE("skin and ambient readings are journaled and hashed", "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  Passage p = sample_passage(1);
+  p.skin_c = 35.4321;
+  p.ambient_c = 4.987;
+  REQUIRE(j->append(p).ok());
+  REQUIRE(j->append(sample_passage(2)).ok());  // a row without readings
+  auto e = j->entries(0, 10);
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].passage.skin_c == Approx(35.43));
+  CHECK(e[0].passage.ambient_c == Approx(4.99));
+  CHECK_FALSE(e[1].passage.skin_c);
+  REQUIRE(j->verify().ok);
+  raw_sql(dir / "journal.db", "UPDATE passages SET ambient_c=ambient_c+10 WHERE seq=1");
+  auto r = j->verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad_seq == 1);
+}
+
+TEST_CASE("a schema 1 journal is upgraded and its old rows still verify", "[journal]") {
+  test::ScratchDir dir;
+  {
+    auto j = Journal::open(dir / "journal.db");
+    REQUIRE(j.ok());
+    REQUIRE(j->append(sample_passage(1)).ok());
+  }
+  // Make it the file the previous firmware wrote: no reading columns, user_version 1.
+  raw_sql(dir / "journal.db",
+          "ALTER TABLE passages DROP COLUMN skin_c; ALTER TABLE passages DROP COLUMN ambient_c;"
+          " PRAGMA user_version=1");
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  CHECK(j->verify().ok);
+  Passage p = sample_passage(2);
+  p.skin_c = 34.9;
+  p.ambient_c = 22.0;
+  REQUIRE(j->append(p).ok());
+  CHECK(j->verify().ok);
+  CHECK(j->entries(1, 1).at(0).passage.skin_c == Approx(34.9));
+}
+
 TEST_CASE("a journal that cannot be written fails closed with journal_unavailable", "[journal]") {
   test::ScratchDir dir;
   CHECK(Journal::open(dir / "no/such/dir/journal.db").reason() == Reason::journal_unavailable);

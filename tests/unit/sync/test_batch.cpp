@@ -22,6 +22,10 @@ JournalBatch batch_from_journal(test::ScratchDir& dir, int n) {
     p.decision = i % 3 ? Decision::admit : Decision::deny;
     p.reason = i % 3 ? Reason::ok : Reason::fever;
     p.temperature_c = 36.0 + i * 0.1;
+    if (i % 2) {  // the readings behind the estimate, on every other row
+      p.skin_c = 34.5 + i * 0.01;
+      p.ambient_c = 21.25;
+    }
     p.phone = "13812348058";
     p.sealed = i % 2 ? Bytes{1, 2, 3} : Bytes{};
     REQUIRE(j->append(p).ok());
@@ -57,6 +61,17 @@ TEST_CASE("altered, cut and reordered batches are refused whole", "[sync][batch]
   SECTION("two rows swapped") {
     std::swap(j["entries"][2], j["entries"][3]);
     CHECK(parse_batch(j.dump()).reason() == Reason::malformed);
+  }
+  SECTION("the skin reading nudged") {
+    j["entries"][1]["skin_c"] = j["entries"][1]["skin_c"].get<double>() + 0.5;
+    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+  }
+  SECTION("a batch from a kiosk that journals no readings still parses") {
+    auto first = j["entries"][0];  // a row without readings; older kiosks send no such keys
+    first.erase("skin_c");
+    first.erase("ambient_c");
+    j["entries"] = nlohmann::json::array({first});
+    CHECK(parse_batch(j.dump()).ok());
   }
   SECTION("the temperature nudged") {
     j["entries"][1]["temperature_c"] = j["entries"][1]["temperature_c"].get<double>() - 0.1;

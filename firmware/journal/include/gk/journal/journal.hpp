@@ -25,7 +25,12 @@ struct Passage {
   std::optional<Role> role;
   Decision decision = Decision::deny;
   Reason reason = Reason::malformed;
+  // The body-temperature estimate the decision used (°C, 0.1) and what it was estimated
+  // from: the infrared skin reading and the sensor's ambient reading (°C, 0.01). Guard
+  // rows with a clinical re-measurement carry the clinical reading as temperature_c.
   std::optional<double> temperature_c;
+  std::optional<double> skin_c;
+  std::optional<double> ambient_c;
   std::optional<std::string> operator_id;     // the accountable guard, if any
   std::optional<PassId> consenting_resident;  // visitor entries
   std::optional<std::string> holder;          // display name, already masked
@@ -50,7 +55,7 @@ struct VerifyReport {
 
 class Journal {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static Result<Journal> open(const std::filesystem::path& file);
 
