@@ -6,6 +6,9 @@ pkg_check_modules(libnfc REQUIRED IMPORTED_TARGET libnfc)
 pkg_check_modules(qrencode REQUIRED IMPORTED_TARGET libqrencode)
 pkg_check_modules(zxing REQUIRED IMPORTED_TARGET zxing)  # second QR decoder: tilted codes
 pkg_check_modules(gpiod REQUIRED IMPORTED_TARGET libgpiod)
+# Stills and Motion-JPEG frames (drivers/camera): libpng 1.6 and libjpeg-turbo (libjpeg62).
+pkg_check_modules(libpng REQUIRED IMPORTED_TARGET libpng16)
+find_package(JPEG REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 find_package(Threads REQUIRED)
@@ -15,7 +18,9 @@ find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
 
 # OpenCV: Debian's CMake config only comes with the libopencv-dev meta package, which
-# drags in VTK and Qt. We install only the modules we use and import them by hand.
+# drags in VTK and Qt. We install only the modules we use and import them by hand. The
+# firmware links core and imgproc only; imgcodecs (test fixtures) and videoio (the
+# gk-video-camera module of the sim board) pull ~200 libraries and stay out of gated.
 find_path(GK_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
 foreach(module core imgproc imgcodecs videoio)
   find_library(GK_OPENCV_${module}_LIBRARY opencv_${module} REQUIRED)

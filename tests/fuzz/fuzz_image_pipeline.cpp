@@ -1,9 +1,9 @@
 // The camera side of a passage: image bytes (what the spool camera and `gatectl scan` read
-// from a file) through decode_grey_image (header sniffed and bounded, then cv::imdecode),
-// then QrDecoder::decode and decode_stream on the view. Inputs refused as images are taken
-// as a raw grey frame instead (a 4-byte header: width, row padding, then pixels), the form
-// V4L2 frames arrive in, so odd sizes and strides reach the decoder's cascade (half scale,
-// inversion, CLAHE) directly.
+// from a file) through decode_grey_image (header sniffed and bounded, then libpng or
+// libjpeg-turbo), then QrDecoder::decode and decode_stream on the view. Inputs refused as
+// images are taken as a raw grey frame instead (a 4-byte header: width, row padding, then
+// pixels), the form V4L2 frames arrive in, so odd sizes and strides reach the decoder's
+// cascade (half scale, inversion, CLAHE) directly.
 #include <cstdint>
 #include <cstdlib>
 #include <opencv2/core.hpp>

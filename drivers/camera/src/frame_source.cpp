@@ -1,7 +1,6 @@
 #include "gk/camera/frame_source.hpp"
 
 #include <algorithm>
-#include <opencv2/imgproc.hpp>
 #include <optional>
 
 #include "gk/camera/image_file.hpp"
@@ -46,32 +45,6 @@ hal::DeviceResult<hal::GreyView> SpoolFolderCamera::next_frame() {
   std::filesystem::remove(*oldest, ec);
   if (frame_.empty()) return hal::DeviceError::io;
   return view_of(frame_);
-}
-
-VideoCamera::VideoCamera(std::string source) : source_(std::move(source)) {
-  open();
-}
-
-bool VideoCamera::open() {
-  bool is_index = !source_.empty() && std::all_of(source_.begin(), source_.end(), ::isdigit);
-  if (is_index)
-    capture_.open(std::stoi(source_), cv::CAP_V4L2);
-  else
-    capture_.open(source_, source_.starts_with("/dev/video") ? cv::CAP_V4L2 : cv::CAP_ANY);
-  return capture_.isOpened();
-}
-
-hal::DeviceResult<hal::GreyView> VideoCamera::next_frame() {
-  if (!capture_.isOpened() && !open()) return hal::DeviceError::not_present;
-  if (!capture_.read(bgr_) || bgr_.empty()) {
-    capture_.release();  // a device that stopped delivering is re-opened next time
-    return hal::DeviceError::not_present;
-  }
-  if (bgr_.channels() == 1)
-    grey_ = bgr_;
-  else
-    cv::cvtColor(bgr_, grey_, cv::COLOR_BGR2GRAY);
-  return view_of(grey_);
 }
 
 }  // namespace gk::camera

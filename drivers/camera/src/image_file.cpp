@@ -1,8 +1,14 @@
 #include "gk/camera/image_file.hpp"
 
+#include <jpeglib.h>
+#include <png.h>
+
 #include <cctype>
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
+#include <memory>
 #include <vector>
 
 namespace gk::camera {
@@ -128,6 +134,138 @@ std::optional<ImageSize> sniff_image_size(Bytes bytes, std::string* why) {
   return refuse(why, "not a PNG, JPEG, BMP or PNM image");
 }
 
+namespace {
+
+// libjpeg reports errors through a callback that must not return: it jumps back to the
+// setjmp in the function that called libjpeg, with the message kept. Warnings (corrupt data
+// that libjpeg works around) are not printed: the caller decides from the result.
+struct JpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX] = {};
+};
+
+[[noreturn]] void jpeg_fail(j_common_ptr info) {
+  auto* e = reinterpret_cast<JpegError*>(info->err);
+  (*info->err->format_message)(info, e->message);
+  std::longjmp(e->jump, 1);
+}
+void jpeg_quiet(j_common_ptr, int) {}
+
+// Sizes above which libjpeg refuses to allocate: a 4096x4096 progressive JPEG needs ~100 MB of
+// coefficient buffers at most; the size check before decoding keeps frames far below that.
+constexpr long kJpegMaxMemory = 128L << 20;
+
+// The decoder object and the image it writes into are kept out of the function that calls
+// setjmp, so no local it changes is left indeterminate by the jump.
+struct JpegDecode {
+  jpeg_decompress_struct info{};
+  JpegError error{};
+  JpegDecode() {
+    info.err = jpeg_std_error(&error.mgr);
+    error.mgr.error_exit = jpeg_fail;
+    error.mgr.emit_message = jpeg_quiet;
+    jpeg_create_decompress(&info);
+    info.mem->max_memory_to_use = kJpegMaxMemory;
+  }
+  ~JpegDecode() { jpeg_destroy_decompress(&info); }
+  JpegDecode(const JpegDecode&) = delete;
+  JpegDecode& operator=(const JpegDecode&) = delete;
+};
+
+// 0 on success; 1 after a libjpeg error (message in d.error.message); 2 for a wrong size.
+int run_jpeg_decode(JpegDecode& d, Bytes bytes, cv::Mat& out, int width, int height) {
+  if (setjmp(d.error.jump)) return 1;
+  jpeg_mem_src(&d.info, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&d.info, TRUE);
+  if ((width && static_cast<int>(d.info.image_width) != width) ||
+      (height && static_cast<int>(d.info.image_height) != height))
+    return 2;
+  d.info.out_color_space = JCS_GRAYSCALE;  // libjpeg keeps the luma plane: no colour work
+  d.info.dct_method = JDCT_ISLOW;
+  jpeg_start_decompress(&d.info);
+  out.create(static_cast<int>(d.info.output_height), static_cast<int>(d.info.output_width),
+             CV_8UC1);
+  while (d.info.output_scanline < d.info.output_height) {
+    JSAMPROW row = out.ptr(static_cast<int>(d.info.output_scanline));
+    jpeg_read_scanlines(&d.info, &row, 1);
+  }
+  jpeg_finish_decompress(&d.info);
+  return 0;
+}
+
+std::string decode_png_grey(Bytes bytes, cv::Mat& out) {
+  // libpng's simplified API: any bit depth, palette or colour type, converted to 8-bit grey;
+  // errors come back as a message, never as a jump through our frames.
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
+    return std::string("PNG: ") + image.message;
+  image.format = PNG_FORMAT_GRAY;
+  out.create(static_cast<int>(image.height), static_cast<int>(image.width), CV_8UC1);
+  if (!png_image_finish_read(&image, nullptr, out.data, static_cast<png_int_32>(out.step),
+                             nullptr)) {
+    std::string why = std::string("PNG: ") + image.message;
+    png_image_free(&image);
+    out.release();
+    return why;
+  }
+  return {};
+}
+
+struct JpegEncode {
+  jpeg_compress_struct info{};
+  JpegError error{};
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  JpegEncode() {
+    info.err = jpeg_std_error(&error.mgr);
+    error.mgr.error_exit = jpeg_fail;
+    error.mgr.emit_message = jpeg_quiet;
+    jpeg_create_compress(&info);
+  }
+  ~JpegEncode() {
+    jpeg_destroy_compress(&info);
+    std::free(buffer);  // jpeg_mem_dest's buffer is malloc'd and left to the caller
+  }
+  JpegEncode(const JpegEncode&) = delete;
+  JpegEncode& operator=(const JpegEncode&) = delete;
+};
+
+bool run_jpeg_encode(JpegEncode& e, const cv::Mat& grey, int quality) {
+  if (setjmp(e.error.jump)) return false;
+  jpeg_mem_dest(&e.info, &e.buffer, &e.size);
+  e.info.image_width = static_cast<JDIMENSION>(grey.cols);
+  e.info.image_height = static_cast<JDIMENSION>(grey.rows);
+  e.info.input_components = 1;
+  e.info.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&e.info);
+  jpeg_set_quality(&e.info, quality, TRUE);
+  jpeg_start_compress(&e.info, TRUE);
+  while (e.info.next_scanline < e.info.image_height) {
+    auto row = const_cast<JSAMPROW>(grey.ptr(static_cast<int>(e.info.next_scanline)));
+    jpeg_write_scanlines(&e.info, &row, 1);
+  }
+  jpeg_finish_compress(&e.info);
+  return true;
+}
+
+}  // namespace
+
+std::string decode_jpeg_grey(Bytes bytes, cv::Mat& out, int width, int height) {
+  JpegDecode d;
+  switch (run_jpeg_decode(d, bytes, out, width, height)) {
+    case 0:
+      return {};
+    case 2:
+      return "JPEG of " + std::to_string(d.info.image_width) + "x" +
+             std::to_string(d.info.image_height) + ", expected " + std::to_string(width) + "x" +
+             std::to_string(height);
+    default:
+      return std::string("JPEG: ") + d.error.message;
+  }
+}
+
 cv::Mat decode_grey_image(Bytes bytes, std::string* why, const ImageLimits& limits) {
   auto size = sniff_image_size(bytes, why);
   if (!size) return {};
@@ -140,23 +278,62 @@ cv::Mat decode_grey_image(Bytes bytes, std::string* why, const ImageLimits& limi
              std::to_string(limits.max_pixels) + " pixels";
     return {};
   }
-  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
-                    const_cast<std::uint8_t*>(bytes.data()));
   cv::Mat grey;
-  try {
-    grey = cv::imdecode(raw, cv::IMREAD_GRAYSCALE);
-  } catch (const cv::Exception&) {
-    grey.release();
+  std::string error;
+  if (bytes[0] == 0x89) {
+    error = decode_png_grey(bytes, grey);
+  } else if (bytes[0] == 0xFF) {
+    // The size the frame header announced is the size the decoder must deliver.
+    error = decode_jpeg_grey(bytes, grey, size->width, size->height);
+  } else {
+    error = bytes[0] == 'B' ? "BMP images are not decoded (PNG or JPEG only)"
+                            : "PNM images are not decoded (PNG or JPEG only)";
   }
-  // The decoder must deliver what the header announced (turned by a JPEG's EXIF orientation
-  // at most): a codec that read another size is not trusted with the limits.
-  const bool as_announced = (grey.cols == size->width && grey.rows == size->height) ||
-                            (grey.cols == size->height && grey.rows == size->width);  // EXIF turn
-  if (grey.empty() || !as_announced) {
-    if (why) *why = "image does not decode";
+  // The decoder must deliver what the header announced: a codec that read another size is
+  // not trusted with the limits.
+  if (error.empty() && (grey.cols != size->width || grey.rows != size->height))
+    error = "image does not decode to the size its header announces";
+  if (!error.empty()) {
+    if (why) *why = error;
     return {};
   }
   return grey;
+}
+
+std::vector<std::uint8_t> encode_png(const cv::Mat& grey) {
+  if (grey.empty() || grey.type() != CV_8UC1) return {};
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(grey.cols);
+  image.height = static_cast<png_uint_32>(grey.rows);
+  image.format = PNG_FORMAT_GRAY;
+  const auto stride = static_cast<png_int_32>(grey.step);
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&image, nullptr, &size, 0, grey.data, stride, nullptr)) return {};
+  std::vector<std::uint8_t> out(size);
+  if (!png_image_write_to_memory(&image, out.data(), &size, 0, grey.data, stride, nullptr))
+    return {};
+  out.resize(size);
+  return out;
+}
+
+std::vector<std::uint8_t> encode_jpeg(const cv::Mat& grey, int quality) {
+  if (grey.empty() || grey.type() != CV_8UC1 || quality < 1 || quality > 100) return {};
+  JpegEncode e;
+  if (!run_jpeg_encode(e, grey, quality)) return {};
+  return {e.buffer, e.buffer + e.size};
+}
+
+std::string write_png(const cv::Mat& grey, const std::filesystem::path& file) {
+  const auto bytes = encode_png(grey);
+  if (bytes.empty()) return "could not encode the image as PNG";
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out.write(reinterpret_cast<const char*>(bytes.data()),
+                 static_cast<std::streamsize>(bytes.size())))
+    return "could not write " + file.string();
+  out.close();
+  if (!out) return "could not write " + file.string();
+  return {};
 }
 
 cv::Mat read_grey_image(const std::filesystem::path& file, std::string* why,

@@ -3,7 +3,8 @@
 #include <qrencode.h>
 
 #include <memory>
-#include <opencv2/imgcodecs.hpp>
+
+#include "gk/camera/image_file.hpp"
 
 namespace gk::camera {
 
@@ -30,12 +31,7 @@ std::string render_qr_png(const std::string& text, const std::filesystem::path& 
                           int quiet_zone) {
   cv::Mat img = render_qr_mat(text, module_px, quiet_zone);
   if (img.empty()) return "text does not fit in a QR code";
-  try {
-    if (!cv::imwrite(file.string(), img)) return "could not write the image";
-  } catch (const cv::Exception& e) {
-    return e.what();
-  }
-  return {};
+  return write_png(img, file);
 }
 
 }  // namespace gk::camera

@@ -1,6 +1,8 @@
 #include "gk/gated/board.hpp"
 
 #include "gk/camera/frame_source.hpp"
+#include "gk/camera/v4l2_camera.hpp"
+#include "gk/camera/video_module.hpp"
 #include "gk/nfc/libnfc_reader.hpp"
 #include "gk/thermometer/mlx90614.hpp"
 
@@ -15,10 +17,15 @@ Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& source) {
   if (source.starts_with("spool:"))
     return std::unique_ptr<hal::Camera>(
         std::make_unique<camera::SpoolFolderCamera>(source.substr(6)));
-  if (source.starts_with("video:"))
-    return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(6)));
+  if (source.starts_with("video:")) {
+    // Sim board and tests: OpenCV videoio through the gk-video-camera module, loaded only now.
+    std::string why;
+    auto cam = camera::open_video_camera(source.substr(6), &why);
+    if (!cam) return fail(Reason::device_fault, "camera.source '" + source + "': " + why);
+    return cam;
+  }
   if (source.starts_with("v4l2:"))
-    return std::unique_ptr<hal::Camera>(std::make_unique<camera::VideoCamera>(source.substr(5)));
+    return std::unique_ptr<hal::Camera>(std::make_unique<camera::V4l2Camera>(source.substr(5)));
   return fail(Reason::device_fault,
               "camera.source '" + source + "' is not none, folder:, spool:, video: or v4l2:");
 }

@@ -2,8 +2,8 @@
 // the kiosk, before anything happens at the gate), named with the guard's id; personal data
 // the guard registers is sealed to the upstream's key before it is stored.
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
+#include "gk/camera/image_file.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/core/seal.hpp"
 #include "gk/gated/daemon.hpp"
@@ -134,9 +134,8 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
       const auto& v = std::get<hal::GreyView>(frame);
       cv::Mat grey(v.height, v.width, CV_8UC1, const_cast<std::uint8_t*>(v.data),
                    static_cast<std::size_t>(v.stride));
-      std::vector<std::uint8_t> jpeg;
-      if (cv::imencode(".jpg", grey, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80}))
-        personal["photo_jpeg_hex"] = to_hex(jpeg);
+      const std::vector<std::uint8_t> jpeg = camera::encode_jpeg(grey, 80);
+      if (!jpeg.empty()) personal["photo_jpeg_hex"] = to_hex(jpeg);
     }
   }
   return action_result(

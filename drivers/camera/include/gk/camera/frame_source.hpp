@@ -1,9 +1,8 @@
 #pragma once
-// Frame sources behind gk::hal::Camera: real V4L2 devices and video files through
-// OpenCV's VideoCapture, and image files for the sim board and tests.
+// Frame sources behind gk::hal::Camera made of image files, for the sim board and tests.
+// Real cameras: v4l2_camera.hpp; video files (sim and tests only): video_camera.hpp.
 #include <filesystem>
 #include <opencv2/core.hpp>
-#include <opencv2/videoio.hpp>
 #include <vector>
 
 #include "gk/hal/devices.hpp"
@@ -56,23 +55,6 @@ class SpoolFolderCamera final : public hal::Camera {
  private:
   std::filesystem::path folder_;
   cv::Mat frame_;
-};
-
-// A video file or a V4L2 device ("/dev/video0" or an index). Re-opens a device that
-// went away on a later call, so an unplugged camera comes back without a restart.
-class VideoCamera final : public hal::Camera {
- public:
-  explicit VideoCamera(std::string source);
-  hal::DeviceResult<hal::GreyView> next_frame() override;
-  std::string describe() const override { return "video:" + source_; }
-  // A capture device that stops delivering frames is failing too (not_present).
-  bool is_fault(hal::DeviceError e) const override { return e != hal::DeviceError::none; }
-
- private:
-  bool open();
-  std::string source_;
-  cv::VideoCapture capture_;
-  cv::Mat bgr_, grey_;
 };
 
 }  // namespace gk::camera
