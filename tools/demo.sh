@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs gated on the simulated board through a scripted
-# demonstration: an issuer key, real signed passes rendered as QR images, and a day at the
-# gate of 莲花北村 (residents, fever, a visitor, a courier, forged and expired passes,
-# lockdown, a quarantined building, a revocation). Every decision is printed.
+# Sets up what the demo needs (Debian packages, the three programs it runs: nothing from npm),
+# then runs gated on the simulated board through a scripted demonstration: an issuer key, real
+# signed passes rendered as QR images, and a day at the gate of 莲花北村 (residents, fever, a
+# visitor, a courier, forged and expired passes, lockdown, a quarantined building, a
+# revocation), the journal, then upstream sync. Every decision is printed.
+#
+# Adding to the demo: a person at the gate is one [[step]] in day_at_the_gate's scenario (or
+# in sync's); a part of its own is a function `part_NAME` listed in PARTS below. Parts are
+# numbered as they run, scenario steps across both scenarios; files go to $DEMO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh --demo  # the build packages and the demo's targets only; nothing from npm
+tools/setup.sh --demo # the build packages and the demo's targets only; nothing from npm
 BIN=build/bin
 DEMO=build/demo
 rm -rf "$DEMO"
@@ -13,51 +18,74 @@ mkdir -p "$DEMO/keys" "$DEMO/trust" "$DEMO/frames" "$DEMO/other-keys"
 
 SITE=sz-futian-lianhua-01
 NOW=$(date +%s)
-echo "== issuer key =="
-$BIN/gatectl keygen --out "$DEMO/keys"   # the district office key: any compound
-cp "$DEMO/keys/issuer.pub" "$DEMO/trust/"
-$BIN/gatectl keygen --out "$DEMO/other-keys" >/dev/null   # a key the kiosk does not trust
+part_no=0
+steps_run=0  # scenario steps shown so far: the next scenario goes on from here
+part() {     # part TITLE: the heading of the next part
+  part_no=$((part_no + 1))
+  echo
+  echo "== $part_no. $* =="
+}
+local_time() { printf '%(%Y-%m-%d %H:%M:%S)T' "$1"; }
+count_steps() { grep -c '^\[\[step\]\]' "$1"; }
+# run_scenario FILE: gated on board sim through FILE; decisions and alarms appended to
+# decisions.jsonl, narration on the terminal, numbered on from the steps already shown.
+run_scenario() {
+  sed -i "1i first_step = $((steps_run + 1))" "$1"
+  $BIN/gated --config "$DEMO/gated.toml" --scenario "$1" >>"$DEMO/decisions.jsonl"
+  steps_run=$((steps_run + $(count_steps "$1")))
+}
 
-issue() {  # issue NAME ARGS... : pass text into $DEMO/NAME.txt, QR into frames/NAME.png
-  local name=$1; shift
+issue() { # issue NAME ARGS... : pass text into $DEMO/NAME.txt, QR into frames/NAME.png
+  local name=$1
+  shift
   $BIN/gatectl issue --key "$DEMO/keys/issuer.key" --valid-from "$NOW" "$@" \
     --png "$DEMO/frames/$name.png" --json >"$DEMO/$name.json"
   sed -E 's/.*"pass":"([^"]*)".*/\1/' "$DEMO/$name.json" >"$DEMO/$name.txt"
 }
 pass_id() { sed -E 's/.*"id":"([0-9a-f]{32})".*/\1/' "$DEMO/$1.json"; }
 
-echo "== passes =="
-issue zhang --site "$SITE" --role resident --building 12 --unit 3-402 --name 张伟 --id-last4 123X
-issue li --site "$SITE" --role resident --building 7 --unit 1-101 --name 李娜
-issue wang --site "$SITE" --role temporary_resident --building 7 --unit 2-203 --name 王芳
-issue visitor --site "$SITE" --role visitor --building 12 --unit 3-402 --name 赵敏 \
-  --host "$(pass_id zhang)" --visit-hours 4
-issue courier --site "$SITE" --role delivery --name 快递员
-issue elsewhere --site gz-tianhe-02 --role resident --building 1 --unit 1 --name 陈静
-$BIN/gatectl issue --key "$DEMO/keys/issuer.key" --site "$SITE" --building 3 --unit 9 \
-  --name 刘洋 --valid-from $((NOW - 10 * 86400)) --valid-days 7 --png "$DEMO/frames/expired.png" >/dev/null
-$BIN/gatectl issue --key "$DEMO/other-keys/issuer.key" --site "$SITE" --building 3 --unit 9 \
-  --name 伪造 --png "$DEMO/frames/forged-issuer.png" >/dev/null
-# A resident pass with one character changed after signing (inside the signature): the
-# text still decodes, the signature does not verify.
-orig=$(cat "$DEMO/li.txt")
-pos=$((${#orig} - 10))
-[ "${orig:pos:1}" = "A" ] && sub=B || sub=A
-tampered="${orig:0:pos}${sub}${orig:pos+1}"
-echo "$tampered" >"$DEMO/tampered.txt"
-for f in zhang li; do echo "  $f: $(cut -c1-60 "$DEMO/$f.txt")..."; done
-ls "$DEMO/frames"
+part_issuer_key() {
+  part "the district office's issuer key (trusted by this kiosk) and a key it does not trust"
+  $BIN/gatectl keygen --out "$DEMO/keys" # the district office key: any compound
+  cp "$DEMO/keys/issuer.pub" "$DEMO/trust/"
+  $BIN/gatectl keygen --out "$DEMO/other-keys" >/dev/null
+}
 
-echo "== revocation list: 李娜's pass is revoked =="
-$BIN/gatectl revoke --key "$DEMO/keys/issuer.key" --number 1 --site "$SITE" --out "$DEMO/revocations.bin" \
-  "$(pass_id li)"
+part_passes() {
+  part "signed passes, rendered as QR images"
+  issue zhang --site "$SITE" --role resident --building 12 --unit 3-402 --name 张伟 --id-last4 123X
+  issue li --site "$SITE" --role resident --building 7 --unit 1-101 --name 李娜
+  issue wang --site "$SITE" --role temporary_resident --building 7 --unit 2-203 --name 王芳
+  issue visitor --site "$SITE" --role visitor --building 12 --unit 3-402 --name 赵敏 \
+    --host "$(pass_id zhang)" --visit-hours 4
+  issue courier --site "$SITE" --role delivery --name 快递员
+  issue elsewhere --site gz-tianhe-02 --role resident --building 1 --unit 1 --name 陈静
+  $BIN/gatectl issue --key "$DEMO/keys/issuer.key" --site "$SITE" --building 3 --unit 9 \
+    --name 刘洋 --valid-from $((NOW - 10 * 86400)) --valid-days 7 --png "$DEMO/frames/expired.png" >/dev/null
+  $BIN/gatectl issue --key "$DEMO/other-keys/issuer.key" --site "$SITE" --building 3 --unit 9 \
+    --name 伪造 --png "$DEMO/frames/forged-issuer.png" >/dev/null
+  # A resident pass with one character changed after signing (inside the signature): the
+  # text still decodes, the signature does not verify.
+  local orig pos sub
+  orig=$(cat "$DEMO/li.txt")
+  pos=$((${#orig} - 10))
+  [ "${orig:pos:1}" = "A" ] && sub=B || sub=A
+  echo "${orig:0:pos}${sub}${orig:pos+1}" >"$DEMO/tampered.txt"
+  for f in zhang li; do echo "  $f: $(cut -c1-60 "$DEMO/$f.txt")..."; done
+  echo "  QR images in $DEMO/frames: $(cd "$DEMO/frames" && echo *.png)"
+}
 
-sed -e 's#^state_dir = .*#state_dir = "state"#' -e 's#^trust_dir = .*#trust_dir = "trust"#' \
-  -e 's#^fail_secure = true#fail_secure = true\nrecord_file = "state/gate-pulses.log"#' \
-  boards/sim/gated.toml >"$DEMO/gated.toml"
-$BIN/gated config check "$DEMO/gated.toml"
+part_revocation_list() {
+  part "a signed revocation list: 李娜's pass is revoked"
+  $BIN/gatectl revoke --key "$DEMO/keys/issuer.key" --number 1 --site "$SITE" --out "$DEMO/revocations.bin" \
+    "$(pass_id li)"
+}
 
-cat >"$DEMO/scenario.toml" <<TOML
+part_day_at_the_gate() {
+  sed -e 's#^state_dir = .*#state_dir = "state"#' -e 's#^trust_dir = .*#trust_dir = "trust"#' \
+    -e 's#^fail_secure = true#fail_secure = true\nrecord_file = "state/gate-pulses.log"#' \
+    boards/sim/gated.toml >"$DEMO/gated.toml"
+  cat >"$DEMO/scenario.toml" <<TOML
 start_time = $((NOW + 60))
 
 [[step]]
@@ -105,7 +133,7 @@ expect = "unknown_issuer"
 
 [[step]]
 say = "李娜's pass with one character altered"
-pass_text = "$tampered"
+pass_text = "$(cat "$DEMO/tampered.txt")"
 expect = "bad_signature"
 
 [[step]]
@@ -144,58 +172,96 @@ advance_s = 691200
 image = "frames/wang.png"
 expect = "expired"
 TOML
+  part "a day at the gate: gated on board sim, $(count_steps "$DEMO/scenario.toml") people (steps $((steps_run + 1))-$((steps_run + $(count_steps "$DEMO/scenario.toml"))))"
+  $BIN/gated config check "$DEMO/gated.toml"
+  # Narration (stderr) here; the decisions and alarms, one JSON line each (stdout), into a file.
+  run_scenario "$DEMO/scenario.toml"
+  echo
+  local decisions alarms
+  # One line per decision ({..."decision":...}) and one per alarm raised for the guard
+  # ({"alarm":"<reason>",...}: fever, forged or revoked passes, lockdown attempts).
+  decisions=$(grep -c '"decision":' "$DEMO/decisions.jsonl" || true)
+  alarms=$(grep -c '^{"alarm":"' "$DEMO/decisions.jsonl" || true)
+  echo "$decisions decisions and $alarms alarms for the guard, one JSON line each in $DEMO/decisions.jsonl;"
+  echo "the first decision and the first alarm:"
+  grep -m 1 '"decision":' "$DEMO/decisions.jsonl"
+  grep -m 1 '^{"alarm":"' "$DEMO/decisions.jsonl"
+  echo "gate pulses recorded by the simulated relay (each names its committed journal row):"
+  cat "$DEMO/state/gate-pulses.log"
+}
 
-echo "== gated on board sim =="
-# Narration (stderr) here; the decisions, one JSON line each (stdout), into a file.
-$BIN/gated --config "$DEMO/gated.toml" --scenario "$DEMO/scenario.toml" >"$DEMO/decisions.jsonl"
-echo
-echo "$(wc -l <"$DEMO/decisions.jsonl") decisions as JSON lines in $DEMO/decisions.jsonl, the first:"
-head -n 1 "$DEMO/decisions.jsonl"
-echo "gate pulses recorded by the simulated relay (each names its committed journal row):"
-cat "$DEMO/state/gate-pulses.log"
+part_journal() {
+  part "the journal: hash chain verified, then each row (times local, $(date +%Z); the export keeps Unix seconds)"
+  $BIN/gatectl journal verify "$DEMO/state/journal.db"
+  $BIN/gatectl journal export --format csv "$DEMO/state/journal.db" >"$DEMO/journal.csv"
+  # seq,time,gate,direction,credential,pass_id,role,decision,reason,temperature_c,operator_id,
+  # consenting_resident,holder,...: the fields up to the holder never hold a comma here.
+  printf '  %-4s %-19s %-4s %-7s %-26s %-5s %s\n' seq time dir decision reason °C holder
+  tail -n +2 "$DEMO/journal.csv" | tr -d '\r' |
+    while IFS=, read -r seq time _gate dir _cred _id _role decision reason temp _op _res holder _; do
+      printf '  %-4s %-19s %-4s %-7s %-26s %-5s %s\n' "$seq" "$(local_time "$time")" "$dir" \
+        "$decision" "$reason" "${temp:--}" "${holder:--}"
+    done
+  echo "  (all columns, for the community office: $DEMO/journal.csv)"
+}
 
-echo "== the journal =="
-$BIN/gatectl journal verify "$DEMO/state/journal.db"
-$BIN/gatectl journal export --format csv "$DEMO/state/journal.db"
-
-echo "== upstream sync: gate-upstream on loopback, pinned TLS, signed lists =="
-$BIN/gate-upstream init --dir "$DEMO/upstream" --cn demo-upstream
-$BIN/gate-upstream serve --dir "$DEMO/upstream" --listen 127.0.0.1:0 \
-  --port-file "$DEMO/upstream/port" 2>"$DEMO/upstream/serve.log" &
-UPSTREAM=$!
-trap 'kill $UPSTREAM 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$DEMO/upstream/port" ] && break; sleep 0.05; done
-echo "-- a technician provisions the kiosk: device key, bundle signed by the provisioning root,"
-echo "   registered upstream; gated from now on runs only as the checkpoint the bundle names:"
-$BIN/gatectl keygen --out "$DEMO/root" --name root >/dev/null
-$BIN/gatectl provision --root-key "$DEMO/root/root.key" --device-id lianhua-north-01 \
-  --site "$SITE" --checkpoint 莲花北村北门 --trust "$DEMO/trust" \
-  --upstream "https://127.0.0.1:$(cat "$DEMO/upstream/port")" --register "$DEMO/upstream" \
-  --out "$DEMO/provision.bundle" | sed 's/^/   /'
-cat >>"$DEMO/gated.toml" <<TOML
+part_sync() {
+  part "upstream sync: gate-upstream on loopback, pinned TLS, signed lists"
+  $BIN/gate-upstream init --dir "$DEMO/upstream" --cn demo-upstream
+  $BIN/gate-upstream serve --dir "$DEMO/upstream" --listen 127.0.0.1:0 \
+    --port-file "$DEMO/upstream/port" 2>"$DEMO/upstream/serve.log" &
+  UPSTREAM=$!
+  trap 'kill $UPSTREAM 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ -s "$DEMO/upstream/port" ] && break; sleep 0.05; done
+  echo "-- a technician provisions the kiosk: device key, bundle signed by the provisioning root,"
+  echo "   registered upstream; gated from now on runs only as the checkpoint the bundle names:"
+  $BIN/gatectl keygen --out "$DEMO/root" --name root >/dev/null
+  $BIN/gatectl provision --root-key "$DEMO/root/root.key" --device-id lianhua-north-01 \
+    --site "$SITE" --checkpoint 莲花北村北门 --trust "$DEMO/trust" \
+    --upstream "https://127.0.0.1:$(cat "$DEMO/upstream/port")" --register "$DEMO/upstream" \
+    --out "$DEMO/provision.bundle" | sed 's/^/   /'
+  cat >>"$DEMO/gated.toml" <<TOML
 
 [provisioning]
 bundle = "provision.bundle"
 root_key = "root/root.pub"
 TOML
-$BIN/gated config check "$DEMO/gated.toml" | sed 's/^/   /'
-echo "-- the kiosk uploads its journal (the upstream acknowledges a high-water mark):"
-$BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"acked":([0-9]+).*"backlog":([0-9]+).*/   acked \1, backlog \2/'
-echo "   upstream holds $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) passages of this kiosk"
-echo "-- the district's list 1 is the one the office handed over earlier (李娜); now it also"
-echo "   revokes 张伟's pass upstream (list 2) and the kiosk pulls the signed delta 1 -> 2:"
-$BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id li)" >/dev/null
-$BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id zhang)"
-$BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"revocation_list":([0-9]+).*/   kiosk now holds revocation list \1/'
-cat >"$DEMO/scenario-sync.toml" <<TOML
+  $BIN/gated config check "$DEMO/gated.toml" | sed 's/^/   /'
+  echo "-- the kiosk uploads its journal (the upstream acknowledges a high-water mark):"
+  $BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"acked":([0-9]+).*"backlog":([0-9]+).*/   acked \1, backlog \2/'
+  echo "   upstream holds $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) passages of this kiosk"
+  echo "-- the district's list 1 is the one the office handed over earlier (李娜); now it also"
+  echo "   revokes 张伟's pass upstream (list 2) and the kiosk pulls the signed delta 1 -> 2:"
+  $BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id li)" >/dev/null
+  $BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id zhang)"
+  $BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"revocation_list":([0-9]+).*/   kiosk now holds revocation list \1/'
+  cat >"$DEMO/scenario-sync.toml" <<TOML
 start_time = $(($(date +%s) + 60))
 [[step]]
 say = "张伟 shows his e-pass again, after the revocation published upstream"
 image = "frames/zhang.png"
 expect = "revoked"
 TOML
-$BIN/gated --config "$DEMO/gated.toml" --scenario "$DEMO/scenario-sync.toml" >>"$DEMO/decisions.jsonl"
-$BIN/gated sync --config "$DEMO/gated.toml" >/dev/null
-echo "   kiosk journal $($BIN/gatectl journal export --format json "$DEMO/state/journal.db" | wc -l) rows," \
-  "upstream $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) rows"
-echo "demo files: $DEMO"
+  run_scenario "$DEMO/scenario-sync.toml"
+  $BIN/gated sync --config "$DEMO/gated.toml" >/dev/null
+  echo "   kiosk journal $($BIN/gatectl journal export --format json "$DEMO/state/journal.db" | wc -l) rows," \
+    "upstream $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) rows"
+}
+
+part_what_next() {
+  part "what to try next"
+  cat <<EOF
+  - Scan a pass the way the kiosk does:   $BIN/gatectl scan $DEMO/frames/zhang.png
+  - Verify one offline:                   $BIN/gatectl verify --trust $DEMO/trust $DEMO/li.txt
+  - Change the day: edit $DEMO/scenario.toml (a step with expect = "<reason>" checks the
+    decision; reasons: README "Rules and reasons"), then
+      $BIN/gated --config $DEMO/gated.toml --scenario $DEMO/scenario.toml
+  - The kiosk screen and guard console live: set [screen] listen / [console] listen in
+    $DEMO/gated.toml (README "Kiosk screen and guard console") and run gated without --scenario.
+  - Every test, browser tests included (installs Node.js, npm and Chromium too): tools/test.sh
+  - The rules and the notices they come from: firmware/policy/DOMAIN.md
+EOF
+}
+
+PARTS=(issuer_key passes revocation_list day_at_the_gate journal sync what_next)
+for p in "${PARTS[@]}"; do "part_$p"; done

@@ -69,6 +69,11 @@ Result<Scenario> load_scenario(const std::filesystem::path& file) {
   }
   Scenario sc;
   if (auto t = root["start_time"].value<std::int64_t>()) sc.start_time = *t;
+  if (auto f = root["first_step"].value<std::int64_t>()) {
+    if (*f < 1 || *f > 1'000'000)
+      return fail(Reason::malformed, where(*root.get("first_step")) + "first_step: 1 to 1000000");
+    sc.first_step = static_cast<int>(*f);
+  }
   const toml::array* steps = root["step"].as_array();
   if (!steps) return fail(Reason::malformed, file.string() + ": no [[step]] tables");
   for (const auto& node : *steps) {
@@ -83,7 +88,7 @@ Result<Scenario> load_scenario(const std::filesystem::path& file) {
 
 int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narration) {
   int mismatches = 0;
-  int n = 0;
+  int n = scenario.first_step - 1;
   const double idle_c = daemon.board().sim_thermometer ? daemon.board().sim_thermometer->idle() : 0;
   for (const ScenarioStep& step : scenario.steps) {
     ++n;

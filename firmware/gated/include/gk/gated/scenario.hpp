@@ -29,6 +29,7 @@ struct ScenarioStep {
 
 struct Scenario {
   std::optional<std::int64_t> start_time;  // sim clock start; default: now
+  int first_step = 1;  // the number the narration gives the first step (a scenario continued)
   std::vector<ScenarioStep> steps;
 };
 
