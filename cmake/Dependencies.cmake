@@ -9,6 +9,8 @@ pkg_check_modules(gpiod REQUIRED IMPORTED_TARGET libgpiod)
 # Stills and Motion-JPEG frames (drivers/camera): libpng 1.6 and libjpeg-turbo (libjpeg62).
 pkg_check_modules(libpng REQUIRED IMPORTED_TARGET libpng16)
 find_package(JPEG REQUIRED)
+# gate-upstream's PostgreSQL store (a district: several instances on one database)
+pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq)
 find_package(SQLite3 REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 find_package(Threads REQUIRED)

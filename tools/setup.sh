@@ -42,6 +42,8 @@ BUILD_PACKAGES=(
   # the video-file camera of the sim board and tests (gk-video-camera module, loaded by gated
   # only for camera.source = "video:...") and the test fixtures written with OpenCV
   libopencv-imgcodecs-dev libopencv-videoio-dev
+  # gate-upstream's PostgreSQL store (libpq): a district's instances share one database
+  libpq-dev
 )
 # What the test suite needs on top.
 TEST_PACKAGES=(
@@ -60,6 +62,9 @@ TEST_PACKAGES=(
   # test CA; dbus-daemon gives the update test a private bus for `rauc service`; veritysetup
   # checks a verity bundle's hash tree in user space (no device-mapper in CI kernels)
   rauc squashfs-tools openssl dbus cryptsetup-bin
+  # the real PostgreSQL 15 server (and psql) the sync tests and the fleet benchmark start
+  # for themselves, as an unprivileged user on a temporary folder
+  postgresql-15 postgresql-client-15
   # browser tests of the kiosk screen and guard console: Debian's Chromium, CJK fonts, and
   # Debian's Node.js and npm for playwright-core (the version check below says which
   # Node.js major playwright-core needs)

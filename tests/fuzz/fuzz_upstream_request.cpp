@@ -9,8 +9,9 @@
 
 namespace {
 struct Fixture {
-  gk::upstream::UpstreamStore store =
-      std::move(gk::upstream::UpstreamStore::open(":memory:").value());
+  std::unique_ptr<gk::upstream::UpstreamStore> owned =
+      std::move(gk::upstream::open_sqlite_store(":memory:").value());
+  gk::upstream::UpstreamStore& store = *owned;
   gk::IssuerKeyPair device = gk::generate_issuer_key();
   gk::upstream::UpstreamService service{store, gk::generate_issuer_key(),
                                         [] { return gk::UnixTime{1'700'000'000}; }};

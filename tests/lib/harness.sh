@@ -5,6 +5,7 @@
 #         and the upstream's database with it)
 #   T     a scratch folder, removed on exit (kept with GK_KEEP_SCRATCH=1, for debugging)
 #   PIDS  background processes to stop on exit: PIDS+=("$!") after starting one
+#   CLEANUP  commands run on exit after PIDS are stopped (e.g. pg_stop of postgres.sh)
 #   wait_file F   waits up to 5 s for F to be non-empty, else calls the script's fail()
 # Each script keeps its own fail(), because what is worth printing on failure differs.
 BIN=${GK_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
@@ -12,10 +13,12 @@ BIN=$(cd "$BIN" && pwd)
 GATECTL=${GK_GATECTL:-$BIN/gatectl}
 T=$(mktemp -d)
 PIDS=()
+CLEANUP=()
 gk_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  for p in "${CLEANUP[@]}"; do "$p" || true; done
   if [ -n "${GK_KEEP_SCRATCH:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap gk_cleanup EXIT

@@ -93,11 +93,11 @@ int provision(Options& o) {
 
   // Checked before anything is written: an id in use keeps its key unless replaced on
   // purpose (a board swapped for a new one: the old board stops syncing).
-  std::optional<gk::upstream::UpstreamStore> store;
+  std::unique_ptr<gk::upstream::UpstreamStore> store;
   if (!o.register_dir.empty()) {
-    auto opened = gk::upstream::UpstreamStore::open(fs::path(o.register_dir) / "upstream.db");
+    auto opened = gk::upstream::open_sqlite_store(fs::path(o.register_dir) / "upstream.db");
     if (!opened) return report_failure(opened.failure(), o.json);
-    store.emplace(std::move(*opened));
+    store = std::move(*opened);
     if (store->device(m.device_id) && !o.replace)
       return report_error("device " + m.device_id +
                               " is already registered upstream (--replace gives it this new key)",

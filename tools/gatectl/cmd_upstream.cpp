@@ -15,15 +15,17 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Common {
-  std::string dir;
+  std::string dir, store;
   bool json = false;
 };
 
-gk::Result<gk::upstream::UpstreamStore> open_store(const Common& c) {
+gk::Result<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
+  if (!c.store.empty()) return gk::upstream::open_store(c.store);
+  if (c.dir.empty()) return gk::fail(gk::Reason::malformed, "--dir or --store is required");
   if (!fs::exists(fs::path(c.dir) / "upstream.db"))
     return gk::fail(gk::Reason::malformed,
                     c.dir + ": no upstream.db (run gate-upstream init --dir " + c.dir + ")");
-  return gk::upstream::UpstreamStore::open(fs::path(c.dir) / "upstream.db");
+  return gk::upstream::open_sqlite_store(fs::path(c.dir) / "upstream.db");
 }
 
 gk::UnixTime now() {
@@ -44,7 +46,9 @@ bool parse_ids(const std::vector<std::string>& in, std::vector<gk::PassId>& out,
 }
 
 void add_common(CLI::App* cmd, Common& c) {
-  cmd->add_option("--dir", c.dir, "The upstream's directory (gate-upstream init)")->required();
+  auto* dir = cmd->add_option("--dir", c.dir, "The upstream's directory (gate-upstream init)");
+  cmd->add_option("--store", c.store, "The upstream's store: postgresql://... (or sqlite:DIR)")
+      ->excludes(dir);
   cmd->add_flag("--json", c.json, "JSON output");
 }
 
@@ -71,7 +75,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     if (!store) return void(exit.code = report_failure(store.failure(), r->json));
     auto key = gk::load_public_key(r->key);
     if (!key) return void(exit.code = report_failure(key.failure(), r->json));
-    if (auto s = store->register_device({r->device, key->key, r->site, r->checkpoint}); !s)
+    if (auto s = (*store)->register_device({r->device, key->key, r->site, r->checkpoint}); !s)
       return void(exit.code = report_failure(s.failure(), r->json));
     if (r->json)
       print_json({{"device", r->device}, {"site", r->site}, {"registered", true}});
@@ -106,7 +110,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
       return void(exit.code = report_error("nothing to revoke or unrevoke", v->json));
     auto store = open_store(*v);
     if (!store) return void(exit.code = report_failure(store.failure(), v->json));
-    auto n = store->revoke(add, remove, now());
+    auto n = (*store)->revoke(add, remove, now());
     if (!n) return void(exit.code = report_failure(n.failure(), v->json));
     if (v->json)
       print_json({{"list", *n}, {"revoked", add.size()}, {"unrevoked", remove.size()}});
@@ -139,7 +143,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     d.outbreak = *gk::outbreak_from_string(s->outbreak);
     d.quarantined_buildings = {s->quarantine.begin(), s->quarantine.end()};
     if (s->fever > 0) d.fever_threshold_c = s->fever;
-    auto n = store->set_site_state(d, now());
+    auto n = (*store)->set_site_state(d, now());
     if (!n) return void(exit.code = report_failure(n.failure(), s->json));
     if (s->json)
       print_json({{"site", s->site}, {"number", *n}, {"outbreak", s->outbreak}});
@@ -169,7 +173,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     }
     auto store = open_store(*e);
     if (!store) return void(exit.code = report_failure(store.failure(), e->json));
-    auto n = store->set_enrolment(d, now());
+    auto n = (*store)->set_enrolment(d, now());
     if (!n) return void(exit.code = report_failure(n.failure(), e->json));
     if (e->json)
       print_json({{"site", e->site}, {"number", *n}, {"cards", d.passes.size()}});
@@ -196,7 +200,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     }
     auto store = open_store(*t);
     if (!store) return void(exit.code = report_failure(store.failure(), t->json));
-    auto n = store->set_trust_list(keys, now());
+    auto n = (*store)->set_trust_list(keys, now());
     if (!n) return void(exit.code = report_failure(n.failure(), t->json));
     if (t->json)
       print_json({{"number", *n}, {"keys", keys.size()}});
@@ -215,7 +219,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
   journal->callback([j, &exit] {
     auto store = open_store(*j);
     if (!store) return void(exit.code = report_failure(store.failure(), j->json));
-    for (const auto& p : store->journal(j->device)) {
+    for (const auto& p : (*store)->journal(j->device)) {
       if (j->json)
         std::cout << p.entry_json << "\n";
       else

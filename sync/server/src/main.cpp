@@ -1,6 +1,10 @@
 // gate-upstream: the reference upstream server.
-//   gate-upstream init --dir DIR                   authority key, TLS key + certificate, database
-//   gate-upstream serve --dir DIR [--listen A:P]   serve devices over HTTPS (pinned key)
+//   gate-upstream init --dir DIR [--store S]                  keys, TLS certificate, database
+//   gate-upstream serve --dir DIR [--store S] [--listen A:P]  serve devices over HTTPS
+// --store: sqlite:DIR (the default: DIR/upstream.db) or postgresql://... (several instances
+// may serve one PostgreSQL database; each has a copy of DIR's keys). Options may also come
+// from a config file: `gate-upstream --config FILE serve`, FILE holding a [serve] section
+// (`store = "postgresql://..."`, `listen = "0.0.0.0:8443"`, `dir = ...`).
 // Devices, revocations, site states and enrolments are managed with `gatectl upstream`.
 #include <CLI/CLI.hpp>
 #include <ctime>
@@ -14,7 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int init(const fs::path& dir, const std::string& cn) {
+// The store named by --store, else the SQLite file in the state directory.
+gk::Result<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const fs::path& dir,
+                                                                    const std::string& spec) {
+  return gk::upstream::open_store(spec.empty() ? "sqlite:" + dir.string() : spec);
+}
+
+int init(const fs::path& dir, const std::string& cn, const std::string& store_spec) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   fs::permissions(dir, fs::perms::owner_all, ec);
@@ -29,7 +39,7 @@ int init(const fs::path& dir, const std::string& cn) {
     return 1;
   }
   std::ofstream(dir / "tls.pin") << *pin << "\n";
-  auto store = gk::upstream::UpstreamStore::open(dir / "upstream.db");
+  auto store = open_store(dir, store_spec);
   if (!store) {
     std::cerr << "gate-upstream: " << store.failure().detail << "\n";
     return 1;
@@ -40,8 +50,8 @@ int init(const fs::path& dir, const std::string& cn) {
   return 0;
 }
 
-int serve(const fs::path& dir, const std::string& listen, const std::string& faults,
-          const std::string& port_file) {
+int serve(const fs::path& dir, const std::string& store_spec, const std::string& listen,
+          const std::string& faults, const std::string& port_file) {
   auto authority = gk::load_secret_key(dir / "authority.key");
   if (!authority) {
     std::cerr << "gate-upstream: " << authority.failure().detail << "\n";
@@ -52,7 +62,7 @@ int serve(const fs::path& dir, const std::string& listen, const std::string& fau
     std::cerr << "gate-upstream: " << tls.failure().detail << "\n";
     return 1;
   }
-  auto store = gk::upstream::UpstreamStore::open(dir / "upstream.db");
+  auto store = open_store(dir, store_spec);
   if (!store) {
     std::cerr << "gate-upstream: " << store.failure().detail << "\n";
     return 1;
@@ -71,7 +81,7 @@ int serve(const fs::path& dir, const std::string& listen, const std::string& fau
   }
   boost::asio::io_context io;
   gk::upstream::UpstreamService service(
-      *store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
+      **store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
   gk::upstream::UpstreamServer server(io, **tls, {address, static_cast<unsigned short>(port)},
                                       service, faults);
   if (!port_file.empty()) {
@@ -79,7 +89,8 @@ int serve(const fs::path& dir, const std::string& listen, const std::string& fau
     std::ofstream(port_file + ".tmp") << server.port() << "\n";
     fs::rename(port_file + ".tmp", port_file);
   }
-  std::cerr << "gate-upstream: serving on " << address.to_string() << ":" << server.port() << "\n";
+  std::cerr << "gate-upstream: serving on " << address.to_string() << ":" << server.port()
+            << " (store: " << (*store)->kind() << ")\n";
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
   io.run();
@@ -91,12 +102,16 @@ int serve(const fs::path& dir, const std::string& listen, const std::string& fau
 int main(int argc, char** argv) {
   CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
   app.require_subcommand(1);
-  std::string dir, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
+  std::string dir, store, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
+  // CLI11 reads a subcommand's options from its section: [serve] store = "postgresql://...".
+  app.set_config("--config", "", "Options from a file: [serve] store = \"postgresql://...\"");
   auto* init_cmd = app.add_subcommand("init", "Create the authority key, TLS key and database");
   init_cmd->add_option("--dir", dir, "State directory (created 0700)")->required();
   init_cmd->add_option("--cn", cn, "Certificate common name");
+  init_cmd->add_option("--store", store, "sqlite:DIR (default: --dir) or postgresql://...");
   auto* serve_cmd = app.add_subcommand("serve", "Serve devices over HTTPS");
   serve_cmd->add_option("--dir", dir, "State directory made by init")->required();
+  serve_cmd->add_option("--store", store, "sqlite:DIR (default: --dir) or postgresql://...");
   serve_cmd->add_option("--listen", listen, "ADDRESS:PORT (port 0: any free port)");
   serve_cmd->add_option("--faults", faults, "Fault-injection file, re-read on change (tests)");
   serve_cmd->add_option("--port-file", port_file, "Write the bound port here");
@@ -109,8 +124,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (*init_cmd) return init(dir, cn);
-    return serve(dir, listen, faults, port_file);
+    if (*init_cmd) return init(dir, cn, store);
+    return serve(dir, store, listen, faults, port_file);
   } catch (const std::exception& e) {
     std::cerr << "gate-upstream: " << e.what() << "\n";
     return 1;

@@ -1,291 +1,60 @@
 #include "gk/upstream/store.hpp"
 
-#include <algorithm>
-
 namespace gk::upstream {
-namespace {
-constexpr Reason kErr = Reason::journal_unavailable;
 
-Failure db_failure(const sql::Database& db, const std::string& what) {
-  return fail(kErr, what + ": " + db.error());
+Result<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec) {
+  if (spec.rfind("sqlite:", 0) == 0) {
+    const std::string dir = spec.substr(7);
+    if (dir.empty()) return fail(Reason::malformed, "--store sqlite:DIR needs a directory");
+    return open_sqlite_store(std::filesystem::path(dir) / "upstream.db");
+  }
+  if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0)
+    return open_postgres_store(spec);
+  if (spec.rfind("postgresql:", 0) == 0) return open_postgres_store(spec.substr(11));
+  return fail(Reason::malformed,
+              "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
 }
 
-PassId id_from_blob(const Bytes& b) {
-  PassId id{};
-  std::copy_n(b.begin(), std::min(b.size(), id.size()), id.begin());
-  return id;
-}
-}  // namespace
-
-Result<UpstreamStore> UpstreamStore::open(const std::filesystem::path& file) {
-  auto db = sql::Database::open(file.string(), kErr);
-  if (!db) return db.failure();
-  if (auto s = db->exec(R"(
-      PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-      CREATE TABLE IF NOT EXISTS devices(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
-        site TEXT NOT NULL, checkpoint TEXT NOT NULL);
-      -- A rowid table: entries are ~500 bytes, too large for WITHOUT ROWID leaves.
-      CREATE TABLE IF NOT EXISTS journal(device TEXT NOT NULL, seq INTEGER NOT NULL,
-        hash TEXT NOT NULL, entry TEXT NOT NULL, received_at INTEGER NOT NULL,
-        PRIMARY KEY(device, seq));
-      CREATE TABLE IF NOT EXISTS revoked(pass_id BLOB PRIMARY KEY, added_in INTEGER NOT NULL,
-        removed_in INTEGER) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS revocation_docs(base INTEGER, number INTEGER, bytes BLOB NOT NULL,
-        PRIMARY KEY(base, number));
-      CREATE TABLE IF NOT EXISTS numbers(kind TEXT, scope TEXT, number INTEGER NOT NULL,
-        PRIMARY KEY(kind, scope));
-      CREATE TABLE IF NOT EXISTS documents(kind TEXT, scope TEXT, number INTEGER, payload TEXT,
-        PRIMARY KEY(kind, scope));
-  )",
-                        kErr);
-      !s)
-    return fail(kErr, file.string() + ": " + s.failure().detail);
-  return UpstreamStore(std::move(*db));
-}
-
-Status UpstreamStore::register_device(const Device& d) {
-  if (d.id.empty() || d.id.size() > 64) return fail(Reason::malformed, "device id: 1..64 bytes");
-  sql::Statement st(db_, "INSERT OR REPLACE INTO devices VALUES(?,?,?,?)");
-  st.bind(1, std::string_view(d.id)).bind(2, ByteView(d.key)).bind(3, std::string_view(d.site));
-  st.bind(4, std::string_view(d.checkpoint));
-  if (st.step() != SQLITE_DONE) return db_failure(db_, "register device");
+Status check_device_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return fail(Reason::malformed, "device id: 1..64 bytes");
+  if (id.find('\0') != std::string::npos) return fail(Reason::malformed, "device id: no NUL bytes");
   return success();
 }
 
-std::optional<Device> UpstreamStore::device(const std::string& id) const {
-  sql::Statement st(db_, "SELECT id, public_key, site, checkpoint FROM devices WHERE id=?");
-  st.bind(1, std::string_view(id));
-  if (st.step() != SQLITE_ROW) return std::nullopt;
-  Device d{st.text(0), {}, st.text(2), st.text(3)};
-  Bytes k = st.blob(1);
-  if (k.size() != d.key.size()) return std::nullopt;
-  std::copy(k.begin(), k.end(), d.key.begin());
-  return d;
-}
-
-std::vector<Device> UpstreamStore::devices() const {
-  std::vector<Device> out;
-  sql::Statement st(db_, "SELECT id FROM devices ORDER BY id");
-  while (st.step() == SQLITE_ROW)
-    if (auto d = device(st.text(0))) out.push_back(*d);
-  return out;
-}
-
-std::int64_t UpstreamStore::acked(const std::string& device_id) const {
-  sql::Statement st(db_, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=?");
-  st.bind(1, std::string_view(device_id));
-  return st.step() == SQLITE_ROW ? st.i64(0) : 0;
-}
-
-Result<Ack> UpstreamStore::receive(const sync::JournalBatch& batch, UnixTime now) {
-  sql::Transaction tx(db_);
-  if (!tx.begun()) return db_failure(db_, "begin");
-  Ack ack;
-  ack.acked = acked(batch.device_id);
-  sql::Statement hash_at(db_, "SELECT hash FROM journal WHERE device=? AND seq=?");
-  sql::Statement insert(db_, "INSERT INTO journal VALUES(?,?,?,?,?)");
+Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
+                             const StoredHash& stored_hash) {
+  BatchPlan plan;
+  plan.ack.acked = acked;
+  std::optional<std::string> head;  // the hash at the mark, once needed
   for (const auto& e : batch.entries) {
-    if (e.seq <= ack.acked) {
+    if (e.seq <= plan.ack.acked && plan.new_entries.empty()) {
       // A re-sent passage: it must be the very one we hold, or the device's journal and
       // ours have diverged (a reset device, a forged batch): refuse, change nothing.
-      hash_at.reset();
-      hash_at.bind(1, std::string_view(batch.device_id)).bind(2, e.seq);
-      if (hash_at.step() == SQLITE_ROW && hash_at.text(0) != e.hash)
+      auto held = stored_hash(e.seq);
+      if (held && *held != e.hash)
         return fail(Reason::malformed,
                     "passage " + std::to_string(e.seq) + " differs from the one already received");
-      ++ack.duplicates;
+      ++plan.ack.duplicates;
       continue;
     }
-    if (e.seq != ack.acked + 1)
-      return fail(Reason::malformed, "gap: expected passage " + std::to_string(ack.acked + 1) +
+    if (e.seq != plan.ack.acked + 1)
+      return fail(Reason::malformed, "gap: expected passage " + std::to_string(plan.ack.acked + 1) +
                                          ", got " + std::to_string(e.seq));
-    if (ack.acked > 0) {
-      hash_at.reset();
-      hash_at.bind(1, std::string_view(batch.device_id)).bind(2, ack.acked);
+    if (plan.ack.acked > 0) {
+      if (plan.new_entries.empty())
+        head = stored_hash(plan.ack.acked);
+      else
+        head = plan.new_entries.back()->hash;
       // Purged rows upstream are not a thing; a missing link means a broken store.
-      if (hash_at.step() == SQLITE_ROW && hash_at.text(0) != e.prev_hash)
+      if (head && *head != e.prev_hash)
         return fail(Reason::malformed,
                     "passage " + std::to_string(e.seq) + " does not link to the previous one");
     }
-    insert.reset();
-    insert.bind(1, std::string_view(batch.device_id)).bind(2, e.seq);
-    insert.bind(3, std::string_view(e.hash)).bind(4, sync::encode_entry(e)).bind(5, now);
-    if (insert.step() != SQLITE_DONE) return db_failure(db_, "store passage");
-    ack.acked = e.seq;
-    ++ack.accepted;
+    plan.new_entries.push_back(&e);
+    plan.ack.acked = e.seq;
+    ++plan.ack.accepted;
   }
-  if (auto s = tx.commit(kErr); !s) return s.failure();
-  return ack;
-}
-
-std::vector<StoredPassage> UpstreamStore::journal(const std::string& device_id,
-                                                  std::int64_t after_seq, std::size_t limit) const {
-  std::vector<StoredPassage> out;
-  sql::Statement st(db_,
-                    "SELECT seq, hash, entry FROM journal WHERE device=? AND seq>? ORDER BY seq "
-                    "LIMIT ?");
-  st.bind(1, std::string_view(device_id)).bind(2, after_seq);
-  st.bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  while (st.step() == SQLITE_ROW) out.push_back({st.i64(0), st.text(1), st.text(2)});
-  return out;
-}
-
-Result<std::uint64_t> UpstreamStore::next_number(const std::string& kind,
-                                                 const std::string& scope) {
-  sql::Statement st(db_,
-                    "INSERT INTO numbers VALUES(?,?,1) ON CONFLICT(kind, scope) DO UPDATE SET "
-                    "number=number+1 RETURNING number");
-  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
-  if (st.step() != SQLITE_ROW) return db_failure(db_, "number " + kind);
-  return static_cast<std::uint64_t>(st.i64(0));
-}
-
-std::uint64_t UpstreamStore::revocation_number() const {
-  sql::Statement st(db_, "SELECT number FROM numbers WHERE kind='revocations' AND scope='*'");
-  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
-}
-
-Result<std::uint64_t> UpstreamStore::revoke(const std::vector<PassId>& add,
-                                            const std::vector<PassId>& remove, UnixTime) {
-  sql::Transaction tx(db_);
-  if (!tx.begun()) return db_failure(db_, "begin");
-  auto number = next_number("revocations", "*");
-  if (!number) return number.failure();
-  const auto n = static_cast<std::int64_t>(*number);
-  sql::Statement ins(db_,
-                     "INSERT INTO revoked VALUES(?,?,NULL) ON CONFLICT(pass_id) DO UPDATE SET "
-                     "added_in=excluded.added_in, removed_in=NULL WHERE removed_in IS NOT NULL");
-  for (const auto& id : add) {
-    ins.reset();
-    ins.bind(1, ByteView(id)).bind(2, n);
-    if (ins.step() != SQLITE_DONE) return db_failure(db_, "revoke");
-  }
-  sql::Statement del(db_, "UPDATE revoked SET removed_in=? WHERE pass_id=? AND removed_in IS NULL");
-  for (const auto& id : remove) {
-    del.reset();
-    del.bind(1, n).bind(2, ByteView(id));
-    if (del.step() != SQLITE_DONE) return db_failure(db_, "unrevoke");
-  }
-  if (auto s = tx.commit(kErr); !s) return s.failure();
-  return *number;
-}
-
-std::optional<Bytes> UpstreamStore::cached_revocation_document(std::uint64_t base,
-                                                               std::uint64_t number) const {
-  sql::Statement st(db_, "SELECT bytes FROM revocation_docs WHERE base=? AND number=?");
-  st.bind(1, static_cast<std::int64_t>(base)).bind(2, static_cast<std::int64_t>(number));
-  if (st.step() != SQLITE_ROW) return std::nullopt;
-  return st.blob(0);
-}
-
-Result<Bytes> UpstreamStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                                 UnixTime now) {
-  const std::uint64_t current = revocation_number();
-  // A device claiming a list we never published (or a reset server): a fresh snapshot.
-  const std::uint64_t base = have > current ? 0 : have;
-  if (auto cached = cached_revocation_document(base, current)) return *cached;
-  RevocationDocument doc;
-  doc.kind = base == 0 ? RevocationDocument::Kind::snapshot : RevocationDocument::Kind::delta;
-  doc.number = current;
-  doc.base_number = base;
-  doc.issued_at = now;
-  doc.site = "*";
-  const auto b = static_cast<std::int64_t>(base);
-  if (base == 0) {
-    sql::Statement st(db_, "SELECT pass_id FROM revoked WHERE removed_in IS NULL");
-    while (st.step() == SQLITE_ROW) doc.added.push_back(id_from_blob(st.blob(0)));
-  } else {
-    // Added after the device's list and still revoked; or revoked then, removed since.
-    sql::Statement added(db_,
-                         "SELECT pass_id FROM revoked WHERE added_in>? AND removed_in IS NULL");
-    added.bind(1, b);
-    while (added.step() == SQLITE_ROW) doc.added.push_back(id_from_blob(added.blob(0)));
-    sql::Statement removed(db_, "SELECT pass_id FROM revoked WHERE added_in<=? AND removed_in>?");
-    removed.bind(1, b).bind(2, b);
-    while (removed.step() == SQLITE_ROW) doc.removed.push_back(id_from_blob(removed.blob(0)));
-  }
-  Bytes bytes = sign_revocation_document(std::move(doc), authority);
-  sql::Statement put(db_, "INSERT OR REPLACE INTO revocation_docs VALUES(?,?,?)");
-  put.bind(1, b).bind(2, static_cast<std::int64_t>(current)).bind(3, ByteView(bytes));
-  if (put.step() != SQLITE_DONE) return db_failure(db_, "cache revocation document");
-  // Keep the cache small: documents for older lists are rebuilt on demand if ever needed.
-  sql::Statement evict(db_, "DELETE FROM revocation_docs WHERE number<?");
-  evict.bind(1, static_cast<std::int64_t>(current));
-  (void)evict.step();
-  return bytes;
-}
-
-std::optional<std::string> UpstreamStore::latest_payload(const std::string& kind,
-                                                         const std::string& scope) const {
-  sql::Statement st(db_, "SELECT payload FROM documents WHERE kind=? AND scope=?");
-  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
-  if (st.step() != SQLITE_ROW) return std::nullopt;
-  return st.text(0);
-}
-
-Status UpstreamStore::put_payload(const std::string& kind, const std::string& scope,
-                                  std::uint64_t number, const std::string& payload) {
-  sql::Statement st(db_, "INSERT OR REPLACE INTO documents VALUES(?,?,?,?)");
-  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
-  st.bind(3, static_cast<std::int64_t>(number)).bind(4, std::string_view(payload));
-  if (st.step() != SQLITE_DONE) return db_failure(db_, "store " + kind);
-  return success();
-}
-
-Result<std::uint64_t> UpstreamStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
-  sql::Transaction tx(db_);
-  auto n = next_number("site-state", doc.site);
-  if (!n) return n.failure();
-  doc.number = *n;
-  doc.issued_at = now;
-  if (auto s = put_payload("site-state", doc.site, *n, sync::payload_of(doc)); !s)
-    return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
-  return *n;
-}
-
-std::optional<sync::SiteStateDoc> UpstreamStore::site_state(const std::string& site) const {
-  auto p = latest_payload("site-state", site);
-  if (!p) return std::nullopt;
-  auto d = sync::parse_site_state(*p);
-  return d ? std::optional(*d) : std::nullopt;
-}
-
-Result<std::uint64_t> UpstreamStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
-  sql::Transaction tx(db_);
-  auto n = next_number("enrolment", doc.site);
-  if (!n) return n.failure();
-  doc.number = *n;
-  doc.issued_at = now;
-  if (auto s = put_payload("enrolment", doc.site, *n, sync::payload_of(doc)); !s)
-    return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
-  return *n;
-}
-
-std::optional<sync::EnrolmentDoc> UpstreamStore::enrolment(const std::string& site) const {
-  auto p = latest_payload("enrolment", site);
-  if (!p) return std::nullopt;
-  auto d = sync::parse_enrolment(*p);
-  return d ? std::optional(*d) : std::nullopt;
-}
-
-Result<std::uint64_t> UpstreamStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
-  if (keys.empty()) return fail(Reason::malformed, "a trust list needs at least one key");
-  sql::Transaction tx(db_);
-  auto n = next_number("trust-list", "*");
-  if (!n) return n.failure();
-  sync::TrustListDoc doc{*n, now, std::move(keys)};
-  if (auto s = put_payload("trust-list", "*", *n, sync::payload_of(doc)); !s) return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
-  return *n;
-}
-
-std::optional<sync::TrustListDoc> UpstreamStore::trust_list() const {
-  auto p = latest_payload("trust-list", "*");
-  if (!p) return std::nullopt;
-  auto d = sync::parse_trust_list(*p);
-  return d ? std::optional(*d) : std::nullopt;
+  return plan;
 }
 
 }  // namespace gk::upstream

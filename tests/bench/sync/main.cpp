@@ -118,8 +118,7 @@ struct Upstream {
   Upstream(const fs::path& dir, const IssuerKeyPair& device) {
     pin = sync::make_self_signed_certificate(dir / "tls.key", dir / "tls.crt", "bench").value();
     tls = std::move(sync::server_tls_context(dir / "tls.crt", dir / "tls.key").value());
-    store = std::make_unique<upstream::UpstreamStore>(
-        std::move(upstream::UpstreamStore::open(dir / "upstream.db").value()));
+    store = std::move(upstream::open_sqlite_store(dir / "upstream.db").value());
     if (!store->register_device({"kiosk-01", device.info.key, "site-1", "bench"})) std::abort();
     auto authority = generate_issuer_key();
     if (!save_key_pair(authority, dir, "authority")) std::abort();

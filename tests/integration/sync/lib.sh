@@ -1,7 +1,10 @@
 # Shared set-up for the sync integration tests: an upstream (gate-upstream), a fault proxy
 # in front of it, an issuer, a registered kiosk and its config. Sourced, not run.
+# GK_UPSTREAM_STORE=postgresql: the upstream's store is a real PostgreSQL 15 this script
+# starts (tests/lib/postgres.sh); else the default SQLite file in up/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/postgres.sh"
 fail() {
   echo "FAIL: $*" >&2
   for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
@@ -9,16 +12,41 @@ fail() {
 }
 cd "$T"
 
+STORE_KIND=${GK_UPSTREAM_STORE:-sqlite}
+case "$STORE_KIND" in
+  sqlite) STORE=(--dir up) ;;
+  postgresql) pg_start; STORE=(--store "$PG_URL") ;;
+  *) fail "GK_UPSTREAM_STORE: sqlite or postgresql" ;;
+esac
+# gate-upstream's own options: its key folder, and the shared store when there is one.
+SERVE_STORE=(--dir up)
+[ "$STORE_KIND" = sqlite ] || SERVE_STORE+=("${STORE[@]}")
+# The store's own integrity check (SQLite's, or amcheck over PostgreSQL's B-tree indexes)
+# and the count of (device, seq) stored more than once.
+upstream_intact() {
+  if [ "$STORE_KIND" = sqlite ]; then
+    sqlite3 up/upstream.db "PRAGMA integrity_check" | grep -qx ok
+  else
+    pg_sql "CREATE EXTENSION IF NOT EXISTS amcheck" &&
+      pg_sql "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'" >/dev/null
+  fi
+}
+upstream_duplicates() {
+  local q="SELECT COUNT(*) - COUNT(DISTINCT device || ':' || seq) FROM journal"
+  if [ "$STORE_KIND" = sqlite ]; then sqlite3 up/upstream.db "$q"; else pg_sql "$q"; fi
+}
+
 SITE=site-1
-"$BIN/gate-upstream" init --dir up >/dev/null
+"$BIN/gate-upstream" init "${SERVE_STORE[@]}" >/dev/null
 "$GATECTL" keygen --out issuer --site "$SITE" >/dev/null
 "$GATECTL" keygen --out dev --name device >/dev/null
-"$GATECTL" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
+"$GATECTL" upstream register "${STORE[@]}" --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 mkdir trust && cp issuer/issuer.pub trust/
 
 start_upstream() {
   rm -f up.port
-  "$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port --faults faults \
+  "$BIN/gate-upstream" serve "${SERVE_STORE[@]}" --listen 127.0.0.1:0 --port-file up.port --faults faults \
     2>>upstream.log &
   UPSTREAM_PID=$!
   PIDS+=("$UPSTREAM_PID")
@@ -80,7 +108,7 @@ passages() {  # passages N [expect]: N passages of our resident through gated's 
 }
 
 kiosk_journal() { sqlite3 state/journal.db "SELECT seq || ' ' || hash FROM passages ORDER BY seq"; }
-upstream_journal() { "$GATECTL" upstream journal --dir up --device kiosk-01; }
+upstream_journal() { "$GATECTL" upstream journal "${STORE[@]}" --device "${1:-kiosk-01}"; }
 journals_equal() {
   diff <(kiosk_journal) <(upstream_journal) >journal.diff || fail "journals differ after $1: $(head -5 journal.diff)"
 }

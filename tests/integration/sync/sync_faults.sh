@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kiosk <-> fault proxy <-> gate-upstream on loopback, real TLS and SQLite on both sides.
+# Kiosk <-> fault proxy <-> gate-upstream on loopback, real TLS, SQLite on the kiosk and
+# the upstream's store (SQLite, or PostgreSQL with GK_UPSTREAM_STORE=postgresql).
 # After every fault (refused, reset mid-body both ways, truncated, garbled, duplicated and
 # reordered bytes, 500s, stalls past the timeout, an answer lost after the upstream
 # committed, stale acknowledgements, an upstream killed mid-upload) the next clean sync
@@ -34,7 +35,7 @@ for f in "${faults[@]}"; do
   echo "fault $what: $failed/3 rounds failed; last: $(grep -o 'gated: sync: .*' sync.log | tail -1)"
   sync_clean "$what"
   journals_equal "$what"
-  sqlite3 up/upstream.db "PRAGMA integrity_check" | grep -qx ok || fail "upstream db after $what"
+  upstream_intact || fail "upstream store after $what"
 done
 
 # Connection refused for real: nobody listening at all.
@@ -56,7 +57,7 @@ SYNC_PID=$!
 sleep 1.5
 kill -9 "$UPSTREAM_PID"
 wait "$SYNC_PID" 2>/dev/null || true
-sqlite3 up/upstream.db "PRAGMA integrity_check" | grep -qx ok || fail "upstream db after SIGKILL"
+upstream_intact || fail "upstream store after SIGKILL"
 partial=$(upstream_journal | wc -l)
 start_upstream
 kill "$PROXY_PID"
@@ -68,7 +69,7 @@ journals_equal "the upstream restart (it held $partial rows when killed)"
 # Many kiosks at once: five more devices, each with its own key and journal, upload together.
 for k in 2 3 4 5 6; do
   "$GATECTL" keygen --out "dev$k" --name device >/dev/null
-  "$GATECTL" upstream register --dir up --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
+  "$GATECTL" upstream register "${STORE[@]}" --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
   sed -e "s#^state_dir = .*#state_dir = \"state$k\"#" -e "s#^device_id = .*#device_id = \"kiosk-0$k\"#" \
     -e "s#^device_key = .*#device_key = \"dev$k/device.key\"#" \
     -e "s#^url = .*#url = \"https://127.0.0.1:$(cat up.port)\"#" gated.toml >"gated$k.toml"
@@ -88,12 +89,12 @@ done
 [ $wait_all = 0 ] || fail "a concurrent kiosk failed to sync: $(cat sync*.log | grep gated: | head -2)"
 for k in 2 3 4 5 6; do
   diff <(sqlite3 "state$k/journal.db" "SELECT seq || ' ' || hash FROM passages ORDER BY seq") \
-    <("$GATECTL" upstream journal --dir up --device "kiosk-0$k") >/dev/null ||
+    <(upstream_journal "kiosk-0$k") >/dev/null ||
     fail "kiosk $k's journal differs upstream after concurrent uploads"
 done
 
 total=$(kiosk_journal | wc -l)
-dups=$(sqlite3 up/upstream.db "SELECT COUNT(*) - COUNT(DISTINCT device || ':' || seq) FROM journal")
+dups=$(upstream_duplicates)
 [ "$dups" = 0 ] || fail "$dups duplicate passages upstream"
 "$GATECTL" journal verify state/journal.db | grep -q '"ok":true' || fail "kiosk chain"
-echo "sync_faults: ${#faults[@]} fault kinds + refused + upstream SIGKILL; $total passages, identical on both sides; 5 kiosks uploading at once, each identical"
+echo "sync_faults ($STORE_KIND): ${#faults[@]} fault kinds + refused + upstream SIGKILL; $total passages, identical on both sides; 5 kiosks uploading at once, each identical"

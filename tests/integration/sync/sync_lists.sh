@@ -15,7 +15,7 @@ sync_clean "the first round"
 # 200 000 revoked ids plus our resident's pass, published as list 1 (3.2 MB: 4 chunks).
 od -An -vtx1 -w16 -N $((200000 * 16)) /dev/urandom | tr -d ' ' >ids.txt
 echo "$PASS_ID" >>ids.txt
-"$GATECTL" upstream revoke --dir up --file ids.txt --json | grep -q '"list":1' || fail "publish"
+"$GATECTL" upstream revoke "${STORE[@]}" --file ids.txt --json | grep -q '"list":1' || fail "publish"
 
 kills=0
 echo "stall:15" >mode  # ~200 TLS records of 16 kB: the download takes about 3 s, resumed
@@ -35,14 +35,14 @@ for i in $(seq 15); do
   sqlite3 state/sync.db "PRAGMA integrity_check" | grep -qx ok || fail "sync.db after kill $i"
   [ "$n" = 1 ] && break
 done
-echo "sync_lists: $kills kills during download/apply, each left the old list or the new one whole"
+echo "sync_lists ($STORE_KIND): $kills kills during download/apply, each left the old list or the new one whole"
 sync_clean "the kills"
 [ "$(sqlite3 state/revocation.db 'SELECT number FROM list')" = 1 ] || fail "list 1 not applied"
 passages 1 revoked
 
 # Quarantine published upstream: a resident of building 5 may go home, not out.
 read -r PASS_ID PASS_TEXT < <(issue)
-"$GATECTL" upstream site --dir up --site "$SITE" --quarantine 5 >/dev/null
+"$GATECTL" upstream site "${STORE[@]}" --site "$SITE" --quarantine 5 >/dev/null
 sync_clean "the site state"
 {
   echo "start_time = $((NOW + 90000))"
@@ -54,10 +54,10 @@ sync_clean "the site state"
 
 # A trust list without our issuer: its passes become unknown at the gate.
 "$GATECTL" keygen --out other --site "$SITE" >/dev/null
-"$GATECTL" upstream trust --dir up other/issuer.pub >/dev/null
+"$GATECTL" upstream trust "${STORE[@]}" other/issuer.pub >/dev/null
 sync_clean "the trust list"
 passages 1 unknown_issuer
-"$GATECTL" upstream trust --dir up other/issuer.pub issuer/issuer.pub >/dev/null
+"$GATECTL" upstream trust "${STORE[@]}" other/issuer.pub issuer/issuer.pub >/dev/null
 sync_clean "the second trust list"
 passages 1 ok
 sync_clean "the last passages"
@@ -70,4 +70,4 @@ echo refuse >mode
 if sync_once; then fail "sync through a refusing proxy succeeded"; fi
 tail -3 sync.log | grep -q '"alarm":"lists_stale"' || fail "no stale alarm"
 tail -3 sync.log | grep -q '"stale":true' || fail "status not stale"
-echo "sync_lists: revocation, quarantine and trust list from upstream applied at the gate"
+echo "sync_lists ($STORE_KIND): revocation, quarantine and trust list from upstream applied at the gate"

@@ -1,16 +1,18 @@
 #pragma once
-// The reference upstream's state in one SQLite file (WAL, synchronous=FULL): registered
-// devices, every device's journal (keyed by device and seq, so a re-sent batch is
-// recognised), the revocation list with the list number each change came in, site states,
-// enrolments and the trust list. `gatectl upstream ...` changes it while `gate-upstream`
-// serves it: every request reads the current state.
+// The reference upstream's state behind one interface: registered devices, every device's
+// journal (keyed by device and seq, so a re-sent batch is recognised), the revocation list
+// with the list number each change came in, site states, enrolments and the trust list.
+// Two implementations: one SQLite file (WAL, synchronous=FULL; the embedded default for one
+// compound) and PostgreSQL (a district: several `gate-upstream serve` instances share one
+// database; numbering, deduplication and the chain check hold across them by constraints
+// and transactions). Every request reads the current state.
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "gk/core/sqlite.hpp"
 #include "gk/pass/keys.hpp"
 #include "gk/sync/batch.hpp"
 #include "gk/sync/documents.hpp"
@@ -40,48 +42,63 @@ struct StoredPassage {
 
 class UpstreamStore {
  public:
-  static Result<UpstreamStore> open(const std::filesystem::path& file);
+  virtual ~UpstreamStore() = default;
+  // "sqlite" or "postgresql": for logs and metrics.
+  virtual std::string_view kind() const = 0;
 
-  // Devices.
-  Status register_device(const Device& d);
-  std::optional<Device> device(const std::string& id) const;
-  std::vector<Device> devices() const;
+  // Devices. Ids are 1..64 bytes of UTF-8 without NUL.
+  virtual Status register_device(const Device& d) = 0;
+  virtual std::optional<Device> device(const std::string& id) const = 0;
+  virtual std::vector<Device> devices() const = 0;
 
   // Journals. A batch must continue the device's chain: entries at or below the mark are
   // duplicates (their hash must match what is stored), the first new one must be
   // mark + 1 and link to the stored hash. All or nothing per batch.
-  Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now);
-  std::int64_t acked(const std::string& device_id) const;
-  std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq = 0,
-                                     std::size_t limit = SIZE_MAX) const;
+  virtual Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) = 0;
+  virtual std::int64_t acked(const std::string& device_id) const = 0;
+  virtual std::vector<StoredPassage> journal(const std::string& device_id,
+                                             std::int64_t after_seq = 0,
+                                             std::size_t limit = SIZE_MAX) const = 0;
 
   // Revocations: each publish makes a new list number.
-  Result<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                               UnixTime now);
-  std::uint64_t revocation_number() const;
+  virtual Result<std::uint64_t> revoke(const std::vector<PassId>& add,
+                                       const std::vector<PassId>& remove, UnixTime now) = 0;
+  virtual std::uint64_t revocation_number() const = 0;
   // The signed document that takes a device from `have` to the current list (a snapshot
-  // when `have` is 0), cached so that every chunk of one download is the same bytes.
-  Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                    UnixTime now);
+  // when `have` is 0), cached so that every chunk of one download is the same bytes (also
+  // when the chunks come from different instances).
+  virtual Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                            UnixTime now) = 0;
   // A cached document by its numbers (resumed downloads); nullopt once evicted.
-  std::optional<Bytes> cached_revocation_document(std::uint64_t base, std::uint64_t number) const;
+  virtual std::optional<Bytes> cached_revocation_document(std::uint64_t base,
+                                                          std::uint64_t number) const = 0;
 
   // Site states, enrolment lists and the trust list: the latest payload of each, numbered.
-  Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now);
-  std::optional<sync::SiteStateDoc> site_state(const std::string& site) const;
-  Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now);
-  std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const;
-  Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now);
-  std::optional<sync::TrustListDoc> trust_list() const;
-
- private:
-  explicit UpstreamStore(sql::Database db) : db_(std::move(db)) {}
-  std::optional<std::string> latest_payload(const std::string& kind,
-                                            const std::string& scope) const;
-  Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
-  Status put_payload(const std::string& kind, const std::string& scope, std::uint64_t number,
-                     const std::string& payload);
-  sql::Database db_;
+  virtual Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) = 0;
+  virtual std::optional<sync::SiteStateDoc> site_state(const std::string& site) const = 0;
+  virtual Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) = 0;
+  virtual std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const = 0;
+  virtual Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) = 0;
+  virtual std::optional<sync::TrustListDoc> trust_list() const = 0;
 };
+
+// "sqlite:DIR" (DIR/upstream.db), "postgresql://..." or "postgres://..." (a libpq URI), or
+// "postgresql:" followed by libpq key=value settings. Opening migrates the schema.
+Result<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec);
+// The SQLite store in one file (":memory:" for fuzzing).
+Result<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file);
+Result<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo);
+
+// The journal rules both stores apply (one way to decide): given the device's mark, the
+// hash at the mark and the hashes held for the batch's re-sent seqs, which entries are new.
+struct BatchPlan {
+  Ack ack;                                       // as it will be once the new entries are in
+  std::vector<const JournalEntry*> new_entries;  // contiguous from the old mark + 1
+};
+using StoredHash = std::function<std::optional<std::string>(std::int64_t seq)>;
+Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
+                             const StoredHash& stored_hash);
+// Device ids as both stores accept them.
+Status check_device_id(const std::string& id);
 
 }  // namespace gk::upstream

@@ -1,0 +1,419 @@
+// The upstream store on PostgreSQL: several `gate-upstream serve` instances share one
+// database. What must hold across them is the database's job, not the instances':
+//  - a journal row is keyed by (device, seq): a passage is stored once, whoever receives it;
+//  - every row but a device's first names its predecessor (device, seq - 1, hash) by a
+//    foreign key, so a gap or a broken link cannot be stored even by a buggy instance;
+//  - a batch locks its device's row first, so two instances receiving the same device's
+//    batches (a kiosk retrying on another instance) serialise and answer consistently;
+//  - list numbers come from one upsert per (kind, scope), under the row's lock;
+//  - a revocation document is built in one snapshot and cached by (base, number) with
+//    ON CONFLICT DO NOTHING: every instance serves the first one stored, byte for byte.
+// The schema is versioned (schema_migrations), migrated under an advisory lock at open.
+#include <algorithm>
+#include <iostream>
+
+#include "gk/upstream/store.hpp"
+#include "pq.hpp"
+
+namespace gk::upstream {
+namespace {
+
+using pq::Connection;
+using pq::Param;
+using pq::PgResult;
+
+// Append-only: a deployed database has run every earlier step; never edit one.
+const char* const kMigrations[] = {
+    // 1: the tables of the SQLite store, with the journal's rules as constraints.
+    R"(
+    CREATE TABLE devices(
+      id text PRIMARY KEY CHECK (octet_length(id) BETWEEN 1 AND 64),
+      public_key bytea NOT NULL CHECK (length(public_key) = 32),
+      site text NOT NULL, checkpoint text NOT NULL);
+    CREATE TABLE journal(
+      device text NOT NULL REFERENCES devices(id),
+      seq bigint NOT NULL CHECK (seq > 0),
+      hash text NOT NULL,
+      prev_seq bigint, prev_hash text,
+      entry text NOT NULL,
+      received_at bigint NOT NULL,
+      PRIMARY KEY (device, seq),
+      UNIQUE (device, seq, hash),
+      CHECK ((seq = 1 AND prev_seq IS NULL) OR (prev_seq = seq - 1 AND prev_hash IS NOT NULL)),
+      FOREIGN KEY (device, prev_seq, prev_hash) REFERENCES journal(device, seq, hash));
+    CREATE TABLE revoked(pass_id bytea PRIMARY KEY CHECK (length(pass_id) = 16),
+      added_in bigint NOT NULL, removed_in bigint);
+    CREATE TABLE revocation_docs(base bigint, number bigint, bytes bytea NOT NULL,
+      PRIMARY KEY (base, number));
+    CREATE TABLE numbers(kind text, scope text, number bigint NOT NULL, PRIMARY KEY (kind, scope));
+    CREATE TABLE documents(kind text, scope text, number bigint NOT NULL, payload text NOT NULL,
+      PRIMARY KEY (kind, scope));
+    )",
+};
+
+PassId id_from_bytes(const Bytes& b) {
+  PassId id{};
+  std::copy_n(b.begin(), std::min(b.size(), id.size()), id.begin());
+  return id;
+}
+
+Failure db_failure(const PgResult& r, const std::string& what) {
+  return fail(pq::kErr, "postgresql: " + what + ": " + r.error());
+}
+
+std::string num(std::int64_t v) {
+  return std::to_string(v);
+}
+
+class PostgresStore final : public UpstreamStore {
+ public:
+  explicit PostgresStore(Connection c) : db_(std::move(c)) {}
+  Status migrate();
+
+  std::string_view kind() const override { return "postgresql"; }
+  Status register_device(const Device& d) override;
+  std::optional<Device> device(const std::string& id) const override;
+  std::vector<Device> devices() const override;
+  Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
+  std::int64_t acked(const std::string& device_id) const override;
+  std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
+                                     std::size_t limit) const override;
+  Result<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
+                               UnixTime now) override;
+  std::uint64_t revocation_number() const override;
+  Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                    UnixTime now) override;
+  std::optional<Bytes> cached_revocation_document(std::uint64_t base,
+                                                  std::uint64_t number) const override;
+  Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
+  std::optional<sync::SiteStateDoc> site_state(const std::string& site) const override;
+  Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
+  std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
+  Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
+  std::optional<sync::TrustListDoc> trust_list() const override;
+
+ private:
+  // Reads that cannot fail in the interface (a missing row is the answer): a database error
+  // is logged and reads as "nothing there", which every caller already treats as "refuse".
+  PgResult read(std::string_view sql, const std::vector<Param>& params) const {
+    auto r = db_.exec(sql, params);
+    if (!r.ok()) std::cerr << "gate-upstream: postgresql: " << r.error();
+    return r;
+  }
+  std::optional<std::string> latest_payload(const std::string& kind,
+                                            const std::string& scope) const;
+  Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
+  Result<std::uint64_t> publish(const std::string& kind, const std::string& scope,
+                                const std::function<std::string(std::uint64_t)>& payload_for);
+  mutable Connection db_;  // a handle: reading through it changes nothing we own
+};
+
+Status PostgresStore::migrate() {
+  pq::Transaction tx(db_);
+  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  // Instances starting together: one migrates, the others wait and then see it done.
+  if (auto r = db_.exec("SELECT pg_advisory_xact_lock(hashtext('gate-upstream schema'))"); !r.ok())
+    return db_failure(r, "schema lock");
+  if (auto r = db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version integer PRIMARY KEY, "
+                        "applied_at timestamptz NOT NULL DEFAULT now())");
+      !r.ok())
+    return db_failure(r, "schema_migrations");
+  auto v = db_.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!v.ok()) return db_failure(v, "schema version");
+  const auto have = v.i64(0, 0);
+  const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+  if (have > known)
+    return fail(pq::kErr, "postgresql: the database is at schema " + num(have) +
+                              ", newer than this gate-upstream (" + num(known) + ")");
+  for (auto i = have; i < known; ++i) {
+    if (auto s = db_.exec_script(kMigrations[i]); !s)
+      return fail(pq::kErr, "migration " + num(i + 1) + ": " + s.failure().detail);
+    if (auto r = db_.exec("INSERT INTO schema_migrations(version) VALUES($1)", {num(i + 1)});
+        !r.ok())
+      return db_failure(r, "record migration");
+  }
+  return tx.commit();
+}
+
+Status PostgresStore::register_device(const Device& d) {
+  if (auto ok = check_device_id(d.id); !ok) return ok;
+  auto r = db_.exec(
+      "INSERT INTO devices VALUES($1,$2,$3,$4) ON CONFLICT (id) DO UPDATE SET "
+      "public_key=excluded.public_key, site=excluded.site, checkpoint=excluded.checkpoint",
+      {d.id, Connection::bytea(d.key), d.site, d.checkpoint});
+  if (!r.ok()) return db_failure(r, "register device");
+  return success();
+}
+
+std::optional<Device> PostgresStore::device(const std::string& id) const {
+  if (!check_device_id(id)) return std::nullopt;
+  auto r = read("SELECT id, public_key, site, checkpoint FROM devices WHERE id=$1", {id});
+  if (!r.ok() || r.rows() != 1) return std::nullopt;
+  Device d{r.text(0, 0), {}, r.text(0, 2), r.text(0, 3)};
+  Bytes k = r.bytes(0, 1);
+  if (k.size() != d.key.size()) return std::nullopt;
+  std::copy(k.begin(), k.end(), d.key.begin());
+  return d;
+}
+
+std::vector<Device> PostgresStore::devices() const {
+  std::vector<Device> out;
+  auto r = read("SELECT id, public_key, site, checkpoint FROM devices ORDER BY id", {});
+  for (int i = 0; i < r.rows(); ++i) {
+    Device d{r.text(i, 0), {}, r.text(i, 2), r.text(i, 3)};
+    Bytes k = r.bytes(i, 1);
+    if (k.size() != d.key.size()) continue;
+    std::copy(k.begin(), k.end(), d.key.begin());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::int64_t PostgresStore::acked(const std::string& device_id) const {
+  auto r = read("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1", {device_id});
+  return r.ok() && r.rows() == 1 ? r.i64(0, 0) : 0;
+}
+
+Result<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime now) {
+  if (auto ok = check_device_id(batch.device_id); !ok) return ok.failure();
+  pq::Transaction tx(db_);
+  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  // The device's row lock: batches of one device are received one at a time, on any instance.
+  auto mark = db_.exec(
+      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1) FROM devices "
+      "WHERE id=$1 FOR UPDATE",
+      {batch.device_id});
+  if (!mark.ok()) return db_failure(mark, "journal mark");
+  if (mark.rows() != 1) return fail(Reason::unknown_issuer, "unknown device");
+  const std::int64_t acked = mark.i64(0, 0);
+  std::map<std::int64_t, std::string> held;  // hashes of the re-sent seqs and of the mark
+  if (acked > 0 && !batch.entries.empty()) {
+    const auto from = std::min(batch.entries.front().seq, acked);
+    auto h = db_.exec("SELECT seq, hash FROM journal WHERE device=$1 AND seq BETWEEN $2 AND $3",
+                      {batch.device_id, num(from), num(acked)});
+    if (!h.ok()) return db_failure(h, "journal hashes");
+    for (int i = 0; i < h.rows(); ++i) held[h.i64(i, 0)] = h.text(i, 1);
+  }
+  auto plan = plan_batch(batch, acked, [&](std::int64_t seq) -> std::optional<std::string> {
+    auto it = held.find(seq);
+    return it == held.end() ? std::nullopt : std::optional(it->second);
+  });
+  if (!plan) return plan.failure();
+  if (!plan->new_entries.empty()) {
+    std::vector<std::string> seqs, hashes, prevs, entries;
+    for (const JournalEntry* e : plan->new_entries) {
+      seqs.push_back(num(e->seq));
+      hashes.push_back(e->hash);
+      prevs.push_back(e->prev_hash);
+      entries.push_back(sync::encode_entry(*e));
+    }
+    // One statement for the whole batch; the keys and the foreign key re-check what
+    // plan_batch decided (and would stop a second writer that skipped the row lock).
+    auto ins = db_.exec(
+        "INSERT INTO journal(device, seq, hash, prev_seq, prev_hash, entry, received_at) "
+        "SELECT $1, s, h, NULLIF(s - 1, 0), CASE WHEN s > 1 THEN p END, e, $2 "
+        "FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS t(s, h, p, e)",
+        {batch.device_id, num(now), Connection::array(seqs), Connection::array(hashes),
+         Connection::array(prevs), Connection::array(entries)});
+    if (!ins.ok()) {
+      const auto state = ins.sqlstate();
+      if (state == "23505" || state == "23503" || state == "23514")
+        return fail(Reason::malformed,
+                    "the batch does not continue the stored chain: " + ins.error());
+      return db_failure(ins, "store passages");
+    }
+  }
+  if (auto s = tx.commit(); !s) return s.failure();
+  return plan->ack;
+}
+
+std::vector<StoredPassage> PostgresStore::journal(const std::string& device_id,
+                                                  std::int64_t after_seq, std::size_t limit) const {
+  std::vector<StoredPassage> out;
+  const auto lim = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+  auto r =
+      read("SELECT seq, hash, entry FROM journal WHERE device=$1 AND seq>$2 ORDER BY seq LIMIT $3",
+           {device_id, num(after_seq), num(lim)});
+  for (int i = 0; i < r.rows(); ++i) out.push_back({r.i64(i, 0), r.text(i, 1), r.text(i, 2)});
+  return out;
+}
+
+Result<std::uint64_t> PostgresStore::next_number(const std::string& kind,
+                                                 const std::string& scope) {
+  // The upsert takes the row's lock until commit: concurrent publishers get n and n + 1.
+  auto r = db_.exec(
+      "INSERT INTO numbers VALUES($1,$2,1) ON CONFLICT (kind, scope) DO UPDATE SET "
+      "number=numbers.number+1 RETURNING number",
+      {kind, scope});
+  if (!r.ok() || r.rows() != 1) return db_failure(r, "number " + kind);
+  return static_cast<std::uint64_t>(r.i64(0, 0));
+}
+
+std::uint64_t PostgresStore::revocation_number() const {
+  auto r = read("SELECT number FROM numbers WHERE kind='revocations' AND scope='*'", {});
+  return r.ok() && r.rows() == 1 ? static_cast<std::uint64_t>(r.i64(0, 0)) : 0;
+}
+
+Result<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
+                                            const std::vector<PassId>& remove, UnixTime) {
+  pq::Transaction tx(db_);
+  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  auto number = next_number("revocations", "*");
+  if (!number) return number.failure();
+  auto ids = [](const std::vector<PassId>& v) {
+    std::vector<std::string> out;
+    for (const auto& id : v) out.push_back(Connection::bytea(id));
+    return Connection::array(out);
+  };
+  if (!add.empty()) {
+    auto r = db_.exec(
+        "INSERT INTO revoked SELECT DISTINCT unnest($1::bytea[]), $2::bigint, NULL::bigint "
+        "ON CONFLICT (pass_id) DO UPDATE SET added_in=excluded.added_in, removed_in=NULL "
+        "WHERE revoked.removed_in IS NOT NULL",
+        {ids(add), num(static_cast<std::int64_t>(*number))});
+    if (!r.ok()) return db_failure(r, "revoke");
+  }
+  if (!remove.empty()) {
+    auto r = db_.exec(
+        "UPDATE revoked SET removed_in=$1 WHERE pass_id = ANY($2::bytea[]) AND removed_in IS NULL",
+        {num(static_cast<std::int64_t>(*number)), ids(remove)});
+    if (!r.ok()) return db_failure(r, "unrevoke");
+  }
+  if (auto s = tx.commit(); !s) return s.failure();
+  return *number;
+}
+
+std::optional<Bytes> PostgresStore::cached_revocation_document(std::uint64_t base,
+                                                               std::uint64_t number) const {
+  auto r = read("SELECT bytes FROM revocation_docs WHERE base=$1 AND number=$2",
+                {num(static_cast<std::int64_t>(base)), num(static_cast<std::int64_t>(number))});
+  if (!r.ok() || r.rows() != 1) return std::nullopt;
+  return r.bytes(0, 0);
+}
+
+Result<Bytes> PostgresStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                                 UnixTime now) {
+  RevocationDocument doc;
+  {
+    // One snapshot: the number and the rows it covers agree even while an operator publishes.
+    pq::Transaction tx(db_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+    const std::uint64_t current = revocation_number();
+    const std::uint64_t base = have > current ? 0 : have;
+    if (auto cached = cached_revocation_document(base, current)) return *cached;
+    doc.kind = base == 0 ? RevocationDocument::Kind::snapshot : RevocationDocument::Kind::delta;
+    doc.number = current;
+    doc.base_number = base;
+    doc.issued_at = now;
+    doc.site = "*";
+    const std::string b = num(static_cast<std::int64_t>(base));
+    auto collect = [&](std::string_view sql, std::vector<Param> params,
+                       std::vector<PassId>& into) -> Status {
+      auto r = db_.exec(sql, params);
+      if (!r.ok()) return db_failure(r, "revocations");
+      for (int i = 0; i < r.rows(); ++i) into.push_back(id_from_bytes(r.bytes(i, 0)));
+      return success();
+    };
+    Status s = base == 0
+                   ? collect("SELECT pass_id FROM revoked WHERE removed_in IS NULL", {}, doc.added)
+                   : collect("SELECT pass_id FROM revoked WHERE added_in>$1 AND removed_in IS NULL",
+                             {b}, doc.added);
+    if (s && base != 0)
+      s = collect("SELECT pass_id FROM revoked WHERE added_in<=$1 AND removed_in>$1", {b},
+                  doc.removed);
+    if (!s) return s.failure();
+  }
+  const auto base = static_cast<std::int64_t>(doc.base_number);
+  const auto number = static_cast<std::int64_t>(doc.number);
+  Bytes bytes = sign_revocation_document(std::move(doc), authority);
+  // The first instance to store it wins; all serve those bytes (a resumed download may
+  // fetch its next chunk from another instance).
+  auto put =
+      db_.exec("INSERT INTO revocation_docs VALUES($1,$2,$3) ON CONFLICT (base, number) DO NOTHING",
+               {num(base), num(number), Connection::bytea(bytes)});
+  if (!put.ok()) return db_failure(put, "cache revocation document");
+  (void)db_.exec("DELETE FROM revocation_docs WHERE number<$1", {num(number)});
+  auto stored = cached_revocation_document(static_cast<std::uint64_t>(base),
+                                           static_cast<std::uint64_t>(number));
+  if (!stored) return fail(pq::kErr, "postgresql: revocation document vanished");
+  return *stored;
+}
+
+std::optional<std::string> PostgresStore::latest_payload(const std::string& kind,
+                                                         const std::string& scope) const {
+  auto r = read("SELECT payload FROM documents WHERE kind=$1 AND scope=$2", {kind, scope});
+  if (!r.ok() || r.rows() != 1) return std::nullopt;
+  return r.text(0, 0);
+}
+
+Result<std::uint64_t> PostgresStore::publish(
+    const std::string& kind, const std::string& scope,
+    const std::function<std::string(std::uint64_t)>& payload_for) {
+  pq::Transaction tx(db_);
+  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  auto n = next_number(kind, scope);
+  if (!n) return n.failure();
+  auto r = db_.exec(
+      "INSERT INTO documents VALUES($1,$2,$3,$4) ON CONFLICT (kind, scope) DO UPDATE SET "
+      "number=excluded.number, payload=excluded.payload",
+      {kind, scope, num(static_cast<std::int64_t>(*n)), payload_for(*n)});
+  if (!r.ok()) return db_failure(r, "store " + kind);
+  if (auto s = tx.commit(); !s) return s.failure();
+  return *n;
+}
+
+Result<std::uint64_t> PostgresStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
+  return publish("site-state", doc.site, [&](std::uint64_t n) {
+    doc.number = n;
+    doc.issued_at = now;
+    return sync::payload_of(doc);
+  });
+}
+
+std::optional<sync::SiteStateDoc> PostgresStore::site_state(const std::string& site) const {
+  auto p = latest_payload("site-state", site);
+  if (!p) return std::nullopt;
+  auto d = sync::parse_site_state(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+Result<std::uint64_t> PostgresStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
+  return publish("enrolment", doc.site, [&](std::uint64_t n) {
+    doc.number = n;
+    doc.issued_at = now;
+    return sync::payload_of(doc);
+  });
+}
+
+std::optional<sync::EnrolmentDoc> PostgresStore::enrolment(const std::string& site) const {
+  auto p = latest_payload("enrolment", site);
+  if (!p) return std::nullopt;
+  auto d = sync::parse_enrolment(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+Result<std::uint64_t> PostgresStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
+  if (keys.empty()) return fail(Reason::malformed, "a trust list needs at least one key");
+  return publish("trust-list", "*", [&](std::uint64_t n) {
+    return sync::payload_of(sync::TrustListDoc{n, now, keys});
+  });
+}
+
+std::optional<sync::TrustListDoc> PostgresStore::trust_list() const {
+  auto p = latest_payload("trust-list", "*");
+  if (!p) return std::nullopt;
+  auto d = sync::parse_trust_list(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo) {
+  auto c = Connection::open(conninfo);
+  if (!c) return c.failure();
+  auto store = std::make_unique<PostgresStore>(std::move(*c));
+  if (auto s = store->migrate(); !s) return s.failure();
+  return std::unique_ptr<UpstreamStore>(std::move(store));
+}
+
+}  // namespace gk::upstream

@@ -1,0 +1,307 @@
+// The upstream store in one SQLite file: the embedded default (one compound, the demo).
+// One process owns the file; `gatectl upstream` may change it alongside (SQLite locking).
+#include <algorithm>
+
+#include "gk/core/sqlite.hpp"
+#include "gk/upstream/store.hpp"
+
+namespace gk::upstream {
+namespace {
+constexpr Reason kErr = Reason::journal_unavailable;
+
+Failure db_failure(const sql::Database& db, const std::string& what) {
+  return fail(kErr, what + ": " + db.error());
+}
+
+PassId id_from_blob(const Bytes& b) {
+  PassId id{};
+  std::copy_n(b.begin(), std::min(b.size(), id.size()), id.begin());
+  return id;
+}
+
+class SqliteStore final : public UpstreamStore {
+ public:
+  explicit SqliteStore(sql::Database db) : db_(std::move(db)) {}
+  std::string_view kind() const override { return "sqlite"; }
+  Status register_device(const Device& d) override;
+  std::optional<Device> device(const std::string& id) const override;
+  std::vector<Device> devices() const override;
+  Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
+  std::int64_t acked(const std::string& device_id) const override;
+  std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
+                                     std::size_t limit) const override;
+  Result<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
+                               UnixTime now) override;
+  std::uint64_t revocation_number() const override;
+  Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                    UnixTime now) override;
+  std::optional<Bytes> cached_revocation_document(std::uint64_t base,
+                                                  std::uint64_t number) const override;
+  Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
+  std::optional<sync::SiteStateDoc> site_state(const std::string& site) const override;
+  Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
+  std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
+  Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
+  std::optional<sync::TrustListDoc> trust_list() const override;
+
+ private:
+  std::optional<std::string> latest_payload(const std::string& kind,
+                                            const std::string& scope) const;
+  Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
+  Status put_payload(const std::string& kind, const std::string& scope, std::uint64_t number,
+                     const std::string& payload);
+  sql::Database db_;
+};
+}  // namespace
+
+Result<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file) {
+  auto db = sql::Database::open(file.string(), kErr);
+  if (!db) return db.failure();
+  if (auto s = db->exec(R"(
+      PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+      CREATE TABLE IF NOT EXISTS devices(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
+        site TEXT NOT NULL, checkpoint TEXT NOT NULL);
+      -- A rowid table: entries are ~500 bytes, too large for WITHOUT ROWID leaves.
+      CREATE TABLE IF NOT EXISTS journal(device TEXT NOT NULL, seq INTEGER NOT NULL,
+        hash TEXT NOT NULL, entry TEXT NOT NULL, received_at INTEGER NOT NULL,
+        PRIMARY KEY(device, seq));
+      CREATE TABLE IF NOT EXISTS revoked(pass_id BLOB PRIMARY KEY, added_in INTEGER NOT NULL,
+        removed_in INTEGER) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS revocation_docs(base INTEGER, number INTEGER, bytes BLOB NOT NULL,
+        PRIMARY KEY(base, number));
+      CREATE TABLE IF NOT EXISTS numbers(kind TEXT, scope TEXT, number INTEGER NOT NULL,
+        PRIMARY KEY(kind, scope));
+      CREATE TABLE IF NOT EXISTS documents(kind TEXT, scope TEXT, number INTEGER, payload TEXT,
+        PRIMARY KEY(kind, scope));
+  )",
+                        kErr);
+      !s)
+    return fail(kErr, file.string() + ": " + s.failure().detail);
+  return std::unique_ptr<UpstreamStore>(std::make_unique<SqliteStore>(std::move(*db)));
+}
+
+Status SqliteStore::register_device(const Device& d) {
+  if (auto ok = check_device_id(d.id); !ok) return ok;
+  sql::Statement st(db_, "INSERT OR REPLACE INTO devices VALUES(?,?,?,?)");
+  st.bind(1, std::string_view(d.id)).bind(2, ByteView(d.key)).bind(3, std::string_view(d.site));
+  st.bind(4, std::string_view(d.checkpoint));
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "register device");
+  return success();
+}
+
+std::optional<Device> SqliteStore::device(const std::string& id) const {
+  sql::Statement st(db_, "SELECT id, public_key, site, checkpoint FROM devices WHERE id=?");
+  st.bind(1, std::string_view(id));
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  Device d{st.text(0), {}, st.text(2), st.text(3)};
+  Bytes k = st.blob(1);
+  if (k.size() != d.key.size()) return std::nullopt;
+  std::copy(k.begin(), k.end(), d.key.begin());
+  return d;
+}
+
+std::vector<Device> SqliteStore::devices() const {
+  std::vector<Device> out;
+  sql::Statement st(db_, "SELECT id FROM devices ORDER BY id");
+  while (st.step() == SQLITE_ROW)
+    if (auto d = device(st.text(0))) out.push_back(*d);
+  return out;
+}
+
+std::int64_t SqliteStore::acked(const std::string& device_id) const {
+  sql::Statement st(db_, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=?");
+  st.bind(1, std::string_view(device_id));
+  return st.step() == SQLITE_ROW ? st.i64(0) : 0;
+}
+
+Result<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) {
+  sql::Transaction tx(db_);
+  if (!tx.begun()) return db_failure(db_, "begin");
+  sql::Statement hash_at(db_, "SELECT hash FROM journal WHERE device=? AND seq=?");
+  auto plan = plan_batch(batch, acked(batch.device_id), [&](std::int64_t seq) {
+    hash_at.reset();
+    hash_at.bind(1, std::string_view(batch.device_id)).bind(2, seq);
+    return hash_at.step() == SQLITE_ROW ? std::optional(hash_at.text(0)) : std::nullopt;
+  });
+  if (!plan) return plan.failure();
+  sql::Statement insert(db_, "INSERT INTO journal VALUES(?,?,?,?,?)");
+  for (const JournalEntry* e : plan->new_entries) {
+    insert.reset();
+    insert.bind(1, std::string_view(batch.device_id)).bind(2, e->seq);
+    insert.bind(3, std::string_view(e->hash)).bind(4, sync::encode_entry(*e)).bind(5, now);
+    if (insert.step() != SQLITE_DONE) return db_failure(db_, "store passage");
+  }
+  if (auto s = tx.commit(kErr); !s) return s.failure();
+  return plan->ack;
+}
+
+std::vector<StoredPassage> SqliteStore::journal(const std::string& device_id,
+                                                std::int64_t after_seq, std::size_t limit) const {
+  std::vector<StoredPassage> out;
+  sql::Statement st(db_,
+                    "SELECT seq, hash, entry FROM journal WHERE device=? AND seq>? ORDER BY seq "
+                    "LIMIT ?");
+  st.bind(1, std::string_view(device_id)).bind(2, after_seq);
+  st.bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  while (st.step() == SQLITE_ROW) out.push_back({st.i64(0), st.text(1), st.text(2)});
+  return out;
+}
+
+Result<std::uint64_t> SqliteStore::next_number(const std::string& kind, const std::string& scope) {
+  sql::Statement st(db_,
+                    "INSERT INTO numbers VALUES(?,?,1) ON CONFLICT(kind, scope) DO UPDATE SET "
+                    "number=number+1 RETURNING number");
+  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
+  if (st.step() != SQLITE_ROW) return db_failure(db_, "number " + kind);
+  return static_cast<std::uint64_t>(st.i64(0));
+}
+
+std::uint64_t SqliteStore::revocation_number() const {
+  sql::Statement st(db_, "SELECT number FROM numbers WHERE kind='revocations' AND scope='*'");
+  return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+Result<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,
+                                          const std::vector<PassId>& remove, UnixTime) {
+  sql::Transaction tx(db_);
+  if (!tx.begun()) return db_failure(db_, "begin");
+  auto number = next_number("revocations", "*");
+  if (!number) return number.failure();
+  const auto n = static_cast<std::int64_t>(*number);
+  sql::Statement ins(db_,
+                     "INSERT INTO revoked VALUES(?,?,NULL) ON CONFLICT(pass_id) DO UPDATE SET "
+                     "added_in=excluded.added_in, removed_in=NULL WHERE removed_in IS NOT NULL");
+  for (const auto& id : add) {
+    ins.reset();
+    ins.bind(1, ByteView(id)).bind(2, n);
+    if (ins.step() != SQLITE_DONE) return db_failure(db_, "revoke");
+  }
+  sql::Statement del(db_, "UPDATE revoked SET removed_in=? WHERE pass_id=? AND removed_in IS NULL");
+  for (const auto& id : remove) {
+    del.reset();
+    del.bind(1, n).bind(2, ByteView(id));
+    if (del.step() != SQLITE_DONE) return db_failure(db_, "unrevoke");
+  }
+  if (auto s = tx.commit(kErr); !s) return s.failure();
+  return *number;
+}
+
+std::optional<Bytes> SqliteStore::cached_revocation_document(std::uint64_t base,
+                                                             std::uint64_t number) const {
+  sql::Statement st(db_, "SELECT bytes FROM revocation_docs WHERE base=? AND number=?");
+  st.bind(1, static_cast<std::int64_t>(base)).bind(2, static_cast<std::int64_t>(number));
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  return st.blob(0);
+}
+
+Result<Bytes> SqliteStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                               UnixTime now) {
+  const std::uint64_t current = revocation_number();
+  // A device claiming a list we never published (or a reset server): a fresh snapshot.
+  const std::uint64_t base = have > current ? 0 : have;
+  if (auto cached = cached_revocation_document(base, current)) return *cached;
+  RevocationDocument doc;
+  doc.kind = base == 0 ? RevocationDocument::Kind::snapshot : RevocationDocument::Kind::delta;
+  doc.number = current;
+  doc.base_number = base;
+  doc.issued_at = now;
+  doc.site = "*";
+  const auto b = static_cast<std::int64_t>(base);
+  if (base == 0) {
+    sql::Statement st(db_, "SELECT pass_id FROM revoked WHERE removed_in IS NULL");
+    while (st.step() == SQLITE_ROW) doc.added.push_back(id_from_blob(st.blob(0)));
+  } else {
+    // Added after the device's list and still revoked; or revoked then, removed since.
+    sql::Statement added(db_,
+                         "SELECT pass_id FROM revoked WHERE added_in>? AND removed_in IS NULL");
+    added.bind(1, b);
+    while (added.step() == SQLITE_ROW) doc.added.push_back(id_from_blob(added.blob(0)));
+    sql::Statement removed(db_, "SELECT pass_id FROM revoked WHERE added_in<=? AND removed_in>?");
+    removed.bind(1, b).bind(2, b);
+    while (removed.step() == SQLITE_ROW) doc.removed.push_back(id_from_blob(removed.blob(0)));
+  }
+  Bytes bytes = sign_revocation_document(std::move(doc), authority);
+  sql::Statement put(db_, "INSERT OR REPLACE INTO revocation_docs VALUES(?,?,?)");
+  put.bind(1, b).bind(2, static_cast<std::int64_t>(current)).bind(3, ByteView(bytes));
+  if (put.step() != SQLITE_DONE) return db_failure(db_, "cache revocation document");
+  // Keep the cache small: documents for older lists are rebuilt on demand if ever needed.
+  sql::Statement evict(db_, "DELETE FROM revocation_docs WHERE number<?");
+  evict.bind(1, static_cast<std::int64_t>(current));
+  (void)evict.step();
+  return bytes;
+}
+
+std::optional<std::string> SqliteStore::latest_payload(const std::string& kind,
+                                                       const std::string& scope) const {
+  sql::Statement st(db_, "SELECT payload FROM documents WHERE kind=? AND scope=?");
+  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  return st.text(0);
+}
+
+Status SqliteStore::put_payload(const std::string& kind, const std::string& scope,
+                                std::uint64_t number, const std::string& payload) {
+  sql::Statement st(db_, "INSERT OR REPLACE INTO documents VALUES(?,?,?,?)");
+  st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
+  st.bind(3, static_cast<std::int64_t>(number)).bind(4, std::string_view(payload));
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "store " + kind);
+  return success();
+}
+
+Result<std::uint64_t> SqliteStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
+  sql::Transaction tx(db_);
+  auto n = next_number("site-state", doc.site);
+  if (!n) return n.failure();
+  doc.number = *n;
+  doc.issued_at = now;
+  if (auto s = put_payload("site-state", doc.site, *n, sync::payload_of(doc)); !s)
+    return s.failure();
+  if (auto s = tx.commit(kErr); !s) return s.failure();
+  return *n;
+}
+
+std::optional<sync::SiteStateDoc> SqliteStore::site_state(const std::string& site) const {
+  auto p = latest_payload("site-state", site);
+  if (!p) return std::nullopt;
+  auto d = sync::parse_site_state(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+Result<std::uint64_t> SqliteStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
+  sql::Transaction tx(db_);
+  auto n = next_number("enrolment", doc.site);
+  if (!n) return n.failure();
+  doc.number = *n;
+  doc.issued_at = now;
+  if (auto s = put_payload("enrolment", doc.site, *n, sync::payload_of(doc)); !s)
+    return s.failure();
+  if (auto s = tx.commit(kErr); !s) return s.failure();
+  return *n;
+}
+
+std::optional<sync::EnrolmentDoc> SqliteStore::enrolment(const std::string& site) const {
+  auto p = latest_payload("enrolment", site);
+  if (!p) return std::nullopt;
+  auto d = sync::parse_enrolment(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+Result<std::uint64_t> SqliteStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
+  if (keys.empty()) return fail(Reason::malformed, "a trust list needs at least one key");
+  sql::Transaction tx(db_);
+  auto n = next_number("trust-list", "*");
+  if (!n) return n.failure();
+  sync::TrustListDoc doc{*n, now, std::move(keys)};
+  if (auto s = put_payload("trust-list", "*", *n, sync::payload_of(doc)); !s) return s.failure();
+  if (auto s = tx.commit(kErr); !s) return s.failure();
+  return *n;
+}
+
+std::optional<sync::TrustListDoc> SqliteStore::trust_list() const {
+  auto p = latest_payload("trust-list", "*");
+  if (!p) return std::nullopt;
+  auto d = sync::parse_trust_list(*p);
+  return d ? std::optional(*d) : std::nullopt;
+}
+
+}  // namespace gk::upstream
