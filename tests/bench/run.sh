@@ -21,7 +21,10 @@ for b in "${@:-${all[@]}}"; do
   esac
 done
 targets=()
-for b in "${want[@]}"; do targets+=("bench_$b"); done
+for b in "${want[@]}"; do
+  targets+=("bench_$b")
+  if [ "$b" = nfc ]; then targets+=(bench_nfc_tap); fi  # the tap -> decision table
+done
 B=${GK_BUILD_DIR:-build}
 if [ ! -f "$B/build.ninja" ]; then
   [ "$B" = build ] || { echo "run.sh: $B is not a configured build tree" >&2; exit 2; }
@@ -35,5 +38,6 @@ fi
 for b in "${want[@]}"; do
   echo "== bench_$b =="
   "$B/bench/bench_$b"
+  if [ "$b" = nfc ]; then echo; "$B/bench/bench_nfc_tap"; fi
   echo
 done

@@ -1,9 +1,15 @@
-// gatectl card write|read: pass cards through libnfc (a real PN532/ACR122, or pn532-sim).
+// gatectl card write|read|id-key|enrol: cards through libnfc (a real PN532/ACR122, or
+// pn532-sim): pass cards, UID-only cards and resident ID cards.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "commands.hpp"
+#include "gk/core/id_binding.hpp"
 #include "gk/nfc/libnfc_reader.hpp"
 #include "gk/pass/codec.hpp"
+#include "issue.hpp"
 #include "output.hpp"
 
 namespace gatectl {
@@ -12,6 +18,7 @@ namespace {
 struct Options {
   std::string device, pass = "-";
   bool json = false;
+  bool show_serial = false;
 };
 
 int write_card(const Options& o) {
@@ -54,6 +61,16 @@ int read_card(const Options& o) {
                             gk::hal::to_string(std::get<gk::hal::DeviceError>(info)) + ")",
                         o.json, 1);
   const auto& card = std::get<gk::nfc::LibnfcCardReader::CardInfo>(info);
+  if (card.kind == gk::hal::CardTap::Kind::resident_id_card) {
+    // The serial is personal data: masked unless the technician asks for it.
+    const std::string serial =
+        o.show_serial ? gk::to_hex(card.id_serial) : gk::mask_card_serial(card.id_serial);
+    if (o.json)
+      print_json({{"type", card.type}, {"serial", serial}, {"serial_masked", !o.show_serial}});
+    else
+      std::cout << "card resident_id_card (ISO14443B) serial " << serial << "\n";
+    return 0;
+  }
   nlohmann::json j{
       {"uid", gk::to_hex(card.uid)}, {"type", card.type}, {"user_bytes", card.user_bytes}};
   auto ndef = gk::nfc::parse_pass_tlv(card.user_memory);
@@ -83,6 +100,64 @@ int read_card(const Options& o) {
   return 0;
 }
 
+struct EnrolOptions {
+  std::string device, id_key, out;
+  IssueOptions pass;
+};
+
+// Appends one line to the enrolment file, created 0600 (it names residents).
+bool append_line(const std::string& file, const std::string& line) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const std::string data = line + "\n";
+  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The property office's enrolment: the card on the reader gets a card-bound pass. A resident
+// ID card is bound by the site-keyed hash of its serial (the serial itself is written
+// nowhere); a UID-only card by its UID.
+int enrol(const EnrolOptions& o) {
+  const bool json = o.pass.json;
+  gk::nfc::LibnfcCardReader reader(o.device);
+  if (!reader.open()) return report_error("cannot open NFC device " + o.device, json);
+  auto info = reader.read_card();
+  if (!gk::hal::has_value(info))
+    return report_error(std::string("no card read (") +
+                            gk::hal::to_string(std::get<gk::hal::DeviceError>(info)) + ")",
+                        json, 1);
+  const auto& card = std::get<gk::nfc::LibnfcCardReader::CardInfo>(info);
+  IssueOptions po = o.pass;
+  std::string shown;
+  if (card.kind == gk::hal::CardTap::Kind::resident_id_card) {
+    if (o.id_key.empty())
+      return report_error("a resident ID card is enrolled by the site's --id-key", json);
+    auto key = gk::load_id_binding_key(o.id_key);
+    if (!key) return report_failure(key.failure(), json);
+    po.card_binding = key->bind(gk::IdSource::card_serial, card.id_serial);
+    shown = gk::mask_card_serial(card.id_serial);
+  } else {
+    po.card_binding = card.uid;
+    shown = gk::to_hex(card.uid);
+  }
+  auto issued = issue_pass(po);
+  if (!issued) return report_failure(issued.failure(), json);
+  if (!append_line(o.out, issued->text)) return report_error("cannot append to " + o.out, json);
+  if (json)
+    print_json({{"enrolled", true},
+                {"type", card.type},
+                {"card", shown},
+                {"id", gk::to_hex(issued->pass.id)},
+                {"valid_until", issued->pass.valid_until},
+                {"file", o.out}});
+  else
+    std::cout << "enrolled " << card.type << " " << shown << " as pass "
+              << gk::to_hex(issued->pass.id) << " in " << o.out << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void register_card(CLI::App& app, Exit& exit) {
@@ -99,7 +174,26 @@ void register_card(CLI::App& app, Exit& exit) {
   auto* r = c->add_subcommand("read", "Show the card in the field and the pass it holds");
   r->add_option("--device", ro->device, "libnfc connstring")->required();
   r->add_flag("--json", ro->json, "JSON output");
+  r->add_flag("--show-serial", ro->show_serial, "Resident ID card: print the serial unmasked");
   r->callback([ro, &exit] { exit.code = read_card(*ro); });
+
+  auto key_out = std::make_shared<std::string>();
+  auto* k = c->add_subcommand("id-key", "Create the site's key for resident ID cards (0600)");
+  k->add_option("--out", *key_out, "Key file (never overwritten)")->required();
+  k->callback([key_out, &exit] {
+    auto s = gk::create_id_binding_key(*key_out);
+    exit.code = s ? 0 : report_failure(s.failure(), false);
+  });
+
+  auto eo = std::make_shared<EnrolOptions>();
+  auto* e = c->add_subcommand(
+      "enrol", "Enrol the card on the reader: append a pass bound to it to an enrolment file");
+  e->add_option("--device", eo->device, "libnfc connstring")->required();
+  e->add_option("--id-key", eo->id_key, "The site's ID-card key (gatectl card id-key)");
+  e->add_option("--out", eo->out, "Enrolment file to append to ([nfc] enrolment_file)")->required();
+  add_pass_field_options(e, eo->pass);
+  e->add_flag("--json", eo->pass.json, "JSON output");
+  e->callback([eo, &exit] { exit.code = enrol(*eo); });
 }
 
 }  // namespace gatectl

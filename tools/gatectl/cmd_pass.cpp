@@ -7,33 +7,23 @@
 #include "gk/pass/codec.hpp"
 #include "gk/trust/revocation_store.hpp"
 #include "gk/trust/trust_store.hpp"
+#include "issue.hpp"
 #include "output.hpp"
 
 namespace gatectl {
-namespace {
+namespace {}  // namespace
 
-struct IssueOptions {
-  std::string key, site, role = "resident", building, unit, name, id_last4, health = "green";
-  int valid_days = 7;  // Guangzhou's code is valid 7 days and must be renewed (002)
-  std::int64_t valid_from = 0;
-  std::string host;  // visitor: the host resident's pass id (hex)
-  int visit_hours = 4;
-  std::string card_uid;  // hex
-  std::string png;
-  bool json = false;
-};
-
-int issue(const IssueOptions& o) {
+gk::Result<IssuedPass> issue_pass(const IssueOptions& o) {
   auto key = gk::load_secret_key(o.key);
-  if (!key) return report_failure(key.failure(), o.json);
+  if (!key) return key.failure();
   gk::Pass p;
   gk::random_fill(p.id);
   auto role = gk::role_from_string(o.role);
   auto health = gk::health_from_string(o.health);
   if (!role)
-    return report_error("--role must be resident, temporary_resident, visitor, staff or delivery",
-                        o.json);
-  if (!health) return report_error("--health must be green, yellow or red", o.json);
+    return gk::fail(gk::Reason::malformed,
+                    "--role must be resident, temporary_resident, visitor, staff or delivery");
+  if (!health) return gk::fail(gk::Reason::malformed, "--health must be green, yellow or red");
   p.role = *role;
   p.health = *health;
   p.site = o.site;
@@ -46,33 +36,43 @@ int issue(const IssueOptions& o) {
   if (p.role == gk::Role::visitor) {
     auto host = gk::fixed_from_hex<16>(o.host);
     if (!host)
-      return report_error("a visitor pass needs --host <resident pass id, 32 hex digits>", o.json);
+      return gk::fail(gk::Reason::malformed,
+                      "a visitor pass needs --host <resident pass id, 32 hex digits>");
     p.visit = gk::Visit{*host, p.valid_from, p.valid_from + o.visit_hours * 3600LL};
     p.valid_until = std::min(p.valid_until, p.visit->until);
   } else if (!o.host.empty()) {
-    return report_error("--host is only for --role visitor", o.json);
+    return gk::fail(gk::Reason::malformed, "--host is only for --role visitor");
   }
   if (!o.card_uid.empty()) {
     auto uid = gk::from_hex(o.card_uid);
     if (!uid || (uid->size() != 4 && uid->size() != 7 && uid->size() != 10))
-      return report_error("--card-uid must be 4, 7 or 10 bytes of hex", o.json);
+      return gk::fail(gk::Reason::malformed, "--card-uid must be 4, 7 or 10 bytes of hex");
     p.card_uid = *uid;
   }
+  if (!o.card_binding.empty()) p.card_uid = o.card_binding;
   // Encoding validates field lengths: refuse here with the codec's own words.
   gk::Bytes signed_pass = gk::sign_pass(p, *key);
   auto check = gk::parse_pass_binary(signed_pass);
-  if (!check) return report_failure(check.failure(), o.json);
-  std::string text = gk::to_pass_text(signed_pass);
+  if (!check) return check.failure();
+  return IssuedPass{gk::to_pass_text(signed_pass), p, key->info.id};
+}
+
+namespace {
+
+int issue(const IssueOptions& o) {
+  auto issued = issue_pass(o);
+  if (!issued) return report_failure(issued.failure(), o.json);
+  const std::string& text = issued->text;
   if (!o.png.empty()) {
     if (auto s = gk::camera::render_qr_png(text, o.png); !s.empty())
       return report_error("cannot write " + o.png + ": " + s, o.json);
   }
   if (o.json)
     print_json({{"pass", text},
-                {"id", gk::to_hex(p.id)},
-                {"issuer", gk::to_hex(key->info.id)},
-                {"valid_from", p.valid_from},
-                {"valid_until", p.valid_until}});
+                {"id", gk::to_hex(issued->pass.id)},
+                {"issuer", gk::to_hex(issued->issuer)},
+                {"valid_from", issued->pass.valid_from},
+                {"valid_until", issued->pass.valid_until}});
   else
     std::cout << text << "\n";
   return 0;
@@ -137,20 +137,24 @@ int verify(const VerifyOptions& o) {
 
 }  // namespace
 
+void add_pass_field_options(CLI::App* cmd, IssueOptions& o) {
+  cmd->add_option("--key", o.key, "Issuer secret key file (issuer.key, mode 0600)")->required();
+  cmd->add_option("--site", o.site, "Compound id the pass is bound to")->required();
+  cmd->add_option("--role", o.role, "resident|temporary_resident|visitor|staff|delivery");
+  cmd->add_option("--building", o.building, "Building");
+  cmd->add_option("--unit", o.unit, "Unit / door number");
+  cmd->add_option("--name", o.name, "Holder display name for the visual check");
+  cmd->add_option("--id-last4", o.id_last4, "Last 4 characters of the ID document");
+  cmd->add_option("--health", o.health, "green|yellow|red");
+  cmd->add_option("--valid-days", o.valid_days, "Validity in days (default 7)")
+      ->check(CLI::Range(1, 366));
+  cmd->add_option("--valid-from", o.valid_from, "Start, unix seconds (default now)");
+}
+
 void register_pass(CLI::App& app, Exit& exit) {
   auto io = std::make_shared<IssueOptions>();
   auto* cmd = app.add_subcommand("issue", "Sign a pass and print its text (and QR with --png)");
-  cmd->add_option("--key", io->key, "Issuer secret key file (issuer.key, mode 0600)")->required();
-  cmd->add_option("--site", io->site, "Compound id the pass is bound to")->required();
-  cmd->add_option("--role", io->role, "resident|temporary_resident|visitor|staff|delivery");
-  cmd->add_option("--building", io->building, "Building");
-  cmd->add_option("--unit", io->unit, "Unit / door number");
-  cmd->add_option("--name", io->name, "Holder display name for the visual check");
-  cmd->add_option("--id-last4", io->id_last4, "Last 4 characters of the ID document");
-  cmd->add_option("--health", io->health, "green|yellow|red");
-  cmd->add_option("--valid-days", io->valid_days, "Validity in days (default 7)")
-      ->check(CLI::Range(1, 366));
-  cmd->add_option("--valid-from", io->valid_from, "Start, unix seconds (default now)");
+  add_pass_field_options(cmd, *io);
   cmd->add_option("--host", io->host, "Visitor: the host resident's pass id (hex)");
   cmd->add_option("--visit-hours", io->visit_hours, "Visitor: length of the visit window")
       ->check(CLI::Range(1, 72));

@@ -29,15 +29,61 @@ std::uint8_t Chip::reg(std::uint16_t a) const {
 }
 
 void Chip::place(Tag tag) {
+  id_card_.reset();
   tag_ = std::move(tag);
+  selected_ = false;
+}
+
+void Chip::place(IdCard card) {
+  tag_.reset();
+  id_card_ = card;
   selected_ = false;
 }
 
 std::optional<Tag> Chip::remove() {
   auto t = std::move(tag_);
   tag_.reset();
+  id_card_.reset();
   selected_ = false;
   return t;
+}
+
+// InListPassiveTarget (MaxTg, BrTy, InitiatorData): user manual §7.3.5. BrTy 00 is 106 kbps
+// type A (answer: Tg, SENS_RES, SEL_RES, NFCIDLength, NFCID1); BrTy 03 is 106 kbps type B
+// with the AFI as initiator data: the chip sends REQB, then ATTRIB itself, and answers
+// Tg, ATQB (12 bytes), ATTRIB_RES length, ATTRIB_RES — as libnfc's pn53x_decode_target_data
+// reads it for NMT_ISO14443B.
+Bytes Chip::list_passive(const Bytes& p) {
+  if (p.size() < 2) return {0x00};
+  if (p[1] == 0x00 && tag_) {
+    selected_ = true;
+    Bytes out{0x01, 0x01, 0x00, 0x44, 0x00, 0x07};
+    for (auto b : tag_->uid()) out.push_back(b);
+    return out;
+  }
+  if (p[1] == 0x03 && id_card_) {
+    auto atqb = id_card_->reqb(p.size() > 2 ? p[2] : 0x00);
+    if (!atqb) return {0x00};
+    auto attrib = id_card_->attrib();
+    if (!attrib) return {0x00};
+    selected_ = true;
+    Bytes out{0x01, 0x01};
+    out.insert(out.end(), atqb->begin(), atqb->end());
+    out.push_back(static_cast<std::uint8_t>(attrib->size()));
+    out.insert(out.end(), attrib->begin(), attrib->end());
+    return out;
+  }
+  return {0x00};
+}
+
+// InDataExchange to an ISO 14443-4 type B target: the chip wraps the APDU in I-blocks and
+// unwraps the answer, so the host sees the APDU and the response APDU only.
+Bytes Chip::id_card_exchange(const Bytes& apdu) {
+  auto answer = selected_ ? id_card_->apdu(apdu) : std::nullopt;
+  if (!answer) return {0x01};  // timeout: the card is not active
+  Bytes out{0x00};
+  out.insert(out.end(), answer->begin(), answer->end());
+  return out;
 }
 
 Reply Chip::on_frame(const Bytes& body) {
@@ -86,24 +132,25 @@ Bytes Chip::answer(std::uint8_t cmd, const Bytes& p) {
       return {};
     case 0x12:  // SetParameters
     case 0x14:  // SAMConfiguration
-    case 0x32:  // RFConfiguration
+      return {};
+    case 0x32:  // RFConfiguration; item 01 bit 0 off: the field drops and an ID card resets
+      if (p.size() >= 2 && p[0] == 0x01 && !(p[1] & 0x01)) {
+        if (id_card_) id_card_->power_off();
+        selected_ = false;
+      }
       return {};
     case 0x16:  // PowerDown
       return {0x00};
-    case 0x4A: {  // InListPassiveTarget (MaxTg, BrTy): only 106 kbps type A has a card
-      if (!tag_ || p.size() < 2 || p[1] != 0x00) return {0x00};
-      selected_ = true;
-      Bytes out{0x01, 0x01, 0x00, 0x44, 0x00, 0x07};
-      for (auto b : tag_->uid()) out.push_back(b);
-      return out;
-    }
+    case 0x4A:
+      return list_passive(p);
     case 0x40:  // InDataExchange (Tg, data)
       if (p.empty()) return {0x27};
       return tag_exchange(cmd, Bytes(p.begin() + 1, p.end()), false);
     case 0x42:  // InCommunicateThru (data)
       return tag_exchange(cmd, p, true);
-    case 0x44:  // InDeselect
+    case 0x44:  // InDeselect (S(DESELECT) to a type B card: it halts)
     case 0x52:  // InRelease
+      if (id_card_ && selected_) id_card_->halt();
       selected_ = false;
       return {0x00};
     case 0x50:  // InATR
@@ -120,6 +167,7 @@ Bytes Chip::tag_exchange(std::uint8_t, const Bytes& data, bool thru) {
     faults.card_gone_after = -1;
   }
   if (faults.card_gone_after > 0) --faults.card_gone_after;
+  if (id_card_ && !thru) return id_card_exchange(data);
   if (!tag_ || !selected_) return {0x01};  // status: timeout, the target did not answer
   Bytes cmd = data;
   // With InCommunicateThru the CRC is the CIU's business only if TxCRCEn is set; libnfc

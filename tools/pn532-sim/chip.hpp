@@ -2,12 +2,14 @@
 // The PN532 as libnfc sees it: a state machine over the commands its pn53x layer sends
 // (Diagnose, GetFirmwareVersion, SAMConfiguration, SetParameters, Read/WriteRegister with a
 // CIU register map, RFConfiguration, InListPassiveTarget, InDataExchange,
-// InCommunicateThru, InRelease, InDeselect, PowerDown), one tag in the field, and faults.
+// InCommunicateThru, InRelease, InDeselect, PowerDown), one card in the field (an NTAG21x
+// answering at 106 kbps type A, or a resident ID card at 106 kbps type B), and faults.
 #include <map>
 #include <optional>
 #include <string>
 
 #include "frame.hpp"
+#include "id_card.hpp"
 #include "tag.hpp"
 
 namespace pn532 {
@@ -34,8 +36,11 @@ class Chip {
   Bytes on_nack() const { return last_response_; }
 
   void place(Tag tag);
+  void place(IdCard card);
+  // Whatever card is in the field leaves; a tag is handed back (its memory goes to its file).
   std::optional<Tag> remove();
   const Tag* tag() const { return tag_ ? &*tag_ : nullptr; }
+  const IdCard* id_card() const { return id_card_ ? &*id_card_ : nullptr; }
   Faults faults;
   std::size_t commands() const { return commands_; }
 
@@ -44,7 +49,11 @@ class Chip {
   Bytes tag_exchange(std::uint8_t cmd, const Bytes& params, bool thru);
   std::uint8_t reg(std::uint16_t a) const;
 
+  Bytes list_passive(const Bytes& params);
+  Bytes id_card_exchange(const Bytes& apdu);
+
   std::optional<Tag> tag_;
+  std::optional<IdCard> id_card_;
   bool selected_ = false;
   std::map<std::uint16_t, std::uint8_t> registers_;
   Bytes last_response_;

@@ -1,6 +1,6 @@
 // pn532-sim: a PN532 on a pseudo-terminal that libnfc opens as pn532_uart:<PATH>.
-//   pn532-sim --link PATH [--card FILE] [--control FIFO]
-// Control lines (written to the FIFO): place FILE | remove | fault lost_ack [N] |
+//   pn532-sim --link PATH [--card FILE | --id-card HEX16] [--control FIFO]
+// Control lines (written to the FIFO): place FILE | id-card HEX16 | remove | fault lost_ack [N] |
 // fault bad_checksum [N] | fault slow MS | fault card_gone_after N | clear
 #include <fcntl.h>
 #include <poll.h>
@@ -54,6 +54,20 @@ class Emulator {
     save();
     chip_.place(std::move(*tag));
     card_.file = file;
+    return true;
+  }
+
+  // A resident ID card with this serial; it replaces whatever card was in the field.
+  bool place_id_card(const std::string& hex) {
+    std::string error;
+    auto card = pn532::IdCard::from_hex(hex, &error);
+    if (!card) {
+      std::cerr << "pn532-sim: id-card: " << error << "\n";
+      return false;
+    }
+    save();
+    card_.file.clear();
+    chip_.place(*card);
     return true;
   }
 
@@ -129,6 +143,8 @@ class Emulator {
       if (!(line >> value)) value = arg == "slow" ? 500 : 1;
       if (cmd == "place") {
         place(arg);
+      } else if (cmd == "id-card") {
+        place_id_card(arg);
       } else if (cmd == "remove") {
         save();
         chip_.remove();
@@ -156,14 +172,14 @@ class Emulator {
 };
 
 int usage() {
-  std::cerr << "usage: pn532-sim --link PATH [--card FILE] [--control FIFO]\n";
+  std::cerr << "usage: pn532-sim --link PATH [--card FILE | --id-card HEX16] [--control FIFO]\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string link, card, control;
+  std::string link, card, id_card, control;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) return usage();
@@ -171,6 +187,8 @@ int main(int argc, char** argv) {
       link = argv[++i];
     else if (a == "--card")
       card = argv[++i];
+    else if (a == "--id-card")
+      id_card = argv[++i];
     else if (a == "--control")
       control = argv[++i];
     else
@@ -210,6 +228,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   Emulator emu(std::move(master), std::move(control_fd));
   if (!card.empty() && !emu.place(card)) return 1;
+  if (!id_card.empty() && !emu.place_id_card(id_card)) return 1;
   std::cerr << "pn532-sim: " << link << " -> " << slave_path << "\n";
   emu.run();
   ::unlink(link.c_str());

@@ -59,6 +59,40 @@ hal::DeviceResult<Bytes> LibnfcCardReader::read_pages(std::uint8_t first, std::s
 }
 
 hal::DeviceResult<LibnfcCardReader::CardInfo> LibnfcCardReader::select_and_identify() {
+  auto a = select_type_a();
+  if (hal::has_value(a) || std::get<hal::DeviceError>(a) != hal::DeviceError::not_present) return a;
+  return select_id_card();
+}
+
+// A resident ID card: REQB with AFI 00 and ATTRIB (both sent by the PN532 for
+// InListPassiveTarget at 106 kbps type B; the card's ATTRIB answer is 08, not ISO's 00, which
+// the chip and libnfc pass through as the card identifier), then its serial by APDU.
+hal::DeviceResult<LibnfcCardReader::CardInfo> LibnfcCardReader::select_id_card() {
+  const nfc_modulation mod{NMT_ISO14443B, NBR_106};
+  nfc_target target;
+  const std::uint8_t afi = 0x00;  // every application family (ISO/IEC 14443-3)
+  int found = nfc_initiator_select_passive_target(h_->dev, mod, &afi, 1, &target);
+  if (found < 0) {
+    close();  // the reader itself failed: re-open on the next poll
+    return hal::DeviceError::io;
+  }
+  if (found == 0) return hal::DeviceError::not_present;
+  const std::uint8_t get_serial[5] = {0x00, 0x36, 0x00, 0x00, 0x08};
+  std::uint8_t rx[16];
+  int n =
+      nfc_initiator_transceive_bytes(h_->dev, get_serial, sizeof get_serial, rx, sizeof rx, 300);
+  nfc_initiator_deselect_target(h_->dev);
+  if (n == NFC_ERFTRANS || n == NFC_ETIMEOUT || n == NFC_ETGRELEASED)
+    return hal::DeviceError::removed;
+  if (n != 10 || rx[8] != 0x90 || rx[9] != 0x00) return hal::DeviceError::not_present;
+  CardInfo info;
+  info.kind = hal::CardTap::Kind::resident_id_card;
+  info.type = "resident_id_card";
+  info.id_serial.assign(rx, rx + 8);
+  return info;
+}
+
+hal::DeviceResult<LibnfcCardReader::CardInfo> LibnfcCardReader::select_type_a() {
   const nfc_modulation mod{NMT_ISO14443A, NBR_106};
   nfc_target target;
   int found = nfc_initiator_list_passive_targets(h_->dev, mod, &target, 1);
@@ -101,16 +135,19 @@ hal::DeviceResult<hal::CardTap> LibnfcCardReader::poll() {
   auto info = select_and_identify();
   if (!hal::has_value(info)) {
     auto e = std::get<hal::DeviceError>(info);
-    if (e == hal::DeviceError::not_present) present_uid_.clear();  // the card left
+    if (e == hal::DeviceError::not_present) present_.clear();  // the card left
     return e;
   }
   auto& card = std::get<CardInfo>(info);
-  if (card.uid == present_uid_) return hal::DeviceError::not_present;  // same tap, still here
-  present_uid_ = card.uid;
+  const auto& id = card.kind == hal::CardTap::Kind::resident_id_card ? card.id_serial : card.uid;
+  if (id == present_) return hal::DeviceError::not_present;  // same tap, still here
+  present_ = id;
   hal::CardTap tap;
+  tap.kind = card.kind;
   tap.uid = card.uid;
+  tap.id_serial = card.id_serial;
   if (auto ndef = parse_pass_tlv(card.user_memory); ndef.pass) tap.ndef_pass = *ndef.pass;
-  nfc_initiator_deselect_target(h_->dev);
+  if (card.kind == hal::CardTap::Kind::iso14443a) nfc_initiator_deselect_target(h_->dev);
   return tap;
 }
 
@@ -123,6 +160,10 @@ hal::DeviceError LibnfcCardReader::write_pass(const Bytes& pass, std::string* er
   auto info = read_card();
   if (!hal::has_value(info)) return std::get<hal::DeviceError>(info);
   const auto& card = std::get<CardInfo>(info);
+  if (card.kind == hal::CardTap::Kind::resident_id_card) {
+    if (error) *error = "a resident ID card cannot hold a pass (enrol it instead)";
+    return hal::DeviceError::implausible;
+  }
   Bytes tlv = encode_pass_tlv(pass);
   if (card.user_bytes == 0 || tlv.size() > card.user_bytes) {
     if (error)

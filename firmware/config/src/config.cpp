@@ -74,6 +74,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("connstring", c.nfc.connstring);
     s->read("poll_ms", c.nfc.poll_ms, 20, 5000);
     s->read("enrolment_file", c.nfc.enrolment_file);
+    s->read("id_card_key", c.nfc.id_card_key);
     s->finish();
   }
   if (auto s = top.section("thermometer")) {
@@ -156,6 +157,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   c.camera.source = resolve_source(base, c.camera.source);
   if (!c.nfc.enrolment_file.empty())
     c.nfc.enrolment_file = resolve(base, c.nfc.enrolment_file).string();
+  if (!c.nfc.id_card_key.empty()) c.nfc.id_card_key = resolve(base, c.nfc.id_card_key).string();
   if (!c.gate.record_file.empty()) c.gate.record_file = resolve(base, c.gate.record_file).string();
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
       c.thermometer.kind != "sim-mlx90614")

@@ -32,6 +32,8 @@ std::string_view to_string(CredentialKind k) {
       return "guard";
     case CredentialKind::none:
       return "none";
+    case CredentialKind::id_card:
+      return "id_card";
   }
   return "none";
 }
@@ -50,7 +52,7 @@ std::optional<Decision> decision_from_string(std::string_view s) {
 
 std::optional<CredentialKind> credential_kind_from_string(std::string_view s) {
   for (auto k : {CredentialKind::qr, CredentialKind::card, CredentialKind::card_uid,
-                 CredentialKind::guard, CredentialKind::none})
+                 CredentialKind::guard, CredentialKind::none, CredentialKind::id_card})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }

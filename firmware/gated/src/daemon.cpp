@@ -33,10 +33,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
     if (!e) return e.failure();
     enrolment = std::move(*e);
   }
+  std::optional<IdBindingKey> id_key;
+  if (!config.nfc.id_card_key.empty()) {
+    auto key = load_id_binding_key(config.nfc.id_card_key);
+    if (!key) return fail(key.reason(), "[nfc] id_card_key: " + key.failure().detail);
+    id_key = std::move(*key);
+  }
   auto daemon = std::unique_ptr<Daemon>(
       new Daemon(std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
                  std::move(*revocations), std::move(*journal), std::move(*sync_state)));
   for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
+  if (id_key) daemon->kiosk().set_id_binding_key(std::move(*id_key));
   if (auto s = daemon->start_sync(); !s) return fail(s.reason(), "sync: " + s.failure().detail);
   return daemon;
 }
@@ -123,9 +130,14 @@ void Daemon::on_card_poll(hal::DeviceResult<hal::CardTap> tap) {
   if (hal::has_value(tap)) {
     const auto& card = std::get<hal::CardTap>(tap);
     Presentation p;
-    p.kind = card.ndef_pass.empty() ? CredentialKind::card_uid : CredentialKind::card;
-    p.card_pass = card.ndef_pass;
-    p.card_uid = card.uid;
+    if (card.kind == hal::CardTap::Kind::resident_id_card) {
+      p.kind = CredentialKind::id_card;
+      p.id_card_serial = card.id_serial;
+    } else {
+      p.kind = card.ndef_pass.empty() ? CredentialKind::card_uid : CredentialKind::card;
+      p.card_pass = card.ndef_pass;
+      p.card_uid = card.uid;
+    }
     present(p);
   }
 }

@@ -24,8 +24,17 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
   cred.kind = p.kind;
   cred.presented_card_uid = p.card_uid;
   const Bytes* card_pass = &p.card_pass;
-  if (p.kind == CredentialKind::card_uid) {
-    auto it = enrolled_.find(p.card_uid);
+  if (p.kind == CredentialKind::id_card) {
+    // The serial is hashed with the site's key and forgotten: the binding is what the
+    // enrolled pass names, and what the policy compares (card_mismatch) from here on.
+    if (!id_key_ || p.id_card_serial.size() != kIdCardSerialBytes) {
+      cred.failure = Reason::card_not_enrolled;
+      return cred;
+    }
+    cred.presented_card_uid = id_key_->bind(IdSource::card_serial, p.id_card_serial);
+  }
+  if (p.kind == CredentialKind::card_uid || p.kind == CredentialKind::id_card) {
+    auto it = enrolled_.find(cred.presented_card_uid);
     if (it == enrolled_.end()) {
       cred.failure = Reason::card_not_enrolled;
       return cred;

@@ -213,8 +213,9 @@ Result<SignedPass> parse_pass_binary(ByteView bytes) {
     r.fail("a visit window goes with the visitor role, and only with it");
   if (flags & kFlagCard) {
     std::size_t n = r.u8("card uid length");
-    if (r.error().empty() && n != 4 && n != 7 && n != 10)
-      r.fail("card uid length must be 4, 7 or 10");
+    // 4, 7, 10: an ISO 14443-A UID; 16: a resident ID card's keyed hash (id_binding.hpp).
+    if (r.error().empty() && n != 4 && n != 7 && n != 10 && n != 16)
+      r.fail("card uid length must be 4, 7, 10 or 16");
     if (r.take(n, "card uid")) {
       auto start = body.begin() + static_cast<std::ptrdiff_t>(r.pos());
       p.card_uid.assign(start, start + static_cast<std::ptrdiff_t>(n));

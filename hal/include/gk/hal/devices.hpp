@@ -53,11 +53,15 @@ class Camera {
   }
 };
 
-// What a tap on the NFC reader yields: the card's UID and, for pass cards, the pass
-// bytes read from its NDEF message (empty for UID-only cards).
+// What a tap on the NFC reader yields. An ISO 14443-A card: its UID and, for pass cards,
+// the pass bytes read from its NDEF message (empty for UID-only cards). A resident ID card
+// (ISO 14443-B, whose PUPI is 00000000 on every card): the 8-byte serial it answers to
+// APDU 00 36 00 00 08 — personal data, never journaled or logged in clear.
 struct CardTap {
-  std::vector<std::uint8_t> uid;
+  enum class Kind : std::uint8_t { iso14443a, resident_id_card } kind = Kind::iso14443a;
+  std::vector<std::uint8_t> uid;        // ISO 14443-A
   std::vector<std::uint8_t> ndef_pass;  // raw pass payload from the NDEF record, if any
+  std::vector<std::uint8_t> id_serial;  // resident ID card
 };
 
 class CardReader {

@@ -25,6 +25,10 @@ struct NfcConfig {
   std::string connstring = "none";
   int poll_ms = 200;
   std::string enrolment_file;  // UID-only cards: card-bound passes, one text per line
+  // The site's key for resident ID cards (gatectl card id-key): enrolment lists name a
+  // keyed hash of the card serial or ID number, never the number itself. Empty: ID cards
+  // are not enrolled here (card_not_enrolled).
+  std::string id_card_key;
 };
 
 struct ThermometerConfig {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gk/config/config.hpp"
+#include "gk/core/id_binding.hpp"
 #include "gk/hal/clock.hpp"
 #include "gk/hal/devices.hpp"
 #include "gk/journal/journal.hpp"
@@ -23,6 +24,7 @@ struct Presentation {
   std::string text;                    // QR: the decoded text
   Bytes card_pass;                     // card: the pass bytes from the NDEF record
   Bytes card_uid;                      // card: the UID the reader saw
+  Bytes id_card_serial;                // id_card by NFC: the serial (only hashed, never kept)
   std::optional<Direction> direction;  // default: the lane's direction from the config
   std::optional<Consent> consent;      // visitor: a resident's consent through a guard
 };
@@ -86,6 +88,9 @@ class Kiosk {
     enrolled_[card_uid] = std::move(signed_pass);
   }
   std::size_t enrolled() const { return enrolled_.size(); }
+  // The site's key for resident ID cards (id_binding.hpp): without it every ID card is
+  // card_not_enrolled.
+  void set_id_binding_key(IdBindingKey key) { id_key_ = std::move(key); }
 
   SiteState& site_state() { return config_.site; }
   // Set by the sync client's grading of list ages before each passage.
@@ -108,6 +113,7 @@ class Kiosk {
   Journal& journal_;
   KioskDevices devices_;
   std::map<Bytes, Bytes> enrolled_;
+  std::optional<IdBindingKey> id_key_;
   bool lists_stale_ = false;
   std::optional<GuardVisitor> pending_;
   UnixTime pending_deadline_ = 0;

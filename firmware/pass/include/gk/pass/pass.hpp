@@ -51,7 +51,8 @@ struct Pass {
   UnixTime valid_from = 0;
   UnixTime valid_until = 0;
   std::optional<Visit> visit;  // present iff role == visitor
-  Bytes card_uid;              // empty: not bound to a card; else 4, 7 or 10 bytes
+  Bytes card_uid;  // empty: not bound to a card; else 4, 7 or 10 bytes (a UID) or 16 (an ID card's
+                   // keyed hash)
   bool operator==(const Pass&) const = default;
 };
 
