@@ -58,6 +58,9 @@ TEST_PACKAGES=(
   # a debootstrap root; systemd-analyze verifies the unit (installing systemd does not make
   # it PID 1); /usr/bin/python3 binds the sd_notify/journald sockets in the service tests
   dpkg-dev debootstrap systemd python3
+  # the installed service under a real systemd as PID 1 in a container (systemd-nspawn,
+  # tests/integration/service/systemd_boot.sh)
+  systemd-container
   # signed A/B updates (boards/*/rauc): Debian's RAUC, mksquashfs for bundles, openssl for the
   # test CA; dbus-daemon gives the update test a private bus for `rauc service`; veritysetup
   # checks a verity bundle's hash tree in user space (no device-mapper in CI kernels)
