@@ -5,8 +5,11 @@
 # whenever setup.sh, demo.sh, test.sh or the package list change: the development machines
 # have things installed that a fresh machine has not, so only this run shows what is missing.
 #
-#   tools/fresh-root-check.sh [--root DIR] [--ref REF] [--only demo|test] [--keep]
+#   tools/fresh-root-check.sh [--root DIR] [--ref REF] [--only demo|test] [--keep] [--no-cache]
 #     --root DIR   where to build the root (default /var/tmp/gk-fresh-root); rebuilt each run
+#     --no-cache   download every package again (by default the .debs apt and debootstrap
+#                  fetched are kept in DIR-debs and lent to the next run: the root is still
+#                  built and set up from nothing, only the downloads are saved)
 #     --ref REF    the commit to clone (default HEAD of this repository)
 #     --only X     run only one of the two commands
 #     --keep       leave the root (and its build) in place afterwards, for a look inside
@@ -28,12 +31,14 @@ root=/var/tmp/gk-fresh-root
 ref=HEAD
 only=""
 keep=0
+cache=1
 while (($#)); do
   case "$1" in
     --root) root=$2; shift 2 ;;
     --ref) ref=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --no-cache) cache=0; shift ;;
     *) echo "usage: tools/fresh-root-check.sh [--root DIR] [--ref REF] [--only demo|test] [--keep]" >&2; exit 2 ;;
   esac
 done
@@ -51,8 +56,9 @@ if [ -z "${MIRROR:-}" ]; then
   MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
 
+debs=$root-debs
 unmount() {
-  for m in dev/pts dev sys proc; do
+  for m in var/cache/apt/archives dev/pts dev sys proc; do
     mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"
   done
   return 0
@@ -78,10 +84,15 @@ stage() {  # stage NAME COMMAND...: one line, output to $logs/NAME.log, its end 
 }
 
 echo "fresh-root: commit $(git -C "$repo" log -1 --format='%h %s' "$commit" | cut -c1-70)"
-echo "fresh-root: root $root, mirror $MIRROR, logs $logs"
+echo "fresh-root: root $root, mirror $MIRROR, logs $logs$( ((cache)) && echo ", downloads kept in $debs")"
 unmount
 rm -rf "$root"
-stage debootstrap debootstrap --variant=minbase --include=git,ca-certificates bookworm "$root" "$MIRROR"
+cache_args=()
+if ((cache)); then
+  mkdir -p "$debs"
+  cache_args=(--cache-dir="$debs")
+fi
+stage debootstrap debootstrap "${cache_args[@]}" --variant=minbase --include=git,ca-certificates bookworm "$root" "$MIRROR"
 # The same archive suites as this machine (bookworm-updates and -security too), when it has them.
 if [ -f /etc/apt/sources.list.d/debian.sources ]; then
   cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
@@ -95,6 +106,7 @@ if ((${#cas[@]})); then
   chroot "$root" update-ca-certificates >/dev/null 2>&1
 fi
 for m in proc sys dev dev/pts; do mount --bind "/$m" "$root/$m"; done
+((cache)) && mount --bind "$debs" "$root/var/cache/apt/archives"
 stage clone git clone -q --no-local "$repo" "$root/src"
 git -C "$root/src" checkout -q "$commit"
 
