@@ -101,6 +101,14 @@ temperatures = [38.1, 38.3, 38.2]
 expect = "fever"
 
 [[step]]
+say = "张伟 again, an hour later, feverish: his forehead reads 36.5 °C, which the old rule (skin against 37.3 °C) let in; in a 24 °C room that is a body temperature of about 38.2 °C"
+image = "frames/zhang.png"
+advance_s = 3600
+skins = [36.4, 36.5, 36.6]
+ambient = 24.0
+expect = "fever"
+
+[[step]]
 say = "Temporary resident 王芳, but the thermometer does not answer"
 image = "frames/wang.png"
 thermometer_fault = "timeout"

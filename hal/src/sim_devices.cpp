@@ -53,6 +53,11 @@ DeviceResult<double> SimThermometer::read_celsius() {
   return idle_ + kJitter[reads_ % 3];
 }
 
+DeviceResult<double> SimThermometer::read_ambient_celsius() {
+  if (persistent_fault_ != DeviceError::none) return persistent_fault_;
+  return ambient_;
+}
+
 DeviceResult<CardTap> SimCardReader::poll() {
   if (queue_.empty()) return DeviceError::not_present;
   Event e = std::move(queue_.front());

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Prints every benchmark table, or only the ones named:
-#   tests/bench/run.sh                 all eight
+#   tests/bench/run.sh                 all nine
 #   tests/bench/run.sh pass            one (pass | revocation | journal | decoder | corpus | sync |
-#                                      nfc | e2e; the area names trust and camera work too)
+#                                      nfc | e2e | fever; the area names trust and camera work too)
 # Figures are ratios against a baseline measured in the same run; nothing here fails on them.
 # GK_BUILD_DIR=DIR uses another configured build tree (with GK_BUILD_BENCH=ON) than build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(pass revocation journal decoder corpus sync nfc e2e)
+all=(pass revocation journal decoder corpus sync nfc e2e fever)
 want=()
 for b in "${@:-${all[@]}}"; do
   case "$b" in
-    pass | revocation | journal | decoder | corpus | sync | nfc | e2e) want+=("$b") ;;
+    pass | revocation | journal | decoder | corpus | sync | nfc | e2e | fever) want+=("$b") ;;
     trust) want+=(revocation) ;;
     camera) want+=(decoder corpus) ;;
     *)
-      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, sync, nfc, e2e)" >&2
+      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, sync, nfc, e2e, fever)" >&2
       exit 2
       ;;
   esac

@@ -38,6 +38,10 @@ struct Backend : gk::guard::ConsoleBackend {
   gk::guard::ActionResult acknowledge_alarm(const gk::guard::Guard&, std::int64_t) override {
     return ok();
   }
+  gk::guard::ActionResult clinical_remeasure(const gk::guard::Guard&, std::int64_t,
+                                             double) override {
+    return ok();
+  }
   std::string state_json() override { return "{}"; }
 };
 }  // namespace

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 
 #include "commands.hpp"
@@ -33,6 +35,35 @@ Check from_probe(const DeviceProbe& p) {
                 std::to_string(static_cast<int>(kPlausibleMinC)) + ".." +
                 std::to_string(static_cast<int>(kPlausibleMaxC)) + " C)"};
   return {p.device, "ok", p.driver + ": " + p.detail};
+}
+
+// The technician's calibration of this very sensor (gatectl thermometer calibrate): a real
+// MLX90614 without one, with one over a year old, or one whose points do not agree, fails.
+constexpr std::int64_t kCalibrationMaxAgeDays = 365;
+constexpr double kCalibrationMaxResidualC = 0.2;
+
+Check calibration_check(const gk::Board& b, const std::string& kind) {
+  const std::string name = "thermometer_calibration";
+  if (!b.thermometer_calibration) {
+    const std::string how =
+        "not calibrated (gatectl thermometer calibrate --reference C, at a blackbody or "
+        "clinical reference)";
+    if (kind == "mlx90614") return {name, "failed", b.raw_thermometer->identity() + ": " + how};
+    return {name, "skipped", "simulated sensor " + how};
+  }
+  const auto& c = *b.thermometer_calibration;
+  const std::int64_t days = (static_cast<std::int64_t>(std::time(nullptr)) - c.time) / 86400;
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "%s: gain %.4f, offset %+.3f C, %zu point(s), residual %.3f C, "
+                "%lld day(s) old",
+                c.device.c_str(), c.gain, c.offset_c, c.points.size(), c.residual_c(),
+                static_cast<long long>(days));
+  if (days > kCalibrationMaxAgeDays)
+    return {name, "failed", std::string(buf) + ": recalibrate at least yearly"};
+  if (c.residual_c() > kCalibrationMaxResidualC)
+    return {name, "failed", std::string(buf) + ": the reference points disagree, recalibrate"};
+  return {name, "ok", buf};
 }
 
 struct RaucOutcome {
@@ -139,8 +170,10 @@ void register_health(CLI::App& app, Exit& exit) {
       auto board = gk::open_board(*config, std::nullopt);
       if (!board)
         checks.push_back({"board", "failed", board.failure().detail});
-      else
+      else {
         for (const auto& p : probe_board(*board)) checks.push_back(from_probe(p));
+        checks.push_back(calibration_check(*board, config->thermometer.kind));
+      }
     }
     checks.push_back(check_journal(config->state_dir, o->tail_rows));
     checks.push_back(check_storage(config->state_dir, o->min_free_mb));

@@ -24,5 +24,6 @@ void register_flash(CLI::App& app, Exit& exit);
 void register_health(CLI::App& app, Exit& exit);
 void register_provision(CLI::App& app, Exit& exit);
 void register_status(CLI::App& app, Exit& exit);
+void register_thermometer(CLI::App& app, Exit& exit);
 
 }  // namespace gatectl

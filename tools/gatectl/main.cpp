@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   gatectl::register_health(app, exit);
   gatectl::register_provision(app, exit);
   gatectl::register_status(app, exit);
+  gatectl::register_thermometer(app, exit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

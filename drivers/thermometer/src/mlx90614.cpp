@@ -27,6 +27,17 @@ hal::DeviceError Mlx90614::probe() {
   return hal::DeviceError::none;
 }
 
+std::string Mlx90614::identity() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "mlx90614-";
+  for (int i = 3; i >= 0; --i) {
+    auto w = read_register(static_cast<std::uint8_t>(Mlx90614Registers::id0 + i));
+    if (!hal::has_value(w)) return describe();
+    for (int shift = 12; shift >= 0; shift -= 4) id += kHex[(std::get<0>(w) >> shift) & 0xF];
+  }
+  return id;
+}
+
 hal::DeviceResult<double> Mlx90614::read_ambient_celsius() {
   auto r = read_register(Mlx90614Registers::ambient);
   if (!hal::has_value(r)) return std::get<hal::DeviceError>(r);

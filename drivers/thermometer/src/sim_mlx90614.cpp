@@ -14,10 +14,27 @@ SimMlx90614Bus::SimMlx90614Bus(std::uint8_t address, double emissivity) : addres
   words_[0x07] = celsius_to_raw(36.5);
   words_[0x24] = static_cast<std::uint16_t>(std::lround(emissivity * 65535.0));
   words_[0x2E] = address;  // EEPROM SMBus address register
+  set_id(0x0123456789ABCDEFull);
 }
 
 void SimMlx90614Bus::set_object_celsius(double c) {
-  words_[0x07] = celsius_to_raw(c);
+  object_c_ = c;
+  store_object();
+}
+
+void SimMlx90614Bus::set_calibration_error(double gain, double offset_c) {
+  gain_ = gain;
+  offset_c_ = offset_c;
+  store_object();
+}
+
+void SimMlx90614Bus::store_object() {
+  words_[0x07] = celsius_to_raw(gain_ * object_c_ + offset_c_);
+}
+
+void SimMlx90614Bus::set_id(std::uint64_t id) {
+  for (int i = 0; i < 4; ++i)
+    words_[static_cast<std::uint8_t>(0x3C + i)] = static_cast<std::uint16_t>(id >> (16 * i));
 }
 void SimMlx90614Bus::set_ambient_celsius(double c) {
   words_[0x06] = celsius_to_raw(c);

@@ -1,5 +1,6 @@
 #include "gk/config/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -33,6 +34,21 @@ void read_site(TomlSection& s, Config& c) {
   s.read_strings("quarantined_buildings", quarantined);
   c.site.quarantined_buildings = {quarantined.begin(), quarantined.end()};
   s.read("fever_threshold_c", c.site.fever_threshold_c, 35.0, 40.0);
+  double refer_from = 0;
+  s.read("refer_from_c", refer_from, 35.0, 40.0);
+  if (refer_from > 0)
+    c.site.refer_from_c = refer_from;  // checked against the fever threshold below
+  else  // a config that sets only a fever threshold below the default band: no band
+    c.site.refer_from_c = std::min(c.site.refer_from_c, c.site.fever_threshold_c);
+  s.read("clinical_fever_c", c.site.clinical_fever_c, 37.0, 39.0);
+  // The skin model (gk/policy/body_temperature.hpp); defaults fitted on the FDA data.
+  SkinModel& m = c.site.skin_model;
+  s.read("skin_offset_c", m.offset_c, -1.0, 5.0);
+  s.read("skin_cooling", m.cooling, 0.0, 0.5);
+  s.read("skin_room_min_c", m.room_min_c, 10.0, 30.0);
+  s.read("skin_room_max_c", m.room_max_c, 10.0, 35.0);
+  s.read("ambient_min_c", m.ambient_min_c, -40.0, 20.0);
+  s.read("ambient_max_c", m.ambient_max_c, 25.0, 60.0);
   s.read("plausible_min_c", c.site.plausible_min_c, 20.0, 36.0);
   s.read("plausible_max_c", c.site.plausible_max_c, 38.0, 50.0);
   s.read_enum("anti_passback", c.site.anti_passback, anti_passback_from_string, "off, soft, hard");
@@ -83,7 +99,15 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("address", c.thermometer.address, 0x03, 0x77);
     s->read("emissivity", c.thermometer.emissivity, 0.1, 1.0);
     s->read("readings", c.thermometer.readings, 1, 15);
-    s->read("sim_idle_c", c.thermometer.sim_idle_c, 0.0, 60.0);
+    s->read("sim_ambient_c", c.thermometer.sim_ambient_c, -40.0, 60.0);
+    double body = 0;
+    s->read("sim_idle_c", body, 30.0, 45.0);  // the old key: a body temperature
+    if (body > 0)
+      c.thermometer.sim_skin_c =
+          skin_for_body_c(body, c.thermometer.sim_ambient_c, c.site.skin_model);
+    s->read("sim_skin_c", c.thermometer.sim_skin_c, 0.0, 60.0);
+    s->read("sim_gain_error", c.thermometer.sim_gain_error, 0.5, 1.5);
+    s->read("sim_offset_error_c", c.thermometer.sim_offset_error_c, -10.0, 10.0);
     s->finish();
   }
   if (auto s = top.section("gate")) {
@@ -162,6 +186,10 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&
       c.thermometer.kind != "sim-mlx90614")
     errors.add(root.source(), "[thermometer] kind must be one of sim, mlx90614, sim-mlx90614");
+  if (c.site.refer_from_c > c.site.fever_threshold_c)
+    errors.add(root.source(), "[site] refer_from_c must not exceed fever_threshold_c");
+  if (c.site.skin_model.room_min_c > c.site.skin_model.room_max_c)
+    errors.add(root.source(), "[site] skin_room_min_c must not exceed skin_room_max_c");
   if (c.gate.kind != "sim" && c.gate.kind != "gpio" && c.gate.kind != "sim-gpio")
     errors.add(root.source(), "[gate] kind must be one of sim, gpio, sim-gpio");
 

@@ -46,6 +46,10 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
     {"consent_pending", "请住户出示本人通行码以确认访客",
      "Resident: show your own pass to consent"},
     {"door_alarm", "门禁报警，请保安处理", "Door alarm: guard attention needed"},
+    {"temperature_recheck", "体温偏高，请保安用体温计复测",
+     "Temperature borderline: the guard will re-measure"},
+    {"remeasured_normal", "保安复测体温正常，请通行",
+     "Re-measured by the guard: normal, please pass"},
 }};
 }  // namespace
 

@@ -39,7 +39,8 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   b.camera = std::move(*cam);
 
   if (config.thermometer.kind == "sim") {
-    auto t = std::make_unique<hal::SimThermometer>(config.thermometer.sim_idle_c);
+    auto t = std::make_unique<hal::SimThermometer>(config.thermometer.sim_skin_c,
+                                                   config.thermometer.sim_ambient_c);
     b.sim_thermometer = t.get();
     b.thermometer = std::move(t);
   } else {
@@ -49,7 +50,9 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
     const auto& tc = config.thermometer;
     if (tc.kind == "sim-mlx90614") {
       auto bus = std::make_unique<thermometer::SimMlx90614Bus>(tc.address);
-      bus->set_object_celsius(tc.sim_idle_c);
+      bus->set_object_celsius(tc.sim_skin_c);
+      bus->set_ambient_celsius(tc.sim_ambient_c);
+      bus->set_calibration_error(tc.sim_gain_error, tc.sim_offset_error_c);
       b.sim_mlx_bus = bus.get();
       b.i2c_bus = std::move(bus);
     } else {
@@ -57,6 +60,16 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
     }
     b.thermometer = std::make_unique<thermometer::Mlx90614>(
         *b.i2c_bus, static_cast<std::uint8_t>(tc.address), tc.emissivity);
+  }
+
+  b.raw_thermometer = b.thermometer.get();
+  auto calibrations =
+      thermometer::load_calibrations(thermometer::calibration_file(config.state_dir));
+  if (!calibrations) return calibrations.failure();  // a damaged file is not silently ignored
+  if (auto cal = thermometer::find_calibration(*calibrations, b.thermometer->identity())) {
+    b.thermometer_calibration = cal;
+    b.thermometer =
+        std::make_unique<thermometer::CalibratedThermometer>(std::move(b.thermometer), *cal);
   }
 
   if (config.nfc.connstring == "sim") {

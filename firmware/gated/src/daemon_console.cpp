@@ -154,6 +154,13 @@ guard::ActionResult Daemon::manual_release(const guard::Guard& g, const std::str
   return action_result(kiosk_->manual_release(g.id, reason));
 }
 
+guard::ActionResult Daemon::clinical_remeasure(const guard::Guard& g, std::int64_t referred_seq,
+                                               double celsius) {
+  auto o = kiosk_->clinical_remeasure(g.id, referred_seq, celsius);
+  if (!o) return {false, "malformed", "无法复测登记", o.failure().detail, std::nullopt};
+  return action_result(*o);
+}
+
 guard::ActionResult Daemon::set_outbreak(const guard::Guard& g, const std::string& outbreak,
                                          const std::vector<std::string>& buildings,
                                          const std::string& reason) {

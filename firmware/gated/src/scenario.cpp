@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <ostream>
 #include <set>
@@ -18,12 +19,21 @@ std::string where(const toml::node& n) {
 }
 
 Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path& base) {
-  static const std::set<std::string> kKeys = {"say",         "image",
-                                              "pass_text",   "temperatures",
-                                              "temperature", "thermometer_fault",
-                                              "direction",   "advance_s",
-                                              "outbreak",    "quarantined_buildings",
-                                              "revocations", "expect"};
+  static const std::set<std::string> kKeys = {"say",
+                                              "image",
+                                              "pass_text",
+                                              "skin",
+                                              "skins",
+                                              "ambient",
+                                              "temperatures",
+                                              "temperature",
+                                              "thermometer_fault",
+                                              "direction",
+                                              "advance_s",
+                                              "outbreak",
+                                              "quarantined_buildings",
+                                              "revocations",
+                                              "expect"};
   for (const auto& [k, v] : t)
     if (!kKeys.contains(std::string(k.str())))
       return fail(Reason::malformed, where(v) + "unknown step key '" + std::string(k.str()) + "'");
@@ -31,10 +41,19 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
   s.say = t["say"].value_or(std::string{});
   if (auto p = t["image"].value<std::string>()) s.image = base / *p;
   s.pass_text = t["pass_text"].value_or(std::string{});
+  s.skin_c = t["skin"].value<double>();
+  s.ambient_c = t["ambient"].value<double>();
+  if (const toml::array* a = t["skins"].as_array())
+    for (const auto& x : *a)
+      if (auto v = x.value<double>()) s.skins.push_back(*v);
   s.body_c = t["temperature"].value<double>();
   if (const toml::array* a = t["temperatures"].as_array())
     for (const auto& x : *a)
-      if (auto v = x.value<double>()) s.temperatures.push_back(*v);
+      if (auto v = x.value<double>()) s.body_temperatures.push_back(*v);
+  if ((s.skin_c || !s.skins.empty()) && (s.body_c || !s.body_temperatures.empty()))
+    return fail(Reason::malformed, where(t) +
+                                       "a step gives skin readings (skin, skins) or the old body "
+                                       "temperatures (temperature, temperatures), not both");
   s.thermometer_fault = t["thermometer_fault"].value_or(std::string{});
   if (auto d = t["direction"].value<std::string>()) {
     s.direction = direction_from_string(*d);
@@ -108,14 +127,31 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
                 << "\n";
     }
     if (board.sim_thermometer) {
+      hal::SimThermometer& thermo = *board.sim_thermometer;
+      if (step.ambient_c) thermo.set_ambient(*step.ambient_c);
+      // Old body-temperature steps: the skin the model expects at this ambient, so that
+      // the estimate comes back to the temperature the step was written with.
+      auto to_skin = [&](double body) {
+        return skin_for_body_c(body, thermo.ambient(), site.skin_model);
+      };
       std::vector<hal::SimReading> readings;
-      for (double t : step.temperatures) readings.push_back({t, hal::DeviceError::none});
-      board.sim_thermometer->script(readings);
-      board.sim_thermometer->set_idle(step.body_c.value_or(idle_c));
-      board.sim_thermometer->set_persistent_fault(
-          step.thermometer_fault == "timeout" ? hal::DeviceError::timeout
-          : step.thermometer_fault == "io"    ? hal::DeviceError::io
-                                              : hal::DeviceError::none);
+      for (double t : step.skins) readings.push_back({t, hal::DeviceError::none});
+      for (double t : step.body_temperatures) readings.push_back({to_skin(t), {}});
+      double idle = step.skin_c.value_or(idle_c);
+      if (step.body_c) idle = to_skin(*step.body_c);
+      if (step.body_c || !step.body_temperatures.empty())
+        narration << "    (`temperature` is a body temperature: converted to forehead skin "
+                  << (step.body_c ? to_skin(*step.body_c) : to_skin(step.body_temperatures[0]))
+                  << " °C at ambient " << thermo.ambient()
+                  << " °C by the skin model; write skin = / skins = and ambient =)\n";
+      thermo.script(readings);
+      thermo.set_idle(idle);
+      thermo.set_persistent_fault(step.thermometer_fault == "timeout" ? hal::DeviceError::timeout
+                                  : step.thermometer_fault == "io"    ? hal::DeviceError::io
+                                                                      : hal::DeviceError::none);
+    } else if (board.sim_mlx_bus) {  // the driver on the chip model: skin and ambient only
+      if (step.skin_c) board.sim_mlx_bus->set_object_celsius(*step.skin_c);
+      if (step.ambient_c) board.sim_mlx_bus->set_ambient_celsius(*step.ambient_c);
     }
 
     std::vector<PassageOutcome> outcomes;
@@ -138,6 +174,13 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       narration << "    => " << to_string(o.verdict.decision) << " (" << t.code << ") " << t.zh
                 << " / " << t.en
                 << (o.gate_released ? "  [gate released]" : "  [gate stays closed]") << "\n";
+      if (o.passage.skin_c && o.passage.ambient_c && o.passage.temperature_c) {
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "       skin %.2f °C, ambient %.1f °C -> body estimate %.1f °C\n",
+                      *o.passage.skin_c, *o.passage.ambient_c, *o.passage.temperature_c);
+        narration << line;
+      }
     }
     if (step.expect) {
       bool ok = outcomes.size() == 1 && code(outcomes[0].verdict.reason) == *step.expect;

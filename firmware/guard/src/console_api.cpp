@@ -278,6 +278,17 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     ActionResult a = backend_.acknowledge_alarm(g, it->get<std::int64_t>());
     return reply(a.ok ? 200 : 409, result_json(a));
   }
+  if (path == "/api/remeasure") {  // {"seq": referred passage, "celsius": clinical reading}
+    auto seq = j.find("seq");
+    auto c = j.find("celsius");
+    if (seq == j.end() || !seq->is_number_integer() || c == j.end() || !c->is_number())
+      return refuse(400, Reason::malformed, "seq of the referred passage and celsius are required");
+    const double celsius = c->get<double>();
+    if (!(celsius >= 34.0 && celsius <= 43.0))
+      return refuse(400, Reason::malformed, "celsius: a clinical reading, 34.0..43.0");
+    ActionResult a = backend_.clinical_remeasure(g, seq->get<std::int64_t>(), celsius);
+    return reply(a.ok ? 200 : 409, result_json(a));
+  }
   return refuse_plain(404, "no such action");
 }
 

@@ -111,6 +111,8 @@ document.addEventListener('DOMContentLoaded', () => {
       e.preventDefault();
       const body = {};
       new FormData(form).forEach((v, k) => { body[k] = String(v).trim(); });
+      // The re-measurement takes numbers: the referred passage's seq and the clinical reading.
+      for (const k of ['seq', 'celsius']) if (k in body) body[k] = Number(body[k]);
       if ('quarantined_buildings' in body)
         body.quarantined_buildings = body.quarantined_buildings.split(/[,，\s]+/).filter(Boolean);
       const r = await post(form.dataset.action, body);

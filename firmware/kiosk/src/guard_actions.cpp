@@ -60,7 +60,7 @@ PassageOutcome Kiosk::process_consent(const Presentation& p, UnixTime now) {
   row.role = Role::visitor;
   row.decision = out.verdict.decision;
   row.reason = out.verdict.reason;
-  row.temperature_c = ctx.temperature.celsius;
+  journal_temperature(row, ctx.temperature);
   row.operator_id = v.guard_id;
   row.holder = mask_name(v.name);
   row.phone = v.phone;  // masked by the journal before it reaches the disk
@@ -84,23 +84,52 @@ PassageOutcome Kiosk::register_entrant(const GuardRegistration& r) {
   out.passage.holder = mask_name(r.name);
   out.passage.phone = r.phone;
   out.passage.sealed = r.sealed;
-  out.passage.temperature_c = ctx.temperature.celsius;
+  journal_temperature(out.passage, ctx.temperature);
   // Registration is no exemption from being measured or from lockdown.
   const SiteState& site = config_.site;
   Verdict v{Decision::admit, Reason::registered_at_gate, false, {}};
   if (site.outbreak == Outbreak::lockdown)
     v = {Decision::deny, Reason::lockdown, true, {}};
-  else if (ctx.temperature.sensor_failed || !ctx.temperature.celsius)
-    v = {Decision::refer, Reason::temperature_not_measured, true, {}};
-  else if (*ctx.temperature.celsius < site.plausible_min_c ||
-           *ctx.temperature.celsius > site.plausible_max_c)
-    v = {Decision::refer, Reason::temperature_implausible, true, {}};
-  else if (*ctx.temperature.celsius >= site.fever_threshold_c)
-    v = {Decision::deny, Reason::fever, true, {}};
+  else if (auto t = temperature_rules(ctx.temperature, site))
+    v = *t;
   out.verdict = v;
   out.passage.decision = v.decision;
   out.passage.reason = v.reason;
   return commit(std::move(out));
+}
+
+Result<PassageOutcome> Kiosk::clinical_remeasure(const std::string& guard_id,
+                                                 std::int64_t referred_seq, double celsius) {
+  // A clinical thermometer reads 34–43 °C on a living person; anything else is a typo.
+  if (!(celsius >= 34.0 && celsius <= 43.0))
+    return fail(Reason::malformed, "clinical reading must be 34.0..43.0 °C");
+  auto rows = journal_.entries(referred_seq - 1, 1);
+  if (rows.empty() || rows[0].seq != referred_seq)
+    return fail(Reason::malformed, "no passage " + std::to_string(referred_seq));
+  const Passage& referred = rows[0].passage;
+  if (referred.reason != Reason::temperature_recheck)
+    return fail(Reason::malformed,
+                "passage " + std::to_string(referred_seq) + " was not referred for re-measurement");
+  if (devices_.clock.now() - referred.time > kRemeasureWindowS)
+    return fail(Reason::malformed, "the referral is older than 15 minutes: measure again");
+  if (remeasured_.contains(referred_seq))
+    return fail(Reason::malformed,
+                "passage " + std::to_string(referred_seq) + " was already re-measured");
+  // The notices' threshold applies to a clinical reading as it is.
+  const bool fever = celsius >= config_.site.clinical_fever_c;
+  PassageOutcome out =
+      guard_row(guard_id, fever ? Decision::deny : Decision::admit,
+                fever ? Reason::fever : Reason::remeasured_normal,
+                "clinical re-measurement of passage " + std::to_string(referred_seq));
+  out.verdict.alarm = fever;
+  out.passage.temperature_c = celsius;
+  out.passage.direction = referred.direction;
+  out.passage.pass_id = referred.pass_id;
+  out.passage.role = referred.role;
+  out.passage.holder = referred.holder;
+  out = commit(std::move(out));
+  if (out.seq) remeasured_.insert(referred_seq);
+  return out;
 }
 
 PassageOutcome Kiosk::register_delivery(const std::string& guard_id, const std::string& company,

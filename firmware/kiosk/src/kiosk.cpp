@@ -58,25 +58,43 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
   return cred;
 }
 
-// Several readings, the median of those that succeeded. Fewer than half succeeding means
-// the sensor is not to be trusted for this passage: the policy then refers to the guard.
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+}  // namespace
+
+// Several skin readings, the median of those that succeeded, and the sensor's ambient
+// with each; fewer than half succeeding means the sensor is not to be trusted for this
+// passage: the policy then refers to the guard. The body temperature is estimated from
+// the two medians (gk/policy/body_temperature.hpp) before decide() judges it.
 Temperature Kiosk::measure() {
-  std::vector<double> values;
+  std::vector<double> skin, ambient;
   const int wanted = std::max(1, config_.thermometer.readings);
   for (int i = 0; i < wanted; ++i) {
     auto r = devices_.thermometer.read_celsius();
-    if (hal::has_value(r)) values.push_back(std::get<double>(r));
+    if (!hal::has_value(r)) continue;
+    auto a = devices_.thermometer.read_ambient_celsius();
+    if (!hal::has_value(a)) continue;
+    skin.push_back(std::get<double>(r));
+    ambient.push_back(std::get<double>(a));
   }
-  Temperature t;
-  if (values.empty() || static_cast<int>(values.size()) * 2 < wanted) {
+  if (skin.empty() || static_cast<int>(skin.size()) * 2 < wanted) {
+    Temperature t;
     t.sensor_failed = true;
     return t;
   }
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-  t.celsius = std::round(median * 10.0) / 10.0;  // the journal keeps 0.1 °C
-  return t;
+  return body_temperature(median(skin), median(ambient), config_.site);
+}
+
+void journal_temperature(Passage& row, const Temperature& t) {
+  // The estimate as the journal keeps it (0.1 °C); the decision was made on the unrounded
+  // value, which the readings (kept to 0.01 °C) re-derive.
+  if (t.celsius) row.temperature_c = std::round(*t.celsius * 10.0) / 10.0;
+  row.skin_c = t.skin_c;
+  row.ambient_c = t.ambient_c;
 }
 
 PassageOutcome Kiosk::process(const Presentation& p) {
@@ -106,7 +124,7 @@ PassageOutcome Kiosk::process(const Presentation& p) {
   row.credential_kind = p.kind;
   row.decision = out.verdict.decision;
   row.reason = out.verdict.reason;
-  row.temperature_c = ctx.temperature.celsius;
+  journal_temperature(row, ctx.temperature);
   row.detail = out.verdict.note;
   if (const auto& pass = ctx.credential.pass) {
     row.pass_id = pass->id;

@@ -30,6 +30,9 @@ std::string outcome_json(const PassageOutcome& o) {
   }
   if (!o.pass && o.passage.holder) j["holder"] = *o.passage.holder;  // guard-registered, masked
   if (!o.verdict.note.empty()) j["note"] = o.verdict.note;
+  // What the estimate was made from: the infrared skin reading and the sensor's ambient.
+  if (o.passage.skin_c) j["skin_c"] = *o.passage.skin_c;
+  if (o.passage.ambient_c) j["ambient_c"] = *o.passage.ambient_c;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

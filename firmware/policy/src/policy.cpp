@@ -36,16 +36,34 @@ std::optional<Verdict> quarantine_rules(const Pass& pass, const PassageContext& 
   return std::nullopt;
 }
 
+}  // namespace
+
+Temperature body_temperature(double skin_c, double ambient_c, const SiteState& site) {
+  Temperature t;
+  t.skin_c = skin_c;
+  t.ambient_c = ambient_c;
+  t.celsius = estimate_body_c(skin_c, ambient_c, site.skin_model);
+  return t;
+}
+
 // Everyone is measured, entering or leaving (001 §四.2); nobody passes unmeasured.
 std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& site) {
   if (t.sensor_failed || !t.celsius) return refer(Reason::temperature_not_measured, true);
+  // The model is trusted only over the ambient range it was made for; and what is plausible
+  // skin depends on the ambient: judging the estimate, not the skin, makes it so (a 31 °C
+  // forehead is a healthy one at 0 °C and a cold hat at 25 °C).
+  const SkinModel& m = site.skin_model;
+  if (t.ambient_c && (*t.ambient_c < m.ambient_min_c || *t.ambient_c > m.ambient_max_c)) {
+    Verdict v = refer(Reason::temperature_implausible, true);
+    v.note = "ambient outside the model's range";
+    return v;
+  }
   if (*t.celsius < site.plausible_min_c || *t.celsius > site.plausible_max_c)
     return refer(Reason::temperature_implausible, true);
   if (*t.celsius >= site.fever_threshold_c) return deny(Reason::fever, true);
+  if (*t.celsius >= site.refer_from_c) return refer(Reason::temperature_recheck);
   return std::nullopt;
 }
-
-}  // namespace
 
 // Precedence, first match wins:
 //  1. the credential itself (format, issuer, signature), then revocation, site, card binding

@@ -150,3 +150,42 @@ TEST_CASE("a missing file is a clear error", "[config]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure().detail.find("cannot open") != std::string::npos);
 }
+
+TEST_CASE("fever screening settings: the refer band, the skin model, old body-temperature keys",
+          "[config]") {
+  const std::string base =
+      "state_dir = \"s\"\ntrust_dir = \"t\"\n[site]\nid = \"x\"\ncheckpoint = \"y\"\n";
+  SECTION("defaults") {
+    auto c = parse_config(base, "g.toml");
+    REQUIRE(c.ok());
+    CHECK(c->site.refer_from_c < c->site.fever_threshold_c);
+    CHECK(c->site.clinical_fever_c == Approx(37.3));
+  }
+  SECTION("a refer band above the fever threshold is an error") {
+    auto c = parse_config(base + "fever_threshold_c = 37.8\nrefer_from_c = 38.2\n", "g.toml");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.failure().detail.find("refer_from_c must not exceed") != std::string::npos);
+  }
+  SECTION("an older config with only the notices' 37.3: no refer band, deny from 37.3") {
+    auto c = parse_config(base + "fever_threshold_c = 37.3\n", "g.toml");
+    REQUIRE(c.ok());
+    CHECK(c->site.refer_from_c == Approx(37.3));
+  }
+  SECTION("the model's coefficients") {
+    auto c = parse_config(base +
+                              "skin_offset_c = 1.5\nskin_cooling = 0.2\nskin_room_min_c = 21\n"
+                              "skin_room_max_c = 27\nambient_min_c = -5\n",
+                          "g.toml");
+    REQUIRE(c.ok());
+    CHECK(c->site.skin_model.offset_c == Approx(1.5));
+    CHECK(c->site.skin_model.cooling == Approx(0.2));
+    CHECK(c->site.skin_model.ambient_min_c == Approx(-5));
+    CHECK_FALSE(parse_config(base + "skin_room_min_c = 27\nskin_room_max_c = 21\n", "g.toml").ok());
+  }
+  SECTION("sim_idle_c, a body temperature, becomes the skin the model expects") {
+    auto c =
+        parse_config(base + "[thermometer]\nsim_ambient_c = 5.0\nsim_idle_c = 36.8\n", "g.toml");
+    REQUIRE(c.ok());
+    CHECK(estimate_body_c(c->thermometer.sim_skin_c, 5.0, c->site.skin_model) == Approx(36.8));
+  }
+}

@@ -3,6 +3,7 @@
 // sessions expire. The backend here records calls; the daemon's real backend is exercised by
 // tests/browser/guard_console.sh.
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "gk/guard/console_api.hpp"
@@ -51,6 +52,11 @@ struct Recorder : ConsoleBackend {
   }
   ActionResult acknowledge_alarm(const Guard& g, std::int64_t seq) override {
     return ok("ack " + g.id + " " + std::to_string(seq));
+  }
+  ActionResult clinical_remeasure(const Guard& g, std::int64_t seq, double c) override {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f", c);
+    return ok("remeasure " + g.id + " " + std::to_string(seq) + " " + buf);
   }
   std::string state_json() override { return R"({"outbreak":"normal"})"; }
 };
@@ -152,6 +158,20 @@ TEST_CASE("mandatory fields and formats are checked before the backend", "[guard
   CHECK(rig.call("POST", "/api/release", "{", {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}})
             .status == 400);
   CHECK(rig.backend.calls.empty());
+}
+
+TEST_CASE("a clinical re-measurement names the referred passage and a clinical reading",
+          "[guard][console]") {
+  Rig rig;
+  auto l = rig.login();
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", 36.8}}, false).status == 403);
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}}).status == 400);
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", "12"}, {"celsius", 36.8}}).status == 400);
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", 368}}).status == 400);
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", "36.8"}}).status == 400);
+  CHECK(rig.backend.calls.empty());
+  CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", 36.8}}).status == 200);
+  CHECK(rig.backend.calls.back() == "remeasure staff-0001 12 36.8");
 }
 
 TEST_CASE("wrong PINs lock the guard and the address out; every failure is journaled",

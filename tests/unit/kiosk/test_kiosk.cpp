@@ -18,7 +18,7 @@ struct Rig {
   TrustStore trust;
   RevocationList revocations;
   Journal journal = std::move(*Journal::open(dir / "journal.db"));
-  hal::SimThermometer thermometer{36.5};
+  hal::SimThermometer thermometer{35.3, 24.0};  // a healthy forehead in a 24 °C room
   hal::SimGate gate;
   hal::SimIndicator indicator;
   hal::ManualClock clock{kNow};
@@ -89,10 +89,69 @@ TEST_CASE("no journal, no gate: fail closed", "[kiosk]") {
 TEST_CASE("temperature: median of readings, failures referred to the guard", "[kiosk]") {
   Rig rig;
   SECTION("one wild reading does not decide") {
-    rig.thermometer.script({{36.4, {}}, {39.9, {}}, {36.6, {}}});
+    rig.thermometer.script({{35.2, {}}, {39.9, {}}, {35.4, {}}});
     auto o = rig.present(rig.pass_text());
-    CHECK(o.passage.temperature_c == Approx(36.6));
+    CHECK(o.passage.skin_c == Approx(35.4));
+    CHECK(o.passage.ambient_c == Approx(24.0));
+    // The estimate, journaled to 0.1 °C.
+    CHECK(*o.passage.temperature_c ==
+          Approx(*body_temperature(35.4, 24.0, rig.config.site).celsius).margin(0.05));
     CHECK(o.verdict.admitted());
+    auto row = rig.journal.entries(0, 1).at(0).passage;  // journaled: skin, ambient, estimate
+    CHECK(row.skin_c == Approx(35.4));
+    CHECK(row.ambient_c == Approx(24.0));
+    CHECK(row.temperature_c == o.passage.temperature_c);
+  }
+  SECTION("a forehead that the old rule let in: 36.6 °C skin in a 24 °C room is a fever") {
+    rig.thermometer.set_idle(36.6);
+    auto o = rig.present(rig.pass_text());
+    CHECK(o.passage.skin_c == Approx(36.6));
+    CHECK(*o.passage.temperature_c >= rig.config.site.fever_threshold_c);
+    CHECK(o.verdict.reason == Reason::fever);
+  }
+  SECTION("the refer band: the guard re-measures with a clinical thermometer") {
+    const SiteState& site = rig.config.site;
+    const double band = (site.refer_from_c + site.fever_threshold_c) / 2;
+    rig.thermometer.set_idle(skin_for_body_c(band, 24.0, site.skin_model));
+    auto o = rig.present(rig.pass_text());
+    REQUIRE(o.verdict.reason == Reason::temperature_recheck);
+    CHECK(o.verdict.decision == Decision::refer);
+    CHECK(rig.gate.pulses().empty());
+    // A wrong seq, an absurd reading: refused, nothing journaled.
+    CHECK_FALSE(rig.kiosk->clinical_remeasure("guard-7", *o.seq + 5, 36.8).ok());
+    CHECK_FALSE(rig.kiosk->clinical_remeasure("guard-7", *o.seq, 3.68).ok());
+    CHECK(rig.journal.count() == 1);
+    auto normal = rig.kiosk->clinical_remeasure("guard-7", *o.seq, 36.8);
+    REQUIRE(normal.ok());
+    CHECK(normal->verdict.reason == Reason::remeasured_normal);
+    CHECK(normal->gate_released);
+    auto row = rig.journal.entries(*normal->seq - 1, 1).at(0).passage;
+    CHECK(row.operator_id == "guard-7");
+    CHECK(row.temperature_c == Approx(36.8));
+    CHECK(row.pass_id == o.passage.pass_id);
+    // Once per referral.
+    CHECK_FALSE(rig.kiosk->clinical_remeasure("guard-7", *o.seq, 36.8).ok());
+    // A clinical fever is a fever refusal with an alarm, the gate stays shut.
+    auto again = rig.present(rig.pass_text());
+    REQUIRE(again.verdict.reason == Reason::temperature_recheck);
+    const std::size_t pulses = rig.gate.pulses().size();
+    auto fever = rig.kiosk->clinical_remeasure("guard-8", *again.seq, 37.6);
+    REQUIRE(fever.ok());
+    CHECK(fever->verdict.reason == Reason::fever);
+    CHECK(fever->verdict.alarm);
+    CHECK(rig.gate.pulses().size() == pulses);
+    // Not a referral for temperature: refused.
+    rig.thermometer.set_idle(35.3);
+    auto ok = rig.present(rig.pass_text());
+    CHECK_FALSE(rig.kiosk->clinical_remeasure("guard-7", *ok.seq, 36.8).ok());
+  }
+  SECTION("a referral older than the window is not re-measured") {
+    const SiteState& site = rig.config.site;
+    rig.thermometer.set_idle(skin_for_body_c(site.refer_from_c + 0.05, 24.0, site.skin_model));
+    auto o = rig.present(rig.pass_text());
+    REQUIRE(o.verdict.reason == Reason::temperature_recheck);
+    rig.clock.advance(Kiosk::kRemeasureWindowS + 1);
+    CHECK_FALSE(rig.kiosk->clinical_remeasure("guard-7", *o.seq, 36.8).ok());
   }
   SECTION("most readings failing means not measured") {
     rig.thermometer.script({{0, hal::DeviceError::timeout}, {36.5, {}}, {0, hal::DeviceError::io}});
@@ -101,7 +160,7 @@ TEST_CASE("temperature: median of readings, failures referred to the guard", "[k
     CHECK(rig.gate.pulses().empty());
   }
   SECTION("fever") {
-    rig.thermometer.script({{37.9, {}}, {38.0, {}}, {38.1, {}}});
+    rig.thermometer.script({{37.3, {}}, {37.4, {}}, {37.5, {}}});  // skin
     auto o = rig.present(rig.pass_text());
     CHECK(o.verdict.reason == Reason::fever);
     CHECK(rig.indicator.shown().back() == hal::Tone::alarm);

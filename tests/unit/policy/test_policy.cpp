@@ -244,10 +244,28 @@ TEST_CASE("each rule alone", "[policy]") {
        Reason::temperature_implausible},
       {"implausibly high", [](auto& c, auto&) { c.temperature.celsius = 45.0; }, r,
        Reason::temperature_implausible},
-      {"fever at the threshold", [](auto& c, auto&) { c.temperature.celsius = 37.3; }, d,
-       Reason::fever},
-      {"just below the threshold", [](auto& c, auto&) { c.temperature.celsius = 37.2; }, a,
-       Reason::ok},
+      {"fever at the threshold",
+       [](auto& c, auto& s) { c.temperature.celsius = s.fever_threshold_c; }, d, Reason::fever},
+      {"just below the fever threshold: the refer band",
+       [](auto& c, auto& s) { c.temperature.celsius = s.fever_threshold_c - 0.1; }, r,
+       Reason::temperature_recheck},
+      {"at the bottom of the refer band",
+       [](auto& c, auto& s) { c.temperature.celsius = s.refer_from_c; }, r,
+       Reason::temperature_recheck},
+      {"just below the refer band",
+       [](auto& c, auto& s) { c.temperature.celsius = s.refer_from_c - 0.1; }, a, Reason::ok},
+      {"no refer band when it starts at the fever threshold",
+       [](auto& c, auto& s) {
+         s.refer_from_c = s.fever_threshold_c = 37.3;
+         c.temperature.celsius = 37.3;
+       },
+       d, Reason::fever},
+      {"ambient outside the model's range",
+       [](auto& c, auto&) {
+         c.temperature.ambient_c = -25.0;
+         c.temperature.skin_c = 30.0;
+       },
+       r, Reason::temperature_implausible},
       {"fever on the way out too",
        [](auto& c, auto&) {
          c.temperature.celsius = 38.0;
@@ -257,6 +275,7 @@ TEST_CASE("each rule alone", "[policy]") {
       {"custom threshold 37.5",
        [](auto& c, auto& s) {
          s.fever_threshold_c = 37.5;
+         s.refer_from_c = 37.5;
          c.temperature.celsius = 37.4;
        },
        a, Reason::ok},
@@ -395,6 +414,7 @@ TEST_CASE("the policy never admits without a green, measured, in-window pass", "
               CHECK(c.credential.pass->health == Health::green);
               CHECK(c.temperature.celsius.has_value());
               CHECK(*c.temperature.celsius < s.fever_threshold_c);
+              CHECK(*c.temperature.celsius < s.refer_from_c);
               CHECK(c.credential.pass->role != Role::delivery);
               if (c.credential.pass->role == Role::visitor) {
                 CHECK(consent);
@@ -431,10 +451,36 @@ TEST_CASE("a guard-registered visitor enters on a resident's consent, by the sam
   CHECK(decide_consented_visitor(fever, s).reason == Reason::fever);
 
   PassageContext unmeasured = ctx;
-  unmeasured.temperature = Temperature{std::nullopt, true};
+  unmeasured.temperature = Temperature{};
+  unmeasured.temperature.sensor_failed = true;
   CHECK(decide_consented_visitor(unmeasured, s).reason == Reason::temperature_not_measured);
 
   PassageContext expired = ctx;
   expired.now = kNow + 30 * kDay;
   CHECK(decide_consented_visitor(expired, s).reason == Reason::expired);
+}
+
+TEST_CASE("the body estimate: heat balance, and plausibility that follows the ambient",
+          "[policy]") {
+  SiteState s = site();
+  const SkinModel& m = s.skin_model;
+  // Within the fitted rooms: the skin plus the forehead-to-mouth gap.
+  CHECK(estimate_body_c(35.0, 24.0, m) == Approx(35.0 + m.offset_c));
+  CHECK(estimate_body_c(35.0, m.room_min_c, m) == Approx(estimate_body_c(35.0, m.room_max_c, m)));
+  // Colder than those rooms, the same skin means a warmer body (more heat lost on the way),
+  // by the skin's cooling slope per degree; hotter, a cooler one.
+  CHECK(estimate_body_c(33.0, m.room_min_c - 10, m) == Approx(33.0 + m.offset_c + 10 * m.cooling));
+  CHECK(estimate_body_c(36.0, m.room_max_c + 5, m) == Approx(36.0 + m.offset_c - 5 * m.cooling));
+  // The inverse returns the skin the model expects, in and out of the fitted rooms.
+  for (double a : {0.0, 5.0, 24.0, 33.0})
+    CHECK(estimate_body_c(skin_for_body_c(36.8, a, m), a, m) == Approx(36.8));
+  Temperature t = body_temperature(35.31, 24.0, s);
+  CHECK(t.skin_c == Approx(35.31));
+  CHECK(t.ambient_c == Approx(24.0));
+  CHECK(*t.celsius == Approx(35.31 + m.offset_c));
+  // A 32 °C forehead: a healthy one on a freezing morning, a hat or hair in a warm room.
+  CHECK_FALSE(temperature_rules(body_temperature(32.0, 0.0, s), s));
+  auto warm = temperature_rules(body_temperature(32.0, 25.0, s), s);
+  REQUIRE(warm);
+  CHECK(warm->reason == Reason::temperature_implausible);
 }

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "gk_test_support.hpp"
+
+#include "gk/thermometer/calibration.hpp"
 #include "gk/thermometer/mlx90614.hpp"
 #include "gk/thermometer/sim_mlx90614.hpp"
 
@@ -76,4 +79,70 @@ TEST_CASE("EEPROM writes need a good PEC", "[thermometer]") {
   CHECK(bus.write_word(0x5A, 0x24, {0x00, 0xF0, smbus_pec(frame, 4)}) == hal::DeviceError::none);
   CHECK(bus.word(0x24) == 0xF000);
   CHECK(bus.write_word(0x5A, 0x07, {0, 0, 0}) == hal::DeviceError::io);  // RAM is read-only
+}
+
+TEST_CASE("a chip with a gain and offset error is put right by a two-point calibration",
+          "[thermometer]") {
+  SimMlx90614Bus bus;
+  bus.set_calibration_error(1.03, -0.6);  // soiled optics and a drifted trim
+  bus.set_ambient_celsius(22.0);
+  Mlx90614 chip(bus);
+  auto read_at = [&](double blackbody_c) {
+    bus.set_object_celsius(blackbody_c);
+    auto r = chip.read_celsius();
+    REQUIRE(hal::has_value(r));
+    return std::get<double>(r);
+  };
+  // Uncorrected, a 36.0 °C target reads ~0.5 °C high.
+  CHECK(std::abs(read_at(36.0) - 36.0) > 0.4);
+  // The technician's reference points: a blackbody at 33 and at 40 °C.
+  std::vector<CalibrationPoint> pts{{33.0, read_at(33.0)}, {40.0, read_at(40.0)}};
+  auto cal = fit_calibration(chip.identity(), pts, 1'700'000'000);
+  REQUIRE(cal.ok());
+  CHECK(cal->gain == Approx(1.03).margin(0.005));
+  CHECK(cal->offset_c == Approx(-0.6).margin(0.1));
+  CHECK(cal->residual_c() < 0.03);
+  // Applied to the chip, through the driver, at temperatures between and beyond.
+  auto owned = std::make_unique<Mlx90614>(bus);
+  CalibratedThermometer t(std::move(owned), *cal);
+  for (double c : {30.0, 34.5, 36.0, 38.2, 42.0}) {
+    bus.set_object_celsius(c);
+    auto r = t.read_celsius();
+    REQUIRE(hal::has_value(r));
+    CHECK(std::get<double>(r) == Approx(c).margin(0.03));
+  }
+  // The die's ambient is not the object: passed through as the chip reports it.
+  CHECK(std::get<double>(t.read_ambient_celsius()) == Approx(22.0).margin(0.02));
+}
+
+TEST_CASE("one reference point corrects the offset; absurd calibrations are refused",
+          "[thermometer]") {
+  auto one = fit_calibration("x", {{37.0, 37.8}}, 0);
+  REQUIRE(one.ok());
+  CHECK(one->gain == 1.0);
+  CHECK(one->correct(36.3) == Approx(35.5));
+  CHECK_FALSE(fit_calibration("x", {}, 0).ok());
+  CHECK_FALSE(fit_calibration("x", {{33.0, 20.0}, {40.0, 40.0}}, 0).ok());  // gain ~2.9
+  CHECK_FALSE(fit_calibration("x", {{37.0, 45.0}}, 0).ok());                // 8 °C off
+}
+
+TEST_CASE("calibrations are stored per device: a swapped sensor is not corrected",
+          "[thermometer]") {
+  gk::test::ScratchDir dir;
+  const auto file = calibration_file(dir.path());
+  SimMlx90614Bus a, b;
+  b.set_id(0xFEEDFACE00000001ull);
+  Mlx90614 chip_a(a), chip_b(b);
+  REQUIRE(chip_a.identity() != chip_b.identity());
+  CHECK(chip_a.identity() == "mlx90614-0123456789abcdef");
+  auto cal = fit_calibration(chip_a.identity(), {{35.0, 35.4}}, 42);
+  REQUIRE(save_calibration(file, *cal).ok());
+  auto other = fit_calibration("sim-thermometer", {{35.0, 35.1}}, 43);
+  REQUIRE(save_calibration(file, *other).ok());
+  auto all = load_calibrations(file);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  REQUIRE(find_calibration(*all, chip_a.identity()));
+  CHECK(find_calibration(*all, chip_a.identity())->offset_c == Approx(0.4));
+  CHECK_FALSE(find_calibration(*all, chip_b.identity()));
 }

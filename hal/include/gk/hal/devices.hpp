@@ -75,8 +75,13 @@ class CardReader {
 class Thermometer {
  public:
   virtual ~Thermometer() = default;
-  // One object-temperature reading in degrees Celsius.
+  // One object-temperature reading in degrees Celsius: the skin the sensor is aimed at.
   virtual DeviceResult<double> read_celsius() = 0;
+  // The sensor's own ambient reading (°C): the skin reading means a body temperature only
+  // together with it (gk/policy/body_temperature.hpp).
+  virtual DeviceResult<double> read_ambient_celsius() = 0;
+  // Which sensor this is, for its calibration record: the chip's ID where it has one.
+  virtual std::string identity() { return describe(); }
   virtual std::string describe() const = 0;
 };
 

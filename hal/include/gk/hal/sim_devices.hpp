@@ -11,30 +11,36 @@
 
 namespace gk::hal {
 
-// What the simulated thermometer answers to one read: a value or a fault.
+// What the simulated thermometer answers to one skin read: a value or a fault.
 struct SimReading {
-  double celsius = 36.5;
+  double celsius = 35.3;  // the forehead's skin, not the body
   DeviceError fault = DeviceError::none;
 };
 
-// A scripted infrared thermometer. Readings are consumed in order; when the script is
-// empty it answers the idle value (a person standing still) with a small deterministic
-// jitter, or a fault if one was set as persistent (a broken sensor).
+// A scripted infrared thermometer: it speaks skin temperatures (a healthy forehead reads
+// ~35.3 °C in a 24 °C room) and its own ambient. Skin readings are consumed in order; when
+// the script is empty it answers the idle value (a person standing still) with a small
+// deterministic jitter, or a fault if one was set as persistent (a broken sensor).
 class SimThermometer final : public Thermometer {
  public:
-  explicit SimThermometer(double idle_celsius = 36.5) : idle_(idle_celsius) {}
+  explicit SimThermometer(double idle_skin_c = 35.3, double ambient_c = 24.0)
+      : idle_(idle_skin_c), ambient_(ambient_c) {}
   void script(std::vector<SimReading> readings);
-  void set_idle(double celsius) { idle_ = celsius; }
+  void set_idle(double skin_c) { idle_ = skin_c; }
   double idle() const { return idle_; }
+  void set_ambient(double c) { ambient_ = c; }
+  double ambient() const { return ambient_; }
   void set_persistent_fault(DeviceError fault) { persistent_fault_ = fault; }
   std::size_t reads() const { return reads_; }
 
   DeviceResult<double> read_celsius() override;
+  DeviceResult<double> read_ambient_celsius() override;
   std::string describe() const override { return "sim-thermometer"; }
 
  private:
   std::deque<SimReading> script_;
   double idle_;
+  double ambient_;
   DeviceError persistent_fault_ = DeviceError::none;
   std::size_t reads_ = 0;
 };

@@ -12,6 +12,7 @@ struct Mlx90614Registers {
   static constexpr std::uint8_t ambient = 0x06;     // RAM: Ta
   static constexpr std::uint8_t object1 = 0x07;     // RAM: Tobj1
   static constexpr std::uint8_t emissivity = 0x24;  // EEPROM (0x20 | 0x04)
+  static constexpr std::uint8_t id0 = 0x3C;         // EEPROM 0x3C..0x3F: the chip's ID
 };
 
 class Mlx90614 final : public hal::Thermometer {
@@ -21,8 +22,10 @@ class Mlx90614 final : public hal::Thermometer {
   Mlx90614(SmbusBus& bus, std::uint8_t address = 0x5A, double emissivity = 0.98);
 
   hal::DeviceResult<double> read_celsius() override;
-  hal::DeviceResult<double> read_ambient_celsius();
+  hal::DeviceResult<double> read_ambient_celsius() override;
   std::string describe() const override { return "mlx90614"; }
+  // "mlx90614-<the 64-bit chip ID in hex>", or describe() if the ID cannot be read.
+  std::string identity() override;
   // Chip identity check at start: the emissivity word must read back with a good PEC.
   hal::DeviceError probe();
 

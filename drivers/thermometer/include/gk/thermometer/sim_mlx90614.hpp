@@ -16,8 +16,13 @@ class SimMlx90614Bus final : public SmbusBus {
 
   explicit SimMlx90614Bus(std::uint8_t address = 0x5A, double emissivity = 0.98);
 
+  // The true temperature in front of the sensor, and the die's ambient.
   void set_object_celsius(double c);
   void set_ambient_celsius(double c);
+  // A chip out of calibration: it reports gain·true + offset for the object (soiled
+  // optics, drift of the factory trim). Default 1 and 0.
+  void set_calibration_error(double gain, double offset_c);
+  void set_id(std::uint64_t id);  // EEPROM 0x3C..0x3F
   // Faults for the next N transactions (queued), or on every one (persistent).
   void inject(Fault f, int transactions = 1);
   void set_persistent(Fault f) { persistent_ = f; }
@@ -31,7 +36,10 @@ class SimMlx90614Bus final : public SmbusBus {
 
  private:
   Fault next_fault();
+  void store_object();
   std::uint8_t address_;
+  double object_c_ = 36.5;
+  double gain_ = 1.0, offset_c_ = 0.0;
   std::map<std::uint8_t, std::uint16_t> words_;
   std::deque<Fault> queued_;
   Fault persistent_ = Fault::none;

@@ -38,7 +38,13 @@ struct ThermometerConfig {
   int address = 0x5a;
   double emissivity = 0.98;
   int readings = 3;  // per passage; the median is used
-  double sim_idle_c = 36.5;
+  // sim: the skin reading when the script is empty, and the sensor's ambient. The older
+  // `sim_idle_c` (a body temperature) is still read and converted to skin by the model.
+  double sim_skin_c = 35.3;
+  double sim_ambient_c = 24.0;
+  // sim-mlx90614: the chip model's calibration error (reports gain·true + offset).
+  double sim_gain_error = 1.0;
+  double sim_offset_error_c = 0.0;
 };
 
 struct GateConfig {

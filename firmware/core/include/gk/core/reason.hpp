@@ -43,9 +43,11 @@ enum class Reason : std::uint8_t {
   guard_login_failed,        // a wrong PIN or an unusable staff pass at the guard console
   consent_pending,           // the kiosk waits for the resident's pass as consent
   door_alarm,                // door forced, held open, tamper or relay fault (detail names it)
+  temperature_recheck,       // estimate in the refer band: a guard re-measures (clinical)
+  remeasured_normal,         // the guard's clinical re-measurement is below the fever line
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::door_alarm) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::remeasured_normal) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"

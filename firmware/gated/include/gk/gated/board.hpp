@@ -9,6 +9,7 @@
 #include "gk/hal/clock.hpp"
 #include "gk/hal/devices.hpp"
 #include "gk/hal/sim_devices.hpp"
+#include "gk/thermometer/calibration.hpp"
 #include "gk/thermometer/sim_mlx90614.hpp"
 
 namespace gk {
@@ -21,7 +22,11 @@ struct Board {
   // null: no reader configured. Polled on the CardPoller's thread only, so nothing else may
   // hold a handle to it (a scenario scripting a sim reader from the loop would race).
   std::unique_ptr<hal::CardReader> card_reader;
+  // With the technician's calibration for this very sensor applied, when there is one
+  // (state_dir/thermometer-calibration.json); `raw_thermometer` is the sensor itself.
   std::unique_ptr<hal::Thermometer> thermometer;
+  hal::Thermometer* raw_thermometer = nullptr;
+  std::optional<thermometer::Calibration> thermometer_calibration;
   std::unique_ptr<hal::Gate> gate;
   std::unique_ptr<hal::Indicator> indicator;
   std::unique_ptr<hal::Clock> clock;

@@ -84,6 +84,8 @@ class Daemon final : public guard::ConsoleBackend {
                                         const std::string& phone,
                                         const std::string& company) override;
   guard::ActionResult manual_release(const guard::Guard& g, const std::string& reason) override;
+  guard::ActionResult clinical_remeasure(const guard::Guard& g, std::int64_t referred_seq,
+                                         double celsius) override;
   guard::ActionResult set_outbreak(const guard::Guard& g, const std::string& outbreak,
                                    const std::vector<std::string>& quarantined_buildings,
                                    const std::string& reason) override;

@@ -13,12 +13,20 @@
 namespace gk {
 
 struct ScenarioStep {
-  std::string say;                   // printed before the step
-  std::filesystem::path image;       // a frame shown to the camera
-  std::string pass_text;             // or: a pass as if already decoded
-  std::vector<double> temperatures;  // the thermometer's next readings, in order
-  std::optional<double> body_c;      // `temperature`: every sample this step reads this
-  std::string thermometer_fault;     // "timeout" | "io": every read fails this step
+  std::string say;              // printed before the step
+  std::filesystem::path image;  // a frame shown to the camera
+  std::string pass_text;        // or: a pass as if already decoded
+  // The infrared thermometer speaks skin: `skins` are its next skin readings in order,
+  // `skin` what every other read this step answers, `ambient` its ambient reading from
+  // this step on (it stays until a step changes it).
+  std::vector<double> skins;
+  std::optional<double> skin_c;
+  std::optional<double> ambient_c;
+  // Older scenarios wrote body temperatures (`temperature`, `temperatures`). They are
+  // converted to the skin the model expects at the step's ambient, said in the narration.
+  std::vector<double> body_temperatures;
+  std::optional<double> body_c;
+  std::string thermometer_fault;  // "timeout" | "io": every read fails this step
   std::optional<Direction> direction;
   std::int64_t advance_s = 0;  // move the sim clock first
   std::optional<Outbreak> outbreak;

@@ -50,6 +50,9 @@ class ConsoleBackend {
                                     const std::vector<std::string>& quarantined_buildings,
                                     const std::string& reason) = 0;
   virtual ActionResult acknowledge_alarm(const Guard&, std::int64_t alarm_seq) = 0;
+  // The guard re-measured a passage referred for temperature with a clinical thermometer.
+  virtual ActionResult clinical_remeasure(const Guard&, std::int64_t referred_seq,
+                                          double celsius) = 0;
   virtual std::string state_json() = 0;  // outbreak state, open alarms, pending consent
 };
 

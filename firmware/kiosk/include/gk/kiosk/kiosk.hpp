@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "gk/config/config.hpp"
@@ -75,6 +76,13 @@ class Kiosk {
   const std::optional<GuardVisitor>& pending_consent() const { return pending_; }
   PassageOutcome manual_release(const std::string& guard_id, const std::string& reason);
   PassageOutcome register_entrant(const GuardRegistration& r);
+  // The guard re-measured a passage referred for temperature (Reason::temperature_recheck)
+  // with a clinical thermometer: at or above the site's clinical fever line it is a fever
+  // refusal with an alarm, below it the person is admitted and the gate opens. One
+  // re-measurement per referral, within 15 minutes of it; the row names the guard.
+  Result<PassageOutcome> clinical_remeasure(const std::string& guard_id, std::int64_t referred_seq,
+                                            double celsius);
+  static constexpr std::int64_t kRemeasureWindowS = 15 * 60;
   PassageOutcome register_delivery(const std::string& guard_id, const std::string& company,
                                    Bytes sealed);
   // An accountable action that is not a passage (Decision::record): outbreak changes,
@@ -116,6 +124,7 @@ class Kiosk {
   std::optional<IdBindingKey> id_key_;
   bool lists_stale_ = false;
   std::optional<GuardVisitor> pending_;
+  std::set<std::int64_t> remeasured_;  // referrals already re-measured by a guard
   UnixTime pending_deadline_ = 0;
 };
 
@@ -124,6 +133,9 @@ class Kiosk {
 Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file);
 // One card-bound pass text into an enrolment map (the file above, or a synced list).
 Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled);
+
+// The measurement as the journal keeps it: estimate, skin and ambient.
+void journal_temperature(Passage& row, const Temperature& t);
 
 // One JSON line describing an outcome (stdout of gated, the kiosk screen feed).
 // Personal data is masked; the pass id is shortened.

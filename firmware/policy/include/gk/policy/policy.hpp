@@ -22,11 +22,18 @@ struct Credential {
   Bytes presented_card_uid;     // UID of the card the pass was read from, if any
 };
 
-// A temperature reading, or why there is none.
+// A temperature measurement, or why there is none: the median skin and ambient readings
+// of the infrared sensor and the body temperature estimated from them (body_temperature()).
 struct Temperature {
-  std::optional<double> celsius;  // median of the readings
+  std::optional<double> celsius;  // body-temperature estimate: what the rules judge
+  std::optional<double> skin_c;
+  std::optional<double> ambient_c;
   bool sensor_failed = false;
 };
+
+// The estimate from one skin and ambient reading with the site's model. Decided on as it
+// is; the journal keeps it to 0.1 °C and the readings to 0.01 °C, from which it re-derives.
+Temperature body_temperature(double skin_c, double ambient_c, const SiteState& site);
 
 // A resident's consent to a visitor, given through a guard at the checkpoint.
 struct Consent {
@@ -57,6 +64,11 @@ struct Verdict {
 };
 
 Verdict decide(const PassageContext& ctx, const SiteState& site);
+
+// The temperature step of decide() on its own (not measured, implausible for the ambient,
+// fever, the refer band): nullopt when the temperature lets the passage continue.
+// `gatectl thermometer estimate` and the guard's registration use exactly this.
+std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& site);
 
 // A visitor registered by a guard, admitted on a resident's consent: `ctx.credential` is the
 // resident's own pass presented at the kiosk as consent, `ctx.temperature` the visitor's.
