@@ -143,6 +143,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (auto s = top.section("screen")) {
     s->read("listen", c.screen.listen);
     s->read_strings("host_names", c.screen.host_names);
+    s->read("token_file", c.screen.token_file);
     s->finish();
   }
   if (auto s = top.section("console")) {
@@ -208,6 +209,12 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   c.sync.device_key = resolve(base, c.sync.device_key).string();
   c.sync.authority_key = resolve(base, c.sync.authority_key).string();
 
+  if (!c.screen.token_file.empty())
+    c.screen.token_file = resolve(base, c.screen.token_file).string();
+  if (const auto& l = c.screen.listen; !l.empty() && c.screen.token_file.empty() &&
+                                       !l.starts_with("127.") && !l.starts_with("[::1]:") &&
+                                       !l.starts_with("localhost:"))
+    errors.add(root.source(), "[screen] a screen listening off loopback needs token_file");
   for (auto* path : {&c.console.tls_cert, &c.console.tls_key, &c.console.guards_file})
     if (!path->empty()) *path = resolve(base, *path).string();
   if (!c.console.listen.empty() && c.console.guards_file.empty())

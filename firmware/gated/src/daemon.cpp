@@ -1,7 +1,11 @@
 #include "gk/gated/daemon.hpp"
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <iostream>
 
+#include "gk/net/descriptors.hpp"
 #include "gk/provision/apply.hpp"
 
 namespace gk {
@@ -206,7 +210,26 @@ void Daemon::emit(const PassageOutcome& o) {
   if (o.verdict.alarm) raise_alarm(std::string(code(o.verdict.reason)), o.seq);
 }
 
+namespace {
+// The screen's token: one line of at least 16 characters, in a file only gated can read.
+Result<std::string> read_screen_token(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file + ": missing");
+  if (st.st_mode & 077)
+    return fail(Reason::malformed, file + ": readable by group or others (chmod 600)");
+  if (st.st_size > 4096) return fail(Reason::malformed, file + ": over 4 KiB");
+  std::ifstream in(file);
+  std::string token;
+  std::getline(in, token);
+  if (token.size() < 16)
+    return fail(Reason::malformed, file + ": the token needs 16 characters or more");
+  return token;
+}
+}  // namespace
+
 Status Daemon::start_servers() {
+  // Connections never take the descriptors the journal and the devices need.
+  net::Descriptors::process().configure(128);
   if (!config_.screen.listen.empty()) {
     auto ep = parse_listen(config_.screen.listen);
     if (!ep) return fail(Reason::malformed, "[screen] listen: " + ep.failure().detail);
@@ -216,6 +239,11 @@ Status Daemon::start_servers() {
       options.port = ep->second;
       options.metrics = [this] { return metrics_text(); };
       options.host_names = config_.screen.host_names;
+      if (!config_.screen.token_file.empty()) {
+        auto token = read_screen_token(config_.screen.token_file);
+        if (!token) return fail(token.reason(), "[screen] token_file: " + token.failure().detail);
+        options.token = std::move(*token);
+      }
       screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));
     } catch (const std::exception& e) {
       return fail(Reason::device_fault,

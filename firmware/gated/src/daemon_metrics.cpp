@@ -1,6 +1,7 @@
 // The kiosk's Prometheus metrics: counters kept as passages, alarms and sync rounds happen;
 // gauges read here at scrape time from the journal, the revocation list and the sync state.
 #include "gk/gated/daemon.hpp"
+#include "gk/net/listener.hpp"
 
 #ifndef GK_VERSION
 #define GK_VERSION "unknown"
@@ -33,7 +34,10 @@ std::string Daemon::metrics_text() {
     s.lists_stale = st->stale;
     s.clock_trusted = st->clock_trusted;
   }
-  return metrics_.render(s);
+  std::vector<const net::Listener*> listeners;
+  if (screen_) listeners.push_back(&screen_->listener());
+  if (console_) listeners.push_back(&console_->listener());
+  return metrics_.render(s) + net::metrics_text(listeners);
 }
 
 }  // namespace gk

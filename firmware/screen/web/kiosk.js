@@ -130,7 +130,10 @@
 
   function connect() {
     setConnection(source ? "lost" : "connecting");
-    source = new EventSource("/events");
+    // A screen reached off loopback needs its token: the page's own URL carries it
+    // ("/?token=..."), and the stream is asked for with it.
+    const token = new URLSearchParams(window.location.search).get("token");
+    source = new EventSource(token ? "/events?token=" + encodeURIComponent(token) : "/events");
     source.addEventListener("passage", handler(onPassage));
     source.addEventListener("state", handler(onState));
     source.onopen = () => {

@@ -86,6 +86,9 @@ struct SyncConfig {
 struct ScreenConfig {
   std::string listen;                   // "127.0.0.1:8080"; empty: no screen server
   std::vector<std::string> host_names;  // DNS names the screen is reached by (Host check)
+  // The token /events and /metrics need from any address but the kiosk's own (one line,
+  // at least 16 characters, 0600); required when `listen` is off loopback.
+  std::string token_file;
 };
 
 struct ConsoleConfig {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gk/core/result.hpp"
+#include "gk/net/message.hpp"
 
 namespace gk::guard {
 
@@ -64,21 +65,9 @@ struct ConsoleLimits {
   std::size_t max_sessions = 64;
 };
 
-struct ApiRequest {
-  std::string method;
-  std::string target;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string peer;  // client address
-};
-
-struct ApiResponse {
-  unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool event_stream = false;  // GET /api/events with a valid session: the server streams
-};
+// The request and answer values of gk::net (the one HTTP layer), under the console's names.
+using ApiRequest = net::Request;
+using ApiResponse = net::Response;
 
 class ConsoleApi {
  public:

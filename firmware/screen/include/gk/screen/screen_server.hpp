@@ -5,18 +5,21 @@
 // /metrics (Prometheus text, when the owner supplies it).
 // HEAD is answered like GET without a body; other methods get 405, unknown paths 404, a
 // request header over 8 KiB or a request with a body 413, a malformed request 400, a Host
-// header that does not name this server 421.
+// header that does not name this server 421, /events or /metrics without the token (when
+// one is set, from any address but the kiosk's own 127.0.0.1 / ::1) 401.
 //
-// Runs on a caller-supplied io_context and starts no threads. Not thread-safe: construct,
-// publish and destroy from the thread that runs the io_context. Destroying the server closes
-// the acceptor, every connection and every timer; the io_context is left with nothing of
-// ours to wait for (the cancelled handlers complete at once the next time it runs).
+// On gk::net's listener (budgets, timeouts, back-off: see gk/net/listener.hpp). Runs on a
+// caller-supplied io_context and starts no threads. Not thread-safe: construct, publish and
+// destroy from the thread that runs the io_context. Destroying the server closes the
+// acceptor, every connection and every timer.
 //
 // Event stream: a client gets, in order, the latest event of each name published so far
 // (so a page that connects late, or reconnects, starts from the current state), then every
 // event as it is published, and a ": keepalive" comment every keepalive_interval. A client
 // that falls more than 64 events behind is dropped (its browser reconnects and starts again
-// from the latest state); a write that makes no progress for 30 s drops it too.
+// from the latest state); a write that makes no progress for 30 s drops it too. The kiosk's
+// own browser always gets its stream: when max_clients are held, it takes the place of the
+// oldest held from another address (see gk/net/event_hub.hpp).
 //
 // The page's assets are compiled into the library (CMake turns web/* into byte arrays at
 // configure time), so there is nothing to install or find at run time.
@@ -34,14 +37,19 @@
 #include <string_view>
 #include <vector>
 
+namespace gk::net {
+class Listener;
+}
+
 namespace gk::screen {
 
 struct ScreenOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;  // 0 = pick a free port (see ScreenServer::port())
-  // Simultaneous event-stream clients; one more gets 503 (its EventSource retries). Open
-  // connections of any kind are capped at 4 x max_clients (at least 16); a connection over
-  // that cap is closed as soon as it is accepted.
+  // Simultaneous event-stream clients (at most a quarter of them from one address other than
+  // the kiosk's); one more gets 503 (its EventSource retries). Open connections of any kind
+  // are capped at 4 x max_clients (at least 16), a quarter of them kept for the kiosk's own
+  // browser, 8 from any other one address; over that a connection is closed at once.
   std::size_t max_clients = 16;
   std::chrono::milliseconds keepalive_interval{15'000};  // ": keepalive" comment; 0 = none
   // GET /metrics answers with what this returns (called on the io_context's thread, per
@@ -51,6 +59,11 @@ struct ScreenOptions {
   // Every request's Host must name this server: an IP address, "localhost", or one of these
   // DNS names, with the server's port; anything else gets 421 (DNS rebinding).
   std::vector<std::string> host_names;
+  // Needed for /events and /metrics from any address but the kiosk's own; a screen listening
+  // off loopback without one is refused (std::invalid_argument).
+  std::string token;
+  // Degraded states of the listener (accept failures, handler exceptions); default: stderr.
+  std::function<void(std::string_view step, std::string_view detail)> log;
 };
 
 class ScreenServer {
@@ -71,11 +84,13 @@ class ScreenServer {
 
   // Event-stream clients connected now.
   std::size_t clients() const;
+  // Its counters, for the daemon's metrics.
+  const net::Listener& listener() const;
 
   struct Impl;
 
  private:
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace gk::screen

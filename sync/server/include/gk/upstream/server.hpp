@@ -1,7 +1,7 @@
 #pragma once
-// gate-upstream's network side: TLS 1.3 (the pinned self-signed key), HTTP/1.1 keep-alive,
-// one coroutine per connection on one event loop, so many devices are served at once
-// while the SQLite store is only ever touched from that loop.
+// gate-upstream's network side: UpstreamService::handle on gk::net's listener over TLS 1.3
+// (the pinned self-signed key), HTTP/1.1 keep-alive, on one event loop, so many devices are
+// served at once while the SQLite store is only ever touched from that loop.
 #include <utility>
 // clang-format off
 #include <boost/asio.hpp>
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "gk/net/listener.hpp"
 #include "gk/upstream/service.hpp"
 
 namespace gk::upstream {
@@ -20,6 +21,12 @@ struct ServerLimits {
   std::chrono::seconds io{30};              // reading one request, writing one answer
   std::size_t max_body = 5u * 1024 * 1024;  // a journal batch is at most 4 MiB
   std::size_t max_connections = 512;
+  // One address's connections: a kiosk keeps one alive; a compound's kiosks behind one NAT
+  // share an address, so this is not one.
+  std::size_t max_per_source = 32;
+  // TLS handshakes in progress at once; over it the oldest pending is dropped, so idle
+  // sockets (which never finish one) cannot keep devices out.
+  std::size_t max_handshakes = 64;
 };
 
 class UpstreamServer {
@@ -28,25 +35,18 @@ class UpstreamServer {
   UpstreamServer(boost::asio::io_context& io, boost::asio::ssl::context& tls,
                  boost::asio::ip::tcp::endpoint endpoint, UpstreamService& service,
                  std::filesystem::path faults_file = {}, ServerLimits limits = {});
-  unsigned short port() const { return port_; }
-  std::size_t connections() const { return connections_; }
-  std::uint64_t requests() const { return requests_; }
+  unsigned short port() const { return listener_.port(); }
+  std::size_t connections() const { return listener_.connections(); }
+  std::uint64_t requests() const { return listener_.stats().requests; }
+  const net::Listener& listener() const { return listener_; }
 
  private:
-  boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
   void reload_faults();
 
-  boost::asio::io_context& io_;
-  boost::asio::ssl::context& tls_;
-  boost::asio::ip::tcp::acceptor acceptor_;
   UpstreamService& service_;
   std::filesystem::path faults_file_;
   std::filesystem::file_time_type faults_mtime_{};
-  ServerLimits limits_;
-  unsigned short port_ = 0;
-  std::size_t connections_ = 0;
-  std::uint64_t requests_ = 0;
+  net::Listener listener_;
 };
 
 }  // namespace gk::upstream

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gk/net/message.hpp"
 #include "gk/sync/auth.hpp"
 #include "gk/upstream/store.hpp"
 
@@ -14,21 +15,10 @@ namespace gk::upstream {
 
 inline constexpr std::size_t kRevocationChunkBytes = 1u << 20;
 
-struct Request {
-  std::string method;
-  std::string target;                          // path and query, as signed
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-};
-
-struct Response {
-  unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool drop_connection = false;  // fault injection: close without answering
-  int stall_ms = 0;              // fault injection: answer late
-};
+// The request and answer values of gk::net (the one HTTP layer). The upstream uses
+// drop_connection and stall_ms of a Response for its fault injection.
+using Request = net::Request;
+using Response = net::Response;
 
 // Fault injection for the integration tests (gate-upstream --faults FILE): each is a
 // probability per request, applied after the request took effect where that matters.
