@@ -176,7 +176,7 @@ FloodResult flood(const Options& o, const std::atomic<bool>& stop) {
     }
     if (o.flood == "logins") {
       // Wrong PINs as fast as the answers come, one keep-alive connection per address.
-      const std::string body = R"({"staff_pass":"GK1:not-a-pass","pin":"000000"})";
+      const std::string body = R"({"pass":"GK1:not-a-pass","pin":"000000"})";
       for (std::size_t i = 0; i < fds.size() && !stop; ++i) {
         if (gone[i]) continue;
         const int status =
