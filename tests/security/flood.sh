@@ -7,7 +7,7 @@
 #   idle     1100 connections that send nothing, to the guard console (the 1024-descriptor
 #            exhaustion of old); they meet the console's budgets, never EMFILE
 #   slow     200 connections sending their headers a byte a second; cut at the header limit
-#            (one round of 12 s: the limit is 10 s)
+#            (rounds of 12 s: the limit is 10 s)
 #   streams  40 held GET /events on the kiosk screen from LAN addresses; the kiosk's own page
 #            still gets its stream
 #   logins   wrong PINs as fast as answered, on keep-alive connections from 20 addresses
@@ -57,8 +57,8 @@ console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
 seconds=4 rounds=2
 case $KIND in
   idle) target=$console listener=console count=1100 ;;
-  # One longer round: the console cuts a header still unfinished 10 s after the accept.
-  slow) target=$console listener=console count=200 seconds=11 rounds=1 ;;
+  # Longer rounds: the console cuts a header still unfinished 10 s after the accept.
+  slow) target=$console listener=console count=200 seconds=11 ;;
   streams) target=$screen listener=screen count=40 ;;
   logins) target=$console listener=console count=20 ;;
   *) fail "unknown attack $KIND" ;;
