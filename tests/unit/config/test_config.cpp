@@ -189,3 +189,17 @@ TEST_CASE("fever screening settings: the refer band, the skin model, old body-te
     CHECK(estimate_body_c(c->thermometer.sim_skin_c, 5.0, c->site.skin_model) == Approx(36.8));
   }
 }
+
+TEST_CASE("a screen off loopback needs its token file", "[config]") {
+  const std::string lan = std::string(kGood) + "\n[screen]\nlisten = \"0.0.0.0:8080\"\n";
+  CHECK(error_of(lan).find("[screen] a screen listening off loopback needs token_file") !=
+        std::string::npos);
+  auto with_token = parse_config(lan + "token_file = \"screen.token\"\n", "/etc/gated/gated.toml");
+  REQUIRE(with_token.ok());
+  CHECK(with_token->screen.token_file == "/etc/gated/screen.token");
+  for (const char* local : {"127.0.0.1:8080", "[::1]:8080", "localhost:8080"}) {
+    auto ok = parse_config(std::string(kGood) + "\n[screen]\nlisten = \"" + local + "\"\n",
+                           "/etc/gated/gated.toml");
+    CHECK(ok.ok());
+  }
+}
