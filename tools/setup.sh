@@ -54,6 +54,8 @@ TEST_PACKAGES=(
   mtools bmap-tools fdisk dosfstools
   # tests: NFC tools used against the PN532 emulator
   procps psmisc
+  # tests: the ID-card tests talk to the guard console over HTTP (curl) and read its JSON (jq)
+  curl jq
   # the .deb (cmake/Packaging.cmake): dpkg-shlibdeps computes Depends; deb.sh installs it into
   # a debootstrap root; systemd-analyze verifies the unit (installing systemd does not make
   # it PID 1); /usr/bin/python3 binds the sd_notify/journald sockets in the service tests
@@ -74,7 +76,7 @@ TEST_PACKAGES=(
   chromium fonts-noto-cjk nodejs npm
 )
 # The targets tools/demo.sh runs (the demo builds only these).
-GK_DEMO_TARGETS=(gated gatectl gate-upstream)
+GK_DEMO_TARGETS=(gated gatectl gate-upstream pn532-sim idreader-sim)  # the ID-card part needs both readers
 
 BUILD_DIR=${BUILD_DIR:-build}
 mkdir -p "$BUILD_DIR"

@@ -14,7 +14,7 @@ struct Backend : gk::guard::ConsoleBackend {
     return gk::fail(gk::Reason::malformed, "no");
   }
   void login_failed(std::string_view, std::string_view) override {}
-  gk::guard::ActionResult ok() { return {true, "ok", "", "", 1}; }
+  gk::guard::ActionResult ok() { return {true, "ok", "", "", 1, {}}; }
   gk::guard::ActionResult visitor_with_consent(const gk::guard::Guard&, const std::string&,
                                                const std::string&, const std::string&) override {
     return ok();

@@ -1,8 +1,5 @@
 // gatectl card write|read|id-key|enrol: cards through libnfc (a real PN532/ACR122, or
 // pn532-sim): pass cards, UID-only cards and resident ID cards.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <iostream>
 
 #include "commands.hpp"
@@ -105,17 +102,6 @@ struct EnrolOptions {
   IssueOptions pass;
 };
 
-// Appends one line to the enrolment file, created 0600 (it names residents).
-bool append_line(const std::string& file, const std::string& line) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  const std::string data = line + "\n";
-  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // The property office's enrolment: the card on the reader gets a card-bound pass. A resident
 // ID card is bound by the site-keyed hash of its serial (the serial itself is written
 // nowhere); a UID-only card by its UID.
@@ -144,7 +130,8 @@ int enrol(const EnrolOptions& o) {
   }
   auto issued = issue_pass(po);
   if (!issued) return report_failure(issued.failure(), json);
-  if (!append_line(o.out, issued->text)) return report_error("cannot append to " + o.out, json);
+  if (!append_line_0600(o.out, issued->text))
+    return report_error("cannot append to " + o.out, json);
   if (json)
     print_json({{"enrolled", true},
                 {"type", card.type},

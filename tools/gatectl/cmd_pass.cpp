@@ -1,4 +1,7 @@
 // gatectl issue / verify: the issuer's side of the pass format.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -55,6 +58,16 @@ gk::Result<IssuedPass> issue_pass(const IssueOptions& o) {
   auto check = gk::parse_pass_binary(signed_pass);
   if (!check) return check.failure();
   return IssuedPass{gk::to_pass_text(signed_pass), p, key->info.id};
+}
+
+bool append_line_0600(const std::string& file, const std::string& line) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const std::string data = line + "\n";
+  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
 }
 
 namespace {

@@ -17,6 +17,7 @@ void register_revoke(CLI::App& app, Exit& exit);
 void register_journal(CLI::App& app, Exit& exit);
 void register_scan(CLI::App& app, Exit& exit);
 void register_card(CLI::App& app, Exit& exit);
+void register_idcard(CLI::App& app, Exit& exit);
 void register_hw(CLI::App& app, Exit& exit);
 void register_upstream(CLI::App& app, Exit& exit);
 void register_guard(CLI::App& app, Exit& exit);

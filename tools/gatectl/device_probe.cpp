@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "gk/idcard/sam_reader.hpp"
 #include "gk/nfc/libnfc_reader.hpp"
 
 namespace gatectl {
@@ -36,6 +37,18 @@ DeviceProbe probe_reader(gk::hal::CardReader* reader) {
   return {"nfc", reader->describe(), "ok", "simulated", {}};
 }
 
+DeviceProbe probe_id_reader(gk::hal::CardReader* reader) {
+  if (!reader) return {"id_reader", "none", "absent", "not configured", {}};
+  auto* sam = dynamic_cast<gk::idcard::SamCardReader*>(reader);
+  if (!sam) return {"id_reader", reader->describe(), "ok", "simulated", {}};
+  auto e = sam->probe();  // the module's status check (11 FF)
+  return {"id_reader",
+          sam->describe(),
+          e ? "failed" : "ok",
+          e ? e->what : "module answered its status check",
+          {}};
+}
+
 DeviceProbe probe_thermometer(gk::hal::Thermometer& t) {
   auto r = t.read_celsius();
   if (!gk::hal::has_value(r))
@@ -62,7 +75,8 @@ nlohmann::json probe_json(const DeviceProbe& p) {
 
 std::vector<DeviceProbe> probe_board(gk::Board& board) {
   return {probe_camera(board.camera.get()), probe_reader(board.card_reader.get()),
-          probe_thermometer(*board.thermometer), probe_gate(board)};
+          probe_id_reader(board.id_reader.get()), probe_thermometer(*board.thermometer),
+          probe_gate(board)};
 }
 
 }  // namespace gatectl

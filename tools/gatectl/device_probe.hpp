@@ -21,6 +21,8 @@ struct DeviceProbe {
 
 DeviceProbe probe_camera(gk::hal::Camera* cam);
 DeviceProbe probe_reader(gk::hal::CardReader* reader);
+// The certified ID-card reader module ([idcard] device): its status check.
+DeviceProbe probe_id_reader(gk::hal::CardReader* reader);
 DeviceProbe probe_thermometer(gk::hal::Thermometer& t);
 DeviceProbe probe_gate(const gk::Board& board);
 // {"device","driver","health","detail"}: the form hw probe and status print.

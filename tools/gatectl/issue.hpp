@@ -28,6 +28,8 @@ struct IssuedPass {
 };
 
 gk::Result<IssuedPass> issue_pass(const IssueOptions& o);
+// Appends one line to an enrolment file, created 0600 (it names residents); fsynced.
+bool append_line_0600(const std::string& file, const std::string& line);
 // --key, --site, --role, --building, --unit, --name, --id-last4, --health, --valid-days,
 // --valid-from.
 void add_pass_field_options(CLI::App* cmd, IssueOptions& o);

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   gatectl::register_journal(app, exit);
   gatectl::register_scan(app, exit);
   gatectl::register_card(app, exit);
+  gatectl::register_idcard(app, exit);
   gatectl::register_hw(app, exit);
   gatectl::register_upstream(app, exit);
   gatectl::register_guard(app, exit);

@@ -93,6 +93,11 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("id_card_key", c.nfc.id_card_key);
     s->finish();
   }
+  if (auto s = top.section("idcard")) {
+    s->read("device", c.idcard.device);
+    s->read("poll_ms", c.idcard.poll_ms, 50, 5000);
+    s->finish();
+  }
   if (auto s = top.section("thermometer")) {
     s->read("kind", c.thermometer.kind);
     s->read("i2c_bus", c.thermometer.i2c_bus);
@@ -157,6 +162,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("max_failed_logins", c.console.max_failed_logins, 1, 100);
     s->read("lockout_s", c.console.lockout_s, 1, 86400);
     s->read("consent_window_s", c.console.consent_window_s, 10, 3600);
+    s->read("id_reader", c.console.id_reader);
     s->finish();
   }
   if (auto s = top.section("provisioning")) {
@@ -182,6 +188,8 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   c.camera.source = resolve_source(base, c.camera.source);
   if (!c.nfc.enrolment_file.empty())
     c.nfc.enrolment_file = resolve(base, c.nfc.enrolment_file).string();
+  if (!c.idcard.device.empty() && !c.idcard.device.starts_with("serial:"))
+    errors.add(root.source(), "[idcard] device must be serial:PATH[:BAUD]");
   if (!c.nfc.id_card_key.empty()) c.nfc.id_card_key = resolve(base, c.nfc.id_card_key).string();
   if (!c.gate.record_file.empty()) c.gate.record_file = resolve(base, c.gate.record_file).string();
   if (c.thermometer.kind != "sim" && c.thermometer.kind != "mlx90614" &&

@@ -50,6 +50,8 @@ constexpr std::array<ReasonText, kReasonCount> kTexts{{
      "Temperature borderline: the guard will re-measure"},
     {"remeasured_normal", "保安复测体温正常，请通行",
      "Re-measured by the guard: normal, please pass"},
+    {"id_card_expired", "身份证已过有效期，请找保安",
+     "ID card past its validity end: see the guard"},
 }};
 }  // namespace
 

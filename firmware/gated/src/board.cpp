@@ -3,6 +3,7 @@
 #include "gk/camera/frame_source.hpp"
 #include "gk/camera/v4l2_camera.hpp"
 #include "gk/camera/video_module.hpp"
+#include "gk/idcard/sam_reader.hpp"
 #include "gk/nfc/libnfc_reader.hpp"
 #include "gk/thermometer/mlx90614.hpp"
 
@@ -77,6 +78,12 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   } else if (config.nfc.connstring != "none") {
     // A reader that is absent now is not fatal: poll() re-opens it until it answers.
     b.card_reader = std::make_unique<nfc::LibnfcCardReader>(config.nfc.connstring);
+  }
+
+  if (!config.idcard.device.empty()) {
+    auto spec = idcard::parse_serial_device(config.idcard.device);
+    if (!spec) return fail(Reason::malformed, "[idcard] device: expected serial:PATH[:BAUD]");
+    b.id_reader = std::make_unique<idcard::SamCardReader>(*spec);  // re-opened until it answers
   }
 
   const GateConfig& g = config.gate;

@@ -94,10 +94,20 @@ void Daemon::run() {
   });
   if (board_.camera) poll_camera();
   if (board_.card_reader) {
-    card_poller_ = std::make_unique<CardPoller>(
-        io_, *board_.card_reader, std::chrono::milliseconds(config_.nfc.poll_ms),
-        [this](hal::DeviceResult<hal::CardTap> tap) { on_card_poll(std::move(tap)); });
+    card_poller_ = std::make_unique<CardPoller>(io_, *board_.card_reader,
+                                                std::chrono::milliseconds(config_.nfc.poll_ms),
+                                                [this](hal::DeviceResult<hal::CardTap> tap) {
+                                                  on_card_poll(reader_watch_, std::move(tap));
+                                                });
     card_poller_->start();
+  }
+  if (board_.id_reader) {
+    id_poller_ = std::make_unique<CardPoller>(io_, *board_.id_reader,
+                                              std::chrono::milliseconds(config_.idcard.poll_ms),
+                                              [this](hal::DeviceResult<hal::CardTap> tap) {
+                                                on_card_poll(id_reader_watch_, std::move(tap));
+                                              });
+    id_poller_->start();
   }
   if (board_.door) watch_door();
   if (sync_) sync_->start([this](const Status& s) { on_sync_round(s); });
@@ -110,6 +120,7 @@ void Daemon::stop() {
   notifier_.stopping();
   if (sync_) sync_->stop();
   if (card_poller_) card_poller_->stop();
+  if (id_poller_) id_poller_->stop();
   io_.stop();
 }
 
@@ -125,18 +136,19 @@ void Daemon::poll_camera() {
   });
 }
 
-void Daemon::on_card_poll(hal::DeviceResult<hal::CardTap> tap) {
+void Daemon::on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap) {
   // "No card in the field" (not_present) and a card pulled away mid-read (removed) are the
   // reader working; timeouts and I/O errors are the reader failing.
   const auto error = hal::has_value(tap) ? hal::DeviceError::none : std::get<hal::DeviceError>(tap);
-  observe_device(reader_watch_, error == hal::DeviceError::timeout || error == hal::DeviceError::io,
-                 error);
+  observe_device(watch, error == hal::DeviceError::timeout || error == hal::DeviceError::io, error);
   if (hal::has_value(tap)) {
     const auto& card = std::get<hal::CardTap>(tap);
     Presentation p;
     if (card.kind == hal::CardTap::Kind::resident_id_card) {
       p.kind = CredentialKind::id_card;
-      p.id_card_serial = card.id_serial;
+      p.id_card_serial = card.id_serial;  // NFC: the serial; the SAM reader: the ID number
+      p.id_number = card.id_number;
+      p.id_valid_until = card.id_valid_until;
     } else {
       p.kind = card.ndef_pass.empty() ? CredentialKind::card_uid : CredentialKind::card;
       p.card_pass = card.ndef_pass;

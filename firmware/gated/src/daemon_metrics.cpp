@@ -21,6 +21,7 @@ std::string Daemon::metrics_text() {
   s.screen_clients = screen_ ? screen_->clients() : 0;
   if (board_.camera) s.devices_up.emplace_back(camera_watch_.name(), camera_watch_.up());
   if (board_.card_reader) s.devices_up.emplace_back(reader_watch_.name(), reader_watch_.up());
+  if (board_.id_reader) s.devices_up.emplace_back(id_reader_watch_.name(), id_reader_watch_.up());
   s.revocation_list_number = revocations_.number();
   s.revocation_entries = revocations_.size();
   if (auto st = sync_status()) {

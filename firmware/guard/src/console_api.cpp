@@ -39,7 +39,8 @@ json result_json(const ActionResult& a) {
           {"reason", a.reason},
           {"message_zh", a.message_zh},
           {"message_en", a.message_en},
-          {"seq", a.seq ? json(*a.seq) : json(nullptr)}};
+          {"seq", a.seq ? json(*a.seq) : json(nullptr)},
+          {"detail", a.detail}};
 }
 
 // A required text field of 1..max characters (bytes), or nullopt.
@@ -238,6 +239,12 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     json out = result_json(a);
     out["phone"] = mask_phone(*phone);  // never echoed in full
     return reply(a.ok ? 200 : 409, out);
+  }
+  if (path == "/api/register_id_card") {
+    auto reason = need("reason", 200);
+    if (!reason) return refuse(400, Reason::malformed, "a reason is required");
+    ActionResult a = backend_.register_by_id_card(g, *reason);
+    return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/delivery") {
     auto courier = need("courier", 64), phone = need("phone", 16), company = need("company", 64);

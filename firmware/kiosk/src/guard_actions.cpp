@@ -79,8 +79,10 @@ PassageOutcome Kiosk::manual_release(const std::string& guard_id, const std::str
 PassageOutcome Kiosk::register_entrant(const GuardRegistration& r) {
   PassageContext ctx;
   ctx.temperature = measure();
-  PassageOutcome out = guard_row(r.guard_id, Decision::admit, Reason::registered_at_gate,
-                                 short_detail("registered without ID: ", r.reason));
+  PassageOutcome out = guard_row(
+      r.guard_id, Decision::admit, Reason::registered_at_gate,
+      r.id_card.empty() ? short_detail("registered without ID: ", r.reason)
+                        : short_detail("registered by ID card (" + r.id_card + "): ", r.reason));
   out.passage.holder = mask_name(r.name);
   out.passage.phone = r.phone;
   out.passage.sealed = r.sealed;

@@ -27,11 +27,19 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
   if (p.kind == CredentialKind::id_card) {
     // The serial is hashed with the site's key and forgotten: the binding is what the
     // enrolled pass names, and what the policy compares (card_mismatch) from here on.
-    if (!id_key_ || p.id_card_serial.size() != kIdCardSerialBytes) {
+    // A card read by the certified reader names its validity end: past it, the card is no
+    // document, enrolled or not.
+    if (p.id_valid_until != 0 && now > p.id_valid_until) {
+      cred.failure = Reason::id_card_expired;
+      return cred;
+    }
+    const bool by_number = !p.id_number.empty();
+    if (!id_key_ || (!by_number && p.id_card_serial.size() != kIdCardSerialBytes)) {
       cred.failure = Reason::card_not_enrolled;
       return cred;
     }
-    cred.presented_card_uid = id_key_->bind(IdSource::card_serial, p.id_card_serial);
+    cred.presented_card_uid = by_number ? id_key_->bind(IdSource::id_number, as_bytes(p.id_number))
+                                        : id_key_->bind(IdSource::card_serial, p.id_card_serial);
   }
   if (p.kind == CredentialKind::card_uid || p.kind == CredentialKind::id_card) {
     auto it = enrolled_.find(cred.presented_card_uid);

@@ -29,7 +29,7 @@ struct Recorder : ConsoleBackend {
   }
   ActionResult ok(std::string what) {
     calls.push_back(std::move(what));
-    return {true, "ok", "好", "ok", 7};
+    return {true, "ok", "好", "ok", 7, {}};
   }
   ActionResult visitor_with_consent(const Guard& g, const std::string& n, const std::string& p,
                                     const std::string& r) override {

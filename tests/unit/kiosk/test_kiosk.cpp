@@ -317,10 +317,11 @@ TEST_CASE("manual release, registration, delivery and records are journaled with
   CHECK(rig.gate.pulses().back().journal_seq == *release.seq);
 
   rig.thermometer.script({{38.2}, {38.1}, {38.3}});
-  auto fever = rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}});
+  auto fever =
+      rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}, {}});
   CHECK(fever.verdict.reason == Reason::fever);
   CHECK_FALSE(fever.gate_released);
-  auto ok = rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}});
+  auto ok = rig.kiosk->register_entrant({"guard-7", "王老伯", "13900001111", "no phone", {}, {}});
   CHECK(ok.verdict.reason == Reason::registered_at_gate);
   CHECK(ok.gate_released);
 

@@ -61,7 +61,11 @@ struct CardTap {
   enum class Kind : std::uint8_t { iso14443a, resident_id_card } kind = Kind::iso14443a;
   std::vector<std::uint8_t> uid;        // ISO 14443-A
   std::vector<std::uint8_t> ndef_pass;  // raw pass payload from the NDEF record, if any
-  std::vector<std::uint8_t> id_serial;  // resident ID card
+  std::vector<std::uint8_t> id_serial;  // resident ID card over plain NFC
+  // Resident ID card on the certified (SAM) reader: the ID number and the end of its
+  // validity (unix time of the last valid day's end in China Standard Time; 0: 长期).
+  std::string id_number;
+  std::int64_t id_valid_until = 0;
 };
 
 class CardReader {

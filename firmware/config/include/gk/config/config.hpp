@@ -31,6 +31,13 @@ struct NfcConfig {
   std::string id_card_key;
 };
 
+// The certified ID-card reader module (SAM) at the kiosk: a resident enrolled by ID number
+// passes by placing the card on it.
+struct IdCardConfig {
+  std::string device;  // "" (none) or serial:PATH[:BAUD]
+  int poll_ms = 300;
+};
+
 struct ThermometerConfig {
   // "sim" (scripted), "mlx90614" (/dev/i2c-N), "sim-mlx90614" (the driver on a chip model)
   std::string kind = "sim";
@@ -102,6 +109,9 @@ struct ConsoleConfig {
   int max_failed_logins = 5;
   int lockout_s = 300;
   int consent_window_s = 120;  // how long the kiosk waits for the resident's pass
+  // The desk's certified ID-card reader module (serial:PATH[:BAUD]): one read registers
+  // the holder. "" : none.
+  std::string id_reader;
 };
 
 // A provisioned device (gatectl provision): the signed bundle names the site, checkpoint,
@@ -123,6 +133,7 @@ struct Config {
   SiteState site;
   CameraConfig camera;
   NfcConfig nfc;
+  IdCardConfig idcard;
   ThermometerConfig thermometer;
   GateConfig gate;
   SyncConfig sync;

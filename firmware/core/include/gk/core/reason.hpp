@@ -45,9 +45,10 @@ enum class Reason : std::uint8_t {
   door_alarm,                // door forced, held open, tamper or relay fault (detail names it)
   temperature_recheck,       // estimate in the refer band: a guard re-measures (clinical)
   remeasured_normal,         // the guard's clinical re-measurement is below the fever line
+  id_card_expired,           // a resident ID card past its validity end (read by the SAM reader)
 };
 
-inline constexpr int kReasonCount = static_cast<int>(Reason::remeasured_normal) + 1;
+inline constexpr int kReasonCount = static_cast<int>(Reason::id_card_expired) + 1;
 
 struct ReasonText {
   std::string_view code;  // stable machine code, e.g. "expired"

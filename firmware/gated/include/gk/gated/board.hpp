@@ -22,6 +22,8 @@ struct Board {
   // null: no reader configured. Polled on the CardPoller's thread only, so nothing else may
   // hold a handle to it (a scenario scripting a sim reader from the loop would race).
   std::unique_ptr<hal::CardReader> card_reader;
+  // null: no certified ID-card reader ([idcard] device); polled on a CardPoller of its own.
+  std::unique_ptr<hal::CardReader> id_reader;
   // With the technician's calibration for this very sensor applied, when there is one
   // (state_dir/thermometer-calibration.json); `raw_thermometer` is the sensor itself.
   std::unique_ptr<hal::Thermometer> thermometer;

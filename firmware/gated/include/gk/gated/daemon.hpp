@@ -90,6 +90,8 @@ class Daemon final : public guard::ConsoleBackend {
                                    const std::vector<std::string>& quarantined_buildings,
                                    const std::string& reason) override;
   guard::ActionResult acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_seq) override;
+  guard::ActionResult register_by_id_card(const guard::Guard& g,
+                                          const std::string& reason) override;
   std::string state_json() override;
 
   Board& board() { return board_; }
@@ -104,7 +106,7 @@ class Daemon final : public guard::ConsoleBackend {
   Status apply_revocation_document(const RevocationDocument& doc);
   void on_sync_round(const Status& s);
   void poll_camera();
-  void on_card_poll(hal::DeviceResult<hal::CardTap> tap);
+  void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
   void emit(const PassageOutcome& o);
@@ -142,6 +144,8 @@ class Daemon final : public guard::ConsoleBackend {
   DeviceWatch camera_watch_{"camera"};
   DeviceWatch reader_watch_{"card_reader"};
   std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
+  DeviceWatch id_reader_watch_{"id_reader"};
+  std::unique_ptr<CardPoller> id_poller_;  // the certified ID-card reader, if configured
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;

@@ -31,6 +31,7 @@ struct ActionResult {
   std::string reason;  // stable reason code
   std::string message_zh, message_en;
   std::optional<std::int64_t> seq;  // the journal row
+  std::string detail{};             // shown to the guard; masked personal data only
 };
 
 // Implemented by the daemon; called on its event loop.
@@ -54,6 +55,17 @@ class ConsoleBackend {
   // The guard re-measured a passage referred for temperature with a clinical thermometer.
   virtual ActionResult clinical_remeasure(const Guard&, std::int64_t referred_seq,
                                           double celsius) = 0;
+  // One read of the resident ID card on the desk's certified reader registers its holder
+  // (a visitor, or someone without an e-pass). Not every console has such a reader.
+  virtual ActionResult register_by_id_card(const Guard&, const std::string& reason) {
+    (void)reason;
+    return {false,
+            "device_fault",
+            "未配置身份证阅读器",
+            "No ID-card reader at this console",
+            std::nullopt,
+            {}};
+  }
   virtual std::string state_json() = 0;  // outbreak state, open alarms, pending consent
 };
 

@@ -26,6 +26,8 @@ struct Presentation {
   Bytes card_pass;                     // card: the pass bytes from the NDEF record
   Bytes card_uid;                      // card: the UID the reader saw
   Bytes id_card_serial;                // id_card by NFC: the serial (only hashed, never kept)
+  std::string id_number;               // id_card by the SAM reader (only hashed, never kept)
+  std::int64_t id_valid_until = 0;     // id_card by the SAM reader: end of validity, 0: none
   std::optional<Direction> direction;  // default: the lane's direction from the config
   std::optional<Consent> consent;      // visitor: a resident's consent through a guard
 };
@@ -47,11 +49,13 @@ struct GuardVisitor {
   Bytes sealed;        // name, phone, reason sealed to the upstream (empty: no upstream key)
 };
 
-// Someone without a pass or an ID document, registered by a guard (name, phone, photo).
+// Someone without a pass, registered by a guard: without an ID document (name, phone,
+// photo), or by one read of their resident ID card on the desk's certified reader.
 struct GuardRegistration {
   std::string guard_id;
   std::string name, phone, reason;
   Bytes sealed;
+  std::string id_card{};  // by ID card: "女 35 河南省郑州市金水区" (gender, age, district); else ""
 };
 
 struct KioskDevices {
