@@ -1,5 +1,6 @@
 #include "gk/upstream/service.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -22,6 +23,11 @@ Response error(unsigned status, Reason reason, const std::string& detail) {
   r.body = json{{"error", code(reason)}, {"detail", detail}}.dump();
   return r;
 }
+
+// Query parameters that are numbers. Each must be decimal digits only, or the request is
+// refused: `offset=abc` or `have=1x` must not read as 0 (a resumed download would then start
+// over from the beginning, or a delta be computed from the wrong list).
+constexpr std::string_view kNumericParameters[] = {"have", "number", "offset"};
 
 // "/v1/x?a=1&b=2": the path, and the query as unsigned integers (all our parameters are
 // numbers, except the time nonce, which is handled by its route). Anything else: nullopt.
@@ -47,9 +53,14 @@ std::optional<Target> parse_target(std::string_view t) {
     std::string_view value = kv.substr(eq + 1);
     if (out.raw.count(key)) return std::nullopt;  // a parameter twice: ambiguous
     out.raw[key] = std::string(value);
+    const bool numeric = std::find(std::begin(kNumericParameters), std::end(kNumericParameters),
+                                   key) != std::end(kNumericParameters);
+    if (!numeric) continue;
     std::uint64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (ec == std::errc() && p == value.data() + value.size()) out.numbers[key] = n;
+    if (value.empty() || ec != std::errc() || p != value.data() + value.size())
+      return std::nullopt;  // not a number, or out of range: never read as 0
+    out.numbers[key] = n;
   }
   return out;
 }
@@ -57,6 +68,12 @@ std::optional<Target> parse_target(std::string_view t) {
 std::string header(const Request& r, const std::string& name) {
   auto it = r.headers.find(name);
   return it == r.headers.end() ? std::string() : it->second;
+}
+
+// One answer for every request that is not authenticated: an unknown device and a bad
+// signature must look the same, or the upstream tells an attacker which device ids exist.
+Response not_authenticated() {
+  return error(401, Reason::bad_signature, "request not authenticated");
 }
 
 unsigned status_for(Reason reason) {
@@ -107,7 +124,10 @@ Result<Faults> parse_faults(std::string_view text) {
 }
 
 UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock)
-    : store_(store), authority_(std::move(authority)), clock_(std::move(clock)) {}
+    : store_(store),
+      authority_(std::move(authority)),
+      clock_(std::move(clock)),
+      unknown_device_key_(generate_issuer_key().info.key) {}
 
 bool UpstreamService::roll(double p) {
   return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
@@ -125,14 +145,20 @@ Response UpstreamService::handle(const Request& r) {
     if (t.empty() || ec != std::errc() || p != t.data() + t.size())
       return error(401, Reason::malformed, "X-GK-Time missing or not a number");
     std::optional<Device> device;
+    // An unknown device is checked against a key nobody holds, so that it takes the same
+    // steps (time window, one signature verification) and gets the same answer as a
+    // registered device's bad signature.
     auto lookup = [&](const std::string& id) -> std::optional<PublicKey> {
       device = store_.device(id);
-      return device ? std::optional(device->key) : std::nullopt;
+      return device ? device->key : unknown_device_key_;
     };
     const bool time_route = target->path == "/v1/time";
     auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
                                    !time_route);
+    if (!ok && (ok.reason() == Reason::bad_signature || ok.reason() == Reason::unknown_issuer))
+      return not_authenticated();
     if (!ok) return error(status_for(ok.reason()), ok.reason(), ok.failure().detail);
+    if (!device) return not_authenticated();  // cannot happen: nobody holds that key
     return route(r, *device);
   }();
   res.stall_ms = std::max(res.stall_ms, faults_.stall_ms);
@@ -183,6 +209,18 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   if (!batch) return error(400, batch.reason(), batch.failure().detail);
   if (batch->device_id != device.id)
     return error(403, Reason::malformed, "a device may only upload its own journal");
+  // Rows are bound to the device that first sent them. Every row's hash covers its whole
+  // history back to the device's first row, so another device's copy can only be accepted
+  // as a journal of its own from seq 1 on: comparing a new journal's first row with every
+  // other device's first row is enough to refuse a copy of any of their rows.
+  if (!batch->entries.empty() && batch->entries.front().seq == 1 && store_.acked(device.id) == 0) {
+    for (const Device& other : store_.devices()) {
+      if (other.id == device.id) continue;
+      const auto first = store_.journal(other.id, 0, 1);
+      if (!first.empty() && first.front().hash == batch->entries.front().hash)
+        return error(409, Reason::malformed, "passage 1 was already received from another device");
+    }
+  }
   auto ack = store_.receive(*batch, clock_());
   if (!ack) {
     Response res = error(409, ack.reason(), ack.failure().detail);

@@ -48,8 +48,8 @@ struct Fixture {
     authority.add(service.authority().info);
   }
   Response call(std::string method, std::string target, std::string body = {},
-                const IssuerKeyPair* key = nullptr) {
-    auto a = sync::sign_request(method, target, body, "kiosk-01", key ? *key : device, now);
+                const IssuerKeyPair* key = nullptr, const std::string& id = "kiosk-01") {
+    auto a = sync::sign_request(method, target, body, id, key ? *key : device, now);
     Request r{method,
               target,
               {{"x-gk-device", a.device_id},
@@ -86,6 +86,76 @@ TEST_CASE("requests must be signed by a registered device", "[sync][upstream]") 
   CHECK(r.status == 404);
   CHECK(f.call("DELETE", "/v1/journal/ack").status == 405);
   CHECK(f.call("GET", "/v1/journal/ack?have=1&have=2").status == 400);
+}
+
+TEST_CASE("an unknown device gets the very answer a bad signature gets", "[sync][upstream]") {
+  Fixture f;
+  auto stranger = generate_issuer_key();
+  const Response bad_signature = f.call("GET", "/v1/journal/ack", "", &stranger);
+  const Response unknown = f.call("GET", "/v1/journal/ack", "", &stranger, "kiosk-99");
+  CHECK(bad_signature.status == 401);
+  CHECK(unknown.status == bad_signature.status);
+  CHECK(unknown.body == bad_signature.body);
+  CHECK(unknown.body.find("registered") == std::string::npos);
+  // A registered device is still told that its clock is off (it can fix that); an unknown
+  // one is told the same, before anything about its key.
+  f.now = kNow + 10'000;
+  auto a = sync::sign_request("GET", "/v1/journal/ack", "", "kiosk-99", stranger, kNow);
+  auto b = sync::sign_request("GET", "/v1/journal/ack", "", "kiosk-01", f.device, kNow);
+  auto as_request = [](const sync::RequestAuth& x) {
+    return Request{"GET",
+                   "/v1/journal/ack",
+                   {{"x-gk-device", x.device_id},
+                    {"x-gk-time", std::to_string(x.time)},
+                    {"x-gk-nonce", x.nonce},
+                    {"x-gk-signature", x.signature}},
+                   ""};
+  };
+  CHECK(f.service.handle(as_request(a)).body == f.service.handle(as_request(b)).body);
+}
+
+TEST_CASE("numeric parameters are parsed strictly", "[sync][upstream]") {
+  Fixture f;
+  PassId id{};
+  random_fill(id);
+  REQUIRE(f.store.revoke({id}, {}, kNow).value() == 1);
+  REQUIRE(f.call("GET", "/v1/revocations?have=0").status == 200);
+  CHECK(f.call("GET", "/v1/revocations?have=0&number=1&offset=0").status == 200);
+  for (const char* bad :
+       {"/v1/revocations?have=0&number=1&offset=abc",
+        "/v1/revocations?have=0&number=1&offset=", "/v1/revocations?have=0&number=1&offset=-1",
+        "/v1/revocations?have=0&number=1&offset=1x", "/v1/revocations?have=0&number=1&offset=0x10",
+        "/v1/revocations?have=0&number=1&offset=99999999999999999999999",
+        "/v1/revocations?have=abc", "/v1/revocations?have=0&number=one"}) {
+    INFO(bad);
+    CHECK(f.call("GET", bad).status == 400);
+  }
+  CHECK(f.call("GET", "/v1/site-state?have=abc").status == 400);
+}
+
+TEST_CASE("a row belongs to the device that first sent it", "[sync][upstream]") {
+  Fixture f;
+  f.add_passages(5);
+  REQUIRE(f.call("POST", "/v1/journal", f.batch(0, 5)).status == 200);
+  // A second registered device uploads a copy of kiosk-01's rows as its own.
+  auto second = generate_issuer_key();
+  REQUIRE(f.store.register_device({"kiosk-02", second.info.key, "site-1", "北门"}).ok());
+  const std::string copy = sync::encode_batch({"kiosk-02", f.journal.entries(0, 5)});
+  Response r = f.call("POST", "/v1/journal", copy, &second, "kiosk-02");
+  CHECK(r.status == 409);
+  CHECK(r.body.find("another device") != std::string::npos);
+  CHECK(f.store.journal("kiosk-02").empty());
+  CHECK(f.store.journal("kiosk-01").size() == 5);
+  // Its own journal is taken.
+  test::ScratchDir other_dir;
+  auto own = Journal::open(other_dir / "j.db");
+  Passage p;
+  p.time = kNow + 7;
+  p.gate = "南门";
+  REQUIRE(own->append(p).ok());
+  r = f.call("POST", "/v1/journal", sync::encode_batch({"kiosk-02", own->entries(0, 1)}), &second,
+             "kiosk-02");
+  CHECK(r.status == 200);
 }
 
 TEST_CASE("journal batches: contiguous, deduplicated, all or nothing", "[sync][upstream]") {

@@ -51,6 +51,7 @@ class UpstreamService {
   UpstreamStore& store_;
   IssuerKeyPair authority_;
   Clock clock_;
+  PublicKey unknown_device_key_;  // an unknown device is verified against this (no secret)
   sync::ReplayGuard replay_;
   Faults faults_;
   std::mt19937_64 rng_{std::random_device{}()};
