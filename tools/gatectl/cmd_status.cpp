@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "device_probe.hpp"
 #include "gk/config/config.hpp"
-#include "gk/core/sqlite.hpp"
+#include "gk/journal/journal.hpp"
 #include "gk/provision/apply.hpp"
 #include "output.hpp"
 
@@ -33,15 +33,13 @@ json configured_devices(const gk::Config& c) {
 
 json journal_status(const fs::path& db_path) {
   if (!fs::exists(db_path)) return {{"present", false}};
-  auto db = gk::sql::Database::open(db_path.string(), gk::Reason::journal_unavailable, true);
-  if (!db) return {{"present", true}, {"error", db.failure().detail}};
-  gk::sql::Statement st(
-      *db, "SELECT COALESCE(MAX(seq),0), COUNT(*), COALESCE(MAX(time),0) FROM passages");
-  if (st.step() != SQLITE_ROW) return {{"present", true}, {"error", "cannot read passages"}};
+  auto journal = gk::Journal::open_read_only(db_path);
+  if (!journal) return {{"present", true}, {"error", journal.failure().detail}};
+  const gk::JournalSummary s = journal->summary();
   return {{"present", true},
-          {"head_seq", st.i64(0)},
-          {"rows", st.i64(1)},
-          {"last_passage_time", st.i64(2)}};
+          {"head_seq", s.head_seq},
+          {"rows", s.rows},
+          {"last_passage_time", s.last_passage_time}};
 }
 
 // sync-status.json is written after each round; ages in it are as of that round, so they are

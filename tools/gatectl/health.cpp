@@ -48,61 +48,23 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-// The chain of the newest rows: each row's hash re-derived from its fields, each linked to
-// the one before, the newest equal to the recorded head. A full verify() walks every row,
-// which on a year-old journal takes longer than a boot check should; the tail is what an
-// interrupted write or a bad update would have damaged.
-std::string verify_tail(const gk::Journal& journal, const gk::sql::Database& raw,
-                        std::int64_t tail_rows, std::int64_t& checked) {
-  const std::int64_t head = journal.head_seq();
-  const std::int64_t after = std::max<std::int64_t>(0, head - tail_rows);
-  const auto rows = journal.entries(after, static_cast<std::size_t>(head - after));
-  checked = static_cast<std::int64_t>(rows.size());
-  std::string prev;
-  std::int64_t expected = rows.empty() ? head + 1 : rows.front().seq;
-  for (const auto& e : rows) {
-    if (e.seq != expected) return "row " + std::to_string(expected) + " missing";
-    if (!prev.empty() && e.prev_hash != prev)
-      return "row " + std::to_string(e.seq) + ": link to the previous row broken";
-    if (gk::chain_hash(e.seq, gk::row_fields(e.passage), e.prev_hash) != e.hash)
-      return "row " + std::to_string(e.seq) + ": content does not match its hash (edited)";
-    prev = e.hash;
-    ++expected;
-  }
-  gk::sql::Statement st(raw, "SELECT seq, hash FROM chain_head WHERE id=1");
-  if (st.step() != SQLITE_ROW) return "no chain head recorded";
-  if (!rows.empty() && (st.i64(0) != rows.back().seq || st.text(1) != rows.back().hash))
-    return "head " + std::to_string(st.i64(0)) + " does not match the newest row " +
-           std::to_string(rows.back().seq);
-  if (rows.empty() && head > 0 && journal.count() > 0)
-    return "head is " + std::to_string(head) + " but its rows are missing";
-  return {};
-}
-
 }  // namespace
 
 Check check_journal(const fs::path& state_dir, std::int64_t tail_rows) {
   const fs::path file = state_dir / "journal.db";
-  // Journal::open would create a missing journal; a kiosk that lost its journal is broken.
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    return failed("journal", file.string() + " does not exist (gated creates it when it starts)");
-  auto journal = gk::Journal::open(file);
+  // A kiosk that lost its journal is broken (open_read_only never creates one).
+  auto journal = gk::Journal::open_read_only(file);
   if (!journal)
     return failed("journal", "cannot open " + file.string() + ": " + journal.failure().detail);
-  auto raw = gk::sql::Database::open(file.string(), gk::Reason::journal_unavailable, true);
-  if (!raw) return failed("journal", raw.failure().detail);
-  std::string integrity;
-  {
-    gk::sql::Statement st(*raw, "PRAGMA quick_check");
-    while (st.step() == SQLITE_ROW) integrity += (integrity.empty() ? "" : "; ") + st.text(0);
-    if (!st.ok()) integrity = st.error();
-  }
-  if (integrity != "ok") return failed("journal", "quick_check: " + integrity);
-  std::int64_t checked = 0;
-  if (auto problem = verify_tail(*journal, *raw, tail_rows, checked); !problem.empty())
-    return failed("journal", "chain: " + problem);
-  return ok("journal", "quick_check ok, chain of the last " + std::to_string(checked) +
+  // The one verification every tool uses: integrity_check, then the chain of the newest
+  // rows (the whole chain on a year-old journal takes longer than a boot check should; the
+  // tail is what an interrupted write or a bad update would have damaged).
+  const gk::VerifyReport r = journal->verify(std::max<std::int64_t>(tail_rows, 1));
+  if (!r.ok)
+    return failed("journal",
+                  r.problem + (r.first_bad_seq ? " (row " + std::to_string(*r.first_bad_seq) + ")"
+                                               : std::string()));
+  return ok("journal", "integrity_check ok, chain of the last " + std::to_string(r.rows) +
                            " row(s) verified, head " + std::to_string(journal->head_seq()));
 }
 

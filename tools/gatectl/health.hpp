@@ -16,8 +16,9 @@ struct Check {
   std::string detail;
 };
 
-// journal.db in the state dir opens (as gated opens it), PRAGMA quick_check says ok, and the
-// hash chain of its newest `tail_rows` rows verifies up to the recorded head.
+// journal.db in the state dir opens read-only and Journal::verify passes: PRAGMA
+// integrity_check says ok, and the hash chain of its newest `tail_rows` rows verifies up to
+// the recorded head.
 Check check_journal(const std::filesystem::path& state_dir, std::int64_t tail_rows);
 // The state dir takes a durable write, and its file system has `min_free_mb` left.
 Check check_storage(const std::filesystem::path& state_dir, std::uint64_t min_free_mb);

@@ -1,6 +1,10 @@
 #include "gk/journal/journal.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include "gk/core/mask.hpp"
 #include "row_codec.hpp"
@@ -63,19 +67,87 @@ Result<Journal> Journal::open(const std::filesystem::path& file) {
   if (auto s = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s)
     return fail(kErr, file.string() + ": " + s.failure().detail);
   if (auto s = migrate(*db); !s) return fail(kErr, file.string() + ": " + s.failure().detail);
+  Journal j(std::move(*db));
+  j.watch_ = std::make_unique<Watch>();
+  j.watch_->file = file;
+  if (auto s = j.observe(); !s) return s.failure();
+  return j;
+}
+
+Result<Journal> Journal::open_read_only(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    return fail(kErr, file.string() + ": no such journal file");
+  auto db = sql::Database::open(file.string(), kErr, true);
+  if (!db) return db.failure();
+  sql::Statement v(*db, "PRAGMA user_version");
+  if (v.step() != SQLITE_ROW) return fail(kErr, file.string() + ": not readable: " + db->error());
+  const auto version = v.i64(0);
+  if (version == 0) return fail(kErr, file.string() + ": not a journal (no schema)");
+  if (version != kSchemaVersion)
+    return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
+                          ", this firmware reads " + std::to_string(kSchemaVersion));
   return Journal(std::move(*db));
 }
 
+Journal::FileId Journal::identify(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return {};
+  return {true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::int64_t>(st.st_size)};
+}
+
+Status Journal::observe() const {
+  if (!watch_) return success();
+  Watch& w = *watch_;
+  if (!w.broken.empty()) return fail(kErr, w.broken);
+  auto same_file = [](const FileId& was, const FileId& now, const std::string& name) {
+    if (!was.exists) return std::string();
+    if (!now.exists) return name + " was removed";
+    if (now.device != was.device || now.inode != was.inode) return name + " was replaced";
+    if (now.size < was.size)
+      return name + " shrank from " + std::to_string(was.size) + " to " + std::to_string(now.size) +
+             " bytes (truncated)";
+    return std::string();
+  };
+  const FileId db = identify(w.file);
+  const FileId wal = identify(w.file.string() + "-wal");
+  std::string why = same_file(w.db, db, w.file.filename().string());
+  if (why.empty() && !w.db.exists && !db.exists) why = w.file.string() + " is missing";
+  if (why.empty()) why = same_file(w.wal, wal, w.file.filename().string() + "-wal");
+  sql::Statement v(db_, "PRAGMA data_version");
+  const std::int64_t version = v.step() == SQLITE_ROW ? v.i64(0) : -1;
+  if (why.empty() && version < 0) why = "cannot read data_version: " + db_.error();
+  if (why.empty() && w.data_version != 0 && version != w.data_version)
+    why = "another process committed to the journal";
+  if (!why.empty()) {
+    w.broken = "journal changed under gated: " + why + "; the gate stays shut until restart";
+    return fail(kErr, w.broken);
+  }
+  w.db = db;
+  if (wal.exists) w.wal = wal;
+  w.data_version = version;
+  return success();
+}
+
+Status Journal::watch() const {
+  return observe();
+}
+
 Result<std::int64_t> Journal::append(const Passage& in) {
+  if (auto s = observe(); !s) return s.failure();
   sql::Transaction tx(db_);
   if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
   auto seq = append_in_transaction(in);
   if (!seq) return seq;
   if (auto s = tx.commit(); !s) return s.failure();
+  // Committed, but into the file we watch? A truncated or replaced file would lose it.
+  if (auto s = observe(); !s) return s.failure();
   return seq;
 }
 
 Result<std::int64_t> Journal::append_all(const std::vector<Passage>& passages) {
+  if (auto s = observe(); !s) return s.failure();
   sql::Transaction tx(db_);
   if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
   std::int64_t last = head_seq();
@@ -85,6 +157,7 @@ Result<std::int64_t> Journal::append_all(const std::vector<Passage>& passages) {
     last = *seq;
   }
   if (auto s = tx.commit(); !s) return s.failure();
+  if (auto s = observe(); !s) return s.failure();
   return last;
 }
 
@@ -144,18 +217,53 @@ std::int64_t Journal::head_seq() const {
   return read_pair(db_, "chain_head").first;
 }
 
-VerifyReport Journal::verify() const {
+JournalSummary Journal::summary() const {
+  JournalSummary out{head_seq(), count(), 0};
+  sql::Statement st(db_, "SELECT COALESCE(MAX(time), 0) FROM passages");
+  if (st.step() == SQLITE_ROW) out.last_passage_time = st.i64(0);
+  return out;
+}
+
+VerifyReport Journal::verify(std::int64_t tail_rows) const {
   VerifyReport r;
-  auto [anchor_seq, prev] = read_pair(db_, "chain_anchor");
-  std::int64_t expected = anchor_seq + 1;
-  auto bad = [&r](std::int64_t seq, std::string why) {
+  auto bad = [&r](std::optional<std::int64_t> seq, std::string why) {
     r.ok = false;
     r.first_bad_seq = seq;
     r.problem = std::move(why);
     return r;
   };
-  sql::Statement st(db_, std::string(detail::kSelectSql) + " ORDER BY seq");
-  while (st.step() == SQLITE_ROW) {
+  {
+    // The file itself first: a damaged b-tree can hide rows from every query below, which
+    // would then find a short, intact-looking chain.
+    sql::Statement st(db_, "PRAGMA integrity_check");
+    std::string found;
+    int rc = SQLITE_ROW;
+    while (st.ok() && (rc = st.step()) == SQLITE_ROW)
+      found += (found.empty() ? "" : "; ") + st.text(0);
+    if (!st.ok())
+      found = st.error();
+    else if (rc != SQLITE_DONE)
+      found += (found.empty() ? "" : "; ") + db_.error();
+    if (found.size() > 500) found = found.substr(0, 500) + "...";
+    r.integrity = found;
+    if (found != "ok") return bad(std::nullopt, "damaged file: " + found);
+  }
+  auto [anchor_seq, prev] = read_pair(db_, "chain_anchor");
+  auto [head_seq, head_hash] = read_pair(db_, "chain_head");
+  std::int64_t from = anchor_seq;
+  if (tail_rows > 0 && head_seq - tail_rows > anchor_seq) {
+    // The tail starts after a row it does not re-derive; its hash is the link to check.
+    from = head_seq - tail_rows;
+    sql::Statement link(db_, "SELECT hash FROM passages WHERE seq=?");
+    link.bind(1, from);
+    if (link.step() != SQLITE_ROW) return bad(from, "missing row(s) " + std::to_string(from));
+    prev = link.text(0);
+  }
+  std::int64_t expected = from + 1;
+  sql::Statement st(db_, std::string(detail::kSelectSql) + " WHERE seq>? ORDER BY seq");
+  st.bind(1, from);
+  int rc = SQLITE_ROW;
+  while ((rc = st.step()) == SQLITE_ROW) {
     JournalEntry e = detail::read_row(st);
     const RowFields stored = detail::stored_fields(st);
     ++r.rows;
@@ -168,35 +276,53 @@ VerifyReport Journal::verify() const {
     prev = e.hash;
     ++expected;
   }
-  auto [head_seq, head_hash] = read_pair(db_, "chain_head");
+  if (rc != SQLITE_DONE) return bad(expected, "damaged file: reading rows: " + db_.error());
   if (head_seq != expected - 1 || head_hash != prev)
     return bad(expected, "rows after " + std::to_string(expected - 1) + " are missing (head is " +
                              std::to_string(head_seq) + ")");
   return r;
 }
 
-Result<std::int64_t> Journal::purge_older_than(UnixTime cutoff) {
+Result<PurgeReport> Journal::purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
+                                              bool force) {
+  if (auto s = observe(); !s) return s.failure();
   sql::Transaction tx(db_);
   if (!tx.begun()) return fail(kErr, db_.error());
-  // The anchor is the newest row being purged: rows are in time order by construction,
-  // and purging stops at the first row not older than the cutoff.
+  PurgeReport report;
+  // The newest row older than the cutoff: rows are in time order by construction, and
+  // purging stops at the first row not older than the cutoff.
   sql::Statement last(
       db_,
-      "SELECT seq, hash FROM passages WHERE seq < coalesce((SELECT min(seq) "
+      "SELECT seq FROM passages WHERE seq < coalesce((SELECT min(seq) "
       "FROM passages WHERE time>=?), 9223372036854775807) ORDER BY seq DESC LIMIT 1");
   last.bind(1, static_cast<std::int64_t>(cutoff));
-  if (last.step() != SQLITE_ROW) return std::int64_t{0};
-  const std::int64_t seq = last.i64(0);
-  const std::string hash = last.text(1);
-  sql::Statement del(db_, "DELETE FROM passages WHERE seq<=?");
-  del.bind(1, seq);
-  if (del.step() != SQLITE_DONE) return fail(kErr, db_.error());
-  const std::int64_t removed = sqlite3_changes(db_.get());
-  sql::Statement anchor(db_, "UPDATE chain_anchor SET seq=?, hash=? WHERE id=1");
-  anchor.bind(1, seq).bind(2, std::string_view(hash));
-  if (anchor.step() != SQLITE_DONE) return fail(kErr, db_.error());
+  const std::int64_t old_end = last.step() == SQLITE_ROW ? last.i64(0) : 0;
+  const std::int64_t end = force ? old_end : std::min(old_end, acknowledged_seq);
+  auto rows_between = [&](std::int64_t after, std::int64_t upto) -> std::int64_t {
+    if (upto <= after) return 0;
+    sql::Statement n(db_, "SELECT count(*) FROM passages WHERE seq>? AND seq<=?");
+    n.bind(1, after).bind(2, upto);
+    return n.step() == SQLITE_ROW ? n.i64(0) : 0;
+  };
+  report.held_back = rows_between(end, old_end);
+  if (force) report.unacknowledged_purged = rows_between(acknowledged_seq, end);
+  sql::Statement anchor_row(db_, "SELECT hash FROM passages WHERE seq=?");
+  anchor_row.bind(1, end);
+  if (end > 0 && anchor_row.step() == SQLITE_ROW) {
+    const std::string hash = anchor_row.text(0);
+    sql::Statement del(db_, "DELETE FROM passages WHERE seq<=?");
+    del.bind(1, end);
+    if (del.step() != SQLITE_DONE) return fail(kErr, db_.error());
+    report.purged = sqlite3_changes(db_.get());
+    // The anchor is the newest row purged, so the rest still verifies.
+    sql::Statement anchor(db_, "UPDATE chain_anchor SET seq=?, hash=? WHERE id=1");
+    anchor.bind(1, end).bind(2, std::string_view(hash));
+    if (anchor.step() != SQLITE_DONE) return fail(kErr, db_.error());
+  }
   if (auto s = tx.commit(); !s) return s.failure();
-  return removed;
+  if (auto s = observe(); !s) return s.failure();
+  report.remaining = count();
+  return report;
 }
 
 }  // namespace gk

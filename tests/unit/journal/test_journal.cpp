@@ -118,9 +118,9 @@ TEST_CASE("retention purge keeps the chain verifiable", "[journal]") {
   auto j = Journal::open(dir / "journal.db");
   REQUIRE(j.ok());
   for (int i = 1; i <= 20; ++i) REQUIRE(j->append(sample_passage(i)).ok());
-  auto purged = j->purge_older_than(sample_passage(8).time);
+  auto purged = j->purge_older_than(sample_passage(8).time, j->head_seq());
   REQUIRE(purged.ok());
-  CHECK(*purged == 7);
+  CHECK(purged->purged == 7);
   CHECK(j->count() == 13);
   CHECK(j->verify().ok);
   REQUIRE(j->append(sample_passage(21)).ok());
@@ -226,4 +226,140 @@ TEST_CASE("CSV export quotes and JSON export parses back", "[journal]") {
   CHECK(row["detail"] == p.detail);
   CHECK(row["reason"] == "ok");
   CHECK(row["temperature_c"] == 36.1);
+}
+
+TEST_CASE("retention never deletes what the upstream has not acknowledged, unless forced",
+          "[journal]") {
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  for (int i = 1; i <= 20; ++i) REQUIRE(j->append(sample_passage(i)).ok());
+  const UnixTime cutoff = sample_passage(8).time;  // rows 1..7 are older
+  auto r = j->purge_older_than(cutoff, 5);
+  REQUIRE(r.ok());
+  CHECK(r->purged == 5);
+  CHECK(r->held_back == 2);
+  CHECK(r->unacknowledged_purged == 0);
+  CHECK(r->remaining == 15);
+  CHECK(j->verify().ok);
+  // Nothing acknowledged at all: nothing goes.
+  r = j->purge_older_than(cutoff, 0);
+  CHECK(r->purged == 0);
+  CHECK(r->held_back == 2);
+  // Forced: the two go, and are counted.
+  r = j->purge_older_than(cutoff, 5, true);
+  REQUIRE(r.ok());
+  CHECK(r->purged == 2);
+  CHECK(r->unacknowledged_purged == 2);
+  CHECK(r->held_back == 0);
+  CHECK(j->count() == 13);
+  CHECK(j->verify().ok);
+}
+
+TEST_CASE("verify reports a damaged file as damaged", "[journal]") {
+  test::ScratchDir dir;
+  const auto db = dir / "journal.db";
+  {
+    auto j = Journal::open(db);
+    REQUIRE(j.ok());
+    std::vector<Passage> rows;
+    for (int i = 1; i <= 2000; ++i) rows.push_back(sample_passage(i));
+    REQUIRE(j->append_all(rows).ok());
+  }  // closed: checkpointed into journal.db, WAL removed
+  REQUIRE(Journal::open_read_only(db)->verify().ok);
+  {
+    // Garbage over a few b-tree pages in the middle of the file (not the header page).
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = std::filesystem::file_size(db);
+    REQUIRE(size > 40 * 4096);
+    f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
+    const std::string garbage(3 * 4096, '\xA5');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto j = Journal::open_read_only(db);
+  REQUIRE(j.ok());
+  const VerifyReport r = j->verify();
+  CHECK_FALSE(r.ok);
+  CHECK(r.problem.rfind("damaged file", 0) == 0);
+  CHECK(r.integrity != "ok");
+}
+
+TEST_CASE("a tail verify checks the newest rows and their link", "[journal]") {
+  test::ScratchDir dir;
+  const auto db = dir / "journal.db";
+  {
+    auto j = Journal::open(db);
+    for (int i = 1; i <= 30; ++i) REQUIRE(j->append(sample_passage(i)).ok());
+  }
+  raw_sql(db, "UPDATE passages SET decision='deny' WHERE seq=3");
+  auto j = Journal::open_read_only(db);
+  CHECK(j->verify(10).ok);  // row 3 is outside the tail
+  CHECK(j->verify(10).rows == 10);
+  CHECK(j->verify().first_bad_seq == 3);
+  raw_sql(db, "UPDATE passages SET holder='李**' WHERE seq=25");
+  CHECK(j->verify(10).first_bad_seq == 25);
+  raw_sql(db, "DELETE FROM passages WHERE seq=20");  // the row the tail links to
+  CHECK_FALSE(j->verify(10).ok);
+}
+
+TEST_CASE("open_read_only never creates, migrates or writes", "[journal]") {
+  test::ScratchDir dir;
+  CHECK(Journal::open_read_only(dir / "journal.db").reason() == Reason::journal_unavailable);
+  CHECK_FALSE(std::filesystem::exists(dir / "journal.db"));
+  { std::ofstream(dir / "notes.txt") << "not a database\n"; }
+  CHECK_FALSE(Journal::open_read_only(dir / "notes.txt").ok());
+  raw_sql(dir / "empty.db", "CREATE TABLE t(x)");
+  CHECK(Journal::open_read_only(dir / "empty.db").failure().detail.find("not a journal") !=
+        std::string::npos);
+  // Beside a running writer: reads its rows, and the writer's watch does not trip.
+  auto writer = Journal::open(dir / "journal.db");
+  REQUIRE(writer->append(sample_passage(1)).ok());
+  auto reader = Journal::open_read_only(dir / "journal.db");
+  REQUIRE(reader.ok());
+  CHECK(reader->summary().head_seq == 1);
+  CHECK(reader->verify().ok);
+  CHECK_FALSE(reader->append(sample_passage(2)).ok());
+  CHECK(writer->append(sample_passage(2)).ok());
+  CHECK(writer->watch().ok());
+}
+
+TEST_CASE("a journal changed under its writer fails closed, and stays closed", "[journal]") {
+  test::ScratchDir dir;
+  const auto db = dir / "journal.db";
+  auto j = Journal::open(db);
+  REQUIRE(j.ok());
+  for (int i = 1; i <= 5; ++i) REQUIRE(j->append(sample_passage(i)).ok());
+  REQUIRE(j->watch().ok());
+
+  SECTION("the WAL truncated") {
+    std::filesystem::resize_file(dir / "journal.db-wal", 0);
+    auto r = j->append(sample_passage(6));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.reason() == Reason::journal_unavailable);
+    CHECK(r.failure().detail.find("shrank") != std::string::npos);
+  }
+  SECTION("the database truncated") {
+    std::filesystem::resize_file(db, 0);
+    CHECK(j->append(sample_passage(6)).failure().detail.find("journal.db shrank") !=
+          std::string::npos);
+  }
+  SECTION("the files replaced by others") {
+    for (auto f : {"journal.db", "journal.db-wal"}) {
+      std::filesystem::copy_file(dir / f, dir / (std::string(f) + ".copy"));
+      std::filesystem::rename(dir / (std::string(f) + ".copy"), dir / f);
+    }
+    CHECK(j->append(sample_passage(6)).failure().detail.find("replaced") != std::string::npos);
+  }
+  SECTION("the files removed") {
+    std::filesystem::remove(db);
+    CHECK(j->append(sample_passage(6)).failure().detail.find("removed") != std::string::npos);
+  }
+  SECTION("another process commits to it") {
+    raw_sql(db, "UPDATE passages SET decision='deny' WHERE seq=2");
+    CHECK(j->append(sample_passage(6)).failure().detail.find("another process") !=
+          std::string::npos);
+  }
+  // Latched: whatever happens next, this journal takes no more rows.
+  CHECK_FALSE(j->append(sample_passage(7)).ok());
+  CHECK_FALSE(j->watch().ok());
 }

@@ -5,6 +5,7 @@
 // Personal data is masked before it is stored: the raw phone number never reaches disk.
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,16 +49,44 @@ struct JournalEntry {
 
 struct VerifyReport {
   bool ok = true;
+  std::int64_t rows = 0;                      // rows whose chain was checked
+  std::string integrity = "ok";               // PRAGMA integrity_check: "ok" or what it found
+  std::optional<std::int64_t> first_bad_seq;  // the chain's first bad row, if the chain broke
+  std::string problem;  // "damaged file: ...", "edited", "missing row", "head mismatch", ...
+};
+
+// What tools show about a journal without knowing its tables.
+struct JournalSummary {
+  std::int64_t head_seq = 0;
   std::int64_t rows = 0;
-  std::optional<std::int64_t> first_bad_seq;
-  std::string problem;  // "edited", "missing row", "head mismatch", ...
+  UnixTime last_passage_time = 0;
+};
+
+// Retention: what a purge did and what it held back.
+struct PurgeReport {
+  std::int64_t purged = 0;
+  std::int64_t held_back = 0;              // older than the cutoff but not acknowledged: kept
+  std::int64_t unacknowledged_purged = 0;  // with force: deleted although not acknowledged
+  std::int64_t remaining = 0;
 };
 
 class Journal {
  public:
   static constexpr int kSchemaVersion = 2;
 
+  // The daemon's journal: created and migrated if needed, written by this process alone.
   static Result<Journal> open(const std::filesystem::path& file);
+  // Every tool that only reads (verify, export, status, health): never creates, migrates or
+  // writes the file, so it is safe while gated runs. A missing file or a schema other than
+  // this firmware's is an error.
+  static Result<Journal> open_read_only(const std::filesystem::path& file);
+
+  // The file under this journal must stay the one it opened: same device and inode for the
+  // database and its WAL, sizes that never shrink, and no commit by any other connection
+  // (PRAGMA data_version). Checked before and after every append; once it failed, every
+  // append fails (journal_unavailable) until the daemon restarts, so a journal truncated or
+  // replaced under a running gated keeps the gate shut. The detail names what changed.
+  Status watch() const;
 
   // Durable on return (COMMIT with synchronous=FULL). Failure: Reason::journal_unavailable.
   Result<std::int64_t> append(const Passage& p);
@@ -70,17 +99,39 @@ class Journal {
                                     UnixTime until = 0) const;
   std::int64_t count() const;
   std::int64_t head_seq() const;
-  VerifyReport verify() const;
-  // Deletes rows older than cutoff and records the last one's hash as the new anchor.
-  Result<std::int64_t> purge_older_than(UnixTime cutoff);
+  JournalSummary summary() const;
+  // PRAGMA integrity_check (a damaged b-tree is reported as damaged, even with no rows
+  // readable), then the hash chain: of every row, or of the newest `tail_rows` (a boot check
+  // on a year-old journal), each re-derived from its stored fields and linked, the newest
+  // equal to the recorded head.
+  VerifyReport verify(std::int64_t tail_rows = 0) const;
+  // Retention: deletes rows older than cutoff, but never one above `acknowledged_seq` (the
+  // upstream's mark: a deleted unacknowledged row would make every later upload a gap)
+  // unless `force`; records the last deleted row's hash as the new anchor.
+  Result<PurgeReport> purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
+                                       bool force = false);
 
   void export_csv(std::ostream& out, UnixTime from = 0, UnixTime until = 0) const;
   void export_json_lines(std::ostream& out, UnixTime from = 0, UnixTime until = 0) const;
 
  private:
+  struct FileId {
+    bool exists = false;
+    std::uint64_t device = 0, inode = 0;
+    std::int64_t size = 0;
+  };
+  struct Watch {
+    std::filesystem::path file;
+    FileId db, wal;  // as last seen; the WAL's identity from when it first existed
+    std::int64_t data_version = 0;
+    std::string broken;  // non-empty once the file was changed under us: latched
+  };
+  static FileId identify(const std::filesystem::path& file);
   explicit Journal(sql::Database db) : db_(std::move(db)) {}
   Result<std::int64_t> append_in_transaction(const Passage& p);
+  Status observe() const;  // updates watch_ or latches watch_->broken
   sql::Database db_;
+  mutable std::unique_ptr<Watch> watch_;  // writers only; read-only tools do not watch
 };
 
 // A row as the chain sees it: every column after seq as text, nullopt for NULL.
