@@ -9,9 +9,9 @@
 
 namespace {
 struct Backend : gk::guard::ConsoleBackend {
-  gk::Result<gk::guard::Guard> authenticate(std::string_view p, std::string_view pin) override {
-    if (p == "GK1:GOOD" && pin == "1234") return gk::guard::Guard{"staff-1", "保*"};
-    return gk::fail(gk::Reason::malformed, "no");
+  gk::guard::LoginCheck authenticate(std::string_view p, std::string_view pin) override {
+    if (p == "GK1:GOOD" && pin == "1234") return {gk::guard::Guard{"staff-1", "保*"}, {}, {}};
+    return {std::nullopt, p == "GK1:GOOD" ? "staff-1" : "", "malformed"};
   }
   void login_failed(std::string_view, std::string_view) override {}
   gk::guard::ActionResult ok() { return {true, "ok", "", "", 1, {}}; }

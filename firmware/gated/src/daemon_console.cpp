@@ -34,8 +34,9 @@ Status Daemon::start_console() {
   guard::ConsoleLimits limits;
   limits.session_ttl = std::chrono::seconds(c.session_ttl_s);
   limits.idle_timeout = std::chrono::seconds(c.idle_timeout_s);
-  limits.max_failed_logins = c.max_failed_logins;
-  limits.lockout = std::chrono::seconds(c.lockout_s);
+  limits.login.max_failed = c.max_failed_logins;
+  limits.login.lockout = std::chrono::seconds(c.lockout_s);
+  limits.login.file = config_.state_dir / "console-lockouts.json";  // survives a restart
   console_api_ = std::make_unique<guard::ConsoleApi>(*this, limits, console_tls_ != nullptr);
   try {
     boost::system::error_code ec;
@@ -48,9 +49,20 @@ Status Daemon::start_console() {
     return fail(Reason::device_fault, "guard console on " + c.listen + ": " + e.what());
   }
   console_api_->serve_as(console_->port(), c.host_names);
+  tick_console();
   emit_line(R"({"console":{"port":)" + std::to_string(console_->port()) + R"(,"tls":)" +
             (console_tls_ ? "true" : "false") + "}}");
   return success();
+}
+
+// The summaries of failed logins are journaled when their interval ends, with or without
+// further requests.
+void Daemon::tick_console() {
+  console_api_->tick();
+  console_timer_.expires_after(std::chrono::seconds(5));
+  console_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick_console();
+  });
 }
 
 Bytes Daemon::seal_personal(const std::string& text) const {
@@ -97,14 +109,20 @@ void Daemon::observe_device(DeviceWatch& watch, bool fault, hal::DeviceError err
   raise_alarm("device_failed", o.seq);
 }
 
-Result<guard::Guard> Daemon::authenticate(std::string_view text, std::string_view pin) {
-  auto g = guards_.authenticate(text, pin, trust_, revocations_, config_.site.site, clock_.now());
-  if (!g) return g.failure();
-  return guard::Guard{g->guard_id, g->name};
+guard::LoginCheck Daemon::authenticate(std::string_view text, std::string_view pin) {
+  guard::LoginCheck check;
+  auto g = guards_.authenticate(text, pin, trust_, revocations_, config_.site.site, clock_.now(),
+                                &check.registered);
+  if (!g)  // `registered` is set only when the pass was a guard's and the PIN was wrong
+    check.reason_code = check.registered.empty() ? std::string(code(g.reason())) : "wrong_pin";
+  else
+    check.guard = guard::Guard{g->guard_id, g->name};
+  return check;
 }
 
-void Daemon::login_failed(std::string_view claimed, std::string_view reason_code) {
-  emit(kiosk_->record(std::string(claimed), Reason::guard_login_failed, std::string(reason_code)));
+// One aggregated row (guard::LoginThrottle keeps these under a budget per interval).
+void Daemon::login_failed(std::string_view claimed, std::string_view detail) {
+  emit(kiosk_->record(std::string(claimed), Reason::guard_login_failed, std::string(detail)));
 }
 
 guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const std::string& name,

@@ -38,7 +38,8 @@ std::string Daemon::metrics_text() {
   std::vector<const net::Listener*> listeners;
   if (screen_) listeners.push_back(&screen_->listener());
   if (console_) listeners.push_back(&console_->listener());
-  return metrics_.render(s) + net::metrics_text(listeners);
+  return metrics_.render(s) + net::metrics_text(listeners) +
+         (console_api_ ? console_api_->metrics_text() : std::string());
 }
 
 }  // namespace gk

@@ -73,9 +73,11 @@ ApiResponse asset_response(std::string_view name, const char* type) {
 }  // namespace
 
 ConsoleApi::ConsoleApi(ConsoleBackend& backend, ConsoleLimits limits, bool tls, Clock clock)
-    : backend_(backend), limits_(limits), tls_(tls), clock_(std::move(clock)) {
-  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
-}
+    : backend_(backend),
+      limits_(limits),
+      tls_(tls),
+      clock_(clock ? std::move(clock) : [] { return std::chrono::steady_clock::now(); }),
+      throttle_(limits.login, clock_) {}
 
 std::string ConsoleApi::session_id_of(const ApiRequest& r) const {
   const std::string cookie = header(r, "cookie");
@@ -105,17 +107,9 @@ bool ConsoleApi::session_alive(const ApiRequest& r) {
   return session_of(r) != nullptr;
 }
 
-bool ConsoleApi::locked(const std::string& key, std::chrono::steady_clock::time_point now) {
-  auto it = failures_.find(key);
-  return it != failures_.end() && it->second.count >= limits_.max_failed_logins &&
-         now < it->second.locked_until;
-}
-
-void ConsoleApi::count_failure(const std::string& key, std::chrono::steady_clock::time_point now) {
-  Failures& f = failures_[key];
-  if (f.count >= limits_.max_failed_logins && now >= f.locked_until) f.count = 0;  // served
-  if (++f.count >= limits_.max_failed_logins) f.locked_until = now + limits_.lockout;
-  if (failures_.size() > 4096) failures_.erase(failures_.begin());  // bounded memory
+void ConsoleApi::journal_login_failures() {
+  for (const FailureRow& row : throttle_.take_rows())
+    backend_.login_failed(row.claimed, row.detail);
 }
 
 ApiResponse ConsoleApi::login(const ApiRequest& r) {
@@ -128,23 +122,25 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
   std::string claimed = "unknown";
   if (auto parsed = parse_pass_text(*pass))
     claimed = "staff-" + to_hex(parsed->pass.id).substr(0, 8);
-  const std::string by_guard = "guard:" + claimed, by_peer = "peer:" + r.peer;
-  if (locked(by_guard, now) || locked(by_peer, now)) {
-    backend_.login_failed(claimed, "locked_out");
-    ApiResponse res = refuse(429, Reason::guard_login_failed, "too many failed logins; wait");
-    res.headers.emplace_back("Retry-After", std::to_string(limits_.lockout.count()));
+  // Before anything is hashed or written: the rate limits and lock-outs.
+  if (const auto admission = throttle_.admit(claimed, r.peer);
+      admission != LoginThrottle::Admission::allowed) {
+    const bool locked = admission == LoginThrottle::Admission::locked;
+    ApiResponse res =
+        refuse(429, Reason::guard_login_failed,
+               locked ? "too many failed logins; wait" : "too many login attempts; wait");
+    res.headers.emplace_back("Retry-After", std::to_string(throttle_.retry_after().count()));
     return res;
   }
-  auto guard = backend_.authenticate(*pass, *pin);
-  if (!guard) {
-    count_failure(by_guard, now);
-    count_failure(by_peer, now);
-    backend_.login_failed(claimed, code(guard.reason()));
+  const LoginCheck check = backend_.authenticate(*pass, *pin);
+  if (!check.guard) {
+    throttle_.failed(claimed, check.registered, r.peer, check.reason_code);
+    journal_login_failures();
     // One answer for every failure: which part was wrong is for the journal, not the caller.
     return refuse(401, Reason::guard_login_failed, "staff pass or PIN not accepted");
   }
-  failures_.erase(by_guard);
-  failures_.erase(by_peer);
+  const Guard* guard = &*check.guard;
+  throttle_.succeeded(guard->id, r.peer);
   if (sessions_.size() >= limits_.max_sessions) sessions_.erase(sessions_.begin());
   std::array<std::uint8_t, 32> id{}, csrf{};
   random_fill(id);
@@ -166,6 +162,7 @@ void ConsoleApi::serve_as(unsigned port, std::vector<std::string> names) {
 }
 
 ApiResponse ConsoleApi::handle(const ApiRequest& r) {
+  journal_login_failures();  // an interval that ended since the last request
   ApiResponse res = [&]() -> ApiResponse {
     if (port_ != 0 && !host_names_us(header(r, "host"), port_, tls_, names_))
       return refuse_plain(421, "this console does not answer to that host name");

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "gk/core/mask.hpp"
@@ -68,22 +70,58 @@ Status GuardRegistry::set_pin(const std::filesystem::path& file, const PassId& s
   return success();
 }
 
+const std::string& GuardRegistry::decoy_hash() const {
+  if (decoy_.empty()) {
+    std::array<std::uint8_t, 32> secret{};
+    randombytes_buf(secret.data(), secret.size());
+    const std::string pin = to_hex(secret);  // 64 hex digits: no 4..12-digit PIN matches
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
+      decoy_ = hash;
+  }
+  return decoy_;
+}
+
 Result<GuardIdentity> GuardRegistry::authenticate(std::string_view text, std::string_view pin,
                                                   const TrustStore& trust,
                                                   const RevocationList& revocations,
-                                                  const std::string& site, UnixTime now) const {
+                                                  const std::string& site, UnixTime now,
+                                                  std::string* registered) const {
+  // Decide which hash the PIN is checked against, then check it exactly once whatever
+  // happened before: the reason of the first failure is kept and returned after.
+  std::optional<Failure> refusal;
+  const std::string* hash = &decoy_hash();
+  std::optional<GuardIdentity> identity;
   auto pass = verify_pass_text(text, trust, now);
-  if (!pass) return pass.failure();
-  const Pass& p = pass->pass;
-  if (p.role != Role::staff) return fail(Reason::malformed, "not a staff pass");
-  if (p.site != site) return fail(Reason::wrong_site, "a staff pass of another compound");
-  if (revocations.contains(p.id)) return fail(Reason::revoked, "staff pass revoked");
-  if (now < p.valid_from || now > p.valid_until) return fail(Reason::expired, "staff pass expired");
-  auto it = hashes_.find(p.id);
-  if (it == hashes_.end()) return fail(Reason::malformed, "not a guard of this checkpoint");
-  if (crypto_pwhash_str_verify(it->second.c_str(), pin.data(), pin.size()) != 0)
+  if (!pass) {
+    refusal = pass.failure();
+  } else {
+    const Pass& p = pass->pass;
+    if (p.role != Role::staff)
+      refusal = fail(Reason::malformed, "not a staff pass");
+    else if (p.site != site)
+      refusal = fail(Reason::wrong_site, "a staff pass of another compound");
+    else if (revocations.contains(p.id))
+      refusal = fail(Reason::revoked, "staff pass revoked");
+    else if (now < p.valid_from || now > p.valid_until)
+      refusal = fail(Reason::expired, "staff pass expired");
+    else if (auto it = hashes_.find(p.id); it == hashes_.end())
+      refusal = fail(Reason::malformed, "not a guard of this checkpoint");
+    else
+      hash = &it->second;
+    if (!refusal)
+      identity =
+          GuardIdentity{"staff-" + to_hex(p.id).substr(0, 8), mask_name(p.holder_name), p.id};
+  }
+  const bool pin_ok =
+      !hash->empty() && crypto_pwhash_str_verify(hash->c_str(), pin.data(), pin.size()) == 0;
+  if (refusal) return *refusal;
+  if (!pin_ok) {
+    if (registered) *registered = identity->guard_id;
     return fail(Reason::malformed, "wrong PIN");
-  return GuardIdentity{"staff-" + to_hex(p.id).substr(0, 8), mask_name(p.holder_name), p.id};
+  }
+  return *identity;
 }
 
 }  // namespace gk

@@ -2,27 +2,48 @@
 // action without a session, lock-out after wrong PINs, CSRF and cross-site requests refused,
 // sessions expire. The backend here records calls; the daemon's real backend is exercised by
 // tests/browser/guard_console.sh.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "gk/guard/console_api.hpp"
+#include "gk/pass/codec.hpp"
+#include "gk_test_support.hpp"
 
 using namespace gk;
 using namespace gk::guard;
 using nlohmann::json;
 
 namespace {
-constexpr const char* kGoodPass = "GK1:GOOD";
-constexpr const char* kOtherSitePass = "GK1:OTHER";
+// A staff pass text (signed by some key: the console only parses it to name the guard it
+// claims; verifying it is the backend's work).
+std::string staff_pass(std::uint8_t first_id_byte) {
+  static const IssuerKeyPair key = generate_issuer_key();
+  Pass p;
+  p.id[0] = first_id_byte;
+  p.role = Role::staff;
+  p.site = "site-1";
+  p.valid_until = 2'000'000'000;
+  return issue_pass_text(p, key);
+}
+const std::string kGoodPassText = staff_pass(0x01);  // guard staff-01000000
+const std::string kOtherPassText = staff_pass(0x02);
+const char* const kGoodPass = kGoodPassText.c_str();
+const char* const kOtherSitePass = kOtherPassText.c_str();
+constexpr const char* kGuardId = "staff-01000000";
 
 struct Recorder : ConsoleBackend {
   std::vector<std::string> calls;
   std::vector<std::string> failures;
-  Result<Guard> authenticate(std::string_view pass, std::string_view pin) override {
-    if (pass == kOtherSitePass) return fail(Reason::wrong_site, "a staff pass of another compound");
-    if (pass == kGoodPass && pin == "246810") return Guard{"staff-0001", "保**"};
-    return fail(Reason::malformed, "wrong PIN");
+  int checks = 0;  // PIN checks (each one Argon2 in the daemon)
+  LoginCheck authenticate(std::string_view pass, std::string_view pin) override {
+    ++checks;
+    if (pass == kOtherSitePass) return {std::nullopt, "", "wrong_site"};
+    if (pass == kGoodPass && pin == "246810") return {Guard{kGuardId, "保**"}, "", ""};
+    // The good pass is a registered guard's: a wrong PIN counts for that guard.
+    return {std::nullopt, pass == kGoodPass ? kGuardId : "", "wrong_pin"};
   }
   void login_failed(std::string_view who, std::string_view reason) override {
     failures.push_back(std::string(who) + ":" + std::string(reason));
@@ -69,7 +90,7 @@ struct Rig {
   Rig() {
     limits.session_ttl = std::chrono::hours(8);
     limits.idle_timeout = std::chrono::minutes(15);
-    limits.lockout = std::chrono::minutes(5);
+    limits.login.lockout = std::chrono::minutes(5);
     api = std::make_unique<ConsoleApi>(backend, limits, false, [this] { return now; });
   }
   ApiResponse call(const std::string& method, const std::string& target, const std::string& body,
@@ -119,7 +140,7 @@ TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only",
   auto r = rig.act(l, "/api/visitor", kVisitor);
   CHECK(r.status == 200);
   REQUIRE(rig.backend.calls.size() == 1);
-  CHECK(rig.backend.calls[0] == "visitor staff-0001 赵敏 13812348058 visiting");
+  CHECK(rig.backend.calls[0] == "visitor staff-01000000 赵敏 13812348058 visiting");
   CHECK(r.body.find("13812348058") == std::string::npos);  // the phone comes back masked
   CHECK(json::parse(r.body)["phone"] == "138**8058");
 
@@ -140,7 +161,7 @@ TEST_CASE("a logged-in guard acts, with the CSRF token, from this origin only",
       rig.act(l, "/api/outbreak",
               {{"outbreak", "lockdown"}, {"quarantined_buildings", {"3", "7"}}, {"reason", "case"}})
           .status == 200);
-  CHECK(rig.backend.calls.back() == "outbreak staff-0001 lockdown 2");
+  CHECK(rig.backend.calls.back() == "outbreak staff-01000000 lockdown 2");
 }
 
 TEST_CASE("mandatory fields and formats are checked before the backend", "[guard][console]") {
@@ -171,28 +192,150 @@ TEST_CASE("a clinical re-measurement names the referred passage and a clinical r
   CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", "36.8"}}).status == 400);
   CHECK(rig.backend.calls.empty());
   CHECK(rig.act(l, "/api/remeasure", {{"seq", 12}, {"celsius", 36.8}}).status == 200);
-  CHECK(rig.backend.calls.back() == "remeasure staff-0001 12 36.8");
+  CHECK(rig.backend.calls.back() == std::string("remeasure ") + kGuardId + " 12 36.8");
 }
 
-TEST_CASE("wrong PINs lock the guard and the address out; every failure is journaled",
+namespace {
+// The failures an aggregated row stands for: a first failure is one, a summary starts with
+// its count.
+int failures_in(const std::vector<std::string>& rows) {
+  int n = 0;
+  for (const auto& r : rows) {
+    const std::string detail = r.substr(r.find(':') + 1);
+    n += detail.starts_with("login failed") ? 1 : std::atoi(detail.c_str());
+  }
+  return n;
+}
+}  // namespace
+
+TEST_CASE("wrong PINs lock the guard and the address out; failures are journaled in aggregate",
           "[guard][console]") {
   Rig rig;
-  for (int i = 0; i < 5; ++i)
-    CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump())
-              .status == 401);
-  CHECK(rig.backend.failures.size() == 5);
+  auto login = [&](const char* pin, std::string peer = "10.0.0.9") {
+    return rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", pin}}.dump(), {}, peer)
+        .status;
+  };
+  for (int i = 0; i < 5; ++i) CHECK(login("000000") == 401);
+  // The first failure is journaled at once; the other four wait for the interval's summary.
+  REQUIRE(rig.backend.failures.size() == 1);
+  CHECK(rig.backend.failures[0] ==
+        std::string(kGuardId) + ":login failed from 10.0.0.9: wrong_pin");
   // Now even the right PIN is refused, from this address...
-  auto locked = rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump());
-  CHECK(locked.status == 429);
-  // ...and for this guard from another address.
+  CHECK(login("246810") == 429);
+  // ...and for this guard from another address; the PIN is not even checked.
+  const int checks = rig.backend.checks;
+  CHECK(login("246810", "10.0.0.10") == 429);
+  CHECK(rig.backend.checks == checks);
+  rig.now += std::chrono::seconds(61);
+  rig.api->tick();
+  REQUIRE(rig.backend.failures.size() == 3);
+  CHECK(rig.backend.failures[1] ==
+        std::string(kGuardId) + ":4 more failed login(s) from 10.0.0.9 in 60 s: wrong_pin");
+  CHECK(rig.backend.failures[2].find("2 attempt(s) refused") != std::string::npos);
+  CHECK(failures_in(rig.backend.failures) == 5);
+  CHECK(login("246810", "10.0.0.10") == 429);  // still locked for the guard
+  rig.now += std::chrono::minutes(5);          // the lock-out is served
+  CHECK(login("246810") == 200);
+}
+
+TEST_CASE("logins are rate-limited before the PIN is checked or anything is written",
+          "[guard][console]") {
+  Rig rig;
+  // One keep-alive connection, a thousand attempts in the same second, with passes that are
+  // nobody's (a guard's lock-out does not apply to them).
+  int refused = 0;
+  for (int i = 0; i < 1000; ++i)
+    refused +=
+        rig.call("POST", "/api/login", json{{"pass", "x"}, {"pin", "1234"}}.dump()).status == 429;
+  CHECK(rig.backend.checks <= 10);  // the address's burst
+  CHECK(refused >= 990);
+  CHECK(rig.backend.failures.size() <= rig.limits.login.max_rows_per_interval);
+  // Over an hour of it, at the same pace: rows stay within the budget of each interval.
+  for (int minute = 0; minute < 60; ++minute) {
+    rig.now += std::chrono::seconds(60);
+    for (int i = 0; i < 1000; ++i)
+      rig.call("POST", "/api/login", json{{"pass", "x"}, {"pin", "1234"}}.dump());
+  }
+  rig.api->tick();
+  CHECK(rig.backend.failures.size() <= 61 * rig.limits.login.max_rows_per_interval);
+  CHECK(rig.backend.checks <= 10 + 61 * 10);
+  const std::string m = rig.api->metrics_text();
+  CHECK(m.find("gate_console_login_refused_total{why=\"rate_limit\"}") != std::string::npos);
+}
+
+TEST_CASE("a flood from many addresses cannot erase a guard's lock-out", "[guard][console]") {
+  Rig rig;
+  // The console-wide limit is lifted here, to show that the per-address table alone cannot
+  // be used to evict a guard's state.
+  rig.limits.login.all_per_second = 1e6;
+  rig.limits.login.all_burst = 1e6;
+  rig.limits.login.max_peers = 256;
+  rig.api =
+      std::make_unique<ConsoleApi>(rig.backend, rig.limits, false, [&rig] { return rig.now; });
+  for (int i = 0; i < 5; ++i)
+    rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump());
+  // 2100 failures with forged passes from spare addresses (the attack in the issue).
+  for (int i = 0; i < 2100; ++i) {
+    const std::string peer = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    CHECK(rig.call("POST", "/api/login", json{{"pass", kOtherSitePass}, {"pin", "1"}}.dump(), {},
+                   peer)
+              .status == 401);
+  }
+  // The correct PIN still does not work, from yet another address; and 20 more wrong ones
+  // are all 429.
   CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump(), {},
-                 "10.0.0.10")
+                 "10.9.9.9")
             .status == 429);
-  CHECK(rig.backend.failures.size() == 7);
-  rig.now += std::chrono::minutes(6);  // the lock-out is served
+  for (int i = 0; i < 20; ++i)
+    CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump(), {},
+                   "10.9.9." + std::to_string(i))
+              .status == 429);
+  // The address table stayed bounded, and says that it shed.
+  const std::string m = rig.api->metrics_text();
+  CHECK(m.find("gate_console_login_peers 256") != std::string::npos);
+  CHECK(m.find("gate_console_login_peers_shed_total 0") == std::string::npos);
+  CHECK(m.find("gate_console_lockouts{scope=\"guard\"} 1") != std::string::npos);
+}
+
+TEST_CASE("lock-outs survive a restart", "[guard][console]") {
+  test::ScratchDir dir;
+  Rig rig;
+  rig.limits.login.file = dir / "console-lockouts.json";
+  rig.api =
+      std::make_unique<ConsoleApi>(rig.backend, rig.limits, false, [&rig] { return rig.now; });
+  for (int i = 0; i < 5; ++i)
+    rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "000000"}}.dump());
+  // gated restarts: a new console on the same file (and a steady clock that starts anew).
+  rig.now = std::chrono::steady_clock::time_point(std::chrono::hours(2));
+  rig.api =
+      std::make_unique<ConsoleApi>(rig.backend, rig.limits, false, [&rig] { return rig.now; });
+  CHECK(rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump(), {},
+                 "10.0.0.77")
+            .status == 429);
   CHECK(
       rig.call("POST", "/api/login", json{{"pass", kGoodPass}, {"pin", "246810"}}.dump()).status ==
-      200);
+      429);  // and the address too
+  struct stat st {};
+  REQUIRE(::stat(rig.limits.login.file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+}
+
+TEST_CASE("failed logins from many sources stay within the row budget", "[guard][console]") {
+  Rig rig;
+  rig.limits.login.all_per_second = 1e6;
+  rig.limits.login.all_burst = 1e6;
+  rig.api =
+      std::make_unique<ConsoleApi>(rig.backend, rig.limits, false, [&rig] { return rig.now; });
+  for (int i = 0; i < 500; ++i)
+    rig.call("POST", "/api/login", json{{"pass", "x"}, {"pin", "1"}}.dump(), {},
+             "10.2.0." + std::to_string(i % 200));
+  CHECK(rig.backend.failures.size() < rig.limits.login.max_rows_per_interval);
+  const auto during = rig.backend.failures.size();
+  rig.now += std::chrono::seconds(61);
+  rig.api->tick();
+  CHECK(rig.backend.failures.size() - during <= rig.limits.login.max_rows_per_interval);
+  // Nothing is lost in the aggregation: the rows account for every failure.
+  CHECK(failures_in(rig.backend.failures) == 500);
 }
 
 TEST_CASE("a staff pass of another compound is refused like a wrong PIN", "[guard][console]") {

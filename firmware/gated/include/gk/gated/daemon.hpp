@@ -71,8 +71,7 @@ class Daemon final : public guard::ConsoleBackend {
   std::string metrics_text();
 
   // guard::ConsoleBackend
-  Result<guard::Guard> authenticate(std::string_view staff_pass_text,
-                                    std::string_view pin) override;
+  guard::LoginCheck authenticate(std::string_view staff_pass_text, std::string_view pin) override;
   void login_failed(std::string_view claimed_guard, std::string_view reason_code) override;
   guard::ActionResult visitor_with_consent(const guard::Guard& g, const std::string& name,
                                            const std::string& phone,
@@ -108,6 +107,7 @@ class Daemon final : public guard::ConsoleBackend {
   void poll_camera();
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
+  void tick_console();
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
   void emit(const PassageOutcome& o);
   Status start_console();
@@ -120,8 +120,9 @@ class Daemon final : public guard::ConsoleBackend {
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   boost::asio::steady_timer camera_timer_{io_};
   boost::asio::steady_timer door_timer_{io_};
-  service::SystemdNotifier notifier_{io_};  // READY/STOPPING/WATCHDOG when under systemd
-  service::EventLog log_;                   // silent until run(): one-shot modes keep their output
+  boost::asio::steady_timer console_timer_{io_};  // journals failed-login summaries
+  service::SystemdNotifier notifier_{io_};        // READY/STOPPING/WATCHDOG when under systemd
+  service::EventLog log_;  // silent until run(): one-shot modes keep their output
   Config config_;
   DaemonOptions options_;
   Board board_;

@@ -5,10 +5,10 @@
 // A guard logs in with a staff pass and a PIN (POST /api/login). The session is a random
 // 256-bit id in an HttpOnly, SameSite=Strict cookie, expiring after a maximum age and after
 // idle time; every state-changing request also needs the session's CSRF token in
-// X-CSRF-Token and, when the browser sends one, an Origin of this console. Failed logins are
-// counted per claimed guard and per client address: past the limit both are locked out for
-// a while (429), and every failure is journaled by the backend. Each action is journaled by
-// the backend with the guard's id and the reason given.
+// X-CSRF-Token and, when the browser sends one, an Origin of this console. Logins pass a
+// LoginThrottle first (rate limits, lock-outs per registered guard and per address, 429),
+// and failures are journaled by the backend as aggregated rows under a budget. Each action
+// is journaled by the backend with the guard's id and the reason given.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gk/core/result.hpp"
+#include "gk/guard/login_throttle.hpp"
 #include "gk/net/message.hpp"
 
 namespace gk::guard {
@@ -34,12 +35,23 @@ struct ActionResult {
   std::string detail{};             // shown to the guard; masked personal data only
 };
 
+// The outcome of checking a staff pass and a PIN.
+struct LoginCheck {
+  std::optional<Guard> guard;  // both were right
+  std::string registered;      // else: the registered guard the pass verified as, if any
+  std::string reason_code;     // else: why, for the journal (never for the caller)
+};
+
 // Implemented by the daemon; called on its event loop.
 class ConsoleBackend {
  public:
   virtual ~ConsoleBackend() = default;
-  virtual Result<Guard> authenticate(std::string_view staff_pass_text, std::string_view pin) = 0;
-  virtual void login_failed(std::string_view claimed_guard, std::string_view reason_code) = 0;
+  // Must take the same work and time whatever the pass is (one Argon2 verification even for
+  // a pass that is no guard's), so that timing does not tell which passes are guards'.
+  virtual LoginCheck authenticate(std::string_view staff_pass_text, std::string_view pin) = 0;
+  // One aggregated row about failed logins: the claimed guard ("unknown" or a guard id) and
+  // a detail with counts, the address and reason codes.
+  virtual void login_failed(std::string_view claimed_guard, std::string_view detail) = 0;
   virtual ActionResult visitor_with_consent(const Guard&, const std::string& name,
                                             const std::string& phone,
                                             const std::string& reason) = 0;
@@ -72,8 +84,7 @@ class ConsoleBackend {
 struct ConsoleLimits {
   std::chrono::seconds session_ttl{8 * 3600};
   std::chrono::seconds idle_timeout{15 * 60};
-  int max_failed_logins = 5;
-  std::chrono::seconds lockout{300};
+  LoginLimits login;
   std::size_t max_sessions = 64;
 };
 
@@ -100,6 +111,10 @@ class ConsoleApi {
   bool session_alive(const ApiRequest& r);
   std::size_t sessions() const { return sessions_.size(); }
   std::string state_json() { return backend_.state_json(); }
+  // Journals the failed-login summaries of an interval that has ended; call it periodically
+  // (requests do it too).
+  void tick() { journal_login_failures(); }
+  std::string metrics_text() const { return throttle_.metrics_text(); }
 
  private:
   struct Session {
@@ -107,16 +122,11 @@ class ConsoleApi {
     std::string csrf;
     std::chrono::steady_clock::time_point created, last_seen;
   };
-  struct Failures {
-    int count = 0;
-    std::chrono::steady_clock::time_point locked_until{};
-  };
   ApiResponse login(const ApiRequest& r);
   ApiResponse action(const ApiRequest& r, const std::string& path, const Guard& g);
   Session* session_of(const ApiRequest& r);
   std::string session_id_of(const ApiRequest& r) const;
-  bool locked(const std::string& key, std::chrono::steady_clock::time_point now);
-  void count_failure(const std::string& key, std::chrono::steady_clock::time_point now);
+  void journal_login_failures();
 
   ConsoleBackend& backend_;
   ConsoleLimits limits_;
@@ -125,7 +135,7 @@ class ConsoleApi {
   unsigned port_ = 0;  // 0: Host not checked
   std::vector<std::string> names_;
   std::map<std::string, Session> sessions_;
-  std::map<std::string, Failures> failures_;  // "guard:<id>" and "peer:<address>"
+  LoginThrottle throttle_;
 };
 
 }  // namespace gk::guard

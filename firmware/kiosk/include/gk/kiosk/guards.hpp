@@ -32,12 +32,21 @@ class GuardRegistry {
   // pass of `site`, and the PIN must match. Failures name the reason: unknown_issuer,
   // bad_signature, revoked, expired, wrong_site, malformed ("not a staff pass", "wrong PIN",
   // "not a guard of this checkpoint").
+  //
+  // Every call does the same work whatever the pass is: one Argon2id verification, against
+  // the guard's hash or against a hash no PIN matches, so that the time a login takes does
+  // not tell a registered guard's pass from any other (~60 ms against ~1 ms before).
+  // `registered` is set to the guard's id when the pass verified as a registered guard's and
+  // only the PIN was wrong (lock-outs count per real guard; a forged pass counts for none).
   Result<GuardIdentity> authenticate(std::string_view staff_pass_text, std::string_view pin,
                                      const TrustStore& trust, const RevocationList& revocations,
-                                     const std::string& site, UnixTime now) const;
+                                     const std::string& site, UnixTime now,
+                                     std::string* registered = nullptr) const;
 
  private:
+  const std::string& decoy_hash() const;
   std::map<PassId, std::string> hashes_;
+  mutable std::string decoy_;  // made on first use: a hash of a random PIN, same parameters
 };
 
 }  // namespace gk
