@@ -84,9 +84,14 @@ Result<Journal> Journal::open_read_only(const std::filesystem::path& file) {
   if (v.step() != SQLITE_ROW) return fail(kErr, file.string() + ": not readable: " + db->error());
   const auto version = v.i64(0);
   if (version == 0) return fail(kErr, file.string() + ": not a journal (no schema)");
-  if (version != kSchemaVersion)
+  if (version > kSchemaVersion)
     return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
-                          ", this firmware reads " + std::to_string(kSchemaVersion));
+                          " is newer than this firmware reads (" +
+                          std::to_string(kSchemaVersion) + ")");
+  if (version < kSchemaVersion)
+    return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
+                          " (gated upgrades it to " + std::to_string(kSchemaVersion) +
+                          " when it starts)");
   return Journal(std::move(*db));
 }
 
