@@ -8,6 +8,9 @@
 #include "commands.hpp"
 #include "gk/camera/qr_render.hpp"
 #include "gk/pass/codec.hpp"
+#include "gk/config/config.hpp"
+#include "gk/kiosk/kiosk.hpp"
+#include "gk/policy/policy.hpp"
 #include "gk/trust/revocation_store.hpp"
 #include "gk/trust/trust_store.hpp"
 #include "issue.hpp"
@@ -93,7 +96,7 @@ int issue(const IssueOptions& o) {
 
 struct VerifyOptions {
   std::vector<std::string> trust;
-  std::string site, revocations, pass = "-";
+  std::string site, revocations, config, pass = "-";
   std::int64_t now = 0;
   bool json = true;
 };
@@ -126,25 +129,41 @@ int verify(const VerifyOptions& o) {
   for (const auto& path : o.trust) {
     if (auto s = load_trust(path, trust); !s) return report_failure(s.failure(), true);
   }
+  // The compound's rules: its config when given (site, grace, maximum validity per role),
+  // else the defaults gated has.
+  gk::SiteState site;
+  if (!o.config.empty()) {
+    auto config = gk::load_config(o.config);
+    if (!config) return report_failure(config.failure(), true);
+    site = config->site;
+  }
+  if (!o.site.empty()) site.site = o.site;
   std::string text;
-  if (!read_input(o.pass, text) && o.pass != "-") text = o.pass;  // the pass itself
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.pop_back();
+  const bool from_input = o.pass == "-" || read_input(o.pass, text);
+  if (!from_input) text = o.pass;  // the pass itself, exactly as given
+  // A file or stdin holds the pass as one line: its line ending is framing, not pass text.
+  // Nothing else is trimmed; a space is part of the text for gatectl as for the camera.
+  if (from_input && text.ends_with("\n")) text.pop_back();
+  if (from_input && text.ends_with("\r")) text.pop_back();
   const gk::UnixTime now = o.now ? o.now : static_cast<gk::UnixTime>(std::time(nullptr));
-  auto verified = gk::verify_pass_text(text, trust, now);
-  if (!verified) return refuse(verified.reason(), verified.failure().detail);
-  const gk::Pass& p = verified->pass;
-  if (now < p.valid_from) return refuse(gk::Reason::not_yet_valid, "");
-  if (now > p.valid_until) return refuse(gk::Reason::expired, "");
-  if (!o.site.empty() && p.site != o.site) return refuse(gk::Reason::wrong_site, p.site);
+  gk::RevocationList revoked;
   if (!o.revocations.empty()) {
     auto store = gk::RevocationStore::open(o.revocations);
     if (!store) return report_failure(store.failure(), true);
     auto list = store->load();
     if (!list) return report_failure(list.failure(), true);
-    if (list->contains(p.id)) return refuse(gk::Reason::revoked, "");
+    revoked = std::move(*list);
   }
-  print_json({{"valid", true}, {"pass", pass_json(p)}});
+  // The kiosk's own code path: verify_credential, then the policy's credential rules.
+  gk::PassageContext ctx;
+  gk::Presentation shown;
+  shown.kind = gk::CredentialKind::qr;
+  shown.text = text;
+  ctx.credential = gk::verify_credential(shown, trust, revoked, {}, nullptr, now);
+  ctx.now = now;
+  if (ctx.credential.pass && site.site.empty()) site.site = ctx.credential.pass->site;  // any
+  if (auto v = gk::check_credential(ctx, site)) return refuse(v->reason, v->note);
+  print_json({{"valid", true}, {"pass", pass_json(*ctx.credential.pass)}});
   return 0;
 }
 
@@ -185,6 +204,8 @@ void register_pass(CLI::App& app, Exit& exit) {
   v->add_option("--site", vo->site, "Refuse passes for another compound");
   v->add_option("--revocations", vo->revocations, "Revocation database (revocation.db)");
   v->add_option("--now", vo->now, "Verify as of this unix time (default now)");
+  v->add_option("--config", vo->config,
+                "The kiosk's gated.toml: its [site] rules (id, grace, maximum validity)");
   v->add_option("PASS", vo->pass, "Pass text, a file holding it, or - for stdin");
   v->callback([vo, &exit] { exit.code = verify(*vo); });
 }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gk/core/file.hpp"
 #include "toml_reader.hpp"
 
 namespace gk {
@@ -54,6 +55,12 @@ void read_site(TomlSection& s, Config& c) {
   s.read_enum("anti_passback", c.site.anti_passback, anti_passback_from_string, "off, soft, hard");
   s.read("anti_passback_window_s", c.site.anti_passback_window_s, 0, 7 * 86400);
   s.read("clock_skew_grace_s", c.site.clock_skew_grace_s, 0, 3600);
+  std::int64_t resident_days = c.site.max_resident_validity_s / 86400;
+  s.read("max_resident_validity_days", resident_days, 1, 366);
+  c.site.max_resident_validity_s = resident_days * 86400;
+  std::int64_t visit_hours = c.site.max_visit_window_s / 3600;
+  s.read("max_visit_window_hours", visit_hours, 1, 24 * 31);
+  c.site.max_visit_window_s = visit_hours * 3600;
   s.finish();
 }
 
@@ -235,11 +242,9 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
 }
 
 Result<Config> load_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(Reason::malformed, file.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), file);
+  auto text = read_regular_file(file, kMaxConfigFileBytes);
+  if (!text) return text.failure();
+  return parse_config(*text, file);
 }
 
 }  // namespace gk

@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "gk/core/file.hpp"
 #include "gk/core/mask.hpp"
 
 namespace gk {
@@ -26,7 +27,9 @@ Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
   if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file.string() + ": missing");
   if (st.st_mode & 077)
     return fail(Reason::malformed, file.string() + ": readable by group or others (chmod 600)");
-  std::ifstream in(file);
+  auto text = read_regular_file(file, kMaxConfigFileBytes);
+  if (!text) return text.failure();
+  std::istringstream in(*text);
   GuardRegistry r;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

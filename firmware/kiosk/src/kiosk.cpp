@@ -5,7 +5,9 @@
 #include <cmath>
 #include <fstream>
 #include <vector>
+#include <sstream>
 
+#include "gk/core/file.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/pass/codec.hpp"
 
@@ -19,7 +21,10 @@ Kiosk::Kiosk(Config config, const TrustStore& trust, const RevocationList& revoc
       journal_(journal),
       devices_(devices) {}
 
-Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
+Credential verify_credential(const Presentation& p, const TrustStore& trust,
+                             const RevocationList& revocations,
+                             const std::map<Bytes, Bytes>& enrolled, const IdBindingKey* id_key,
+                             UnixTime now) {
   Credential cred;
   cred.kind = p.kind;
   cred.presented_card_uid = p.card_uid;
@@ -34,16 +39,16 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
       return cred;
     }
     const bool by_number = !p.id_number.empty();
-    if (!id_key_ || (!by_number && p.id_card_serial.size() != kIdCardSerialBytes)) {
+    if (!id_key || (!by_number && p.id_card_serial.size() != kIdCardSerialBytes)) {
       cred.failure = Reason::card_not_enrolled;
       return cred;
     }
-    cred.presented_card_uid = by_number ? id_key_->bind(IdSource::id_number, as_bytes(p.id_number))
-                                        : id_key_->bind(IdSource::card_serial, p.id_card_serial);
+    cred.presented_card_uid = by_number ? id_key->bind(IdSource::id_number, as_bytes(p.id_number))
+                                        : id_key->bind(IdSource::card_serial, p.id_card_serial);
   }
   if (p.kind == CredentialKind::card_uid || p.kind == CredentialKind::id_card) {
-    auto it = enrolled_.find(cred.presented_card_uid);
-    if (it == enrolled_.end()) {
+    auto it = enrolled.find(cred.presented_card_uid);
+    if (it == enrolled.end()) {
       cred.failure = Reason::card_not_enrolled;
       return cred;
     }
@@ -56,14 +61,18 @@ Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
     cred.failure = parsed.reason();
     return cred;
   }
-  Result<SignedPass> verified = verify_pass(*parsed, trust_, now);
+  Result<SignedPass> verified = verify_pass(*parsed, trust, now);
   if (!verified) {
     cred.failure = verified.reason();
     return cred;
   }
-  cred.revoked = revocations_.contains(verified->pass.id);
+  cred.revoked = revocations.contains(verified->pass.id);
   cred.pass = std::move(verified->pass);
   return cred;
+}
+
+Credential Kiosk::verify(const Presentation& p, UnixTime now) const {
+  return verify_credential(p, trust_, revocations_, enrolled_, id_key_ ? &*id_key_ : nullptr, now);
 }
 
 namespace {
@@ -184,8 +193,10 @@ Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled
 }
 
 Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return fail(Reason::malformed, file.string() + ": cannot open");
+  // Bounded and typed: `enrolment_file = /dev/zero` must be an error, not a gigabyte.
+  auto text = read_regular_file(file, kMaxEnrolmentFileBytes);
+  if (!text) return text.failure();
+  std::istringstream in(*text);
   std::map<Bytes, Bytes> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gk/core/file.hpp"
 #include "gk/core/json_int.hpp"
 
 namespace gk {
@@ -40,15 +41,7 @@ Status write_new_file_impl(const std::filesystem::path& path, const std::string&
 }
 
 Result<std::string> read_small_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Reason::malformed, path.string() + ": cannot open");
-  std::string s;
-  s.resize(64 * 1024 + 1);
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<std::size_t>(in.gcount()));
-  if (s.size() > 64 * 1024)
-    return fail(Reason::malformed, path.string() + ": too large for a key file");
-  return s;
+  return read_regular_file(path, 64 * 1024);
 }
 
 json public_json(const IssuerKeyInfo& info) {

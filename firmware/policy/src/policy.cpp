@@ -91,12 +91,25 @@ std::optional<Verdict> credential_rules(const PassageContext& ctx, const SiteSta
   if (!ctx.clock_trusted) return refer(Reason::clock_not_trusted, true);
   if (ctx.now + site.clock_skew_grace_s < pass.valid_from) return deny(Reason::not_yet_valid);
   if (ctx.now - site.clock_skew_grace_s > pass.valid_until) return deny(Reason::expired);
+  // Whatever a trusted issuer signed (a 136-year pass, a ten-year visit), the site's maximum
+  // per role holds: a pass that outlives the rule is refused, not trimmed.
+  if ((pass.role == Role::resident || pass.role == Role::temporary_resident) &&
+      pass.valid_until - pass.valid_from > site.max_resident_validity_s)
+    return deny(Reason::validity_too_long, true);
+  if (pass.role == Role::visitor &&
+      (!pass.visit || pass.visit->until - pass.visit->from > site.max_visit_window_s ||
+       pass.valid_until - pass.valid_from > site.max_visit_window_s))
+    return deny(Reason::visit_window_too_long, true);
   // Passes go only to people not under quarantine or treatment (000 §III.3) and are
   // re-issued when health changes (002): anything but green is refused.
   if (pass.health != Health::green) return deny(Reason::health_status, true);
   return std::nullopt;
 }
 }  // namespace
+
+std::optional<Verdict> check_credential(const PassageContext& ctx, const SiteState& site) {
+  return credential_rules(ctx, site);
+}
 
 Verdict decide_consented_visitor(const PassageContext& ctx, const SiteState& site) {
   // Lockdown first: no visitor, whoever consents (000, 001).

@@ -36,6 +36,8 @@ Pass visitor() {
   p.id = id_of(2);
   p.role = Role::visitor;
   p.visit = Visit{id_of(1), kNow - 3600, kNow + 3600};
+  p.valid_from = p.visit->from;  // as gatectl issue makes them: valid for the visit
+  p.valid_until = p.visit->until;
   return p;
 }
 
@@ -483,4 +485,48 @@ TEST_CASE("the body estimate: heat balance, and plausibility that follows the am
   auto warm = temperature_rules(body_temperature(32.0, 25.0, s), s);
   REQUIRE(warm);
   CHECK(warm->reason == Reason::temperature_implausible);
+}
+
+TEST_CASE("the site's maximum validity per role holds whatever the issuer signed", "[policy]") {
+  SiteState s = site();
+  // A resident's pass for 136 years (valid_until = 2^32 - 1), from a trusted issuer.
+  PassageContext c = admitted_context();
+  c.credential.pass->valid_until = 4'294'967'295;
+  Verdict v = decide(c, s);
+  CHECK(v.decision == Decision::deny);
+  CHECK(v.reason == Reason::validity_too_long);
+  CHECK(v.alarm);
+  CHECK(check_credential(c, s)->reason == Reason::validity_too_long);
+  // Seven days exactly is the rule; a second more is too long.
+  c = admitted_context();
+  c.credential.pass->valid_until = c.credential.pass->valid_from + 7 * kDay;
+  CHECK(decide(c, s).reason == Reason::ok);
+  CHECK_FALSE(check_credential(c, s));
+  c.credential.pass->valid_until += 1;
+  CHECK(decide(c, s).reason == Reason::validity_too_long);
+  c.credential.pass->role = Role::temporary_resident;
+  CHECK(decide(c, s).reason == Reason::validity_too_long);
+  // Configurable per site.
+  s.max_resident_validity_s = 14 * kDay;
+  CHECK(decide(c, s).reason == Reason::ok);
+
+  // A ten-year visit window, consented: refused with its own code.
+  s = site();
+  PassageContext vc = admitted_context(visitor());
+  vc.consent = Consent{id_of(1), "staff-1"};
+  REQUIRE(decide(vc, s).reason == Reason::visitor_with_consent);
+  vc.credential.pass->visit->until = kNow + 10 * 365 * kDay;
+  vc.credential.pass->valid_until = vc.credential.pass->visit->until;
+  CHECK(decide(vc, s).reason == Reason::visit_window_too_long);
+  // A day is the default maximum; a visitor pass valid longer than a day is refused too.
+  vc = admitted_context(visitor());
+  vc.consent = Consent{id_of(1), "staff-1"};
+  vc.credential.pass->visit->until = vc.credential.pass->visit->from + kDay;
+  vc.credential.pass->valid_until = vc.credential.pass->valid_from + kDay;
+  CHECK(decide(vc, s).reason == Reason::visitor_with_consent);
+  vc.credential.pass->valid_until += 1;
+  CHECK(decide(vc, s).reason == Reason::visit_window_too_long);
+  // Before the role rules: even without consent, the window's length is refused first.
+  vc.consent.reset();
+  CHECK(decide(vc, s).reason == Reason::visit_window_too_long);
 }

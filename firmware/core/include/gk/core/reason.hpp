@@ -25,6 +25,8 @@ enum class Reason : std::uint8_t {
   building_quarantined,      // holder's building unit is under hard quarantine
   visitor_without_consent,   // visitors only with a resident's consent via a guard
   visit_window,              // visitor outside the visit window
+  validity_too_long,         // a resident's pass valid longer than the site allows (7 days)
+  visit_window_too_long,     // a visit window longer than the site allows (a day)
   delivery_never_admitted,   // couriers register at the gate, never enter
   fever,                     // temperature at or above threshold
   temperature_not_measured,  // nobody is admitted unmeasured

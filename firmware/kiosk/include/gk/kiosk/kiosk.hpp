@@ -141,6 +141,16 @@ Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled
 // The measurement as the journal keeps it: estimate, skin and ambient.
 void journal_temperature(Passage& row, const Temperature& t);
 
+// A credential as the kiosk verifies it: parsed exactly as presented (no trimming: a QR
+// code's text is the pass or it is not), verified against `trust`, looked up in
+// `revocations`; a UID-only card or a resident ID card (its serial bound with `id_key`)
+// through `enrolled`. Kiosk::verify and `gatectl verify` both
+// call this, and then check_credential() of the policy, so they agree on every input.
+Credential verify_credential(const Presentation& p, const TrustStore& trust,
+                             const RevocationList& revocations,
+                             const std::map<Bytes, Bytes>& enrolled, const IdBindingKey* id_key,
+                             UnixTime now);
+
 // One JSON line describing an outcome (stdout of gated, the kiosk screen feed).
 // Personal data is masked; the pass id is shortened.
 std::string outcome_json(const PassageOutcome& o);

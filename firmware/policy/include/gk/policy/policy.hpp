@@ -70,6 +70,12 @@ Verdict decide(const PassageContext& ctx, const SiteState& site);
 // `gatectl thermometer estimate` and the guard's registration use exactly this.
 std::optional<Verdict> temperature_rules(const Temperature& t, const SiteState& site);
 
+// The credential rules of decide() alone (its steps 1-3: the credential, revocation, site,
+// card binding, the clock, the validity window and the site's maximum validity per role,
+// health): nullopt when the pass itself is good. `gatectl verify` answers with exactly this,
+// so that it and the kiosk agree on every pass.
+std::optional<Verdict> check_credential(const PassageContext& ctx, const SiteState& site);
+
 // A visitor registered by a guard, admitted on a resident's consent: `ctx.credential` is the
 // resident's own pass presented at the kiosk as consent, `ctx.temperature` the visitor's.
 // Lockdown refuses outright; the resident's pass must pass every credential rule and belong

@@ -46,6 +46,10 @@ struct SiteState {
   AntiPassback anti_passback = AntiPassback::off;
   std::int64_t anti_passback_window_s = 12 * 3600;
   std::int64_t clock_skew_grace_s = 300;  // tolerance on pass validity edges
+  // The longest validity a pass may carry, enforced at the gate whatever its issuer signed:
+  // residents and temporary residents renew weekly (002: 7 days), a visit lasts a day.
+  std::int64_t max_resident_validity_s = 7 * 86400;
+  std::int64_t max_visit_window_s = 86400;
 };
 
 std::string_view to_string(Outbreak o);
