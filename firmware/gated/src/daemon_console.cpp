@@ -6,6 +6,7 @@
 #include "gk/camera/image_file.hpp"
 #include "gk/core/id_binding.hpp"
 #include "gk/core/mask.hpp"
+#include "gk/core/scrub.hpp"
 #include "gk/core/seal.hpp"
 #include "gk/gated/daemon.hpp"
 #include "gk/idcard/sam_reader.hpp"
@@ -127,10 +128,10 @@ void Daemon::login_failed(std::string_view claimed, std::string_view detail) {
 
 guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const std::string& name,
                                                  const std::string& phone,
-                                                 const std::string& reason) {
+                                                 const guard::FreeText& reason) {
   const Bytes sealed =
-      seal_personal(json{{"visitor", name}, {"phone", phone}, {"reason", reason}}.dump());
-  auto seq = kiosk_->await_consent({g.id, name, phone, reason, sealed},
+      seal_personal(json{{"visitor", name}, {"phone", phone}, {"reason", reason.sealed}}.dump());
+  auto seq = kiosk_->await_consent({g.id, name, phone, reason.kept, sealed},
                                    std::chrono::seconds(config_.console.consent_window_s));
   if (!seq) {
     const ReasonText& t = describe(seq.reason());
@@ -145,8 +146,8 @@ guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const st
 
 guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std::string& name,
                                                 const std::string& phone,
-                                                const std::string& reason) {
-  json personal{{"name", name}, {"phone", phone}, {"reason", reason}};
+                                                const guard::FreeText& reason) {
+  json personal{{"name", name}, {"phone", phone}, {"reason", reason.sealed}};
   // A photo from the kiosk camera, for the record the upstream keeps (sealed with the rest).
   if (board_.camera) {
     auto frame = board_.camera->next_frame();
@@ -159,7 +160,7 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
     }
   }
   return action_result(
-      kiosk_->register_entrant({g.id, name, phone, reason, seal_personal(personal.dump()), {}}));
+      kiosk_->register_entrant({g.id, name, phone, reason.kept, seal_personal(personal.dump()), {}}));
 }
 
 // The desk's module is read on the event loop: a guard's action, one at a time, bounded by
@@ -203,7 +204,9 @@ guard::ActionResult Daemon::register_by_id_card(const guard::Guard& g, const std
                       {"valid_until", rec.valid_until},
                       {"photo_wlt_hex", to_hex(rec.photo_wlt)},
                       {"reason", reason}};
-  GuardRegistration reg{g.id, rec.name, "", reason, seal_personal(personal.dump()), shown};
+  // The reason as typed is sealed with the record; kept in clear only scrubbed.
+  GuardRegistration reg{g.id, rec.name, "", scrub_personal_numbers(reason),
+                        seal_personal(personal.dump()), shown};
   guard::ActionResult a = action_result(kiosk_->register_entrant(reg));
   a.detail =
       mask_name(rec.name) + " " + shown + " " + mask_full_id_number(rec.id_number) +
@@ -213,10 +216,10 @@ guard::ActionResult Daemon::register_by_id_card(const guard::Guard& g, const std
 
 guard::ActionResult Daemon::register_delivery(const guard::Guard& g, const std::string& courier,
                                               const std::string& phone,
-                                              const std::string& company) {
-  const Bytes sealed =
-      seal_personal(json{{"courier", courier}, {"phone", phone}, {"company", company}}.dump());
-  return action_result(kiosk_->register_delivery(g.id, company, sealed));
+                                              const guard::FreeText& company) {
+  const Bytes sealed = seal_personal(
+      json{{"courier", courier}, {"phone", phone}, {"company", company.sealed}}.dump());
+  return action_result(kiosk_->register_delivery(g.id, company.kept, sealed));
 }
 
 guard::ActionResult Daemon::manual_release(const guard::Guard& g, const std::string& reason) {

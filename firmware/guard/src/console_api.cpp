@@ -7,6 +7,7 @@
 #include "gk/core/http_host.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/core/reason.hpp"
+#include "gk/core/scrub.hpp"
 #include "gk/guard/assets.hpp"
 #include "gk/pass/codec.hpp"
 
@@ -61,6 +62,11 @@ bool valid_phone(const std::string& p) {
 std::string header(const ApiRequest& r, const std::string& name) {
   auto it = r.headers.find(name);
   return it == r.headers.end() ? std::string() : it->second;
+}
+
+// Free text is scrubbed here, where it enters: nothing downstream sees its numbers in clear.
+FreeText free_text(const std::string& typed) {
+  return {typed, scrub_personal_numbers(typed)};
 }
 
 ApiResponse asset_response(std::string_view name, const char* type) {
@@ -231,8 +237,8 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     if (!valid_phone(*phone))
       return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
     ActionResult a = path == "/api/visitor"
-                         ? backend_.visitor_with_consent(g, *name, *phone, *reason)
-                         : backend_.register_without_id(g, *name, *phone, *reason);
+                         ? backend_.visitor_with_consent(g, *name, *phone, free_text(*reason))
+                         : backend_.register_without_id(g, *name, *phone, free_text(*reason));
     json out = result_json(a);
     out["phone"] = mask_phone(*phone);  // never echoed in full
     return reply(a.ok ? 200 : 409, out);
@@ -249,13 +255,13 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
       return refuse(400, Reason::malformed, "courier, phone and company are required");
     if (!valid_phone(*phone))
       return refuse(400, Reason::malformed, "phone: 11-digit mobile number");
-    ActionResult a = backend_.register_delivery(g, *courier, *phone, *company);
+    ActionResult a = backend_.register_delivery(g, *courier, *phone, free_text(*company));
     return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/release") {
     auto reason = need("reason", 200);
     if (!reason) return refuse(400, Reason::malformed, "a manual release needs a reason");
-    ActionResult a = backend_.manual_release(g, *reason);
+    ActionResult a = backend_.manual_release(g, scrub_personal_numbers(*reason));
     return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/outbreak") {
@@ -272,7 +278,7 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     }
     if (!outbreak || (*outbreak != "normal" && *outbreak != "lockdown") || !reason)
       return refuse(400, Reason::malformed, "outbreak (normal|lockdown) and a reason are required");
-    ActionResult a = backend_.set_outbreak(g, *outbreak, buildings, *reason);
+    ActionResult a = backend_.set_outbreak(g, *outbreak, buildings, scrub_personal_numbers(*reason));
     return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/alarms/ack") {

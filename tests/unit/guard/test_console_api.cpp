@@ -52,16 +52,20 @@ struct Recorder : ConsoleBackend {
     calls.push_back(std::move(what));
     return {true, "ok", "好", "ok", 7, {}};
   }
+  std::vector<FreeText> texts;  // free text as the backend received it
   ActionResult visitor_with_consent(const Guard& g, const std::string& n, const std::string& p,
-                                    const std::string& r) override {
-    return ok("visitor " + g.id + " " + n + " " + p + " " + r);
+                                    const FreeText& r) override {
+    texts.push_back(r);
+    return ok("visitor " + g.id + " " + n + " " + p + " " + r.kept);
   }
   ActionResult register_without_id(const Guard& g, const std::string& n, const std::string&,
-                                   const std::string&) override {
+                                   const FreeText& r) override {
+    texts.push_back(r);
     return ok("register " + g.id + " " + n);
   }
   ActionResult register_delivery(const Guard& g, const std::string& c, const std::string&,
-                                 const std::string&) override {
+                                 const FreeText& company) override {
+    texts.push_back(company);
     return ok("delivery " + g.id + " " + c);
   }
   ActionResult manual_release(const Guard& g, const std::string& r) override {
@@ -420,4 +424,32 @@ TEST_CASE("a page that rebinds its DNS name to the console is refused by its Hos
   // On the scheme's default port the port may be left out.
   rig.api->serve_as(80, {"gate-3.lan"});
   CHECK(with_host("gate-3.lan") == 200);
+}
+
+TEST_CASE("free text is scrubbed where it enters; the typed text only for sealing",
+          "[guard][console]") {
+  Rig rig;
+  auto l = rig.login();
+  const std::string raw_phone = "13912345678", raw_id = "11010519491231002X";
+  const std::string typed = "找住户 " + raw_phone + " 证件 " + raw_id;
+  REQUIRE(rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "13812348058"}, {"reason", typed}})
+              .status == 200);
+  REQUIRE(rig.act(l, "/api/register", {{"name", "钱七"}, {"phone", "13812348058"}, {"reason", typed}})
+              .status == 200);
+  REQUIRE(rig.act(l, "/api/delivery",
+                  {{"courier", "孙八"}, {"phone", "13812348058"}, {"company", "顺丰 " + raw_phone}})
+              .status == 200);
+  REQUIRE(rig.act(l, "/api/release", {{"reason", "业主 " + raw_phone + " 来电"}}).status == 200);
+  REQUIRE(rig.act(l, "/api/outbreak", {{"outbreak", "lockdown"}, {"reason", raw_id}}).status == 200);
+  REQUIRE(rig.backend.texts.size() == 3);
+  for (const FreeText& t : rig.backend.texts) {
+    CHECK(t.kept.find(raw_phone) == std::string::npos);
+    CHECK(t.kept.find(raw_id) == std::string::npos);
+    CHECK(t.sealed.find(raw_phone) != std::string::npos);  // the sealed box keeps what was typed
+  }
+  CHECK(rig.backend.texts[0].kept == "找住户 139****5678 证件 **************002X");
+  for (const std::string& call : rig.backend.calls) {
+    CHECK(call.find(raw_phone) == std::string::npos);
+    CHECK(call.find(raw_id) == std::string::npos);
+  }
 }

@@ -75,13 +75,13 @@ class Daemon final : public guard::ConsoleBackend {
   void login_failed(std::string_view claimed_guard, std::string_view reason_code) override;
   guard::ActionResult visitor_with_consent(const guard::Guard& g, const std::string& name,
                                            const std::string& phone,
-                                           const std::string& reason) override;
+                                           const guard::FreeText& reason) override;
   guard::ActionResult register_without_id(const guard::Guard& g, const std::string& name,
                                           const std::string& phone,
-                                          const std::string& reason) override;
+                                          const guard::FreeText& reason) override;
   guard::ActionResult register_delivery(const guard::Guard& g, const std::string& courier,
                                         const std::string& phone,
-                                        const std::string& company) override;
+                                        const guard::FreeText& company) override;
   guard::ActionResult manual_release(const guard::Guard& g, const std::string& reason) override;
   guard::ActionResult clinical_remeasure(const guard::Guard& g, std::int64_t referred_seq,
                                          double celsius) override;

@@ -27,6 +27,14 @@ struct Guard {
   std::string name;  // masked
 };
 
+// Text a guard typed into a field that is kept: `sealed` exactly as typed, for the sealed
+// box only; `kept` with every identifying number masked (gk::scrub_personal_numbers), for
+// everything kept in clear (journal, uploads, logs, event streams).
+struct FreeText {
+  std::string sealed;
+  std::string kept;
+};
+
 struct ActionResult {
   bool ok = false;
   std::string reason;  // stable reason code
@@ -52,17 +60,19 @@ class ConsoleBackend {
   // One aggregated row about failed logins: the claimed guard ("unknown" or a guard id) and
   // a detail with counts, the address and reason codes.
   virtual void login_failed(std::string_view claimed_guard, std::string_view detail) = 0;
+  // Names and phones are personal data as a whole: sealed, and kept only masked. Free text
+  // comes scrubbed (FreeText::kept) beside what was typed; release and outbreak reasons are
+  // never sealed, so only their scrubbed form reaches the backend.
   virtual ActionResult visitor_with_consent(const Guard&, const std::string& name,
-                                            const std::string& phone,
-                                            const std::string& reason) = 0;
+                                            const std::string& phone, const FreeText& reason) = 0;
   virtual ActionResult register_without_id(const Guard&, const std::string& name,
-                                           const std::string& phone, const std::string& reason) = 0;
+                                           const std::string& phone, const FreeText& reason) = 0;
   virtual ActionResult register_delivery(const Guard&, const std::string& courier,
-                                         const std::string& phone, const std::string& company) = 0;
-  virtual ActionResult manual_release(const Guard&, const std::string& reason) = 0;
+                                         const std::string& phone, const FreeText& company) = 0;
+  virtual ActionResult manual_release(const Guard&, const std::string& scrubbed_reason) = 0;
   virtual ActionResult set_outbreak(const Guard&, const std::string& outbreak,
                                     const std::vector<std::string>& quarantined_buildings,
-                                    const std::string& reason) = 0;
+                                    const std::string& scrubbed_reason) = 0;
   virtual ActionResult acknowledge_alarm(const Guard&, std::int64_t alarm_seq) = 0;
   // The guard re-measured a passage referred for temperature with a clinical thermometer.
   virtual ActionResult clinical_remeasure(const Guard&, std::int64_t referred_seq,
