@@ -16,15 +16,18 @@ struct Backend : gk::guard::ConsoleBackend {
   void login_failed(std::string_view, std::string_view) override {}
   gk::guard::ActionResult ok() { return {true, "ok", "", "", 1, {}}; }
   gk::guard::ActionResult visitor_with_consent(const gk::guard::Guard&, const std::string&,
-                                               const std::string&, const gk::guard::FreeText&) override {
+                                               const std::string&,
+                                               const gk::guard::FreeText&) override {
     return ok();
   }
   gk::guard::ActionResult register_without_id(const gk::guard::Guard&, const std::string&,
-                                              const std::string&, const gk::guard::FreeText&) override {
+                                              const std::string&,
+                                              const gk::guard::FreeText&) override {
     return ok();
   }
   gk::guard::ActionResult register_delivery(const gk::guard::Guard&, const std::string&,
-                                            const std::string&, const gk::guard::FreeText&) override {
+                                            const std::string&,
+                                            const gk::guard::FreeText&) override {
     return ok();
   }
   gk::guard::ActionResult manual_release(const gk::guard::Guard&, const std::string&) override {

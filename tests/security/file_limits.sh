@@ -25,9 +25,12 @@ TOML
   guards) printf '[console]\nlisten = "127.0.0.1:0"\nguards_file = "%s"\n' "$2" >>gated.toml ;;
   esac
 }
-refused() {  # refused WHAT PATTERN: gated must exit non-zero within 10 s under 1 GiB, saying PATTERN
+# A 1 GiB address-space limit, so that slurping a device would fail fast; not under ASan,
+# whose shadow memory alone needs more (the refusal comes before any read either way).
+limit() { if [ -z "${ASAN_OPTIONS:-}" ]; then ulimit -v 1048576; fi; }
+refused() {  # refused WHAT PATTERN: gated must exit non-zero within 10 s, saying PATTERN
   local rc=0
-  (ulimit -v 1048576 && timeout 10 "$BIN/gated" --config gated.toml) >out 2>&1 || rc=$?
+  (limit && timeout 10 "$BIN/gated" --config gated.toml) >out 2>&1 || rc=$?
   [ "$rc" != 0 ] || fail "$1: gated started"
   [ "$rc" != 124 ] || fail "$1: gated hung"
   grep -q "$2" out || fail "$1: not explained: $(head -c 300 out)"
@@ -41,12 +44,9 @@ done
 chmod 600 big.txt
 write_config guards big.txt
 refused "guards_file=big.txt" "larger than"
-write_config none ""
-cp gated.toml ok.toml
-(ulimit -v 1048576 && timeout 10 "$BIN/gated" --config /dev/zero) >out 2>&1 && fail "config /dev/zero accepted"
+(limit && timeout 10 "$BIN/gated" --config /dev/zero) >out 2>&1 && fail "config /dev/zero accepted"
 grep -q "not a regular file" out || fail "config /dev/zero: $(head -c 300 out)"
 echo "file_limits: --config /dev/zero: refused"
-cp /dev/null trust/zero.pub && rm trust/zero.pub
 ln -s /dev/zero trust/zero.pub
 write_config none ""
 refused "trust key -> /dev/zero" "not a regular file"

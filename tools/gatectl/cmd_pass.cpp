@@ -3,13 +3,15 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
 #include "gk/camera/qr_render.hpp"
-#include "gk/pass/codec.hpp"
 #include "gk/config/config.hpp"
+#include "gk/core/file.hpp"
 #include "gk/kiosk/kiosk.hpp"
+#include "gk/pass/codec.hpp"
 #include "gk/policy/policy.hpp"
 #include "gk/trust/revocation_store.hpp"
 #include "gk/trust/trust_store.hpp"
@@ -139,7 +141,14 @@ int verify(const VerifyOptions& o) {
   }
   if (!o.site.empty()) site.site = o.site;
   std::string text;
-  const bool from_input = o.pass == "-" || read_input(o.pass, text);
+  bool from_input = o.pass == "-" && read_input(o.pass, text);
+  std::error_code ec;
+  if (!from_input && std::filesystem::exists(o.pass, ec)) {
+    auto file = gk::read_regular_file(o.pass, 64 * 1024);  // a pass is ~300 bytes
+    if (!file) return report_failure(file.failure(), true);
+    text = std::move(*file);
+    from_input = true;
+  }
   if (!from_input) text = o.pass;  // the pass itself, exactly as given
   // A file or stdin holds the pass as one line: its line ending is framing, not pass text.
   // Nothing else is trimmed; a space is part of the text for gatectl as for the camera.

@@ -278,7 +278,8 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     }
     if (!outbreak || (*outbreak != "normal" && *outbreak != "lockdown") || !reason)
       return refuse(400, Reason::malformed, "outbreak (normal|lockdown) and a reason are required");
-    ActionResult a = backend_.set_outbreak(g, *outbreak, buildings, scrub_personal_numbers(*reason));
+    ActionResult a =
+        backend_.set_outbreak(g, *outbreak, buildings, scrub_personal_numbers(*reason));
     return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/alarms/ack") {

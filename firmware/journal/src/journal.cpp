@@ -86,8 +86,8 @@ Result<Journal> Journal::open_read_only(const std::filesystem::path& file) {
   if (version == 0) return fail(kErr, file.string() + ": not a journal (no schema)");
   if (version > kSchemaVersion)
     return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
-                          " is newer than this firmware reads (" +
-                          std::to_string(kSchemaVersion) + ")");
+                          " is newer than this firmware reads (" + std::to_string(kSchemaVersion) +
+                          ")");
   if (version < kSchemaVersion)
     return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
                           " (gated upgrades it to " + std::to_string(kSchemaVersion) +

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 #include "gk/core/file.hpp"
 #include "gk/core/mask.hpp"

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gk/core/bytes.hpp"
+#include "gk/core/file.hpp"
 
 namespace gk::provision {
 namespace {
@@ -26,12 +27,10 @@ Result<Bundle> read_bundle(const ProvisioningConfig& p) {
   // The bundle carries the device's secret key: same rule as every key file.
   if (st.st_mode & 077)
     return fail(Reason::malformed, p.bundle + ": readable by group or others; chmod 600 it");
-  if (st.st_size > static_cast<off_t>(kMaxBundleBytes))
-    return fail(Reason::malformed, p.bundle + ": larger than 1 MiB");
-  std::ifstream in(p.bundle, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
+  // A regular file within the limit (a device such as /dev/zero reports size 0).
+  auto text = read_regular_file(p.bundle, kMaxBundleBytes);
+  if (!text) return text.failure();
+  std::string s = std::move(*text);
   TrustStore roots;
   if (auto r = roots.load_file(p.root_key); !r) return r.failure();
   auto bundle = open_bundle(s, roots);

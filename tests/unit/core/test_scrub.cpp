@@ -24,7 +24,8 @@ TEST_CASE("numbers written with separators, +86 or full-width digits are masked 
   CHECK(scrub_personal_numbers("+8613812348058") == "+138****8058");
   CHECK(scrub_personal_numbers("１３８１２３４８０５８") == "138****8058");
   CHECK(scrub_personal_numbers("id 11010519491231002x") == "id **************002X");
-  CHECK(scrub_personal_numbers("id １１０１０５１９４９１２３１００２Ｘ") == "id **************002X");
+  CHECK(scrub_personal_numbers("id １１０１０５１９４９１２３１００２Ｘ") ==
+        "id **************002X");
   CHECK(scrub_personal_numbers("tel 0755-83212345") == "tel *******2345");
   // An 18-digit number with a wrong check character is still a long number: masked.
   const ScrubReport bad = scrub_report("110105194912310021");

@@ -432,15 +432,18 @@ TEST_CASE("free text is scrubbed where it enters; the typed text only for sealin
   auto l = rig.login();
   const std::string raw_phone = "13912345678", raw_id = "11010519491231002X";
   const std::string typed = "找住户 " + raw_phone + " 证件 " + raw_id;
-  REQUIRE(rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "13812348058"}, {"reason", typed}})
-              .status == 200);
-  REQUIRE(rig.act(l, "/api/register", {{"name", "钱七"}, {"phone", "13812348058"}, {"reason", typed}})
-              .status == 200);
+  REQUIRE(
+      rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "13812348058"}, {"reason", typed}})
+          .status == 200);
+  REQUIRE(
+      rig.act(l, "/api/register", {{"name", "钱七"}, {"phone", "13812348058"}, {"reason", typed}})
+          .status == 200);
   REQUIRE(rig.act(l, "/api/delivery",
                   {{"courier", "孙八"}, {"phone", "13812348058"}, {"company", "顺丰 " + raw_phone}})
               .status == 200);
   REQUIRE(rig.act(l, "/api/release", {{"reason", "业主 " + raw_phone + " 来电"}}).status == 200);
-  REQUIRE(rig.act(l, "/api/outbreak", {{"outbreak", "lockdown"}, {"reason", raw_id}}).status == 200);
+  REQUIRE(rig.act(l, "/api/outbreak", {{"outbreak", "lockdown"}, {"reason", raw_id}}).status ==
+          200);
   REQUIRE(rig.backend.texts.size() == 3);
   for (const FreeText& t : rig.backend.texts) {
     CHECK(t.kept.find(raw_phone) == std::string::npos);

@@ -375,6 +375,17 @@ TEST_CASE("guards log in with a staff pass of this compound and the right PIN", 
   TrustStore other;
   CHECK(reg->authenticate(staff_text, "246810", other, rig.revocations, "site-1", kNow).reason() ==
         Reason::unknown_issuer);
+  // Lock-outs count per registered guard: named only when the pass was a guard's.
+  std::string registered;
+  (void)reg->authenticate(staff_text, "000000", rig.trust, rig.revocations, "site-1", kNow,
+                          &registered);
+  CHECK(registered == ok->guard_id);
+  registered.clear();
+  (void)reg->authenticate(rig.pass_text(Role::staff), "000000", rig.trust, rig.revocations,
+                          "site-1", kNow, &registered);
+  (void)reg->authenticate("GK1:forged", "000000", rig.trust, rig.revocations, "site-1", kNow,
+                          &registered);
+  CHECK(registered.empty());
   ::chmod(file.c_str(), 0644);
   CHECK_FALSE(GuardRegistry::load(file).ok());
 }

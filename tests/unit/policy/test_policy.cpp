@@ -335,6 +335,8 @@ TEST_CASE("precedence: the first failing rule names the reason", "[policy]") {
       {[](auto& c, auto&) { c.credential.pass->health = Health::green; }, Decision::deny,
        Reason::delivery_never_admitted},
       {[](auto& c, auto&) { c.credential.pass->role = Role::resident; }, Decision::deny,
+       Reason::validity_too_long},  // 41 days: too long for a resident, not for a courier
+      {[](auto& c, auto&) { c.credential.pass->valid_from = kNow - kDay; }, Decision::deny,
        Reason::fever},
       {[](auto& c, auto&) { c.temperature.celsius = 36.4; }, Decision::refer,
        Reason::anti_passback},

@@ -5,10 +5,10 @@
 // typed goes only into the sealed box.
 //
 // A number is a run of digits (ASCII or full-width), optionally split by single spaces or
-// hyphens between groups of 3 digits or more ("138 1234 8058", "6222-0200-1234-5678"), possibly ending in X for an ID
-// number. Any such run of 7 digits or more is masked, keeping its last 4 (a mobile number
-// keeps its first 3 as well, as mask_phone does); shorter ones ("3栋2单元401") stay. What it
-// was is named only by its kind, which scrub_report() gives for tests and metrics.
+// hyphens between groups of 3 digits or more ("138 1234 8058", "6222-0200-1234-5678"), possibly
+// ending in X for an ID number. Any such run of 7 digits or more is masked, keeping its last 4 (a
+// mobile number keeps its first 3 as well, as mask_phone does); shorter ones ("3栋2单元401") stay.
+// What it was is named only by its kind, which scrub_report() gives for tests and metrics.
 #include <string>
 #include <string_view>
 

@@ -46,7 +46,7 @@ class GuardRegistry {
  private:
   const std::string& decoy_hash() const;
   std::map<PassId, std::string> hashes_;
-  mutable std::string decoy_;  // made on first use: a hash of a random PIN, same parameters
+  mutable std::string decoy_;  // made at load: a hash of a random PIN, same parameters
 };
 
 }  // namespace gk
