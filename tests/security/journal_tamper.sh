@@ -32,7 +32,7 @@ decisions() { grep -c '"decision"' gated.out || true; }
 present() {  # present IMAGE: drop it into the spool, wait for its decision
   local n
   n=$(decisions)
-  cp "$1" spool/.tmp.png && mv spool/.tmp.png "spool/$(date +%s%N).png"
+  cp "$1" incoming.png && mv incoming.png "spool/$(date +%s%N).png"
   for _ in $(seq 200); do [ "$(decisions)" -gt "$n" ] && return 0; sleep 0.05; done
   fail "no decision for $1"
 }

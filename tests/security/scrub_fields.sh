@@ -71,12 +71,12 @@ act() {  # act PATH JSON: one console action, must be accepted
 }
 TYPED="业主$PHONE 身份证$ID 卡$CARD"
 act /api/register "{\"name\":\"钱七$PHONE\",\"phone\":\"$VISITOR_PHONE\",\"reason\":\"$TYPED\"}"
-act /api/delivery "{\"courier\":\"孙八$ID\",\"phone\":\"$VISITOR_PHONE\",\"company\":\"顺丰 $TYPED\"}"
+act /api/delivery "{\"courier\":\"孙八$ID\",\"phone\":\"$VISITOR_PHONE\",\"company\":\"顺丰 $PHONE $CARD\"}"
 act /api/release "{\"reason\":\"$TYPED\"}"
 act /api/outbreak "{\"outbreak\":\"normal\",\"quarantined_buildings\":[],\"reason\":\"$TYPED\"}"
 act /api/visitor "{\"name\":\"赵敏$CARD\",\"phone\":\"$VISITOR_PHONE\",\"reason\":\"$TYPED\"}"
 # The resident consents at the camera: the visitor's entry row.
-cp resident.png spool/.t.png && mv spool/.t.png spool/consent.png
+cp resident.png incoming.png && mv incoming.png spool/consent.png
 for _ in $(seq 200); do grep -q '"visitor_with_consent"' gated.out && break; sleep 0.05; done
 grep -q '"visitor_with_consent"' gated.out || fail "the resident's consent was not decided"
 # Everything uploaded.

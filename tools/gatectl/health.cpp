@@ -60,10 +60,9 @@ Check check_journal(const fs::path& state_dir, std::int64_t tail_rows) {
   // rows (the whole chain on a year-old journal takes longer than a boot check should; the
   // tail is what an interrupted write or a bad update would have damaged).
   const gk::VerifyReport r = journal->verify(std::max<std::int64_t>(tail_rows, 1));
+  if (!r.ok && !r.first_bad_seq) return failed("journal", r.problem);  // the file itself
   if (!r.ok)
-    return failed("journal",
-                  r.problem + (r.first_bad_seq ? " (row " + std::to_string(*r.first_bad_seq) + ")"
-                                               : std::string()));
+    return failed("journal", "chain: row " + std::to_string(*r.first_bad_seq) + ": " + r.problem);
   return ok("journal", "integrity_check ok, chain of the last " + std::to_string(r.rows) +
                            " row(s) verified, head " + std::to_string(journal->head_seq()));
 }

@@ -174,6 +174,7 @@ TEST_CASE("each rule alone", "[policy]") {
       {"visitor outside the visit window",
        [](auto& c, auto&) {
          c.credential.pass = visitor();
+         c.credential.pass->valid_until = kNow + 12 * 3600;  // the pass outlives the visit
          c.consent = Consent{id_of(1), "guard-7"};
          c.now = kNow + 7200;
        },
