@@ -44,9 +44,12 @@ check_reports() {
 if [ "$asan" = 1 ]; then
   echo "== the suite under AddressSanitizer + UndefinedBehaviorSanitizer (at $((SECONDS / 60)) min $((SECONDS % 60)) s) =="
   # All of it but the soak, whose memory checks measure the product's allocator, not ASan's
-  # quarantine (and the package test unless asked, as above).
-  asan_exclude=soak
-  ((${#exclude[@]})) && asan_exclude="soak|package"
+  # quarantine (and the package test unless asked, as above), and the real photographs
+  # (label "photos": three decoders over 271 photographs up to 1920 px, ZBar's full-frame
+  # scans alone several minutes under ASan; the same decoder code runs under ASan in
+  # test_camera, test_corpus and the fuzz targets, the photographs in the release run).
+  asan_exclude="soak|photos"
+  ((${#exclude[@]})) && asan_exclude="soak|photos|package"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j"$(nproc)"
   reports=$PWD/build-asan/sanitizer-reports
@@ -68,7 +71,7 @@ if [ "$tsan" = 1 ]; then
   # with gated, gate-upstream and fault-proxy built with TSan (gatectl and pn532-sim, which
   # only set things up there, are the release ones), and the unit tests of the card poller,
   # the sync client, the upstream and the decoder.
-  tsan_tests=(test_card_poller test_upstream test_sync_client test_camera)
+  tsan_tests=(test_card_poller test_camera_worker test_upstream test_sync_client test_camera)
   tsan_bins=(gated gate-upstream fault-proxy)
   cmake --preset tsan >/dev/null
   cmake --build --preset tsan -j"$(nproc)" --target "${tsan_tests[@]}" "${tsan_bins[@]}"

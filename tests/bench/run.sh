@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # Prints every benchmark table, or only the ones named:
-#   tests/bench/run.sh                 all nine
-#   tests/bench/run.sh pass            one (pass | revocation | journal | decoder | corpus | sync |
-#                                      nfc | e2e | fever; the area names trust and camera work too)
+#   tests/bench/run.sh                 all of them
+#   tests/bench/run.sh pass            one (pass | revocation | journal | decoder | corpus | photos |
+#                                      scan | loop | sync | nfc | e2e | fever; the area names
+#                                      trust and camera work too)
 # Figures are ratios against a baseline measured in the same run; nothing here fails on them.
 # GK_BUILD_DIR=DIR uses another configured build tree (with GK_BUILD_BENCH=ON) than build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(pass revocation journal decoder corpus sync nfc e2e fever)
+all=(pass revocation journal decoder corpus photos scan loop sync nfc e2e fever)
 want=()
 for b in "${@:-${all[@]}}"; do
   case "$b" in
-    pass | revocation | journal | decoder | corpus | sync | nfc | e2e | fever) want+=("$b") ;;
+    pass | revocation | journal | decoder | corpus | photos | scan | loop | sync | nfc | e2e | fever) want+=("$b") ;;
     trust) want+=(revocation) ;;
-    camera) want+=(decoder corpus) ;;
+    camera) want+=(decoder corpus photos scan loop) ;;
     *)
-      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, sync, nfc, e2e, fever)" >&2
+      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, photos, scan, loop, sync, nfc, e2e, fever)" >&2
       exit 2
       ;;
   esac
 done
 targets=()
 for b in "${want[@]}"; do
-  targets+=("bench_$b")
-  if [ "$b" = nfc ]; then targets+=(bench_nfc_tap); fi  # the tap -> decision table
+  case "$b" in
+    scan) targets+=(gatectl bench_raw_zxing_scan) ;;  # whole processes, timed by scan.sh
+    nfc) targets+=(bench_nfc bench_nfc_tap) ;;        # the tap -> decision table
+    *) targets+=("bench_$b") ;;
+  esac
 done
 B=${GK_BUILD_DIR:-build}
 if [ ! -f "$B/build.ninja" ]; then
@@ -37,7 +41,7 @@ if ! log=$(cmake --build "$B" --target "${targets[@]}" 2>&1); then
 fi
 for b in "${want[@]}"; do
   echo "== bench_$b =="
-  "$B/bench/bench_$b"
+  if [ "$b" = scan ]; then tests/bench/camera/scan.sh "$B"; else "$B/bench/bench_$b"; fi
   if [ "$b" = nfc ]; then echo; "$B/bench/bench_nfc_tap"; fi
   echo
 done

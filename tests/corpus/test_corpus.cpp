@@ -20,9 +20,12 @@ std::filesystem::path corpus_root() {
 }
 
 // Read rates (percent) our QrDecoder::decode must reach per category. Raise a floor when the
-// cascade improves; lowering one needs a reason in the commit.
+// cascade improves; lowering one needs a reason in the commit. glare went from 49 to 41 (one
+// image) when the cascade was rebuilt on real photographs (tests/corpus/photos): ZBar on the
+// CLAHE-equalised half frame read it, and on the photographs that pass cost more than the
+// whole cascade may.
 const std::map<std::string, double> kFloors = {
-    {"combined", 66},    {"dark_mode", 99}, {"glare", 49},        {"low_contrast", 91},
+    {"combined", 66},    {"dark_mode", 99}, {"glare", 41},        {"low_contrast", 91},
     {"motion_blur", 83}, {"screen", 99},    {"printed_card", 99}, {"tilt_15", 99},
     {"tilt_30", 99},     {"tilt_45", 99},
 };
@@ -64,8 +67,9 @@ TEST_CASE("QR corpus: our decoder reads each category at least at its floor, nev
     INFO(e.image.string());
     REQUIRE_FALSE(grey.empty());
     const auto view = gk::camera::view_of(grey);
-    const auto mine = gk::corpus::judge(ours.decode(view), e.expected);
-    const auto raw = gk::corpus::judge(gk::camera::raw_zbar_decode(view), e.expected);
+    const auto mine = gk::corpus::judge(gk::camera::texts(ours.decode(view)), e.expected);
+    const auto raw =
+        gk::corpus::judge(gk::camera::texts(gk::camera::raw_zbar_decode(view)), e.expected);
     CHECK(mine != gk::corpus::Outcome::misread);
     for (Tally* x : {&t[e.category], &all}) {
       ++x->n;

@@ -11,9 +11,10 @@ void register_scan(CLI::App& app, Exit& exit) {
   auto* cmd = app.add_subcommand("scan", "Decode QR codes in images: PATH<TAB>TEXT per image");
   cmd->add_option("IMAGE", *files, "Image files")->required();
   cmd->callback([files, &exit] {
+    gk::camera::QrDecoder decoder;  // one for the run, as the kiosk keeps one
     for (const auto& f : *files) {
       std::string error;
-      auto texts = gk::camera::scan_image_file(f, &error);
+      auto texts = gk::camera::texts(gk::camera::scan_image_file(decoder, f, &error));
       if (!error.empty()) {
         std::cerr << "gatectl: " << error << "\n";
         exit.code = 2;

@@ -6,6 +6,7 @@
 #define ZX_USE_UTF8 1
 #include <ZXing/ReadBarcode.h>
 
+#include <algorithm>
 #include <iterator>
 #include <opencv2/imgproc.hpp>
 
@@ -15,6 +16,23 @@
 using namespace zbar;  // NOLINT(google-build-using-namespace)
 
 namespace gk::camera {
+
+Point QrCode::centre() const {
+  Point c;
+  for (const auto& p : corners) {
+    c.x += p.x / 4;
+    c.y += p.y / 4;
+  }
+  return c;
+}
+
+std::vector<std::string> texts(const std::vector<QrCode>& codes) {
+  std::vector<std::string> out;
+  out.reserve(codes.size());
+  for (const auto& c : codes) out.push_back(c.text);
+  return out;
+}
+
 namespace {
 
 cv::Mat as_mat(const hal::GreyView& v) {
@@ -23,19 +41,31 @@ cv::Mat as_mat(const hal::GreyView& v) {
                  static_cast<std::size_t>(v.stride));
 }
 
-// zxing-cpp on the same grey pixels (no copy). It finds the three finder patterns and samples
-// the grid through a perspective transform, where ZBar 0.23 loses most codes tilted by 30-45
-// degrees (tests/corpus: tilt_30, tilt_45), at a fraction of a ZBar pass's time.
-std::vector<std::string> zxing_scan(const cv::Mat& grey) {
+// zxing-cpp's ReadBarcodes on grey pixels, as its authors intend it for a still frame: QR
+// only, try harder (denser finder-pattern search), no rotations (a QR code's finder
+// patterns give its orientation, so rotating the image only repeats the search). The pyramid
+// is ours (passes at set scales), so its own downscaling is off. `scale` maps the pixels
+// back to the frame's. ReadBarcode, not ReadBarcodes, returns the first symbol of the first
+// layer only: on screens photographed by a phone that is nothing (../FACTS.md).
+std::vector<QrCode> zxing_read(const cv::Mat& grey, ZXing::Binarizer binarizer, float scale) {
   ZXing::DecodeHints hints;
-  hints.setFormats(ZXing::BarcodeFormat::QRCode);
-  hints.setTryHarder(true);
-  hints.setTryRotate(false);  // the finder patterns already give the orientation for QR
+  hints.setFormats(ZXing::BarcodeFormat::QRCode)
+      .setTryHarder(true)
+      .setTryRotate(false)
+      .setTryDownscale(false)
+      .setBinarizer(binarizer);
   const ZXing::ImageView view(grey.data, grey.cols, grey.rows, ZXing::ImageFormat::Lum,
                               static_cast<int>(grey.step));
-  const ZXing::Result r = ZXing::ReadBarcode(view, hints);
-  if (!r.isValid()) return {};
-  return {r.text()};
+  std::vector<QrCode> out;
+  for (const ZXing::Result& r : ZXing::ReadBarcodes(view, hints)) {
+    if (!r.isValid()) continue;
+    QrCode c{r.text(), {}};
+    for (int i = 0; i < 4; ++i)
+      c.corners[i] = {static_cast<float>(r.position()[i].x) * scale,
+                      static_cast<float>(r.position()[i].y) * scale};
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -46,13 +76,14 @@ std::vector<std::string> zxing_scan(const cv::Mat& grey) {
 // them (mchehab/zbar#258): 336 bytes per read, held until the scanner is destroyed, which on a
 // kiosk decoding all day is never (found by tests/soak). So the scanner is replaced after
 // kReadsPerScanner reads, which bounds that memory at a few kilobytes.
-struct QrDecoder::Scanner {
+namespace {
+struct ZbarScanner {
   static constexpr int kReadsPerScanner = 64;
 
-  Scanner() { open(); }
-  ~Scanner() { zbar_image_scanner_destroy(s); }
-  Scanner(const Scanner&) = delete;
-  Scanner& operator=(const Scanner&) = delete;
+  ZbarScanner() { open(); }
+  ~ZbarScanner() { zbar_image_scanner_destroy(s); }
+  ZbarScanner(const ZbarScanner&) = delete;
+  ZbarScanner& operator=(const ZbarScanner&) = delete;
 
   void open() {
     s = zbar_image_scanner_create();
@@ -60,19 +91,27 @@ struct QrDecoder::Scanner {
     zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
   }
 
-  std::vector<std::string> scan(const cv::Mat& grey) {
+  std::vector<QrCode> scan(const cv::Mat& grey, float scale) {
     cv::Mat contiguous = grey.isContinuous() ? grey : grey.clone();
     zbar_image_t* img = zbar_image_create();
     zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
     zbar_image_set_size(img, static_cast<unsigned>(contiguous.cols),
                         static_cast<unsigned>(contiguous.rows));
     zbar_image_set_data(img, contiguous.data, contiguous.total(), nullptr);
-    std::vector<std::string> out;
+    std::vector<QrCode> out;
     if (zbar_scan_image(s, img) > 0) {
       for (const zbar_symbol_t* sym = zbar_image_first_symbol(img); sym;
            sym = zbar_symbol_next(sym)) {
         if (zbar_symbol_get_type(sym) != ZBAR_QRCODE) continue;
-        out.emplace_back(zbar_symbol_get_data(sym), zbar_symbol_get_data_length(sym));
+        QrCode c{std::string(zbar_symbol_get_data(sym), zbar_symbol_get_data_length(sym)), {}};
+        // ZBar gives a QR symbol's four corners; anything else, its points' bounding corners.
+        const unsigned n = zbar_symbol_get_loc_size(sym);
+        for (unsigned i = 0; i < 4 && n > 0; ++i) {
+          const unsigned k = i < n ? i : n - 1;
+          c.corners[i] = {static_cast<float>(zbar_symbol_get_loc_x(sym, k)) * scale,
+                          static_cast<float>(zbar_symbol_get_loc_y(sym, k)) * scale};
+        }
+        out.push_back(std::move(c));
       }
     }
     zbar_image_destroy(img);
@@ -87,131 +126,171 @@ struct QrDecoder::Scanner {
   zbar_image_scanner_t* s = nullptr;
   int reads_ = 0;
 };
+}  // namespace
+
+struct QrDecoder::Scanner : ZbarScanner {};
+
+// One read of the cascade: an engine on the frame scaled by 1/divisor, optionally inverted.
+struct QrDecoder::Pass {
+  enum class Engine { zxing, zbar } engine;
+  int divisor;  // 1: full frame; 3: a third of each side (INTER_AREA)
+  ZXing::Binarizer binarizer;
+  enum class Prep { none, inverted, equalized } prep;
+  const char* name;
+};
+
+namespace {
+using Pass = QrDecoder::Pass;
+using ZXing::Binarizer;
+// Why each pass, measured on tests/corpus/photos (tests/bench/run.sh photos):
+// - a third first: phone screens photographed by a camera carry a moire from their pixel
+//   grid that the full frame's binariser turns into noise and a third of the frame averages
+//   away (every `monitor` photo is read there, none at full scale); codes that fill the frame
+//   are read there too, at a ninth of the full read's cost;
+// - the full frame: small and dense codes;
+// - zxing-cpp with its global-histogram binariser at a quarter: codes under shadows and
+//   uneven light that the local-average binariser splits;
+// - zxing-cpp on the inverted third: dark-mode screens (zxing-cpp 1.4 does not invert);
+// - zxing-cpp on the contrast-equalised (CLAHE) third: glare and washed-out screens;
+// - ZBar at a third: its scan-line detector reads blur, glare and curved codes that zxing-cpp
+//   1.4's finder-pattern search misses; at full scale it costs about five zxing reads.
+constexpr Pass kThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage, Pass::Prep::none, "zxing/3"};
+constexpr Pass kFull{Pass::Engine::zxing, 1, Binarizer::LocalAverage, Pass::Prep::none, "zxing"};
+constexpr Pass kZbarThird{Pass::Engine::zbar, 3, Binarizer::LocalAverage, Pass::Prep::none,
+                          "zbar/3"};
+constexpr Pass kHistogramQuarter{Pass::Engine::zxing, 4, Binarizer::GlobalHistogram,
+                                 Pass::Prep::none, "zxing-histogram/4"};
+constexpr Pass kInvertedThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage, Pass::Prep::inverted,
+                              "zxing-inverted/3"};
+
+constexpr Pass kEqualizedThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage,
+                               Pass::Prep::equalized, "zxing-equalized/3"};
+
+// Cheapest first, ZBar last: an image read early skips the costlier passes, and an image with
+// no code pays them all, so the order decides the cost (tests/bench/run.sh scan).
+constexpr const Pass* kStill[] = {&kThird,         &kFull,           &kHistogramQuarter,
+                                  &kInvertedThird, &kEqualizedThird, &kZbarThird};
+// Live video: after the gate, the third on every frame, then one of these in turn, each about
+// one full read's cost. A code in view meets every pass of the still cascade within three
+// frames (the bound; at 30 fps, 100 ms).
+struct Turn {
+  const Pass* passes[4];
+  std::size_t n;
+};
+constexpr Turn kTurn[] = {
+    {{&kThird, &kFull}, 2},
+    {{&kThird, &kHistogramQuarter, &kInvertedThird, &kEqualizedThird}, 4},
+    {{&kThird, &kZbarThird}, 2},
+};
+
+// A scaled frame smaller than this on its short side is not worth a pass of its own: the full
+// frame's pass sees the same modules. Nor is a scale that would leave a QR module of a
+// typical phone-held code below a pixel.
+constexpr int kMinScaledSide = 240;
+}  // namespace
 
 QrDecoder::QrDecoder(DecoderOptions options)
-    : scanner_(std::make_unique<Scanner>()),
-      clahe_(cv::createCLAHE(3.0, cv::Size(8, 8))),
-      options_(options) {}
+    : scanner_(std::make_unique<Scanner>()), options_(options) {}
 QrDecoder::~QrDecoder() = default;
 QrDecoder::QrDecoder(QrDecoder&&) noexcept = default;
 QrDecoder& QrDecoder::operator=(QrDecoder&&) noexcept = default;
 
-namespace {
-// zxing: one zxing-cpp read of the frame as it is; zbar: ZBar at half scale (full for small
-// frames); inverted, equalized: ZBar on the inverted or CLAHE-equalized half; full: ZBar at
-// full scale; zxing_hard: zxing-cpp on the inverted and on the equalized full frame.
-enum class Pass { zxing, zbar, inverted, equalized, full, zxing_hard };
-}  // namespace
-
-// zxing-cpp goes first: on the same frames it is 3-8x faster than one ZBar pass and reads
-// tilted codes, so a plain code costs one zxing read (tests/bench/run.sh decoder: live 1280x720
-// with a code went from 64 to 157 frames/s, 640x480 from 76 to 438 in the same session); ZBar
-// still reads what zxing-cpp 1.4 does not: blur, glare, low contrast (tests/corpus).
-std::vector<std::string> QrDecoder::decode(const hal::GreyView& frame) {
-  return run(frame, {int(Pass::zxing), int(Pass::zbar), int(Pass::inverted), int(Pass::equalized),
-                     int(Pass::full), int(Pass::zxing_hard)});
+std::vector<QrCode> QrDecoder::decode(const hal::GreyView& frame) {
+  return run(frame, kStill, std::size(kStill));
 }
 
-// ZBar at full scale is not in the turn: the zxing read of every frame is at full scale.
-std::vector<std::string> QrDecoder::decode_stream(const hal::GreyView& frame) {
-  static constexpr Pass kTurn[] = {Pass::zbar, Pass::inverted, Pass::equalized, Pass::zxing_hard};
-  // Without zxing-cpp (options), ZBar at half scale is the pass every frame gets.
-  const Pass every_frame = options_.try_zxing ? Pass::zxing : Pass::zbar;
-  return run(frame, {int(every_frame), int(kTurn[turn_++ % std::size(kTurn)])});
+std::vector<QrCode> QrDecoder::decode_stream(const hal::GreyView& frame) {
+  last_pass_.clear();
+  if (!finder_patterns_in_view(frame)) return {};
+  const Turn& t = kTurn[turn_++ % std::size(kTurn)];
+  auto r = run(frame, t.passes, t.n);
+  if (!r.empty()) turn_ = 0;  // the next code starts its turn from the full read again
+  return r;
 }
 
-std::vector<std::string> QrDecoder::run(const hal::GreyView& frame,
-                                        std::initializer_list<int> passes) {
+std::vector<QrCode> QrDecoder::run(const hal::GreyView& frame, const Pass* const* passes,
+                                   std::size_t n) {
   last_pass_.clear();
   if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
   const cv::Mat full = as_mat(frame);
-  cv::Mat work = full;
-  // A frame one row high (a strip from the spool, a truncated file) has no half: resizing it
-  // to zero rows would throw out of cv::resize and end the daemon (found by fuzzing).
-  if (options_.half_scale_first && full.cols >= 960 && full.rows >= 2)
-    cv::resize(full, work, cv::Size(full.cols / 2, full.rows / 2), 0, 0, cv::INTER_AREA);
-
-  auto attempt = [&](const cv::Mat& m, const char* name) {
-    auto r = scanner_->scan(m);
-    if (!r.empty()) last_pass_ = name;
-    return r;
-  };
-  for (int p : passes) {
-    std::vector<std::string> r;
-    switch (static_cast<Pass>(p)) {
-      case Pass::zxing:
-        if (options_.try_zxing) {
-          r = zxing_scan(full);
-          if (!r.empty()) last_pass_ = "zxing";
-        }
-        break;
-      case Pass::zbar:
-        r = attempt(work, work.cols == full.cols ? "full" : "half");
-        break;
-      case Pass::inverted:
-        if (options_.try_inverted) {
-          cv::Mat inv;
-          cv::bitwise_not(work, inv);
-          r = attempt(inv, "inverted");
-        }
-        break;
-      case Pass::equalized:
-        if (options_.try_equalized) {
-          cv::Mat eq;
-          clahe_->apply(work, eq);
-          r = attempt(eq, "equalized");
-        }
-        break;
-      case Pass::full:
-        if (options_.try_full_scale && work.cols != full.cols) r = attempt(full, "full");
-        break;
-      case Pass::zxing_hard:
-        // On the full frame: a tilted code's far side has the smallest modules. zxing-cpp 1.4
-        // does not invert by itself, so a dark-mode screen held at an angle needs its own
-        // try; CLAHE then helps it through glare and low contrast as it helps ZBar.
-        if (options_.try_zxing) {
-          cv::Mat m;
-          cv::bitwise_not(full, m);
-          r = zxing_scan(m);
-          if (!r.empty()) {
-            last_pass_ = "zxing-inverted";
-            break;
-          }
-          clahe_->apply(full, m);
-          r = zxing_scan(m);
-          if (!r.empty()) last_pass_ = "zxing-equalized";
-        }
-        break;
+  const int short_side = std::min(full.cols, full.rows);
+  // Scaled frames are made once per call and shared by the passes that use the same scale.
+  cv::Mat scaled[5];
+  cv::Mat prepared[5][3];  // by scale and Prep
+  for (std::size_t i = 0; i < n; ++i) {
+    const Pass& p = *passes[i];
+    if (p.engine == Pass::Engine::zxing && !options_.try_zxing) continue;
+    if (p.engine == Pass::Engine::zbar && !options_.try_zbar) continue;
+    int d = p.divisor;
+    if (d > 1 && short_side / d < kMinScaledSide) {
+      // Too small to scale: the full frame stands in, unless that is another pass's job.
+      if (p.engine == Pass::Engine::zxing && p.prep == Pass::Prep::none &&
+          p.binarizer == Binarizer::LocalAverage)
+        continue;
+      d = 1;
     }
-    if (!r.empty()) return r;
+    cv::Mat& m = scaled[d];
+    if (m.empty()) {
+      if (d == 1)
+        m = full;
+      else
+        cv::resize(full, m, cv::Size(full.cols / d, full.rows / d), 0, 0, cv::INTER_AREA);
+    }
+    const cv::Mat* input = &m;
+    if (p.prep != Pass::Prep::none) {
+      cv::Mat& q = prepared[d][static_cast<int>(p.prep)];
+      if (q.empty()) {
+        if (p.prep == Pass::Prep::inverted)
+          cv::bitwise_not(m, q);
+        else
+          cv::createCLAHE(3.0, cv::Size(8, 8))->apply(m, q);
+      }
+      input = &q;
+    }
+    // The scaled frame's pixel (x, y) covers the full frame's (x*sx, y*sy).
+    const float sx = static_cast<float>(full.cols) / static_cast<float>(input->cols);
+    std::vector<QrCode> r = p.engine == Pass::Engine::zxing ? zxing_read(*input, p.binarizer, sx)
+                                                            : scanner_->scan(*input, sx);
+    if (!r.empty()) {
+      // A scaled pass that ran on the full frame is named without its scale.
+      last_pass_ = d == p.divisor ? std::string(p.name)
+                                  : std::string(p.name).substr(0, std::string(p.name).find('/'));
+      return r;
+    }
   }
   return {};
 }
 
-std::vector<std::string> raw_zbar_decode(const hal::GreyView& frame) {
-  DecoderOptions none{false, false, false, false, false};
-  QrDecoder d(none);
-  return d.decode(frame);
+std::vector<QrCode> raw_zbar_decode(const hal::GreyView& frame) {
+  if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
+  return ZbarScanner().scan(as_mat(frame), 1.0F);
 }
 
-std::vector<std::string> raw_zxing_decode(const hal::GreyView& frame) {
-  ZXing::DecodeHints hints;
+std::vector<QrCode> raw_zxing_decode(const hal::GreyView& frame) {
+  if (!frame.data || frame.width <= 0 || frame.height <= 0) return {};
+  ZXing::DecodeHints hints;  // its defaults: try harder, rotations, downscaling
   hints.setFormats(ZXing::BarcodeFormat::QRCode);
   const ZXing::ImageView view(frame.data, frame.width, frame.height, ZXing::ImageFormat::Lum,
                               frame.stride);
-  const ZXing::Result r = ZXing::ReadBarcode(view, hints);
-  if (!r.isValid()) return {};
-  return {r.text()};
+  std::vector<QrCode> out;
+  for (const ZXing::Result& r : ZXing::ReadBarcodes(view, hints)) {
+    if (!r.isValid()) continue;
+    QrCode c{r.text(), {}};
+    for (int i = 0; i < 4; ++i)
+      c.corners[i] = {static_cast<float>(r.position()[i].x), static_cast<float>(r.position()[i].y)};
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
-std::vector<std::string> scan_image_file(const std::filesystem::path& file, std::string* error) {
+std::vector<QrCode> scan_image_file(QrDecoder& decoder, const std::filesystem::path& file,
+                                    std::string* error) {
   std::string why;
   cv::Mat grey = read_grey_image(file, &why);
   if (grey.empty()) {
     if (error) *error = file.string() + ": " + why;
     return {};
   }
-  QrDecoder decoder;
   return decoder.decode({grey.data, grey.cols, grey.rows, static_cast<int>(grey.step)});
 }
 

@@ -149,12 +149,10 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
                                                 const guard::FreeText& reason) {
   json personal{{"name", name}, {"phone", phone}, {"reason", reason.sealed}};
   // A photo from the kiosk camera, for the record the upstream keeps (sealed with the rest).
-  if (board_.camera) {
-    auto frame = board_.camera->next_frame();
-    if (hal::has_value(frame)) {
-      const auto& v = std::get<hal::GreyView>(frame);
-      cv::Mat grey(v.height, v.width, CV_8UC1, const_cast<std::uint8_t*>(v.data),
-                   static_cast<std::size_t>(v.stride));
+  // The capture thread owns the camera while the daemon runs: its latest frame is the photo.
+  if (camera_worker_) {
+    const cv::Mat grey = camera_worker_->latest_frame();
+    if (!grey.empty()) {
       const std::vector<std::uint8_t> jpeg = camera::encode_jpeg(grey, 80);
       if (!jpeg.empty()) personal["photo_jpeg_hex"] = to_hex(jpeg);
     }

@@ -65,14 +65,15 @@ int main(int argc, char** argv) {
     std::vector<std::string> mine, raw, zxing;
     double ours_ms = 0, raw_ms = 0;
     for (int i = 0; i < kRounds; ++i) {
-      ours_ms += time_ms([&] { mine = ours.decode(view); });
-      raw_ms += time_ms([&] { raw = camera::raw_zbar_decode(view); });
+      ours_ms += time_ms([&] { mine = camera::texts(ours.decode(view)); });
+      raw_ms += time_ms([&] { raw = camera::texts(camera::raw_zbar_decode(view)); });
     }
-    zxing = camera::raw_zxing_decode(view);
+    zxing = camera::texts(camera::raw_zxing_decode(view));
     camera::QrDecoder live;  // a fresh rotation per code, as when a resident steps up
     bool live_read = false;
     for (int i = 0; i < kLiveFrames && !live_read; ++i)
-      live_read = corpus::judge(live.decode_stream(view), e.expected) == corpus::Outcome::read;
+      live_read = corpus::judge(camera::texts(live.decode_stream(view)), e.expected) ==
+                  corpus::Outcome::read;
     const auto m = corpus::judge(mine, e.expected);
     for (Tally* t : {&per[e.category], &all}) {
       ++t->n;

@@ -51,13 +51,16 @@ int main() {
               text.size(), version);
   std::printf(
       "  ours = QrDecoder::decode (full cascade), zbar = raw_zbar_decode (one full-frame"
-      " pass), zxing = raw_zxing_decode (ReadBarcode, default hints)\n");
-  std::printf("  live = QrDecoder::decode_stream (what the kiosk runs on video), for reference\n");
-  std::printf("  %-18s %9s %9s %9s %10s %11s %9s %s\n", "frame", "ours fps", "zbar fps",
-              "zxing fps", "ours/zbar", "ours/zxing", "live fps", "read ours/zbar/zxing/live");
+      " pass), zxing = raw_zxing_decode (ReadBarcodes, default hints)\n");
+  std::printf(
+      "  live = QrDecoder::decode_stream (what the kiosk runs on video: the finder-pattern gate,"
+      " then the turn of passes); live ms = per frame (target without a code: <= 5 ms)\n");
+  std::printf("  %-18s %9s %9s %9s %10s %11s %9s %8s %s\n", "frame", "ours fps", "zbar fps",
+              "zxing fps", "ours/zbar", "ours/zxing", "live fps", "live ms",
+              "read ours/zbar/zxing/live");
 
-  const Kind kinds[] = {
-      {1280, 720, 4, true}, {1280, 720, 4, false}, {640, 480, 3, true}, {640, 480, 3, false}};
+  const Kind kinds[] = {{1920, 1080, 5, true}, {1920, 1080, 5, false}, {1280, 720, 4, true},
+                        {1280, 720, 4, false}, {640, 480, 3, true},    {640, 480, 3, false}};
   for (const Kind& k : kinds) {
     cv::Mat frame(k.h, k.w, CV_8UC1);
     cv::theRNG().state = 42;
@@ -82,10 +85,10 @@ int main() {
       if (k.with_code) return has(codes, text) ? "read" : "miss";
       return codes.empty() ? "-" : "FALSE";
     };
-    const char* ours_read = mark(ours.decode(view));
-    const char* raw_read = mark(raw_zbar_decode(view));
-    const char* zxing_read = mark(raw_zxing_decode(view));
-    const char* live_read = mark(live.decode_stream(view));
+    const char* ours_read = mark(texts(ours.decode(view)));
+    const char* raw_read = mark(texts(raw_zbar_decode(view)));
+    const char* zxing_read = mark(texts(raw_zxing_decode(view)));
+    const char* live_read = mark(texts(live.decode_stream(view)));
 
     const double ours_fps = bench::rate([&] { (void)ours.decode(view); }, 2.0);
     const double raw_fps = bench::rate([&] { (void)raw_zbar_decode(view); }, 2.0);
@@ -94,9 +97,9 @@ int main() {
 
     char name[64];
     std::snprintf(name, sizeof name, "%dx%d %s", k.w, k.h, k.with_code ? "code" : "no code");
-    std::printf("  %-18s %9.1f %9.1f %9.1f %10.2f %11.2f %9.1f %s/%s/%s/%s\n", name, ours_fps,
-                raw_fps, zxing_fps, ours_fps / raw_fps, ours_fps / zxing_fps, live_fps, ours_read,
-                raw_read, zxing_read, live_read);
+    std::printf("  %-18s %9.1f %9.1f %9.1f %10.2f %11.2f %9.1f %8.2f %s/%s/%s/%s\n", name, ours_fps,
+                raw_fps, zxing_fps, ours_fps / raw_fps, ours_fps / zxing_fps, live_fps,
+                1000.0 / live_fps, ours_read, raw_read, zxing_read, live_read);
   }
   return 0;
 }

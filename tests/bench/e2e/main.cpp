@@ -156,7 +156,7 @@ int main() {
       // Baseline, on the same frame: the decode must read the code, or it proves nothing.
       auto baseline = [&] {
         const auto b0 = Clock::now();
-        const auto codes = camera::raw_zbar_decode(view);
+        const auto codes = camera::texts(camera::raw_zbar_decode(view));
         raw.commit(n);
         const auto b1 = Clock::now();
         if (codes.size() != 1 || codes[0] != text) die("raw ZBar did not read the frame");

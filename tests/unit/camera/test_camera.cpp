@@ -52,7 +52,7 @@ cv::Mat rotated(const cv::Mat& m, double degrees) {
 
 bool ours(const cv::Mat& m) {
   QrDecoder d;
-  auto r = d.decode(view_of(m));
+  auto r = texts(d.decode(view_of(m)));
   return r.size() == 1 && r[0] == kText;
 }
 
@@ -61,7 +61,7 @@ bool ours(const cv::Mat& m) {
 int live_frames_to_read(const cv::Mat& m, int frames, std::string* pass = nullptr) {
   QrDecoder d;
   for (int i = 1; i <= frames; ++i) {
-    auto r = d.decode_stream(view_of(m));
+    auto r = texts(d.decode_stream(view_of(m)));
     if (r.size() == 1 && r[0] == kText) {
       if (pass) *pass = d.last_pass();
       return i;
@@ -70,7 +70,7 @@ int live_frames_to_read(const cv::Mat& m, int frames, std::string* pass = nullpt
   return 0;
 }
 bool raw(const cv::Mat& m) {
-  auto r = raw_zbar_decode(view_of(m));
+  auto r = texts(raw_zbar_decode(view_of(m)));
   return r.size() == 1 && r[0] == kText;
 }
 
@@ -144,9 +144,9 @@ TEST_CASE("decoding all day does not grow the heap", "[camera][soak]") {
     INFO("zxing-cpp " << (options.try_zxing ? "on" : "off"));
     QrDecoder decoder(options);
     for (int i = 0; i < 200; ++i) REQUIRE(decoder.decode(view_of(code)).size() == 1);  // warm up
-    CHECK(decoder.last_pass() == (options.try_zxing ? "zxing" : "full"));
+    CHECK(decoder.last_pass() == (options.try_zxing ? "zxing" : "zbar"));
     const std::size_t before = mallinfo2().uordblks;
-    for (int i = 0; i < 3000; ++i) REQUIRE(decoder.decode_stream(view_of(code)).size() == 1);
+    for (int i = 0; i < 3000; ++i) REQUIRE(decoder.decode(view_of(code)).size() == 1);
     const std::size_t after = mallinfo2().uordblks;
     CHECK(after < before + 100 * 1024);
   }
@@ -156,13 +156,13 @@ TEST_CASE("live video: a plain code is read by the first frame's first pass", "[
   // The cheap case must stay cheap: zxing-cpp reads it at once, no ZBar pass runs.
   std::string pass;
   CHECK(live_frames_to_read(scene_with_code(5), 1, &pass) == 1);
-  CHECK(pass == "zxing");
+  CHECK(pass == "zxing/3");
   CHECK(live_frames_to_read(rotated(scene_with_code(5), 30), 1, &pass) == 1);
-  CHECK(pass == "zxing");
+  CHECK(pass == "zxing/3");
   cv::Mat dark;
   cv::bitwise_not(scene_with_code(5), dark);  // dark mode: met by a later pass in the turn
   CHECK(live_frames_to_read(dark, 4, &pass) > 1);
-  CHECK((pass == "inverted" || pass == "zxing-inverted"));
+  CHECK(pass == "zxing-inverted/3");
 }
 
 TEST_CASE("repeated reads within the window are one event", "[camera]") {
@@ -187,7 +187,7 @@ TEST_CASE("image folder camera: sorted, a corrupt file is one failed frame", "[c
   REQUIRE(cam.size() == 3);
   auto f1 = cam.next_frame();
   REQUIRE(hal::has_value(f1));
-  CHECK(QrDecoder{}.decode(std::get<hal::GreyView>(f1)) == std::vector<std::string>{kText});
+  CHECK(texts(QrDecoder{}.decode(std::get<hal::GreyView>(f1))) == std::vector<std::string>{kText});
   auto f2 = cam.next_frame();
   CHECK(std::get<hal::DeviceError>(f2) == hal::DeviceError::io);
   CHECK(hal::has_value(cam.next_frame()));
@@ -229,7 +229,8 @@ TEST_CASE("a video file is a camera too", "[camera]") {
 
 TEST_CASE("scan_image_file reports unreadable files", "[camera]") {
   std::string error;
-  CHECK(scan_image_file("/nonexistent.png", &error).empty());
+  QrDecoder decoder;
+  CHECK(scan_image_file(decoder, "/nonexistent.png", &error).empty());
   CHECK_FALSE(error.empty());
 }
 
@@ -344,7 +345,50 @@ TEST_CASE("spool camera: an oversized image is one failed frame and leaves the s
   CHECK_FALSE(std::filesystem::exists(dir / "1.png"));
   auto f = cam.next_frame();
   REQUIRE(hal::has_value(f));
-  CHECK(QrDecoder{}.decode(std::get<hal::GreyView>(f)) == std::vector<std::string>{kText});
+  CHECK(texts(QrDecoder{}.decode(std::get<hal::GreyView>(f))) == std::vector<std::string>{kText});
+}
+
+TEST_CASE("the finder-pattern gate: codes open it, empty scenes keep it shut", "[camera]") {
+  // Shut: sensor noise at both live sizes, a flat frame, a frame too small to hold a code.
+  for (auto [w, h] : {std::pair{1280, 720}, std::pair{1920, 1080}, std::pair{640, 480}}) {
+    INFO(w << "x" << h);
+    for (int seed = 1; seed <= 5; ++seed)
+      CHECK_FALSE(finder_patterns_in_view(view_of(noisy_scene(w, h, seed))));
+    CHECK_FALSE(finder_patterns_in_view(view_of(cv::Mat(h, w, CV_8UC1, cv::Scalar(90)))));
+  }
+  CHECK_FALSE(finder_patterns_in_view(view_of(noisy_scene(20, 20, 1))));
+  CHECK_FALSE(finder_patterns_in_view(hal::GreyView{}));
+  // Open: a code of 2 to 12 pixels a module, dark on light and light on dark, rotated, and a
+  // code filling most of a 1080p frame.
+  for (int module : {2, 3, 5, 8, 12}) {
+    INFO("module " << module << " px");
+    const cv::Mat scene = scene_with_code(module, 1920, 1080);
+    CHECK(finder_patterns_in_view(view_of(scene)));
+    cv::Mat dark;
+    cv::bitwise_not(scene, dark);
+    CHECK(finder_patterns_in_view(view_of(dark)));
+    CHECK(finder_patterns_in_view(view_of(rotated(scene, 30))));
+  }
+  CHECK(finder_patterns_in_view(view_of(render_qr_mat(kText, 14, 4))));
+}
+
+TEST_CASE("live video: a code is read within three frames of appearing", "[camera]") {
+  // After empty frames (the gate shut), the code's first frames: the turn starts where the
+  // last code left it, and still meets every pass within three frames.
+  QrDecoder d;
+  const cv::Mat empty = noisy_scene(1920, 1080, 7);
+  for (int i = 0; i < 5; ++i) CHECK(d.decode_stream(view_of(empty)).empty());
+  // 5 px a module: a phone held up to a 1080p kiosk camera. (A dark-mode code is read from
+  // the inverted third only, which needs about 1.5 px a module there.)
+  cv::Mat dark;
+  cv::bitwise_not(scene_with_code(5, 1920, 1080), dark);
+  for (const cv::Mat& frame : {scene_with_code(5, 1920, 1080), dark}) {
+    int read_at = 0;
+    for (int i = 1; i <= 3 && !read_at; ++i)
+      if (texts(d.decode_stream(view_of(frame))) == std::vector<std::string>{kText}) read_at = i;
+    CHECK(read_at > 0);
+    for (int i = 0; i < 2; ++i) CHECK(d.decode_stream(view_of(empty)).empty());
+  }
 }
 
 TEST_CASE("a missing video module is a clear error naming the v4l2 source", "[camera]") {

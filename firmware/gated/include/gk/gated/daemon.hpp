@@ -15,6 +15,7 @@
 #include "gk/camera/dedup.hpp"
 #include "gk/camera/qr_decoder.hpp"
 #include "gk/gated/board.hpp"
+#include "gk/gated/camera_worker.hpp"
 #include "gk/gated/card_poller.hpp"
 #include "gk/gated/device_watch.hpp"
 #include "gk/gated/metrics.hpp"
@@ -58,6 +59,9 @@ class Daemon final : public guard::ConsoleBackend {
   std::vector<PassageOutcome> on_frame(const hal::GreyView& frame,
                                        std::optional<Direction> direction = std::nullopt,
                                        bool live = false);
+  // Codes read from one frame: de-duplicate, one passage per new code.
+  std::vector<PassageOutcome> on_codes(const std::vector<std::string>& texts,
+                                       std::optional<Direction> direction = std::nullopt);
   // The person in front of the camera left: the next code read is a new passage.
   void scene_changed() { dedup_.clear(); }
   // One credential, however it arrived.
@@ -104,10 +108,10 @@ class Daemon final : public guard::ConsoleBackend {
   sync::SyncHooks sync_hooks();
   Status apply_revocation_document(const RevocationDocument& doc);
   void on_sync_round(const Status& s);
-  void poll_camera();
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
   void tick_console();
+  void tick_door();  // ends a due relay pulse, reports a new door alarm
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
   void emit(const PassageOutcome& o);
   Status start_console();
@@ -118,9 +122,9 @@ class Daemon final : public guard::ConsoleBackend {
 
   boost::asio::io_context io_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
-  boost::asio::steady_timer camera_timer_{io_};
   boost::asio::steady_timer door_timer_{io_};
   boost::asio::steady_timer console_timer_{io_};  // journals failed-login summaries
+  boost::asio::steady_timer pulse_timer_{io_};    // ends a relay pulse on time
   service::SystemdNotifier notifier_{io_};        // READY/STOPPING/WATCHDOG when under systemd
   service::EventLog log_;  // silent until run(): one-shot modes keep their output
   Config config_;
@@ -147,6 +151,7 @@ class Daemon final : public guard::ConsoleBackend {
   std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
   DeviceWatch id_reader_watch_{"id_reader"};
   std::unique_ptr<CardPoller> id_poller_;  // the certified ID-card reader, if configured
+  std::unique_ptr<CameraWorker> camera_worker_;  // after board_: stopped before the camera goes
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
   camera::QrDecoder decoder_;
