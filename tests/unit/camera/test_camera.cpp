@@ -407,20 +407,21 @@ TEST_CASE("PNG and JPEG written by our encoders read back through libpng and lib
   CHECK(cv::countNonZero(png != code) == 0);  // lossless
   const cv::Mat jpeg = decode_grey_image(encode_jpeg(code, 90), &why);
   REQUIRE(jpeg.size() == code.size());
-  CHECK(QrDecoder{}.decode(view_of(jpeg)) == std::vector<std::string>{kText});
+  CHECK(texts(QrDecoder{}.decode(view_of(jpeg))) == std::vector<std::string>{kText});
   // Colour images come out as grey: OpenCV's encoders write the fixtures here.
   cv::Mat colour;
   cv::cvtColor(code, colour, cv::COLOR_GRAY2BGR);
   for (const char* ext : {".png", ".jpg"}) {
     const cv::Mat grey = decode_grey_image(encoded(colour, ext), &why);
     REQUIRE(grey.type() == CV_8UC1);
-    CHECK(QrDecoder{}.decode(view_of(grey)) == std::vector<std::string>{kText});
+    CHECK(texts(QrDecoder{}.decode(view_of(grey))) == std::vector<std::string>{kText});
   }
   CHECK(encode_png(colour).empty());  // not 8-bit grey
   CHECK(encode_jpeg(code, 0).empty());
   test::ScratchDir dir;
   CHECK(render_qr_png(kText, dir / "p.png") == "");
-  CHECK(scan_image_file(dir / "p.png") == std::vector<std::string>{kText});
+  QrDecoder decoder;
+  CHECK(texts(scan_image_file(decoder, dir / "p.png")) == std::vector<std::string>{kText});
   CHECK_THAT(write_png(code, dir / "missing" / "p.png"), Catch::Contains("could not write"));
 }
 
@@ -460,7 +461,7 @@ TEST_CASE("V4L2 frames to grey: YUYV, GREY and Motion-JPEG", "[camera][v4l2]") {
   const auto mjpeg = without_huffman_tables(jpeg);
   REQUIRE(mjpeg.size() < jpeg.size());            // the tables are gone
   CHECK(mjpeg_to_grey(mjpeg, w, h, grey) == "");  // libjpeg-turbo supplies the standard ones
-  CHECK(QrDecoder{}.decode(view_of(grey)) == std::vector<std::string>{kText});
+  CHECK(texts(QrDecoder{}.decode(view_of(grey))) == std::vector<std::string>{kText});
   CHECK_THAT(mjpeg_to_grey(mjpeg, w + 8, h, grey), Catch::Contains("expected"));
   CHECK_THAT(mjpeg_to_grey({mjpeg.data(), 100}, w, h, grey), Catch::Contains("JPEG"));
   CHECK_FALSE(mjpeg_to_grey(yuyv, w, h, grey).empty());
