@@ -150,7 +150,7 @@ class Daemon final : public guard::ConsoleBackend {
   DeviceWatch reader_watch_{"card_reader"};
   std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
   DeviceWatch id_reader_watch_{"id_reader"};
-  std::unique_ptr<CardPoller> id_poller_;  // the certified ID-card reader, if configured
+  std::unique_ptr<CardPoller> id_poller_;        // the certified ID-card reader, if configured
   std::unique_ptr<CameraWorker> camera_worker_;  // after board_: stopped before the camera goes
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
   std::unique_ptr<Kiosk> kiosk_;
