@@ -2,21 +2,21 @@
 # Prints every benchmark table, or only the ones named:
 #   tests/bench/run.sh                 all of them
 #   tests/bench/run.sh pass            one (pass | revocation | journal | decoder | corpus | photos |
-#                                      scan | loop | sync | nfc | e2e | fever; the area names
+#                                      scan | loop | sync | nfc | e2e | fever | fleet; the area names
 #                                      trust and camera work too)
 # Figures are ratios against a baseline measured in the same run; nothing here fails on them.
 # GK_BUILD_DIR=DIR uses another configured build tree (with GK_BUILD_BENCH=ON) than build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(pass revocation journal decoder corpus photos scan loop sync nfc e2e fever)
+all=(pass revocation journal decoder corpus photos scan loop sync nfc e2e fever fleet)
 want=()
 for b in "${@:-${all[@]}}"; do
   case "$b" in
-    pass | revocation | journal | decoder | corpus | photos | scan | loop | sync | nfc | e2e | fever) want+=("$b") ;;
+    pass | revocation | journal | decoder | corpus | photos | scan | loop | sync | nfc | e2e | fever | fleet) want+=("$b") ;;
     trust) want+=(revocation) ;;
     camera) want+=(decoder corpus photos scan loop) ;;
     *)
-      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, photos, scan, loop, sync, nfc, e2e, fever)" >&2
+      echo "run.sh: unknown benchmark '$b' (pass, revocation, journal, decoder, corpus, photos, scan, loop, sync, nfc, e2e, fever, fleet)" >&2
       exit 2
       ;;
   esac

@@ -1,4 +1,4 @@
-#include "pq.hpp"
+#include "gk/upstream/pq.hpp"
 
 namespace gk::pq {
 
