@@ -81,7 +81,9 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
   }
   boost::asio::io_context io;
   gk::upstream::UpstreamService service(
-      **store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); });
+      **store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); },
+      // Structured log: one JSON object a line on stderr (journald or a collector keeps it).
+      [](const std::string& line) { std::cerr << line << "\n"; });
   gk::upstream::UpstreamServer server(io, **tls, {address, static_cast<unsigned short>(port)},
                                       service, faults);
   if (!port_file.empty()) {

@@ -123,17 +123,84 @@ Result<Faults> parse_faults(std::string_view text) {
   return f;
 }
 
-UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock)
+UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock,
+                                 Log log)
     : store_(store),
       authority_(std::move(authority)),
       clock_(std::move(clock)),
-      unknown_device_key_(generate_issuer_key().info.key) {}
+      unknown_device_key_(generate_issuer_key().info.key),
+      log_(std::move(log)) {}
+
+void UpstreamService::log(std::string_view event, const std::string& device,
+                          const std::string& detail) {
+  if (!log_) return;
+  // error_handler_t::replace: a device id from a header may be any bytes.
+  log_(json{{"time", clock_()}, {"event", event}, {"device", device}, {"detail", detail}}.dump(
+      -1, ' ', false, json::error_handler_t::replace));
+}
+
+Response UpstreamService::metrics_text() {
+  std::ostringstream m;
+  auto help = [&](const char* name, const char* type, const char* text) {
+    m << "# HELP " << name << " " << text << "\n# TYPE " << name << " " << type << "\n";
+  };
+  // Label values escaped as the text format wants (backslash, quote, newline).
+  auto label = [](const std::string& v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '\\' || c == '"') out.push_back('\\');
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out.push_back(c);
+    }
+    return out;
+  };
+  help("gk_upstream_rounds_total", "counter", "Device rounds begun (signed-time requests).");
+  m << "gk_upstream_rounds_total " << metrics_.rounds << "\n";
+  help("gk_upstream_requests_total", "counter", "Requests by route and HTTP status.");
+  for (const auto& [key, n] : metrics_.requests) {
+    const auto sp = key.rfind(' ');
+    m << "gk_upstream_requests_total{route=\"" << label(key.substr(0, sp)) << "\",status=\""
+      << key.substr(sp + 1) << "\"} " << n << "\n";
+  }
+  help("gk_upstream_journal_batches_total", "counter", "Journal batches received.");
+  m << "gk_upstream_journal_batches_total " << metrics_.batches << "\n";
+  help("gk_upstream_journal_batches_refused_total", "counter",
+       "Journal batches refused (gap, broken link, differing re-send, store failure).");
+  m << "gk_upstream_journal_batches_refused_total " << metrics_.batches_refused << "\n";
+  help("gk_upstream_passages_ingested_total", "counter", "Passages newly stored.");
+  m << "gk_upstream_passages_ingested_total " << metrics_.passages_ingested << "\n";
+  help("gk_upstream_passages_duplicate_total", "counter", "Re-sent passages already held.");
+  m << "gk_upstream_passages_duplicate_total " << metrics_.passages_duplicate << "\n";
+  help("gk_upstream_auth_refused_total", "counter", "Requests refused by authentication.");
+  m << "gk_upstream_auth_refused_total " << metrics_.auth_refused << "\n";
+  help("gk_upstream_store_errors_total", "counter", "Store operations that failed.");
+  m << "gk_upstream_store_errors_total " << metrics_.store_errors << "\n";
+  help("gk_upstream_list_number", "gauge", "Current number of each published list.");
+  m << "gk_upstream_list_number{list=\"revocations\"} " << store_.revocation_number() << "\n";
+  if (auto t = store_.trust_list())
+    m << "gk_upstream_list_number{list=\"trust-list\"} " << t->number << "\n";
+  help("gk_upstream_device_acked", "gauge", "Highest contiguous passage acknowledged per device.");
+  for (const auto& [id, d] : metrics_.devices)
+    m << "gk_upstream_device_acked{device=\"" << label(id) << "\"} " << d.acked << "\n";
+  help("gk_upstream_device_upload_lag_seconds", "gauge",
+       "Seconds since each device's last journal upload here.");
+  const UnixTime now = clock_();
+  for (const auto& [id, d] : metrics_.devices)
+    m << "gk_upstream_device_upload_lag_seconds{device=\"" << label(id) << "\"} "
+      << (now > d.last_upload ? now - d.last_upload : 0) << "\n";
+  return reply(200, m.str(), "text/plain; version=0.0.4");
+}
 
 bool UpstreamService::roll(double p) {
   return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
 }
 
 Response UpstreamService::handle(const Request& r) {
+  // Prometheus scrapes without a device key: counters only, no personal data.
+  if (r.method == "GET" && r.target == "/metrics") return metrics_text();
   Response res = [&] {
     if (roll(faults_.http500)) return error(500, Reason::device_fault, "injected fault");
     auto target = parse_target(r.target);
@@ -155,12 +222,28 @@ Response UpstreamService::handle(const Request& r) {
     const bool time_route = target->path == "/v1/time";
     auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
                                    !time_route);
-    if (!ok && (ok.reason() == Reason::bad_signature || ok.reason() == Reason::unknown_issuer))
-      return not_authenticated();
-    if (!ok) return error(status_for(ok.reason()), ok.reason(), ok.failure().detail);
+    if (!ok) {
+      ++metrics_.auth_refused;
+      log("auth_refused", auth.device_id, ok.failure().detail);
+      if (ok.reason() == Reason::bad_signature || ok.reason() == Reason::unknown_issuer)
+        return not_authenticated();
+      return error(status_for(ok.reason()), ok.reason(), ok.failure().detail);
+    }
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
+    if (time_route) ++metrics_.rounds;
     return route(r, *device);
   }();
+  {
+    const auto q = r.target.find('?');
+    std::string route = r.target.substr(0, q);
+    // Bounded label set: known routes by name, anything else as one bucket.
+    static const char* const kRoutes[] = {"/v1/time",       "/v1/revocations", "/v1/site-state",
+                                          "/v1/enrolment",  "/v1/trust-list",  "/v1/journal",
+                                          "/v1/journal/ack"};
+    if (std::find(std::begin(kRoutes), std::end(kRoutes), route) == std::end(kRoutes))
+      route = "other";
+    ++metrics_.requests[route + " " + std::to_string(res.status)];
+  }
   res.stall_ms = std::max(res.stall_ms, faults_.stall_ms);
   return res;
 }
@@ -209,6 +292,7 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   if (!batch) return error(400, batch.reason(), batch.failure().detail);
   if (batch->device_id != device.id)
     return error(403, Reason::malformed, "a device may only upload its own journal");
+  ++metrics_.batches;
   // Rows are bound to the device that first sent them. Every row's hash covers its whole
   // history back to the device's first row, so another device's copy can only be accepted
   // as a journal of its own from seq 1 on: comparing a new journal's first row with every
@@ -223,6 +307,9 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   }
   auto ack = store_.receive(*batch, clock_());
   if (!ack) {
+    ++metrics_.batches_refused;
+    if (ack.reason() == Reason::journal_unavailable) ++metrics_.store_errors;
+    log("journal_refused", device.id, ack.failure().detail);
     Response res = error(409, ack.reason(), ack.failure().detail);
     res.body = json{{"error", code(ack.reason())},
                     {"detail", ack.failure().detail},
@@ -230,6 +317,9 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
                    .dump();
     return res;
   }
+  metrics_.passages_ingested += ack->accepted;
+  metrics_.passages_duplicate += ack->duplicates;
+  metrics_.devices[device.id] = {ack->acked, clock_()};
   std::string body =
       json{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}}
           .dump();
@@ -256,7 +346,11 @@ Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>
     if (!doc) return error(410, Reason::malformed, "that list is no longer offered; start again");
   } else {
     auto d = store_.revocation_document(have, authority_, clock_());
-    if (!d) return error(500, d.reason(), d.failure().detail);
+    if (!d) {
+      ++metrics_.store_errors;
+      log("store_error", "", d.failure().detail);
+      return error(500, d.reason(), d.failure().detail);
+    }
     doc = std::move(*d);
   }
   const std::uint64_t offset = q.count("offset") ? q.at("offset") : 0;

@@ -296,3 +296,30 @@ TEST_CASE("fault specifications parse strictly", "[sync][upstream]") {
   CHECK_FALSE(parse_faults("bogus=0.1").ok());
   CHECK_FALSE(parse_faults("stall_ms=abc").ok());
 }
+
+TEST_CASE("metrics count rounds, ingest, refusals, lists and per-device marks",
+          "[sync][upstream]") {
+  Fixture f;
+  f.add_passages(40);
+  REQUIRE(f.call("GET", "/v1/time?nonce=00112233445566778899aabbccddeeff").status == 200);
+  REQUIRE(f.call("POST", "/v1/journal", f.batch(0, 20)).status == 200);
+  REQUIRE(f.call("POST", "/v1/journal", f.batch(10, 20)).status == 200);  // 10 again, 10 new
+  REQUIRE(f.call("POST", "/v1/journal", f.batch(0, 5)).status == 200);    // 5 again
+  REQUIRE(f.call("POST", "/v1/journal", f.batch(35, 5)).status == 409);   // a gap
+  auto stranger = generate_issuer_key();
+  REQUIRE(f.call("GET", "/v1/trust-list", "", &stranger).status == 401);
+  REQUIRE(f.store.revoke({PassId{7}}, {}, kNow).value() == 1);
+  Response m = f.service.handle({"GET", "/metrics", {}, ""});
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("gk_upstream_rounds_total 1\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_passages_ingested_total 30\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_passages_duplicate_total 15\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_auth_refused_total 1\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_journal_batches_refused_total 1\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_list_number{list=\"revocations\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_device_acked{device=\"kiosk-01\"} 30\n") != std::string::npos);
+  CHECK(m.body.find("gk_upstream_requests_total{route=\"/v1/journal\",status=\"200\"} 3\n") !=
+        std::string::npos);
+  CHECK(m.body.find("gk_upstream_requests_total{route=\"/v1/journal\",status=\"409\"} 1\n") !=
+        std::string::npos);
+}

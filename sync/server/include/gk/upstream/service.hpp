@@ -31,12 +31,30 @@ struct Faults {
 // "http500=0.2 drop_after_commit=0.1 stale_ack=0.2 stall_ms=0" (whitespace or newlines).
 Result<Faults> parse_faults(std::string_view text);
 
+// What this instance counted since it started, for GET /metrics (Prometheus text format).
+// Per-device figures are of the devices this instance served; behind a load balancer the
+// fleet's view is the max over instances.
+struct Metrics {
+  std::uint64_t rounds = 0;  // signed-time requests: every device round starts with one
+  std::map<std::string, std::uint64_t> requests;  // "route status" -> count
+  std::uint64_t batches = 0, batches_refused = 0, passages_ingested = 0, passages_duplicate = 0;
+  std::uint64_t auth_refused = 0, store_errors = 0;
+  struct DeviceSeen {
+    std::int64_t acked = 0;
+    UnixTime last_upload = 0;
+  };
+  std::map<std::string, DeviceSeen> devices;
+};
+
 class UpstreamService {
  public:
   using Clock = std::function<UnixTime()>;
-  UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock);
+  // One structured log record (a JSON object: event, device, detail, ...).
+  using Log = std::function<void(const std::string& json_line)>;
+  UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock, Log log = {});
 
   Response handle(const Request& request);
+  const Metrics& metrics() const { return metrics_; }
   void set_faults(Faults f) { faults_ = f; }
   const IssuerKeyPair& authority() const { return authority_; }
 
@@ -47,6 +65,8 @@ class UpstreamService {
   Response signed_doc(std::string_view kind, std::uint64_t have, std::uint64_t number,
                       const std::string& payload);
   bool roll(double p);
+  Response metrics_text();
+  void log(std::string_view event, const std::string& device, const std::string& detail);
 
   UpstreamStore& store_;
   IssuerKeyPair authority_;
@@ -56,6 +76,8 @@ class UpstreamService {
   Faults faults_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault
+  Log log_;
+  Metrics metrics_;
 };
 
 }  // namespace gk::upstream
