@@ -26,6 +26,7 @@ for b in "${want[@]}"; do
   case "$b" in
     scan) targets+=(gatectl bench_raw_zxing_scan) ;;  # whole processes, timed by scan.sh
     nfc) targets+=(bench_nfc bench_nfc_tap) ;;        # the tap -> decision table
+    fleet) targets+=(fleet-sim gate-upstream gatectl) ;;  # 2 000 kiosks, tests/bench/fleet
     *) targets+=("bench_$b") ;;
   esac
 done
@@ -41,7 +42,11 @@ if ! log=$(cmake --build "$B" --target "${targets[@]}" 2>&1); then
 fi
 for b in "${want[@]}"; do
   echo "== bench_$b =="
-  if [ "$b" = scan ]; then tests/bench/camera/scan.sh "$B"; else "$B/bench/bench_$b"; fi
+  case "$b" in
+    scan) tests/bench/camera/scan.sh "$B" ;;
+    fleet) GK_BIN_DIR="$B/bin" tests/bench/fleet/fleet.sh ;;
+    *) "$B/bench/bench_$b" ;;
+  esac
   if [ "$b" = nfc ]; then echo; "$B/bench/bench_nfc_tap"; fi
   echo
 done
