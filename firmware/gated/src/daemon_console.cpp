@@ -157,8 +157,8 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
       if (!jpeg.empty()) personal["photo_jpeg_hex"] = to_hex(jpeg);
     }
   }
-  return action_result(
-      kiosk_->register_entrant({g.id, name, phone, reason.kept, seal_personal(personal.dump()), {}}));
+  return action_result(kiosk_->register_entrant(
+      {g.id, name, phone, reason.kept, seal_personal(personal.dump()), {}}));
 }
 
 // The desk's module is read on the event loop: a guard's action, one at a time, bounded by
@@ -203,8 +203,8 @@ guard::ActionResult Daemon::register_by_id_card(const guard::Guard& g, const std
                       {"photo_wlt_hex", to_hex(rec.photo_wlt)},
                       {"reason", reason}};
   // The reason as typed is sealed with the record; kept in clear only scrubbed.
-  GuardRegistration reg{g.id, rec.name, "", scrub_personal_numbers(reason),
-                        seal_personal(personal.dump()), shown};
+  GuardRegistration reg{
+      g.id, rec.name, "", scrub_personal_numbers(reason), seal_personal(personal.dump()), shown};
   guard::ActionResult a = action_result(kiosk_->register_entrant(reg));
   a.detail =
       mask_name(rec.name) + " " + shown + " " + mask_full_id_number(rec.id_number) +
