@@ -88,7 +88,7 @@ has '"check":"thermometer","detail":"[^"]*","status":"failed"'
 has '"healthy":false'
 STATE_DIR=no-such-dir config bad-state.toml
 expect 1 "$BIN/gatectl" health --config bad-state.toml
-has "journal	failed	.*no-such-dir/journal.db does not exist"
+has "journal	failed	.*no-such-dir/journal.db: no such journal file"
 has "storage	failed	state dir .*no-such-dir not writable: No such file or directory"
 if [ "$(id -u)" != 0 ]; then  # (root writes through file modes)
   mkdir ro-state && cp state/journal.db ro-state/ && chmod 0500 ro-state
