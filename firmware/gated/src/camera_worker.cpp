@@ -97,7 +97,10 @@ void CameraWorker::capture_loop() {
         // Overwrites a frame the decoder has not taken yet: the latest frame wins. The copy
         // (a 1080p grey frame is 2 MB, a fraction of a millisecond) is what lets the camera
         // reuse its buffer at once; it goes into the mailbox's own buffer, no allocation.
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        // A spool's frames are passages: wait until the decoder has taken the previous one.
+        if (scenes_) wake_.wait(lock, [this] { return stopping_ || taken_ == latest_number_; });
+        if (stopping_) return;
         view.copyTo(latest_);
         ++latest_number_;
         latest_at_ = at;
@@ -125,11 +128,14 @@ void CameraWorker::decode_loop() {
       wake_.wait(lock, [&] { return stopping_ || latest_number_ != seen; });
       if (stopping_) return;
       latest_.copyTo(work);
-      seen = codes.frame = latest_number_;
+      seen = codes.frame = taken_ = latest_number_;
       codes.captured = latest_at_;
     }
-    codes.texts = camera::texts(
-        decoder_.decode_stream({work.data, work.cols, work.rows, static_cast<int>(work.step)}));
+    wake_.notify_all();  // the capture thread may be waiting for the mailbox to empty
+    // A still that is a scene of its own is seen once: the whole still cascade, not one turn
+    // of the live path (which may need up to three frames of the same scene).
+    const hal::GreyView view{work.data, work.cols, work.rows, static_cast<int>(work.step)};
+    codes.texts = camera::texts(scenes_ ? decoder_.decode(view) : decoder_.decode_stream(view));
     {
       std::lock_guard lock(mutex_);
       ++decoded_;

@@ -51,6 +51,10 @@ class Camera {
   virtual bool is_fault(DeviceError e) const {
     return e == DeviceError::timeout || e == DeviceError::io;
   }
+  // Whether every frame is a scene of its own that must be decoded, never overtaken by the
+  // next one. A live camera repeats a scene for as long as the phone is held up, so its
+  // reader may skip frames; a spool of still images delivers each passage as one frame.
+  virtual bool frames_are_scenes() const { return false; }
 };
 
 // What a tap on the NFC reader yields. An ISO 14443-A card: its UID and, for pass cards,

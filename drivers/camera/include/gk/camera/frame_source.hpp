@@ -51,6 +51,7 @@ class SpoolFolderCamera final : public hal::Camera {
   hal::DeviceResult<hal::GreyView> next_frame() override;
   std::string describe() const override { return "spool:" + folder_.string(); }
   bool is_fault(hal::DeviceError) const override { return false; }  // files, not a device
+  bool frames_are_scenes() const override { return true; }          // one file, one passage
 
  private:
   std::filesystem::path folder_;

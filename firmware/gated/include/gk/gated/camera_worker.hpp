@@ -89,6 +89,8 @@ class CameraWorker {
   // The mailbox, guarded by mutex_: the newest frame, its number and capture time.
   cv::Mat latest_;
   std::uint64_t latest_number_ = 0;
+  std::uint64_t taken_ = 0;  // the number of the frame the decoder took last
+  const bool scenes_ = camera_.frames_are_scenes();  // read once: no frame is overtaken
   std::chrono::steady_clock::time_point latest_at_;
   std::uint64_t decoded_ = 0;
   std::thread capture_thread_;
