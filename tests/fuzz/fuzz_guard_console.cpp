@@ -9,9 +9,13 @@
 
 namespace {
 struct Backend : gk::guard::ConsoleBackend {
-  gk::guard::LoginCheck authenticate(std::string_view p, std::string_view pin) override {
-    if (p == "GK1:GOOD" && pin == "1234") return {gk::guard::Guard{"staff-1", "保*"}, {}, {}};
-    return {std::nullopt, p == "GK1:GOOD" ? "staff-1" : "", "malformed"};
+  std::function<gk::guard::LoginCheck()> prepare_login(std::string_view p,
+                                                       std::string_view pin) override {
+    const bool good_pass = p == "GK1:GOOD", good_pin = pin == "1234";
+    return [good_pass, good_pin]() -> gk::guard::LoginCheck {
+      if (good_pass && good_pin) return {gk::guard::Guard{"staff-1", "保*"}, {}, {}};
+      return {std::nullopt, good_pass ? "staff-1" : "", "malformed"};
+    };
   }
   void login_failed(std::string_view, std::string_view) override {}
   gk::guard::ActionResult ok() { return {true, "ok", "", "", 1, {}}; }
@@ -55,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static std::string cookie, csrf;
   if (cookie.empty()) {
     api.serve_as(80, {"h"});  // the Host check on: "h" (port 80 implied) is the console
-    auto r = api.handle(
-        {"POST", "/api/login", {{"host", "h"}}, R"({"pass":"GK1:GOOD","pin":"1234"})", "p"});
+    auto r = gk::net::settle(api.handle(
+        {"POST", "/api/login", {{"host", "h"}}, R"({"pass":"GK1:GOOD","pin":"1234"})", "p"}));
     for (auto& [k, v] : r.headers)
       if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
     csrf = nlohmann::json::parse(r.body)["csrf"];
@@ -77,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (data[0] & 2) {
     r.headers["cookie"] = r.body.substr(0, 80);
   }
-  auto res = api.handle(r);
+  auto res = gk::net::settle(api.handle(r));
   if (res.status < 200 || res.status > 599) __builtin_trap();
   return 0;
 }

@@ -110,15 +110,18 @@ void Daemon::observe_device(DeviceWatch& watch, bool fault, hal::DeviceError err
   raise_alarm("device_failed", o.seq);
 }
 
-guard::LoginCheck Daemon::authenticate(std::string_view text, std::string_view pin) {
-  guard::LoginCheck check;
-  auto g = guards_.authenticate(text, pin, trust_, revocations_, config_.site.site, clock_.now(),
-                                &check.registered);
-  if (!g)  // `registered` is set only when the pass was a guard's and the PIN was wrong
-    check.reason_code = check.registered.empty() ? std::string(code(g.reason())) : "wrong_pin";
-  else
-    check.guard = guard::Guard{g->guard_id, g->name};
-  return check;
+std::function<guard::LoginCheck()> Daemon::prepare_login(std::string_view text,
+                                                         std::string_view pin) {
+  return [check = guards_.prepare(text, pin, trust_, revocations_, config_.site.site,
+                                  clock_.now())] {
+    guard::LoginCheck out;
+    auto g = check.run(&out.registered);
+    if (!g)  // `registered` is set only when the pass was a guard's and the PIN was wrong
+      out.reason_code = out.registered.empty() ? std::string(code(g.reason())) : "wrong_pin";
+    else
+      out.guard = guard::Guard{g->guard_id, g->name};
+    return out;
+  };
 }
 
 // One aggregated row (guard::LoginThrottle keeps these under a budget per interval).

@@ -13,6 +13,17 @@
 
 namespace gk::guard {
 namespace {
+
+constexpr std::size_t kMaxChecksInFlight = 4;
+
+ApiResponse with_console_headers(ApiResponse res) {
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return res;
+}
 using nlohmann::json;
 
 ApiResponse reply(unsigned status, json body) {
@@ -138,15 +149,48 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
     res.headers.emplace_back("Retry-After", std::to_string(throttle_.retry_after().count()));
     return res;
   }
-  const LoginCheck check = backend_.authenticate(*pass, *pin);
+  // One PIN check in flight per claimed guard and per address (the lock-outs count failures
+  // when a check ends: more at once would let a burst past them), and a few in all.
+  if (checks_in_flight_ >= kMaxChecksInFlight || checking_.contains("guard " + claimed) ||
+      checking_.contains("peer " + r.peer))
+    return refuse(429, Reason::guard_login_failed, "a login is being checked; try again");
+  checking_.insert("guard " + claimed);
+  checking_.insert("peer " + r.peer);
+  ++checks_in_flight_;
+  // Argon2 (~60 ms) runs off the event loop; what follows it runs back on the loop.
+  ApiResponse res;
+  // The step back on the loop always runs (unless the listener is closing), so that what is
+  // marked in flight is cleared: a check that throws is a failed login, never a stuck guard.
+  res.off_loop = [this, check = backend_.prepare_login(*pass, *pin), claimed, peer = r.peer,
+                  now] {
+    LoginCheck outcome;
+    try {
+      outcome = check();
+    } catch (...) {
+      outcome = LoginCheck{std::nullopt, "", "internal_error"};
+    }
+    return [this, outcome = std::move(outcome), claimed, peer, now] {
+      checking_.erase("guard " + claimed);
+      checking_.erase("peer " + peer);
+      --checks_in_flight_;
+      return logged_in(outcome, claimed, peer, now);
+    };
+  };
+  return res;
+}
+
+ApiResponse ConsoleApi::logged_in(const LoginCheck& check, const std::string& claimed,
+                                  const std::string& peer,
+                                  std::chrono::steady_clock::time_point now) {
   if (!check.guard) {
-    throttle_.failed(claimed, check.registered, r.peer, check.reason_code);
+    throttle_.failed(claimed, check.registered, peer, check.reason_code);
     journal_login_failures();
     // One answer for every failure: which part was wrong is for the journal, not the caller.
-    return refuse(401, Reason::guard_login_failed, "staff pass or PIN not accepted");
+    return with_console_headers(
+        refuse(401, Reason::guard_login_failed, "staff pass or PIN not accepted"));
   }
   const Guard* guard = &*check.guard;
-  throttle_.succeeded(guard->id, r.peer);
+  throttle_.succeeded(guard->id, peer);
   if (sessions_.size() >= limits_.max_sessions) sessions_.erase(sessions_.begin());
   std::array<std::uint8_t, 32> id{}, csrf{};
   random_fill(id);
@@ -159,7 +203,7 @@ ApiResponse ConsoleApi::login(const ApiRequest& r) {
   res.headers.emplace_back(
       "Set-Cookie",
       "gk_session=" + sid + "; HttpOnly; SameSite=Strict; Path=/" + (tls_ ? "; Secure" : ""));
-  return res;
+  return with_console_headers(std::move(res));
 }
 
 void ConsoleApi::serve_as(unsigned port, std::vector<std::string> names) {
@@ -218,12 +262,8 @@ ApiResponse ConsoleApi::handle(const ApiRequest& r) {
     }
     return action(r, path, s->guard);
   }();
-  res.headers.emplace_back("Cache-Control", "no-store");
-  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  res.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
-  res.headers.emplace_back("Referrer-Policy", "no-referrer");
-  return res;
+  if (res.off_loop) return res;  // a login: logged_in() adds the headers to its answer
+  return with_console_headers(std::move(res));
 }
 
 ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, const Guard& g) {

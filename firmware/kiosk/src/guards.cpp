@@ -87,45 +87,47 @@ const std::string& GuardRegistry::decoy_hash() const {
   return decoy_;
 }
 
-Result<GuardIdentity> GuardRegistry::authenticate(std::string_view text, std::string_view pin,
-                                                  const TrustStore& trust,
-                                                  const RevocationList& revocations,
-                                                  const std::string& site, UnixTime now,
-                                                  std::string* registered) const {
-  // Decide which hash the PIN is checked against, then check it exactly once whatever
-  // happened before: the reason of the first failure is kept and returned after.
-  std::optional<Failure> refusal;
-  const std::string* hash = &decoy_hash();
-  std::optional<GuardIdentity> identity;
+PinCheck GuardRegistry::prepare(std::string_view text, std::string_view pin,
+                                const TrustStore& trust, const RevocationList& revocations,
+                                const std::string& site, UnixTime now) const {
+  // Decide which hash the PIN is checked against; run() checks it exactly once whatever
+  // happened here, and returns the reason of the first failure after.
+  PinCheck check;
+  check.pin_ = std::string(pin);
+  check.hash_ = decoy_hash();
   auto pass = verify_pass_text(text, trust, now);
   if (!pass) {
-    refusal = pass.failure();
-  } else {
-    const Pass& p = pass->pass;
-    if (p.role != Role::staff)
-      refusal = fail(Reason::malformed, "not a staff pass");
-    else if (p.site != site)
-      refusal = fail(Reason::wrong_site, "a staff pass of another compound");
-    else if (revocations.contains(p.id))
-      refusal = fail(Reason::revoked, "staff pass revoked");
-    else if (now < p.valid_from || now > p.valid_until)
-      refusal = fail(Reason::expired, "staff pass expired");
-    else if (auto it = hashes_.find(p.id); it == hashes_.end())
-      refusal = fail(Reason::malformed, "not a guard of this checkpoint");
-    else
-      hash = &it->second;
-    if (!refusal)
-      identity =
-          GuardIdentity{"staff-" + to_hex(p.id).substr(0, 8), mask_name(p.holder_name), p.id};
+    check.refusal_ = pass.failure();
+    return check;
   }
-  const bool pin_ok =
-      !hash->empty() && crypto_pwhash_str_verify(hash->c_str(), pin.data(), pin.size()) == 0;
-  if (refusal) return *refusal;
+  const Pass& p = pass->pass;
+  if (p.role != Role::staff)
+    check.refusal_ = fail(Reason::malformed, "not a staff pass");
+  else if (p.site != site)
+    check.refusal_ = fail(Reason::wrong_site, "a staff pass of another compound");
+  else if (revocations.contains(p.id))
+    check.refusal_ = fail(Reason::revoked, "staff pass revoked");
+  else if (now < p.valid_from || now > p.valid_until)
+    check.refusal_ = fail(Reason::expired, "staff pass expired");
+  else if (auto it = hashes_.find(p.id); it == hashes_.end())
+    check.refusal_ = fail(Reason::malformed, "not a guard of this checkpoint");
+  else
+    check.hash_ = it->second;
+  if (!check.refusal_)
+    check.identity_ =
+        GuardIdentity{"staff-" + to_hex(p.id).substr(0, 8), mask_name(p.holder_name), p.id};
+  return check;
+}
+
+Result<GuardIdentity> PinCheck::run(std::string* registered) const {
+  const bool pin_ok = !hash_.empty() &&
+                      crypto_pwhash_str_verify(hash_.c_str(), pin_.data(), pin_.size()) == 0;
+  if (refusal_) return *refusal_;
   if (!pin_ok) {
-    if (registered) *registered = identity->guard_id;
+    if (registered) *registered = identity_->guard_id;
     return fail(Reason::malformed, "wrong PIN");
   }
-  return *identity;
+  return *identity_;
 }
 
 }  // namespace gk

@@ -76,6 +76,13 @@ struct Listener::State : std::enable_shared_from_this<Listener::State> {
   std::map<std::uint64_t, std::function<void()>> closers;  // every open connection
   std::list<std::uint64_t> handshaking;                    // oldest first
   std::uint64_t failures_in_a_row = 0;
+  // Handlers' off-loop work (Response::off_loop), one job at a time: started on first use.
+  std::unique_ptr<asio::thread_pool> worker;
+
+  asio::thread_pool& off_loop_worker() {
+    if (!worker) worker = std::make_unique<asio::thread_pool>(1);
+    return *worker;
+  }
 
   void log(std::string_view step, std::string_view detail) const {
     if (options.log) return options.log(step, detail);
@@ -262,6 +269,34 @@ asio::awaitable<void> stream_events(std::shared_ptr<State> st, Stream& stream, S
   }
 }
 
+// Runs a handler's off-loop work on the worker thread and resumes here, on the loop, with the
+// step it returned (or its exception). The loop is kept from running out of work meanwhile (a
+// work guard on the io_context itself: Boost 1.74's tracked any_io_executor miscounts).
+asio::awaitable<std::function<Response()>> run_off_loop(State& st, OffLoopWork work) {
+  using Step = std::function<Response()>;
+  auto& io = static_cast<asio::io_context&>(st.acceptor.get_executor().context());
+  const auto loop = io.get_executor();
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(std::exception_ptr, Step)>(
+      [&st, loop](auto handler, OffLoopWork job) {
+        asio::post(st.off_loop_worker(), [handler = std::move(handler), job = std::move(job),
+                                          loop, busy = asio::make_work_guard(loop)]() mutable {
+          std::exception_ptr error;
+          Step step;
+          try {
+            step = job();
+          } catch (...) {
+            error = std::current_exception();
+          }
+          job = nullptr;  // what it owned goes here, on the worker
+          asio::post(loop, [handler = std::move(handler), error, step = std::move(step)]() mutable {
+            std::move(handler)(error, std::move(step));
+          });
+        });
+      },
+      asio::use_awaitable, std::move(work));
+}
+
 template <class Stream>
 asio::awaitable<void> serve(std::shared_ptr<State> st, Stream& stream, Slot& slot) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -330,6 +365,12 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, Stream& stream, Slot& slo
     } else {
       try {
         res = st->handler(r);
+        while (res.off_loop) {
+          ++st->stats.off_loop_jobs;
+          auto step = co_await run_off_loop(*st, std::move(res.off_loop));
+          if (st->closed) co_return;
+          res = step();  // back on the loop: the step may touch the handler's state
+        }
       } catch (const std::exception& e) {
         ++st->stats.handler_faults;
         st->log("handler", std::string(r.method) + " " + std::string(r.path()) + ": " + e.what());
@@ -487,6 +528,8 @@ Listener::Listener(asio::io_context& io, ListenerOptions options, Handler handle
 
 Listener::~Listener() {
   state_->close_all();
+  // Off-loop jobs in progress finish first: they may use what the handler's owner lends them.
+  if (state_->worker) state_->worker->join();
 }
 
 unsigned short Listener::port() const {
@@ -533,6 +576,9 @@ std::string metrics_text(const std::vector<const Listener*>& listeners) {
          [](L l) { return l.stats().timeouts; });
   family("gate_http_requests_total", "counter", "Requests read.",
          [](L l) { return l.stats().requests; });
+  family("gate_http_off_loop_jobs_total", "counter",
+         "Handler work run off the event loop (PIN checks).",
+         [](L l) { return l.stats().off_loop_jobs; });
   family("gate_http_handler_faults_total", "counter", "Handler exceptions answered 500.",
          [](L l) { return l.stats().handler_faults; });
   family("gate_http_session_faults_total", "counter", "Connections ended by an exception.",

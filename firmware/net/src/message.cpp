@@ -60,4 +60,12 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+Response settle(Response res) {
+  while (res.off_loop) {
+    const OffLoopWork work = std::move(res.off_loop);
+    res = work()();
+  }
+  return res;
+}
+
 }  // namespace gk::net

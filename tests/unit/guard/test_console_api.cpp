@@ -38,12 +38,15 @@ struct Recorder : ConsoleBackend {
   std::vector<std::string> calls;
   std::vector<std::string> failures;
   int checks = 0;  // PIN checks (each one Argon2 in the daemon)
-  LoginCheck authenticate(std::string_view pass, std::string_view pin) override {
-    ++checks;
-    if (pass == kOtherSitePass) return {std::nullopt, "", "wrong_site"};
-    if (pass == kGoodPass && pin == "246810") return {Guard{kGuardId, "保**"}, "", ""};
-    // The good pass is a registered guard's: a wrong PIN counts for that guard.
-    return {std::nullopt, pass == kGoodPass ? kGuardId : "", "wrong_pin"};
+  std::function<LoginCheck()> prepare_login(std::string_view pass_view,
+                                            std::string_view pin_view) override {
+    return [this, pass = std::string(pass_view), pin = std::string(pin_view)]() -> LoginCheck {
+      ++checks;
+      if (pass == kOtherSitePass) return {std::nullopt, "", "wrong_site"};
+      if (pass == kGoodPass && pin == "246810") return {Guard{kGuardId, "保**"}, "", ""};
+      // The good pass is a registered guard's: a wrong PIN counts for that guard.
+      return {std::nullopt, pass == kGoodPass ? kGuardId : "", "wrong_pin"};
+    };
   }
   void login_failed(std::string_view who, std::string_view reason) override {
     failures.push_back(std::string(who) + ":" + std::string(reason));
@@ -100,7 +103,7 @@ struct Rig {
   ApiResponse call(const std::string& method, const std::string& target, const std::string& body,
                    std::map<std::string, std::string> headers = {}, std::string peer = "10.0.0.9") {
     headers.emplace("host", "127.0.0.1:8081");
-    return api->handle({method, target, headers, body, peer});
+    return net::settle(api->handle({method, target, headers, body, peer}));
   }
   struct Login {
     std::string cookie, csrf;
@@ -299,6 +302,50 @@ TEST_CASE("a flood from many addresses cannot erase a guard's lock-out", "[guard
   CHECK(m.find("gate_console_login_peers 256") != std::string::npos);
   CHECK(m.find("gate_console_login_peers_shed_total 0") == std::string::npos);
   CHECK(m.find("gate_console_lockouts{scope=\"guard\"} 1") != std::string::npos);
+}
+
+TEST_CASE("one PIN check at a time per guard and per address, off the event loop",
+          "[guard][console]") {
+  Rig rig;
+  const auto attempt = [&](const char* pass, const std::string& peer) {
+    return rig.api->handle({"POST",
+                            "/api/login",
+                            {{"host", "127.0.0.1:8081"}},
+                            json{{"pass", pass}, {"pin", "111111"}}.dump(),
+                            peer});
+  };
+  // The first attempt is left to the listener's worker: nothing checked yet.
+  ApiResponse first = attempt(kGoodPass, "10.0.0.9");
+  REQUIRE(first.off_loop);
+  CHECK(rig.backend.checks == 0);
+  // While it is checked, the same guard from elsewhere, and this address with another pass,
+  // are turned away before any hashing: failures are counted when a check ends, and a burst in
+  // flight together would slip past the lock-out.
+  CHECK(net::settle(attempt(kGoodPass, "10.0.0.10")).status == 429);
+  CHECK(net::settle(attempt(kOtherSitePass, "10.0.0.9")).status == 429);
+  CHECK(rig.backend.checks == 0);
+  // Other guards from other addresses go on meanwhile, but never more than four checks at once.
+  std::vector<std::string> passes;
+  int in_flight = 1, refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    passes.push_back(staff_pass(static_cast<std::uint8_t>(0x10 + i)));
+    ApiResponse r = attempt(passes.back().c_str(), "10.0.1." + std::to_string(i));
+    if (r.off_loop)
+      ++in_flight;
+    else
+      refused += r.status == 429;
+  }
+  CHECK(in_flight == 4);
+  CHECK(refused == 3);
+  const ApiResponse done = net::settle(std::move(first));
+  CHECK(done.status == 401);
+  CHECK(rig.backend.checks == 1);
+  bool headers = false;
+  for (auto& [k, v] : done.headers) headers |= k == "Cache-Control" && v == "no-store";
+  CHECK(headers);  // the console's headers are on the answer the check ends in
+  // Its check ended: the guard may try again.
+  CHECK(net::settle(attempt(kGoodPass, "10.0.0.9")).status == 401);
+  CHECK(rig.backend.checks == 2);
 }
 
 TEST_CASE("lock-outs survive a restart", "[guard][console]") {

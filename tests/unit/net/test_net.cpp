@@ -264,6 +264,54 @@ TEST_CASE("listener: a handler that throws is answered 500, logged, counted; the
   CHECK(rig.logged[0] == "handler: GET /: boom");
 }
 
+TEST_CASE("listener: off-loop work runs on the worker while other requests are answered",
+          "[net]") {
+  const auto loop_thread = std::this_thread::get_id();
+  std::atomic<bool> release{false}, job_started{false};
+  std::thread::id job_thread, step_thread;
+  Rig rig(net::Limits{}, [&](const net::Request& r) -> net::Response {
+    if (r.path() == "/slow") {
+      net::Response res;
+      res.off_loop = [&]() -> std::function<net::Response()> {
+        job_thread = std::this_thread::get_id();
+        job_started = true;
+        while (!release) std::this_thread::sleep_for(1ms);  // an Argon2 check, held open
+        return [&] {
+          step_thread = std::this_thread::get_id();
+          return net::text(200, "slow done\n");
+        };
+      };
+      return res;
+    }
+    if (r.path() == "/throws") {
+      net::Response res;
+      res.off_loop = []() -> std::function<net::Response()> {
+        throw std::runtime_error("job failed");
+      };
+      return res;
+    }
+    return net::text(200, "quick\n");
+  });
+  auto slow = rig.client();
+  slow->send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(run_until(rig.io, [&] { return job_started.load(); }));
+  // The job holds the worker; the loop still answers another client.
+  auto quick = rig.client();
+  quick->send(kGet);
+  REQUIRE(run_until(rig.io, [&] { return quick->received.find("quick\n") != std::string::npos; }));
+  CHECK(slow->received.empty());
+  release = true;
+  REQUIRE(
+      run_until(rig.io, [&] { return slow->received.find("slow done\n") != std::string::npos; }));
+  CHECK(bool(job_thread != loop_thread));
+  CHECK(bool(step_thread == loop_thread));  // the step that touches the handler's state: on the loop
+  auto bad = rig.client();
+  bad->send("GET /throws HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(run_until(rig.io, [&] { return bad->received.starts_with("HTTP/1.1 500"); }));
+  CHECK(rig.listener->stats().off_loop_jobs == 2);
+  CHECK(rig.listener->stats().handler_faults == 1);
+}
+
 TEST_CASE("listener: oversize header 413, bad request 400, header names lower-cased", "[net]") {
   std::map<std::string, std::string> seen;
   Rig rig(net::Limits{}, [&](const net::Request& r) {

@@ -75,7 +75,8 @@ class Daemon final : public guard::ConsoleBackend {
   std::string metrics_text();
 
   // guard::ConsoleBackend
-  guard::LoginCheck authenticate(std::string_view staff_pass_text, std::string_view pin) override;
+  std::function<guard::LoginCheck()> prepare_login(std::string_view staff_pass_text,
+                                                   std::string_view pin) override;
   void login_failed(std::string_view claimed_guard, std::string_view reason_code) override;
   guard::ActionResult visitor_with_consent(const guard::Guard& g, const std::string& name,
                                            const std::string& phone,

@@ -6,13 +6,16 @@
 // 256-bit id in an HttpOnly, SameSite=Strict cookie, expiring after a maximum age and after
 // idle time; every state-changing request also needs the session's CSRF token in
 // X-CSRF-Token and, when the browser sends one, an Origin of this console. Logins pass a
-// LoginThrottle first (rate limits, lock-outs per registered guard and per address, 429),
+// LoginThrottle first (rate limits, lock-outs per registered guard and per address, 429);
+// the PIN check then runs off the event loop (Response::off_loop), one at a time per guard
+// and per address,
 // and failures are journaled by the backend as aggregated rows under a budget. Each action
 // is journaled by the backend with the guard's id and the reason given.
 #include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,9 +57,12 @@ struct LoginCheck {
 class ConsoleBackend {
  public:
   virtual ~ConsoleBackend() = default;
-  // Must take the same work and time whatever the pass is (one Argon2 verification even for
-  // a pass that is no guard's), so that timing does not tell which passes are guards'.
-  virtual LoginCheck authenticate(std::string_view staff_pass_text, std::string_view pin) = 0;
+  // Called on the loop; returns the PIN check, which the listener runs on its worker thread
+  // (so it may touch only what it owns). The check must take the same work and time whatever
+  // the pass is (one Argon2 verification even for a pass that is no guard's), so that timing
+  // does not tell which passes are guards'.
+  virtual std::function<LoginCheck()> prepare_login(std::string_view staff_pass_text,
+                                                    std::string_view pin) = 0;
   // One aggregated row about failed logins: the claimed guard ("unknown" or a guard id) and
   // a detail with counts, the address and reason codes.
   virtual void login_failed(std::string_view claimed_guard, std::string_view detail) = 0;
@@ -133,6 +139,8 @@ class ConsoleApi {
     std::chrono::steady_clock::time_point created, last_seen;
   };
   ApiResponse login(const ApiRequest& r);
+  ApiResponse logged_in(const LoginCheck& check, const std::string& claimed,
+                        const std::string& peer, std::chrono::steady_clock::time_point now);
   ApiResponse action(const ApiRequest& r, const std::string& path, const Guard& g);
   Session* session_of(const ApiRequest& r);
   std::string session_id_of(const ApiRequest& r) const;
@@ -146,6 +154,8 @@ class ConsoleApi {
   std::vector<std::string> names_;
   std::map<std::string, Session> sessions_;
   LoginThrottle throttle_;
+  std::set<std::string> checking_;  // "guard <claimed>", "peer <address>": a PIN check in flight
+  std::size_t checks_in_flight_ = 0;
 };
 
 }  // namespace gk::guard

@@ -5,6 +5,7 @@
 // each: "<pass id hex> <hash>". The file must not be readable by group or others.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "gk/core/result.hpp"
@@ -18,6 +19,23 @@ struct GuardIdentity {
   std::string guard_id;  // "staff-" + the first 8 hex digits of the staff pass id
   std::string name;      // masked display name from the pass
   PassId pass_id{};
+};
+
+// One login's PIN check, prepared on the event loop (where the trust list, the revocations and
+// the guards file live) and run on any thread: it owns copies of all it needs, and its run()
+// is the one Argon2id verification (~60 ms) that must not block the loop.
+class PinCheck {
+ public:
+  // The guard, or the first reason the login failed. `registered` is set to the guard's id
+  // when the pass verified as a registered guard's and only the PIN was wrong.
+  Result<GuardIdentity> run(std::string* registered = nullptr) const;
+
+ private:
+  friend class GuardRegistry;
+  std::optional<Failure> refusal_;
+  std::string hash_;  // the guard's, or one no PIN matches
+  std::optional<GuardIdentity> identity_;
+  std::string pin_;
 };
 
 class GuardRegistry {
@@ -41,7 +59,14 @@ class GuardRegistry {
   Result<GuardIdentity> authenticate(std::string_view staff_pass_text, std::string_view pin,
                                      const TrustStore& trust, const RevocationList& revocations,
                                      const std::string& site, UnixTime now,
-                                     std::string* registered = nullptr) const;
+                                     std::string* registered = nullptr) const {
+    return prepare(staff_pass_text, pin, trust, revocations, site, now).run(registered);
+  }
+  // authenticate() in two steps: everything but the Argon2id verification, which is left to
+  // PinCheck::run on whichever thread the caller chooses.
+  PinCheck prepare(std::string_view staff_pass_text, std::string_view pin,
+                   const TrustStore& trust, const RevocationList& revocations,
+                   const std::string& site, UnixTime now) const;
 
  private:
   const std::string& decoy_hash() const;

@@ -17,10 +17,12 @@
 //   limits        header and body sizes (413), malformed requests (400)
 //   Host          when asked, a Host that does not name this listener gets 421
 //   handler       exceptions caught, logged, counted and answered 500: one bad request never
-//                 ends the listener
+//                 ends the listener; work a handler marks as too slow for the loop
+//                 (Response::off_loop) runs on one worker thread, other sessions going on
 //
-// Header names are lower-cased here and nowhere else. Runs on the caller's io_context, starts
-// no threads; construct, use and destroy it on the thread that runs the io_context.
+// Header names are lower-cased here and nowhere else. Runs on the caller's io_context; its one
+// worker thread starts on the first off-loop job. Construct, use and destroy it on the thread
+// that runs the io_context.
 //
 // Why here (firmware/net) and not in sync/transport: two of its three users are the kiosk's
 // own listeners and it knows nothing of the sync protocol; gate-upstream links it like it links
@@ -86,6 +88,7 @@ struct ListenerStats {
   std::uint64_t shed = 0;                 // connections accepted and closed with the spare fd
   std::uint64_t timeouts = 0;             // connections ended by a time limit
   std::uint64_t requests = 0;
+  std::uint64_t off_loop_jobs = 0;   // Response::off_loop work run on the worker thread
   std::uint64_t handler_faults = 0;  // the handler threw: answered 500
   std::uint64_t session_faults = 0;  // a session ended by an exception of ours
   std::uint64_t loop_restarts = 0;   // the accept loop ended by an exception and restarted

@@ -3,6 +3,7 @@
 // and on gate-upstream takes and returns. No sockets and no Asio here, so handlers stay pure
 // functions that are unit-tested and fuzzed without a network; gk/net/listener.hpp puts a
 // handler on one.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,15 @@ struct Event {
   std::string json = {};  // one JSON document
 };
 
+struct Response;
+
+// Work too slow for the event loop (an Argon2 PIN check is ~60 ms). The listener runs it on its
+// worker thread, one job at a time, then calls what it returned back on the loop for the
+// answer. It must touch nothing the loop touches: it owns copies of what it needs; the
+// returned step may touch the handler's state (it runs on the loop, unless the listener was
+// closed meanwhile).
+using OffLoopWork = std::function<std::function<Response()>()>;
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
@@ -46,7 +56,12 @@ struct Response {
   std::vector<Event> first_events = {};
   bool drop_connection = false;  // close without answering (the upstream's fault injection)
   int stall_ms = 0;              // answer this late (the upstream's fault injection)
+  OffLoopWork off_loop = {};     // set: the answer is what this work ends in (the rest unused)
 };
+
+// The final answer of a handler called without a listener (unit tests, fuzzers): off-loop
+// work run inline, on the caller's thread.
+Response settle(Response res);
 
 // A plain-text answer (UTF-8), e.g. text(404, "not found\n").
 Response text(unsigned status, std::string body);
