@@ -36,7 +36,7 @@ class RecordingSink final : public EventSink {
 // loop of its own thread (it is the other end of the network).
 struct RigUpstream {
   std::filesystem::path dir;
-  upstream::UpstreamStore store;
+  std::unique_ptr<upstream::UpstreamStore> store;
   IssuerKeyPair authority = generate_issuer_key();
   std::unique_ptr<upstream::UpstreamService> service;
   std::unique_ptr<boost::asio::ssl::context> tls;
@@ -46,10 +46,10 @@ struct RigUpstream {
   std::string pin;
 
   explicit RigUpstream(const std::filesystem::path& d)
-      : dir(d), store(std::move(upstream::UpstreamStore::open(d / "upstream.db").value())) {
+      : dir(d), store(std::move(upstream::open_sqlite_store(d / "upstream.db").value())) {
     REQUIRE(save_key_pair(authority, d, "authority").ok());
     service = std::make_unique<upstream::UpstreamService>(
-        store, std::move(authority), [] { return static_cast<UnixTime>(std::time(nullptr)); });
+        *store, std::move(authority), [] { return static_cast<UnixTime>(std::time(nullptr)); });
     pin = sync::make_self_signed_certificate(d / "tls.key", d / "tls.crt", "upstream").value();
     tls = std::move(sync::server_tls_context(d / "tls.crt", d / "tls.key").value());
     server = std::make_unique<upstream::UpstreamServer>(
@@ -69,7 +69,7 @@ struct RigUpstream {
     return p.get_future().get();
   }
   std::size_t rows(const std::string& device) {
-    return on_upstream([&] { return store.journal(device, 0, 100000).size(); });
+    return on_upstream([&] { return store->journal(device, 0, 100000).size(); });
   }
 };
 
@@ -129,7 +129,7 @@ struct DaemonRig {
   void with_upstream() {
     std::filesystem::create_directories(dir / "up");
     upstream = std::make_unique<RigUpstream>(dir / "up");
-    REQUIRE(upstream->store.register_device({"kiosk-01", device.info.key, site, checkpoint}).ok());
+    REQUIRE(upstream->store->register_device({"kiosk-01", device.info.key, site, checkpoint}).ok());
   }
 
   // (Re)starts the daemon, as a restart of gated would: the old one is gone first.
