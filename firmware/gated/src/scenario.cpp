@@ -136,7 +136,7 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       // Old body-temperature steps: the skin the model expects at this ambient, so that
       // the estimate comes back to the temperature the step was written with.
       auto to_skin = [&](double body) {
-        return skin_for_body_c(body, thermo.ambient(), site.skin_model);
+        return skin_for_body_c(body, thermo.ambient(), daemon.site().state().skin_model);
       };
       std::vector<hal::SimReading> readings;
       for (double t : step.skins) readings.push_back({t, hal::DeviceError::none});
