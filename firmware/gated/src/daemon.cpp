@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "gk/net/descriptors.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/gated/events.hpp"
+#include "gk/net/descriptors.hpp"
 #include "gk/provision/apply.hpp"
 
 namespace gk {

@@ -10,8 +10,8 @@
 #include "gk/core/seal.hpp"
 #include "gk/core/utf8.hpp"
 #include "gk/gated/daemon.hpp"
-#include "gk/idcard/sam_reader.hpp"
 #include "gk/gated/events.hpp"
+#include "gk/idcard/sam_reader.hpp"
 #include "gk/sync/tls.hpp"
 
 namespace gk {
@@ -108,8 +108,8 @@ guard::LoginCheck Daemon::authenticate(std::string_view text, std::string_view p
 // One aggregated row (guard::LoginThrottle keeps these under a budget per interval).
 void Daemon::login_failed(std::string_view claimed, std::string_view detail) {
   // The claimed id is what a stranger typed: kept only as valid UTF-8, and short.
-  desk_->announce(kiosk_->record(utf8::truncate(claimed, 64), Reason::guard_login_failed,
-                                 std::string(detail)));
+  desk_->announce(
+      kiosk_->record(utf8::truncate(claimed, 64), Reason::guard_login_failed, std::string(detail)));
 }
 
 guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const std::string& name,
@@ -144,8 +144,8 @@ guard::ActionResult Daemon::register_without_id(const guard::Guard& g, const std
       if (!jpeg.empty()) personal["photo_jpeg_hex"] = to_hex(jpeg);
     }
   }
-  return action_result(
-      kiosk_->register_entrant({g.id, name, phone, reason.kept, seal_personal(personal.dump()), {}}));
+  return action_result(kiosk_->register_entrant(
+      {g.id, name, phone, reason.kept, seal_personal(personal.dump()), {}}));
 }
 
 // The desk's module is read on the event loop: a guard's action, one at a time, bounded by
@@ -190,8 +190,8 @@ guard::ActionResult Daemon::register_by_id_card(const guard::Guard& g, const std
                       {"photo_wlt_hex", to_hex(rec.photo_wlt)},
                       {"reason", reason}};
   // The reason as typed is sealed with the record; kept in clear only scrubbed.
-  GuardRegistration reg{g.id, rec.name, "", scrub_personal_numbers(reason),
-                        seal_personal(personal.dump()), shown};
+  GuardRegistration reg{
+      g.id, rec.name, "", scrub_personal_numbers(reason), seal_personal(personal.dump()), shown};
   guard::ActionResult a = action_result(kiosk_->register_entrant(reg));
   a.detail =
       mask_name(rec.name) + " " + shown + " " + mask_full_id_number(rec.id_number) +
