@@ -1,33 +1,45 @@
 #include "gk/core/mask.hpp"
 
+#include <vector>
+
+#include "gk/core/utf8.hpp"
+
 namespace gk {
 namespace {
-// Length in bytes of the UTF-8 sequence starting with lead byte c (1 for invalid bytes,
-// so that garbage is still walked byte by byte and never overrun).
-std::size_t utf8_len(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c >> 5) == 0x6) return 2;
-  if ((c >> 4) == 0xE) return 3;
-  if ((c >> 3) == 0x1E) return 4;
-  return 1;
+// Byte offsets of every character of (repaired) text, plus its end: masks cut between
+// characters, so a phone or id typed with full-width digits stays valid UTF-8.
+std::vector<std::size_t> boundaries(const std::string& text) {
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i <= text.size();) {
+    at.push_back(i);
+    if (i == text.size()) break;
+    const std::size_t n = utf8::char_length_at(text, i);
+    i += n ? n : 1;
+  }
+  return at;
 }
 }  // namespace
 
 std::string mask_phone(std::string_view phone) {
-  if (phone.size() < 8) return "***";
-  return std::string(phone.substr(0, 3)) + "**" + std::string(phone.substr(phone.size() - 4));
+  const std::string text = utf8::repaired(phone);
+  const auto at = boundaries(text);
+  const std::size_t chars = at.size() - 1;
+  if (chars < 8) return "***";
+  return text.substr(0, at[3]) + "**" + text.substr(at[chars - 4]);
 }
 
 std::string mask_id_number(std::string_view id) {
-  if (id.size() <= 4) return "**";
-  return "**" + std::string(id.substr(id.size() - 4));
+  const std::string text = utf8::repaired(id);
+  const auto at = boundaries(text);
+  const std::size_t chars = at.size() - 1;
+  if (chars <= 4) return "**";
+  return "**" + text.substr(at[chars - 4]);
 }
 
 std::string mask_name(std::string_view name) {
   if (name.empty()) return {};
-  std::size_t first = utf8_len(static_cast<unsigned char>(name[0]));
-  if (first > name.size()) first = name.size();
-  return std::string(name.substr(0, first)) + "**";
+  const std::string text = utf8::repaired(name);
+  return text.substr(0, boundaries(text)[1]) + "**";
 }
 
 }  // namespace gk

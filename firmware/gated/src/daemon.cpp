@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "gk/core/mask.hpp"
+#include "gk/gated/events.hpp"
 #include "gk/net/descriptors.hpp"
 #include "gk/provision/apply.hpp"
 
@@ -31,6 +33,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   if (!journal) return journal.failure();
   auto sync_state = sync::SyncState::open(config.state_dir / "sync.db");
   if (!sync_state) return sync_state.failure();
+  auto alarms = AlarmBook::open(config.state_dir / "alarms.db");
+  if (!alarms) return alarms.failure();
   std::map<Bytes, Bytes> enrolment;
   if (!config.nfc.enrolment_file.empty()) {
     auto e = load_enrolment(config.nfc.enrolment_file);
@@ -43,9 +47,22 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
     if (!key) return fail(key.reason(), "[nfc] id_card_key: " + key.failure().detail);
     id_key = std::move(*key);
   }
-  auto daemon = std::unique_ptr<Daemon>(
-      new Daemon(std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
-                 std::move(*revocations), std::move(*journal), std::move(*sync_state)));
+  const auto site_file = config.state_dir / "site.db";
+  auto daemon = std::unique_ptr<Daemon>(new Daemon(
+      std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
+      std::move(*revocations), std::move(*journal), std::move(*sync_state), std::move(*alarms)));
+  auto site = SiteStateKeeper::open(site_file, daemon->kiosk_->site_state());
+  if (!site) return site.failure();
+  daemon->site_.emplace(std::move(*site));
+  daemon->applier_ = std::make_unique<SyncApplier>(SyncApplierParts{
+      daemon->trust_, daemon->revocation_store_, daemon->revocations_, *daemon->site_,
+      daemon->config_.site.site,
+      [d = daemon.get()](std::map<Bytes, Bytes> e) { d->kiosk_->replace_enrolment(std::move(e)); },
+      [d = daemon.get()](std::uint64_t number) {
+        const SiteState& s = d->site_->state();
+        d->outbox_.publish(site_state_event(number, s.outbreak, s.quarantined_buildings.size()));
+        d->publish_state();
+      }});
   for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
   if (id_key) daemon->kiosk().set_id_binding_key(std::move(*id_key));
   if (auto s = daemon->start_sync(); !s) return fail(s.reason(), "sync: " + s.failure().detail);
@@ -54,7 +71,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
 
 Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore trust,
                RevocationStore store, RevocationList revocations, Journal journal,
-               sync::SyncState sync_state)
+               sync::SyncState sync_state, AlarmBook alarms)
     : config_(std::move(config)),
       options_(options),
       board_(std::move(board)),
@@ -63,11 +80,22 @@ Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore tru
       revocations_(std::move(revocations)),
       journal_(std::move(journal)),
       sync_state_(std::move(sync_state)),
-      clock_(*board_.clock, std::max(config_.trusted_time_floor, sync_state_.last_trusted_time())),
-      dedup_(std::chrono::milliseconds(config_.camera.dedup_window_ms)) {
+      alarms_(std::move(alarms)),
+      clock_(*board_.clock, std::max(config_.trusted_time_floor, sync_state_.last_trusted_time())) {
   kiosk_ = std::make_unique<Kiosk>(
       config_, trust_, revocations_, journal_,
       KioskDevices{*board_.thermometer, *board_.gate, board_.indicator.get(), clock_});
+  outbox_.add(stdout_sink(options_.out ? *options_.out : std::cout));
+  outbox_.add(metrics_sink(metrics_));
+  outbox_.add(journald_sink(log_));
+  desk_ = std::make_unique<PassageDesk>(
+      *kiosk_, outbox_,
+      PassageDeskHooks{[this] { return sync_ && sync_->lists_stale(); },
+                       [this](const std::string& alarm, std::optional<std::int64_t> seq) {
+                         raise_alarm(alarm, seq);
+                       },
+                       [this] { publish_state(); }, [this] { time_pulse_end(); }},
+      std::chrono::milliseconds(config_.camera.dedup_window_ms));
 }
 
 Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen) {
@@ -118,7 +146,9 @@ void Daemon::run() {
     id_poller_->start();
   }
   if (board_.door) watch_door();
-  if (sync_) sync_->start([this](const Status& s) { on_sync_round(s); });
+  if (sync_)
+    sync_->start([this](const Status& s) { on_sync_round(s); },
+                 [this](const service::TaskFailure& f) { task_failed(f); });
   notifier_.ready("deciding passages (board " + config_.board + ")");
   io_.run();
 }
@@ -151,8 +181,19 @@ void Daemon::on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> ta
       p.card_pass = card.ndef_pass;
       p.card_uid = card.uid;
     }
-    present(p);
+    desk_->present(p);
   }
+}
+
+// The door watch ticks every 50 ms; a pulse ended by it would run up to 50 ms long. So the
+// pulse's own end gets a timer (tests/bench/run.sh loop: within 10 ms of pulse_ms while the
+// camera decodes without pause).
+void Daemon::time_pulse_end() {
+  if (!board_.door) return;
+  pulse_timer_.expires_after(std::chrono::milliseconds(config_.gate.pulse_ms));
+  pulse_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick_door();
+  });
 }
 
 // Ends relay pulses on time and reports door alarms as JSON lines (the guard console of the
@@ -173,69 +214,8 @@ void Daemon::watch_door() {
   });
 }
 
-std::vector<PassageOutcome> Daemon::on_frame(const hal::GreyView& frame,
-                                             std::optional<Direction> direction, bool live) {
-  return on_codes(camera::texts(live ? decoder_.decode_stream(frame) : decoder_.decode(frame)),
-                  direction);
-}
-
-std::vector<PassageOutcome> Daemon::on_codes(const std::vector<std::string>& texts,
-                                             std::optional<Direction> direction) {
-  std::vector<PassageOutcome> outcomes;
-  const auto now = std::chrono::steady_clock::now();
-  for (const std::string& text : texts) {
-    if (!dedup_.accept(text, now)) continue;
-    Presentation p;
-    p.kind = CredentialKind::qr;
-    p.text = text;
-    p.direction = direction;
-    outcomes.push_back(present(p));
-  }
-  return outcomes;
-}
-
-PassageOutcome Daemon::present(const Presentation& p) {
-  if (sync_) kiosk_->set_lists_stale(sync_->lists_stale());
-  const bool was_pending = kiosk_->pending_consent().has_value();
-  PassageOutcome o = kiosk_->process(p);
-  // The door watch ticks every 50 ms; a pulse ended by it would run up to 50 ms long. So the
-  // pulse's own end gets a timer (tests/bench/run.sh loop: within 10 ms of pulse_ms while the
-  // camera decodes without pause).
-  if (o.gate_released && board_.door) {
-    pulse_timer_.expires_after(std::chrono::milliseconds(config_.gate.pulse_ms));
-    pulse_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) tick_door();
-    });
-  }
-  emit(o);
-  if (was_pending) publish_state();  // the consent was used (or expired): screens update
-  return o;
-}
-
 Status Daemon::apply_revocations(ByteView document) {
-  auto doc = parse_revocation_document(document, trust_);
-  if (!doc) return doc.failure();
-  return apply_revocation_document(*doc);
-}
-
-Status Daemon::apply_revocation_document(const RevocationDocument& doc) {
-  // Disk first (one transaction), then memory: a crash in between reloads the new list.
-  if (auto s = revocation_store_.apply(doc); !s) return s;
-  return revocations_.apply(doc);
-}
-
-void Daemon::emit(const PassageOutcome& o) {
-  const std::string line = outcome_json(o);
-  emit_line(line);
-  metrics_.count_decision(o.verdict.decision, o.verdict.reason);
-  log_.write(
-      service::Event::passage,
-      {.what = to_string(o.verdict.decision), .reason = code(o.verdict.reason), .seq = o.seq});
-  if (screen_) screen_->publish("passage", line);
-  if (console_) console_->publish("passage", line);
-  // Fever, revoked or forged passes, lockdown attempts, sensor faults: the guard must see
-  // them until acknowledged, not only scroll past in the feed.
-  if (o.verdict.alarm) raise_alarm(std::string(code(o.verdict.reason)), o.seq);
+  return applier_->apply_revocations(document);
 }
 
 namespace {
@@ -277,7 +257,8 @@ Status Daemon::start_servers() {
       return fail(Reason::device_fault,
                   "screen server on " + config_.screen.listen + ": " + e.what());
     }
-    emit_line(R"({"screen":{"port":)" + std::to_string(screen_->port()) + "}}");
+    outbox_.add(screen_sink(*screen_));
+    outbox_.publish(listening_event("screen", screen_->port()));
   }
   if (auto s = start_console(); !s) return s;
   publish_state();
@@ -285,24 +266,27 @@ Status Daemon::start_servers() {
 }
 
 void Daemon::publish_state() {
-  if (console_) console_->publish("state", state_json());
-  if (!screen_) return;
-  const SiteState& site = kiosk_->site_state();
-  std::string buildings = "[";
-  for (const auto& b : site.quarantined_buildings)
-    buildings += (buildings.size() > 1 ? "," : "") + std::string("\"") + b + "\"";
-  buildings += "]";
-  std::string checkpoint;
-  for (char ch : config_.checkpoint)  // names come from our own config: escape quotes anyway
-    checkpoint += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
-  screen_->publish("state", R"({"outbreak":")" + std::string(to_string(site.outbreak)) +
-                                R"(","quarantined_buildings":)" + buildings + R"(,"checkpoint":")" +
-                                checkpoint + "\"}");
+  outbox_.publish(state_event(site_->state(), config_.checkpoint, alarms_.open_alarms(),
+                              kiosk_->pending_consent().has_value()));
 }
 
-void Daemon::emit_line(const std::string& json_line) {
-  std::ostream& out = options_.out ? *options_.out : std::cout;
-  out << json_line << std::endl;  // one line per event, flushed for pipes
+void Daemon::set_site_state(const SiteChange& change) {
+  (void)site_->apply_local(SiteOrigin::scenario, "scenario", change);
+  publish_state();
+}
+
+void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq) {
+  const AlarmBook::Raised r = alarms_.raise(alarm, seq, clock_.now());
+  outbox_.publish(alarm_event(r.alarm, r.fresh));
+  if (!r.persisted)
+    std::cerr << "gated: alarm " << alarm << " kept in memory: alarms.db refused it\n";
+}
+
+// A supervised task threw: said in the log (with its step), counted, raised for the guard.
+// The supervisor restarts it after the backoff.
+void Daemon::task_failed(const service::TaskFailure& f) {
+  outbox_.publish(task_failed_event(f));
+  raise_alarm("task_failed", std::nullopt);
 }
 
 }  // namespace gk

@@ -8,7 +8,9 @@
 #include "gk/core/mask.hpp"
 #include "gk/core/scrub.hpp"
 #include "gk/core/seal.hpp"
+#include "gk/core/utf8.hpp"
 #include "gk/gated/daemon.hpp"
+#include "gk/gated/events.hpp"
 #include "gk/idcard/sam_reader.hpp"
 #include "gk/sync/tls.hpp"
 
@@ -51,8 +53,8 @@ Status Daemon::start_console() {
   }
   console_api_->serve_as(console_->port(), c.host_names);
   tick_console();
-  emit_line(R"({"console":{"port":)" + std::to_string(console_->port()) + R"(,"tls":)" +
-            (console_tls_ ? "true" : "false") + "}}");
+  outbox_.add(console_sink(*console_));
+  outbox_.publish(listening_event("console", console_->port(), console_tls_ != nullptr));
   return success();
 }
 
@@ -72,22 +74,10 @@ Bytes Daemon::seal_personal(const std::string& text) const {
 }
 
 guard::ActionResult Daemon::action_result(const PassageOutcome& o) {
-  emit(o);
+  desk_->announce(o);
   const ReasonText& t = describe(o.verdict.reason);
   const bool ok = o.seq.has_value() && o.verdict.reason != Reason::journal_unavailable;
   return {ok, std::string(t.code), std::string(t.zh), std::string(t.en), o.seq, {}};
-}
-
-void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq) {
-  const std::string line =
-      json{{"alarm", alarm}, {"time", clock_.now()}, {"seq", seq ? json(*seq) : json(nullptr)}}
-          .dump();
-  emit_line(line);
-  metrics_.count_alarm(alarm);
-  log_.write(service::Event::alarm, {.what = alarm, .seq = seq});
-  if (seq) open_alarms_[*seq] = alarm;
-  if (screen_) screen_->publish("alarm", line);
-  if (console_) console_->publish("alarm", line);
 }
 
 // A device that failed is journaled (a record row, as door alarms are), raised as the
@@ -97,13 +87,7 @@ void Daemon::observe_device(DeviceWatch& watch, bool fault, hal::DeviceError err
   const auto change = watch.observe(fault, error);
   if (change == DeviceWatch::Change::none) return;
   const bool failed = change == DeviceWatch::Change::failed;
-  emit_line(json{{"device", watch.name()},
-                 {"state", failed ? "failed" : "recovered"},
-                 {"error", failed ? hal::to_string(error) : "none"},
-                 {"time", clock_.now()}}
-                .dump());
-  log_.write(failed ? service::Event::device_failed : service::Event::device_recovered,
-             {.what = watch.name(), .reason = failed ? hal::to_string(error) : ""});
+  outbox_.publish(device_event(watch.name(), failed, error, clock_.now()));
   if (!failed) return;
   const PassageOutcome o = kiosk_->record("system", Reason::device_fault,
                                           watch.name() + " failed: " + hal::to_string(error));
@@ -126,7 +110,9 @@ std::function<guard::LoginCheck()> Daemon::prepare_login(std::string_view text,
 
 // One aggregated row (guard::LoginThrottle keeps these under a budget per interval).
 void Daemon::login_failed(std::string_view claimed, std::string_view detail) {
-  emit(kiosk_->record(std::string(claimed), Reason::guard_login_failed, std::string(detail)));
+  // The claimed id is what a stranger typed: kept only as valid UTF-8, and short.
+  desk_->announce(
+      kiosk_->record(utf8::truncate(claimed, 64), Reason::guard_login_failed, std::string(detail)));
 }
 
 guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const std::string& name,
@@ -141,8 +127,7 @@ guard::ActionResult Daemon::visitor_with_consent(const guard::Guard& g, const st
     return {false, std::string(t.code), std::string(t.zh), std::string(t.en), std::nullopt, {}};
   }
   publish_state();
-  if (screen_)  // the kiosk screen asks the resident for their pass
-    screen_->publish("consent", json{{"visitor", mask_name(name)}}.dump());
+  outbox_.publish(consent_event(mask_name(name)));  // the kiosk screen asks for the pass
   const ReasonText& t = describe(Reason::consent_pending);
   return {true, std::string(t.code), std::string(t.zh), std::string(t.en), *seq, {}};
 }
@@ -239,40 +224,36 @@ guard::ActionResult Daemon::set_outbreak(const guard::Guard& g, const std::strin
                                          const std::string& reason) {
   auto o = outbreak_from_string(outbreak);
   if (!o) return {false, "malformed", "状态无效", "Unknown outbreak state", std::nullopt, {}};
-  std::string detail = outbreak + " [";
-  for (const auto& b : buildings) detail += b + " ";
-  detail += "] " + reason;
+  // The detail names the buildings as JSON: a building called `3"栋] normal` cannot make
+  // the row read as something else.
+  const std::string detail = outbreak + " " +
+                             json(buildings).dump(-1, ' ', false, json::error_handler_t::replace) +
+                             " " + reason;
   PassageOutcome row = kiosk_->record(g.id, Reason::outbreak_changed, detail);
   if (!row.seq) return action_result(row);  // not journaled: not changed
-  // Local until the upstream publishes a newer site state (which then wins).
-  SiteState& site = kiosk_->site_state();
-  site.outbreak = *o;
-  site.quarantined_buildings = {buildings.begin(), buildings.end()};
+  // Local until the upstream publishes a newer site state (the keeper's rule).
+  (void)site_->apply_local(SiteOrigin::guard, g.id,
+                           SiteChange{*o, {buildings.begin(), buildings.end()}, std::nullopt});
   publish_state();
   return action_result(row);
 }
 
-guard::ActionResult Daemon::acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_seq) {
-  auto it = open_alarms_.find(alarm_seq);
-  if (it == open_alarms_.end())
-    return {false, "malformed", "没有这个报警", "No such open alarm", std::nullopt, {}};
-  PassageOutcome row = kiosk_->record(g.id, Reason::alarm_acknowledged,
-                                      it->second + " #" + std::to_string(alarm_seq));
-  if (row.seq) open_alarms_.erase(it);
+guard::ActionResult Daemon::acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_id) {
+  auto alarm = alarms_.find(alarm_id);
+  if (!alarm) return {false, "malformed", "没有这个报警", "No such open alarm", std::nullopt, {}};
+  PassageOutcome row =
+      kiosk_->record(g.id, Reason::alarm_acknowledged,
+                     alarm->kind + " alarm " + std::to_string(alarm_id) +
+                         (alarm->seq ? " (row " + std::to_string(*alarm->seq) + ")" : ""));
+  if (row.seq) (void)alarms_.acknowledge(alarm_id, g.id, clock_.now());
   publish_state();
   return action_result(row);
 }
 
 std::string Daemon::state_json() {
-  const SiteState& site = kiosk_->site_state();
-  json alarms = json::array();
-  for (const auto& [seq, alarm] : open_alarms_) alarms.push_back({{"seq", seq}, {"alarm", alarm}});
-  return json{{"outbreak", std::string(to_string(site.outbreak))},
-              {"quarantined_buildings", site.quarantined_buildings},
-              {"checkpoint", config_.checkpoint},
-              {"pending_consent", kiosk_->pending_consent().has_value()},
-              {"alarms", alarms}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  return state_event(site_->state(), config_.checkpoint, alarms_.open_alarms(),
+                     kiosk_->pending_consent().has_value())
+      .body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace gk

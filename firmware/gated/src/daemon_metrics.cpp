@@ -17,7 +17,7 @@ std::string Daemon::metrics_text() {
   s.checkpoint = config_.checkpoint;
   s.start_time = started_at_;
   s.journal_last_seq = journal_.head_seq();
-  s.open_alarms = static_cast<std::int64_t>(open_alarms_.size());
+  s.open_alarms = static_cast<std::int64_t>(alarms_.open_count());
   s.screen_clients = screen_ ? screen_->clients() : 0;
   if (board_.camera) s.devices_up.emplace_back(camera_watch_.name(), camera_watch_.up());
   if (board_.card_reader) s.devices_up.emplace_back(reader_watch_.name(), reader_watch_.up());

@@ -66,6 +66,11 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
   e.family("gate_alarms_total", "counter", "Alarms raised, by kind.");
   for (const auto& [kind, n] : alarms_)
     e.sample("gate_alarms_total", label("alarm", kind), static_cast<std::int64_t>(n));
+  e.family("gate_task_failures_total", "counter",
+           "Supervised tasks that threw (and were restarted), by task and step.");
+  for (const auto& [key, n] : task_failures_)
+    e.sample("gate_task_failures_total", label("task", key.first) + "," + label("step", key.second),
+             static_cast<std::int64_t>(n));
   e.gauge("gate_alarms_open", "Alarms not yet acknowledged by a guard.",
           static_cast<std::int64_t>(s.open_alarms));
   e.gauge("gate_journal_last_seq", "Sequence number of the newest durable passage.",

@@ -114,11 +114,15 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
     narration << "\n[" << n << "] " << step.say << "\n";
     Board& board = daemon.board();
     if (step.advance_s && board.sim_clock) board.sim_clock->advance(step.advance_s);
-    SiteState& site = daemon.kiosk().site_state();
-    if (step.outbreak) site.outbreak = *step.outbreak;
-    if (step.quarantined_buildings)
-      site.quarantined_buildings = {step.quarantined_buildings->begin(),
-                                    step.quarantined_buildings->end()};
+    if (step.outbreak || step.quarantined_buildings) {
+      const SiteState& site = daemon.site().state();
+      SiteChange change{site.outbreak, site.quarantined_buildings, std::nullopt};
+      if (step.outbreak) change.outbreak = *step.outbreak;
+      if (step.quarantined_buildings)
+        change.quarantined_buildings = {step.quarantined_buildings->begin(),
+                                        step.quarantined_buildings->end()};
+      daemon.set_site_state(change);
+    }
     if (!step.revocations.empty()) {
       std::ifstream in(step.revocations, std::ios::binary);
       std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -132,7 +136,7 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       // Old body-temperature steps: the skin the model expects at this ambient, so that
       // the estimate comes back to the temperature the step was written with.
       auto to_skin = [&](double body) {
-        return skin_for_body_c(body, thermo.ambient(), site.skin_model);
+        return skin_for_body_c(body, thermo.ambient(), daemon.site().state().skin_model);
       };
       std::vector<hal::SimReading> readings;
       for (double t : step.skins) readings.push_back({t, hal::DeviceError::none});

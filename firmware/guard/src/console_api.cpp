@@ -323,9 +323,9 @@ ApiResponse ConsoleApi::action(const ApiRequest& r, const std::string& path, con
     return reply(a.ok ? 200 : 409, result_json(a));
   }
   if (path == "/api/alarms/ack") {
-    auto it = j.find("seq");
+    auto it = j.find("id");
     if (it == j.end() || !it->is_number_integer())
-      return refuse(400, Reason::malformed, "seq of the alarm");
+      return refuse(400, Reason::malformed, "id of the alarm");
     ActionResult a = backend_.acknowledge_alarm(g, it->get<std::int64_t>());
     return reply(a.ok ? 200 : 409, result_json(a));
   }

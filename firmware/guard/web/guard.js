@@ -47,16 +47,26 @@ function addPassage(p) {
   while ($('feed').children.length > 200) $('feed').lastChild.remove();
 }
 
+function alarmText(a) {
+  const row = a.seq != null ? ` #${a.seq}` : '';
+  return `${a.alarm}${row}${a.count > 1 ? ` ×${a.count}` : ''}`;
+}
+
 function addAlarm(a) {
-  if (a.seq != null && document.querySelector(`#alarms li[data-seq="${a.seq}"]`)) return;
+  // One line per open alarm (its id); an alarm raised again while open updates its count.
+  const known = document.querySelector(`#alarms li[data-id="${a.id}"]`);
+  if (known) {
+    known.firstChild.textContent = alarmText(a);
+    return;
+  }
   const li = document.createElement('li');
-  li.dataset.seq = a.seq;
-  li.textContent = `${a.alarm} #${a.seq}`;
+  li.dataset.id = a.id;
+  li.append(document.createTextNode(alarmText(a)));
   const ack = document.createElement('button');
   ack.type = 'button';
   ack.textContent = '确认 Acknowledge';
   ack.addEventListener('click', async () => {
-    const r = await post('/api/alarms/ack', { seq: a.seq });
+    const r = await post('/api/alarms/ack', { id: a.id });
     result(r.data);
     if (r.data.ok) li.remove();
   });

@@ -1,15 +1,15 @@
 // The guard's actions at the kiosk: each one a journal row naming the guard, committed
 // before anything happens at the gate (the same commit() as every passage).
 #include "gk/core/mask.hpp"
+#include "gk/core/utf8.hpp"
 #include "gk/kiosk/kiosk.hpp"
 
 namespace gk {
 namespace {
-// Journal details are short and never personal data: the guard's free text is cut.
+// Journal details are short and never personal data: the guard's free text is cut, at a
+// character boundary (a cut inside a UTF-8 sequence made the row unencodable).
 std::string short_detail(std::string_view prefix, std::string_view text) {
-  std::string d(prefix);
-  d.append(text.substr(0, 80));
-  return d;
+  return std::string(prefix) + utf8::truncate(text, 80);
 }
 }  // namespace
 

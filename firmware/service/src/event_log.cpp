@@ -16,6 +16,7 @@ std::string message(Event e, const EventFields& f) {
   const std::string what(f.what);
   const std::string reason(f.reason);
   const std::string seq = f.seq ? std::to_string(*f.seq) : std::string("-");
+  const std::string step = f.step.empty() ? std::string() : " at step " + std::string(f.step);
   switch (e) {
     case Event::started:
       return "started (board " + what + ")";
@@ -26,11 +27,13 @@ std::string message(Event e, const EventFields& f) {
     case Event::alarm:
       return "alarm " + what + " raised (seq " + seq + ")";
     case Event::sync_failed:
-      return "sync round failed (" + reason + ")";
+      return "sync round failed" + step + " (" + reason + ")";
     case Event::device_failed:
       return "device " + what + " failed (" + reason + ")";
     case Event::device_recovered:
       return "device " + what + " recovered";
+    case Event::task_failed:
+      return "task " + what + " failed" + step + " (" + reason + "), restarting";
   }
   return "?";
 }
@@ -69,6 +72,8 @@ std::string_view to_string(Event e) {
       return "device_failed";
     case Event::device_recovered:
       return "device_recovered";
+    case Event::task_failed:
+      return "task_failed";
   }
   return "?";
 }
@@ -81,6 +86,7 @@ Priority priority(Event e) {
     case Event::sync_failed:
       return Priority::warning;
     case Event::device_failed:
+    case Event::task_failed:
       return Priority::err;
     default:
       return Priority::notice;
@@ -96,6 +102,7 @@ std::string journal_datagram(Event e, const EventFields& f) {
   if (!f.what.empty()) field(d, e == Event::passage ? "GK_DECISION" : "GK_WHAT", f.what);
   if (!f.reason.empty()) field(d, "GK_REASON", f.reason);
   if (f.seq) field(d, "GK_SEQ", std::to_string(*f.seq));
+  if (!f.step.empty()) field(d, "GK_STEP", f.step);
   return d;
 }
 

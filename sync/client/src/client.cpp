@@ -65,7 +65,7 @@ std::string status_json(const SyncStatus& s) {
               {"revocation_list", s.revocation_number},
               {"stale", s.stale},
               {"clock_trusted", s.clock_trusted}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);  // last_error quotes the upstream
 }
 
 Result<std::unique_ptr<SyncClient>> SyncClient::create(asio::io_context& io,
@@ -125,19 +125,31 @@ asio::awaitable<Result<HttpResponse>> SyncClient::call(http::verb method, std::s
                                        std::move(body));
 }
 
+asio::awaitable<Status> SyncClient::step(std::string name,
+                                         std::function<asio::awaitable<Status>()> body) {
+  // An exception leaves the round named by its step, for the supervisor to report; the
+  // connection is dropped so the restarted round starts clean.
+  std::string what;
+  try {
+    if (probe_) probe_(name);
+    co_return co_await body();
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  session_->close();
+  (void)state_.note_round(clock_.now(), false, name + ": threw: " + what);
+  throw service::StepError(name, what);
+}
+
 asio::awaitable<Status> SyncClient::round() {
-  Status result = success();
-  for (auto step : {&SyncClient::pull_time, &SyncClient::pull_revocations}) {
-    result = co_await (this->*step)();
+  Status result = co_await step("time", [this] { return pull_time(); });
+  if (result) result = co_await step("revocations", [this] { return pull_revocations(); });
+  for (const auto& d : kDocuments) {
     if (!result) break;
+    result = co_await step(std::string(d.list),
+                           [this, &d] { return pull_document(d.kind, d.list, d.path); });
   }
-  if (result) {
-    for (const auto& d : kDocuments) {
-      result = co_await pull_document(d.kind, d.list, d.path);
-      if (!result) break;
-    }
-  }
-  if (result) result = co_await push_journal();
+  if (result) result = co_await step("journal", [this] { return push_journal(); });
   if (!result) session_->close();  // the next round starts on a fresh connection
   (void)state_.note_round(clock_.now(), result.ok(), result ? "" : result.failure().detail);
   if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());
@@ -354,13 +366,19 @@ std::chrono::seconds SyncClient::next_backoff() {
   return std::chrono::seconds(static_cast<std::int64_t>(d(rng_)));
 }
 
-void SyncClient::start(std::function<void(const Status&)> on_round) {
+void SyncClient::start(std::function<void(const Status&)> on_round,
+                       service::TaskFailureHandler on_failure) {
   stopped_ = false;
-  asio::co_spawn(io_, loop(std::move(on_round)), asio::detached);
+  service::Backoff backoff{std::chrono::seconds(config_.backoff_min_s),
+                           std::chrono::seconds(config_.backoff_max_s)};
+  task_ = service::spawn(
+      io_.get_executor(), "sync", [this, on_round] { return loop(on_round); },
+      std::move(on_failure), backoff);
 }
 
 void SyncClient::stop() {
   stopped_ = true;
+  if (task_) task_->stop();
   timer_.cancel();
   session_->close();
 }
@@ -369,6 +387,7 @@ asio::awaitable<void> SyncClient::loop(std::function<void(const Status&)> on_rou
   while (!stopped_) {
     Status s = co_await round();
     if (stopped_) break;
+    if (s && task_) task_->healthy();
     if (on_round) on_round(s);
     std::chrono::seconds delay{config_.interval_s};
     if (s)

@@ -3,14 +3,40 @@
 #include <nlohmann/json.hpp>
 
 #include "gk/core/json_int.hpp"
+#include "gk/core/utf8.hpp"
 
 namespace gk::sync {
 namespace {
 using nlohmann::json;
 
-json opt_str(const std::optional<std::string>& v) {
-  return v ? json(*v) : json(nullptr);
+// A text field of a row. Rows are hash-chained over their exact bytes, so a field that is
+// not valid UTF-8 (rows written before text was validated where it enters) cannot be sent
+// repaired: its bytes travel as "<key>_hex" and the key itself carries the repaired text for
+// readers. JSON serialisation then never throws on a row, whatever it holds.
+void put_text(json& j, const char* key, const std::optional<std::string>& v) {
+  if (!v) {
+    j[key] = nullptr;
+    return;
+  }
+  if (utf8::valid(*v)) {
+    j[key] = *v;
+    return;
+  }
+  j[key] = utf8::repaired(*v);
+  j[std::string(key) + "_hex"] = to_hex(as_bytes(*v));
 }
+
+std::optional<std::string> get_text(const json& j, const char* key) {
+  if (auto hex = j.find(std::string(key) + "_hex"); hex != j.end()) {
+    auto bytes = from_hex(hex->get<std::string>());
+    if (!bytes) throw std::invalid_argument(std::string(key) + "_hex is not hex");
+    return std::string(bytes->begin(), bytes->end());
+  }
+  const json& v = j.at(key);
+  if (v.is_null()) return std::nullopt;
+  return v.get<std::string>();
+}
+
 json opt_id(const std::optional<PassId>& v) {
   return v ? json(to_hex(*v)) : json(nullptr);
 }
@@ -37,26 +63,27 @@ Result<T> enum_field(const json& j, const char* k, F parse) {
 }
 json entry_json(const JournalEntry& e) {
   const Passage& p = e.passage;
-  return json({{"seq", e.seq},
-               {"time", p.time},
-               {"gate", p.gate},
-               {"direction", to_string(p.direction)},
-               {"credential", to_string(p.credential_kind)},
-               {"pass_id", opt_id(p.pass_id)},
-               {"role", p.role ? json(to_string(*p.role)) : json(nullptr)},
-               {"decision", to_string(p.decision)},
-               {"reason", code(p.reason)},
-               {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
-               {"skin_c", p.skin_c ? json(*p.skin_c) : json(nullptr)},
-               {"ambient_c", p.ambient_c ? json(*p.ambient_c) : json(nullptr)},
-               {"operator_id", opt_str(p.operator_id)},
-               {"consenting_resident", opt_id(p.consenting_resident)},
-               {"holder", opt_str(p.holder)},
-               {"phone", opt_str(p.phone)},
-               {"detail", p.detail},
-               {"sealed", to_hex(p.sealed)},
-               {"prev_hash", e.prev_hash},
-               {"hash", e.hash}});
+  json j({{"seq", e.seq},
+          {"time", p.time},
+          {"direction", to_string(p.direction)},
+          {"credential", to_string(p.credential_kind)},
+          {"pass_id", opt_id(p.pass_id)},
+          {"role", p.role ? json(to_string(*p.role)) : json(nullptr)},
+          {"decision", to_string(p.decision)},
+          {"reason", code(p.reason)},
+          {"temperature_c", p.temperature_c ? json(*p.temperature_c) : json(nullptr)},
+          {"skin_c", p.skin_c ? json(*p.skin_c) : json(nullptr)},
+          {"ambient_c", p.ambient_c ? json(*p.ambient_c) : json(nullptr)},
+          {"consenting_resident", opt_id(p.consenting_resident)},
+          {"sealed", to_hex(p.sealed)},
+          {"prev_hash", e.prev_hash},
+          {"hash", e.hash}});
+  put_text(j, "gate", p.gate);
+  put_text(j, "operator_id", p.operator_id);
+  put_text(j, "holder", p.holder);
+  put_text(j, "phone", p.phone);
+  put_text(j, "detail", p.detail);
+  return j;
 }
 
 }  // namespace
@@ -92,7 +119,7 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       e.seq = strict_integer(x.at("seq"));
       Passage& p = e.passage;
       p.time = strict_integer(x.at("time"));
-      p.gate = x.at("gate").get<std::string>();
+      p.gate = get_text(x, "gate").value_or("");
       auto dir = enum_field<Direction>(x, "direction", direction_from_string);
       auto kind = enum_field<CredentialKind>(x, "credential", credential_kind_from_string);
       auto dec = enum_field<Decision>(x, "decision", decision_from_string);
@@ -119,10 +146,10 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       // Optional: batches from kiosks before the readings were journaled do not carry them.
       for (auto [key, field] : {std::pair{"skin_c", &p.skin_c}, {"ambient_c", &p.ambient_c}})
         if (x.contains(key) && !x.at(key).is_null()) *field = x.at(key).get<double>();
-      p.operator_id = get_opt_str(x, "operator_id");
-      p.holder = get_opt_str(x, "holder");
-      p.phone = get_opt_str(x, "phone");
-      p.detail = x.at("detail").get<std::string>();
+      p.operator_id = get_text(x, "operator_id");
+      p.holder = get_text(x, "holder");
+      p.phone = get_text(x, "phone");
+      p.detail = get_text(x, "detail").value_or("");
       auto sealed = from_hex(x.at("sealed").get<std::string>());
       if (!sealed) return fail(Reason::malformed, "sealed is not hex");
       p.sealed = *sealed;
@@ -141,6 +168,8 @@ Result<JournalBatch> parse_batch(std::string_view text) {
     }
     return b;
   } catch (const json::exception& e) {
+    return fail(Reason::malformed, std::string("batch: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     return fail(Reason::malformed, std::string("batch: ") + e.what());
   }
 }

@@ -182,7 +182,7 @@ TEST_CASE("mandatory fields and formats are checked before the backend", "[guard
       400);
   CHECK(rig.act(l, "/api/outbreak", {{"outbreak", "panic"}, {"reason", "x"}}).status == 400);
   CHECK(rig.act(l, "/api/outbreak", {{"outbreak", "normal"}}).status == 400);
-  CHECK(rig.act(l, "/api/alarms/ack", {{"seq", "x"}}).status == 400);
+  CHECK(rig.act(l, "/api/alarms/ack", {{"id", "x"}}).status == 400);
   CHECK(rig.call("POST", "/api/release", "{", {{"cookie", l.cookie}, {"x-csrf-token", l.csrf}})
             .status == 400);
   CHECK(rig.backend.calls.empty());

@@ -95,3 +95,28 @@ TEST_CASE("garbage batches are refused with a reason, never a crash", "[sync][ba
     if (!r.ok()) CHECK_FALSE(r.failure().detail.empty());
   }
 }
+
+TEST_CASE("a row that is not valid UTF-8 still encodes, and its hash still verifies",
+          "[sync][batch][utf8]") {
+  // Rows written before text was validated on entry: a detail cut at byte 80 inside '门'.
+  test::ScratchDir dir;
+  auto j = Journal::open(dir / "journal.db");
+  REQUIRE(j.ok());
+  Passage p;
+  p.time = 1'700'000'000;
+  p.gate = "北门";
+  p.decision = Decision::admit;
+  p.reason = Reason::guard_override;
+  p.operator_id = std::string("staff-\xE9");
+  p.detail = std::string("manual release: \xE9\x97", 18);
+  REQUIRE(j->append(p).ok());
+  JournalBatch b{"kiosk-01", j->entries(0, 10)};
+  std::string text;
+  REQUIRE_NOTHROW(text = encode_batch(b));
+  CHECK(nlohmann::json::parse(text)["entries"][0].contains("detail_hex"));
+  auto parsed = parse_batch(text);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->entries[0].passage.detail == p.detail);
+  CHECK(parsed->entries[0].passage.operator_id == p.operator_id);
+  CHECK(parsed->entries[0].hash == b.entries[0].hash);
+}

@@ -1,7 +1,11 @@
 #pragma once
-// gated: the kiosk daemon. One Boost.Asio event loop polls the camera and takes the card
-// reader's results (polled on a thread of its own, card_poller.hpp: libnfc blocks); each
-// credential becomes one passage through the Kiosk, on the loop; each outcome is one JSON line.
+// gated: the kiosk daemon. It wires objects that each own one thing (README, "How the daemon
+// is shaped"): the board (devices), the Kiosk (one passage end to end), the PassageDesk
+// (camera and card reader -> Kiosk -> outbox), the SiteStateKeeper (the outbreak state's
+// single writer, persisted), the AlarmBook (open alarms, persisted), the Outbox (every event,
+// to stdout, screen, console, metrics, journald), the SyncApplier (verified documents into
+// the stores) and the supervised sync client. One Boost.Asio event loop runs them all; the
+// card reader is polled on a thread of its own (card_poller.hpp: libnfc blocks).
 // Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 // clang-format off
@@ -12,19 +16,23 @@
 #include <memory>
 #include <optional>
 
-#include "gk/camera/dedup.hpp"
-#include "gk/camera/qr_decoder.hpp"
+#include "gk/gated/alarms.hpp"
 #include "gk/gated/board.hpp"
 #include "gk/gated/camera_worker.hpp"
 #include "gk/gated/card_poller.hpp"
 #include "gk/gated/device_watch.hpp"
 #include "gk/gated/metrics.hpp"
+#include "gk/gated/outbox.hpp"
+#include "gk/gated/passages.hpp"
+#include "gk/gated/site_keeper.hpp"
+#include "gk/gated/sync_applier.hpp"
 #include "gk/guard/console_server.hpp"
 #include "gk/kiosk/guards.hpp"
 #include "gk/kiosk/kiosk.hpp"
 #include "gk/screen/screen_server.hpp"
 #include "gk/service/event_log.hpp"
 #include "gk/service/notifier.hpp"
+#include "gk/service/supervise.hpp"
 #include "gk/sync/client.hpp"
 #include "gk/sync/state.hpp"
 #include "gk/trust/revocation_store.hpp"
@@ -51,6 +59,8 @@ class Daemon final : public guard::ConsoleBackend {
   void run();
   // The outbreak state as the screens show it (after a sync, a guard's change, a scenario).
   void publish_state();
+  // A scenario's change of the outbreak state (through the keeper, like a guard's).
+  void set_site_state(const SiteChange& change);
   void stop();
   boost::asio::io_context& io() { return io_; }
 
@@ -58,14 +68,18 @@ class Daemon final : public guard::ConsoleBackend {
   // `live`: a frame of a video stream (the rotating cascade); else a single still image.
   std::vector<PassageOutcome> on_frame(const hal::GreyView& frame,
                                        std::optional<Direction> direction = std::nullopt,
-                                       bool live = false);
+                                       bool live = false) {
+    return desk_->on_frame(frame, direction, live);
+  }
   // Codes read from one frame: de-duplicate, one passage per new code.
   std::vector<PassageOutcome> on_codes(const std::vector<std::string>& texts,
-                                       std::optional<Direction> direction = std::nullopt);
+                                       std::optional<Direction> direction = std::nullopt) {
+    return desk_->on_codes(texts, direction);
+  }
   // The person in front of the camera left: the next code read is a new passage.
-  void scene_changed() { dedup_.clear(); }
+  void scene_changed() { desk_->scene_changed(); }
   // One credential, however it arrived.
-  PassageOutcome present(const Presentation& p);
+  PassageOutcome present(const Presentation& p) { return desk_->present(p); }
   // Applies a signed revocation document (snapshot or delta) and persists it.
   Status apply_revocations(ByteView document);
   // One sync round now (gated sync --once); nullopt when [sync] is not configured.
@@ -93,7 +107,7 @@ class Daemon final : public guard::ConsoleBackend {
   guard::ActionResult set_outbreak(const guard::Guard& g, const std::string& outbreak,
                                    const std::vector<std::string>& quarantined_buildings,
                                    const std::string& reason) override;
-  guard::ActionResult acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_seq) override;
+  guard::ActionResult acknowledge_alarm(const guard::Guard& g, std::int64_t alarm_id) override;
   guard::ActionResult register_by_id_card(const guard::Guard& g,
                                           const std::string& reason) override;
   std::string state_json() override;
@@ -101,25 +115,30 @@ class Daemon final : public guard::ConsoleBackend {
   Board& board() { return board_; }
   Kiosk& kiosk() { return *kiosk_; }
   Journal& journal() { return journal_; }
+  AlarmBook& alarms() { return alarms_; }
+  SiteStateKeeper& site() { return *site_; }
+  Outbox& outbox() { return outbox_; }
+  Metrics& metrics() { return metrics_; }
+  sync::SyncClient* sync_client() { return sync_.get(); }
+  // Raises an alarm for the guard (persisted, announced) and reports a supervised task
+  // that threw (logged, counted, alarmed).
+  void raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq);
+  void task_failed(const service::TaskFailure& f);
 
  private:
   Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
-         RevocationList revocations, Journal journal, sync::SyncState sync_state);
+         RevocationList revocations, Journal journal, sync::SyncState sync_state, AlarmBook alarms);
   Status start_sync();
-  sync::SyncHooks sync_hooks();
-  Status apply_revocation_document(const RevocationDocument& doc);
   void on_sync_round(const Status& s);
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
   void tick_console();
   void tick_door();  // ends a due relay pulse, reports a new door alarm
+  void time_pulse_end();
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
-  void emit(const PassageOutcome& o);
   Status start_console();
   guard::ActionResult action_result(const PassageOutcome& o);
   Bytes seal_personal(const std::string& json) const;
-  void raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq);
-  void emit_line(const std::string& json_line);
 
   boost::asio::io_context io_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
@@ -136,17 +155,22 @@ class Daemon final : public guard::ConsoleBackend {
   RevocationList revocations_;
   Journal journal_;
   sync::SyncState sync_state_;
+  AlarmBook alarms_;
   hal::TrustedClock clock_;  // the board's clock, corrected by the upstream's signed time
+  Metrics metrics_;
+  std::unique_ptr<Kiosk> kiosk_;
+  std::optional<SiteStateKeeper> site_;  // writes the kiosk's SiteState: after kiosk_
+  std::unique_ptr<SyncApplier> applier_;
   std::unique_ptr<sync::SyncClient> sync_;
   std::unique_ptr<screen::ScreenServer> screen_;
   GuardRegistry guards_;
   std::unique_ptr<boost::asio::ssl::context> console_tls_;
   std::unique_ptr<guard::ConsoleApi> console_api_;
   std::unique_ptr<guard::ConsoleServer> console_;
-  std::map<std::int64_t, std::string> open_alarms_;  // journal seq -> alarm, until acknowledged
-  std::optional<PublicKey> seal_key_;                // the upstream's key for personal data
+  Outbox outbox_;  // after the servers its sinks write to: destroyed before them
+  std::unique_ptr<PassageDesk> desk_;
+  std::optional<PublicKey> seal_key_;  // the upstream's key for personal data
   bool lists_were_stale_ = false;
-  Metrics metrics_;
   DeviceWatch camera_watch_{"camera"};
   DeviceWatch reader_watch_{"card_reader"};
   std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
@@ -154,9 +178,6 @@ class Daemon final : public guard::ConsoleBackend {
   std::unique_ptr<CardPoller> id_poller_;        // the certified ID-card reader, if configured
   std::unique_ptr<CameraWorker> camera_worker_;  // after board_: stopped before the camera goes
   std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
-  std::unique_ptr<Kiosk> kiosk_;
-  camera::QrDecoder decoder_;
-  camera::Deduplicator dedup_;
 };
 
 }  // namespace gk

@@ -38,11 +38,15 @@ class Metrics {
   void count_decision(Decision d, Reason r) { ++decisions_[{d, r}]; }
   void count_alarm(const std::string& kind) { ++alarms_[kind]; }
   void count_sync_round(bool ok) { ++(ok ? sync_ok_ : sync_failed_); }
+  void count_task_failure(const std::string& task, const std::string& step) {
+    ++task_failures_[{task, step}];
+  }
   std::string render(const MetricsSnapshot& s) const;
 
  private:
   std::map<std::pair<Decision, Reason>, std::uint64_t> decisions_;
   std::map<std::string, std::uint64_t> alarms_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> task_failures_;
   std::uint64_t sync_ok_ = 0, sync_failed_ = 0;
 };
 

@@ -79,7 +79,7 @@ class ConsoleBackend {
   virtual ActionResult set_outbreak(const Guard&, const std::string& outbreak,
                                     const std::vector<std::string>& quarantined_buildings,
                                     const std::string& scrubbed_reason) = 0;
-  virtual ActionResult acknowledge_alarm(const Guard&, std::int64_t alarm_seq) = 0;
+  virtual ActionResult acknowledge_alarm(const Guard&, std::int64_t alarm_id) = 0;
   // The guard re-measured a passage referred for temperature with a clinical thermometer.
   virtual ActionResult clinical_remeasure(const Guard&, std::int64_t referred_seq,
                                           double celsius) = 0;

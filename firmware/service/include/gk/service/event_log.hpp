@@ -9,7 +9,7 @@
 //
 // Under systemd (stderr is the journal stream named by $JOURNAL_STREAM) entries go to
 // journald's native protocol socket as fields (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=gated,
-// GK_EVENT, GK_DECISION, GK_REASON, GK_SEQ) so `journalctl GK_EVENT=alarm` finds them. The
+// GK_EVENT, GK_DECISION, GK_REASON, GK_SEQ, GK_STEP) so `journalctl GK_EVENT=alarm` finds them. The
 // protocol is spoken directly (one datagram of fields) for the same reasons as the notifier:
 // stable, tiny, and no libsystemd coupling. Otherwise, or if journald does not take the
 // datagram, a plain "gated: ..." line goes to stderr.
@@ -29,7 +29,8 @@ enum class Event {
   alarm,
   sync_failed,
   device_failed,
-  device_recovered
+  device_recovered,
+  task_failed  // a supervised coroutine or thread threw: logged, then restarted
 };
 std::string_view to_string(Event e);
 
@@ -43,6 +44,7 @@ struct EventFields {
   std::string_view what = {};            // a code: board, alarm, device or decision name
   std::string_view reason = {};          // a stable reason code (gk::code(Reason))
   std::optional<std::int64_t> seq = {};  // the journal row it concerns
+  std::string_view step = {};            // the step that failed (sync: time, journal, ...)
 };
 
 // The journald fields of one entry, in the native protocol's encoding (exposed for tests).

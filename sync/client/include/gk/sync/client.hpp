@@ -16,6 +16,7 @@
 #include "gk/config/config.hpp"
 #include "gk/hal/clock.hpp"
 #include "gk/journal/journal.hpp"
+#include "gk/service/supervise.hpp"
 #include "gk/sync/documents.hpp"
 #include "gk/sync/https_client.hpp"
 #include "gk/sync/state.hpp"
@@ -58,8 +59,14 @@ class SyncClient {
   boost::asio::awaitable<Status> round();
   // Rounds forever: every interval after a success, backing off after a failure.
   // `on_round` sees each outcome (the daemon logs it and refreshes the kiosk's grading).
-  void start(std::function<void(const Status&)> on_round);
+  // Supervised (service::spawn): an exception in a step ends that round, is reported to
+  // `on_failure` with the step's name, and the loop starts again after the backoff.
+  void start(std::function<void(const Status&)> on_round, service::TaskFailureHandler on_failure);
   void stop();
+  // Fault injection for tests: called at the start of every step with its name (time,
+  // revocations, site_state, trust_list, enrolment, journal); whatever it throws is treated
+  // as that step failing unexpectedly.
+  void set_step_probe(std::function<void(const std::string&)> probe) { probe_ = std::move(probe); }
 
   SyncStatus status() const;
   bool lists_stale() const { return status().stale; }
@@ -75,6 +82,8 @@ class SyncClient {
   boost::asio::awaitable<Status> pull_document(std::string_view kind, std::string_view list,
                                                std::string path);
   boost::asio::awaitable<Status> push_journal();
+  boost::asio::awaitable<Status> step(std::string name,
+                                      std::function<boost::asio::awaitable<Status>()> body);
   Status apply_document(std::string_view kind, const std::string& envelope, bool restoring);
   boost::asio::awaitable<void> loop(std::function<void(const Status&)> on_round);
 
@@ -91,6 +100,8 @@ class SyncClient {
   boost::asio::steady_timer timer_;
   int failures_ = 0;
   bool stopped_ = false;
+  std::function<void(const std::string&)> probe_;
+  std::unique_ptr<service::Supervised> task_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
