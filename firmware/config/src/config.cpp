@@ -1,6 +1,9 @@
 #include "gk/config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -19,12 +22,17 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
   return path.is_absolute() ? path : (base / path).lexically_normal();
 }
 
-// "folder:rel/path" and "video:rel/path" are resolved like every other path.
+// Folder, spool and video paths are resolved like every other path.
 std::string resolve_source(const std::filesystem::path& base, const std::string& source) {
-  for (std::string_view scheme : {"folder:", "spool:", "video:"})
-    if (source.starts_with(scheme))
-      return std::string(scheme) + resolve(base, source.substr(scheme.size())).string();
-  return source;
+  const auto s = parse_camera_source(source);
+  if (!s || s->kind == CameraKind::none || s->kind == CameraKind::v4l2) return source;
+  return source.substr(0, source.size() - s->path.size()) + resolve(base, s->path).string();
+}
+
+std::string listen_problem(const std::string& listen) {
+  if (listen.empty()) return {};
+  auto l = parse_listen(listen);
+  return l ? std::string() : l.failure().detail;
 }
 
 void read_site(TomlSection& s, Config& c) {
@@ -66,6 +74,46 @@ void read_site(TomlSection& s, Config& c) {
 
 }  // namespace
 
+std::optional<CameraSource> parse_camera_source(std::string_view source) {
+  if (source == "none") return CameraSource{};
+  const std::pair<std::string_view, CameraKind> kinds[] = {{"folder:", CameraKind::folder},
+                                                           {"spool:", CameraKind::spool},
+                                                           {"video:", CameraKind::video},
+                                                           {"v4l2:", CameraKind::v4l2}};
+  for (const auto& [scheme, kind] : kinds)
+    if (source.starts_with(scheme) && source.size() > scheme.size())
+      return CameraSource{kind, std::string(source.substr(scheme.size()))};
+  return std::nullopt;
+}
+
+bool ListenAddress::loopback() const {
+  return address.starts_with("127.") || address == "::1";
+}
+
+Result<ListenAddress> parse_listen(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return fail(Reason::malformed, "expected ADDRESS:PORT, got '" + std::string(listen) + "'");
+  ListenAddress l;
+  std::string_view address = listen.substr(0, colon), port = listen.substr(colon + 1);
+  const bool bracketed = address.size() > 2 && address.front() == '[' && address.back() == ']';
+  if (bracketed) address = address.substr(1, address.size() - 2);
+  l.address = std::string(address);
+  unsigned char scratch[16];
+  const bool v4 = !bracketed && inet_pton(AF_INET, l.address.c_str(), scratch) == 1;
+  const bool v6 = bracketed && inet_pton(AF_INET6, l.address.c_str(), scratch) == 1;
+  if (!v4 && !v6)
+    return fail(Reason::malformed, "'" + std::string(listen.substr(0, colon)) +
+                                       "' is not an IPv4 address or a bracketed IPv6 address");
+  int value = -1;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || port.empty() || value < 0 ||
+      value > 65535)
+    return fail(Reason::malformed, "port must be 0..65535, got '" + std::string(port) + "'");
+  l.port = static_cast<unsigned short>(value);
+  return l;
+}
+
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
   Config c;
   c.source = source;
@@ -88,7 +136,10 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
 
   if (auto s = top.section("site")) read_site(*s, c);
   if (auto s = top.section("camera")) {
-    s->read("source", c.camera.source);
+    s->read_checked("source", c.camera.source, [](const std::string& v) {
+      return parse_camera_source(v) ? std::string()
+                                    : "'" + v + "' is not none, folder:, spool:, video: or v4l2:";
+    });
     s->read("fps", c.camera.fps, 1, 120);
     s->read("dedup_window_ms", c.camera.dedup_window_ms, 0, 60000);
     s->finish();
@@ -153,13 +204,13 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->finish();
   }
   if (auto s = top.section("screen")) {
-    s->read("listen", c.screen.listen);
+    s->read_checked("listen", c.screen.listen, listen_problem);
     s->read_strings("host_names", c.screen.host_names);
     s->read("token_file", c.screen.token_file);
     s->finish();
   }
   if (auto s = top.section("console")) {
-    s->read("listen", c.console.listen);
+    s->read_checked("listen", c.console.listen, listen_problem);
     s->read("tls_cert", c.console.tls_cert);
     s->read("tls_key", c.console.tls_key);
     s->read("guards_file", c.console.guards_file);
@@ -170,6 +221,10 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("lockout_s", c.console.lockout_s, 1, 86400);
     s->read("consent_window_s", c.console.consent_window_s, 10, 3600);
     s->read("id_reader", c.console.id_reader);
+    // Guards' PINs and visitors' phones cross the LAN only encrypted.
+    if (auto l = parse_listen(c.console.listen); l && !l->loopback() && c.console.tls_cert.empty())
+      s->add_error(s->where("listen"),
+                   "console.listen: a LAN address needs tls_cert and tls_key (HTTPS only)");
     s->finish();
   }
   if (auto s = top.section("provisioning")) {
@@ -226,9 +281,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
 
   if (!c.screen.token_file.empty())
     c.screen.token_file = resolve(base, c.screen.token_file).string();
-  if (const auto& l = c.screen.listen; !l.empty() && c.screen.token_file.empty() &&
-                                       !l.starts_with("127.") && !l.starts_with("[::1]:") &&
-                                       !l.starts_with("localhost:"))
+  if (auto l = parse_listen(c.screen.listen); l && !l->loopback() && c.screen.token_file.empty())
     errors.add(root.source(), "[screen] a screen listening off loopback needs token_file");
   for (auto* path : {&c.console.tls_cert, &c.console.tls_key, &c.console.guards_file})
     if (!path->empty()) *path = resolve(base, *path).string();

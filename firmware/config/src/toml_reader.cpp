@@ -30,13 +30,31 @@ void TomlSection::type_error(const toml::node& n, const char* key, const char* e
   errors_.add(n.source(), qualified(key) + " must be " + expected);
 }
 
+namespace {
+// Why a configured string cannot be used; empty when it can.
+std::string unusable(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return "must not hold control characters (NUL, tab, newline ...)";
+  return {};
+}
+}  // namespace
+
 void TomlSection::read(const char* key, std::string& out) {
   const toml::node* n = find(key);
   if (!n) return;
-  if (auto v = n->value<std::string>(); v && n->is_string())
-    out = *v;
-  else
+  if (auto v = n->value<std::string>(); v && n->is_string()) {
+    if (std::string why = unusable(*v); !why.empty())
+      errors_.add(n->source(), qualified(key) + " " + why);
+    else
+      out = *v;
+  } else {
     type_error(*n, key, "a string");
+  }
+}
+
+toml::source_region TomlSection::where(const char* key) const {
+  if (const toml::node* n = table_.get(key)) return n->source();
+  return table_.source();
 }
 
 void TomlSection::read(const char* key, bool& out) {
@@ -93,7 +111,10 @@ void TomlSection::read_strings(const char* key, std::vector<std::string>& out) {
   std::vector<std::string> values;
   for (const toml::node& item : *a) {
     if (!item.is_string()) return type_error(item, key, "an array of strings");
-    values.push_back(**item.as_string());
+    const std::string& v = **item.as_string();
+    if (std::string why = unusable(v); !why.empty())
+      return errors_.add(item.source(), qualified(key) + " " + why);
+    values.push_back(v);
   }
   out = std::move(values);
 }

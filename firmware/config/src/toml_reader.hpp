@@ -26,12 +26,25 @@ class TomlSection {
   TomlSection(const toml::table& table, std::string path, TomlErrors& errors)
       : table_(table), path_(std::move(path)), errors_(errors) {}
 
+  // Strings: UTF-8 (toml++ checks) without control characters (NUL, escapes: a name or a path
+  // holding one would be cut or misread further on).
   void read(const char* key, std::string& out);
+  // A string that must also pass `check`, which returns why not (empty: fine).
+  template <class Check>
+  void read_checked(const char* key, std::string& out, Check check) {
+    read(key, out);
+    if (const toml::node* n = table_.get(key); n && n->is_string())
+      if (std::string why = check(out); !why.empty())
+        errors_.add(n->source(), qualified(key) + ": " + why);
+  }
+  // Where a key was written (for errors between keys); the table's own place when absent.
+  toml::source_region where(const char* key) const;
   void read(const char* key, bool& out);
   void read(const char* key, int& out, long long min, long long max);
   void read(const char* key, std::int64_t& out, long long min, long long max);
   void read(const char* key, double& out, double min, double max);
   void read_strings(const char* key, std::vector<std::string>& out);
+  void add_error(const toml::source_region& at, const std::string& what) { errors_.add(at, what); }
   // A string that must map through `parse`; `allowed` is shown in the error.
   template <class T, class Parse>
   void read_enum(const char* key, T& out, Parse parse, const char* allowed) {

@@ -10,25 +10,31 @@
 namespace gk {
 namespace {
 
-Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& source) {
-  if (source == "none") return std::unique_ptr<hal::Camera>{};
-  if (source.starts_with("folder:"))
-    return std::unique_ptr<hal::Camera>(
-        std::make_unique<camera::ImageFolderCamera>(source.substr(7)));
-  if (source.starts_with("spool:"))
-    return std::unique_ptr<hal::Camera>(
-        std::make_unique<camera::SpoolFolderCamera>(source.substr(6)));
-  if (source.starts_with("video:")) {
-    // Sim board and tests: OpenCV videoio through the gk-video-camera module, loaded only now.
-    std::string why;
-    auto cam = camera::open_video_camera(source.substr(6), &why);
-    if (!cam) return fail(Reason::device_fault, "camera.source '" + source + "': " + why);
-    return cam;
+Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& text) {
+  const auto source = parse_camera_source(text);  // checked with the config; this is a backstop
+  if (!source)
+    return fail(Reason::malformed,
+                "camera.source '" + text + "' is not none, folder:, spool:, video: or v4l2:");
+  switch (source->kind) {
+    case CameraKind::none:
+      return std::unique_ptr<hal::Camera>{};
+    case CameraKind::folder:
+      return std::unique_ptr<hal::Camera>(
+          std::make_unique<camera::ImageFolderCamera>(source->path));
+    case CameraKind::spool:
+      return std::unique_ptr<hal::Camera>(
+          std::make_unique<camera::SpoolFolderCamera>(source->path));
+    case CameraKind::video: {
+      // Sim board and tests: OpenCV videoio through the gk-video-camera module, loaded only now.
+      std::string why;
+      auto cam = camera::open_video_camera(source->path, &why);
+      if (!cam) return fail(Reason::device_fault, "camera.source '" + text + "': " + why);
+      return cam;
+    }
+    case CameraKind::v4l2:
+      return std::unique_ptr<hal::Camera>(std::make_unique<camera::V4l2Camera>(source->path));
   }
-  if (source.starts_with("v4l2:"))
-    return std::unique_ptr<hal::Camera>(std::make_unique<camera::V4l2Camera>(source.substr(5)));
-  return fail(Reason::device_fault,
-              "camera.source '" + source + "' is not none, folder:, spool:, video: or v4l2:");
+  return std::unique_ptr<hal::Camera>{};
 }
 
 }  // namespace

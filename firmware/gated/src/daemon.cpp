@@ -19,6 +19,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   // A provisioned device runs only as the checkpoint its signed bundle names.
   if (config.provisioning.enabled())
     if (auto m = provision::apply(config); !m) return m.failure();
+  if (auto s = preflight(config); !s) return s.failure();
 
   auto board = open_board(config, options.sim_clock_start);
   if (!board) return board.failure();
@@ -96,21 +97,6 @@ Daemon::Daemon(Config config, DaemonOptions options, Board board, TrustStore tru
                        },
                        [this] { publish_state(); }, [this] { time_pulse_end(); }},
       std::chrono::milliseconds(config_.camera.dedup_window_ms));
-}
-
-Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return fail(Reason::malformed, "expected ADDRESS:PORT, got " + listen);
-  int port = -1;
-  try {
-    std::size_t used = 0;
-    port = std::stoi(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-  }
-  if (port < 0 || port > 65535) return fail(Reason::malformed, "port must be 0..65535");
-  return std::pair{listen.substr(0, colon), static_cast<unsigned short>(port)};
 }
 
 void Daemon::run() {
@@ -243,8 +229,8 @@ Status Daemon::start_servers() {
     if (!ep) return fail(Reason::malformed, "[screen] listen: " + ep.failure().detail);
     try {
       screen::ScreenOptions options;
-      options.address = ep->first;
-      options.port = ep->second;
+      options.address = ep->address;
+      options.port = ep->port;
       options.metrics = [this] { return metrics_text(); };
       options.host_names = config_.screen.host_names;
       if (!config_.screen.token_file.empty()) {

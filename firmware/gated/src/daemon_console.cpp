@@ -43,11 +43,10 @@ Status Daemon::start_console() {
   console_api_ = std::make_unique<guard::ConsoleApi>(*this, limits, console_tls_ != nullptr);
   try {
     boost::system::error_code ec;
-    auto address = boost::asio::ip::make_address(ep->first, ec);
-    if (ec) return fail(Reason::malformed, "[console] listen: not an address: " + ep->first);
+    auto address = boost::asio::ip::make_address(ep->address, ec);
+    if (ec) return fail(Reason::malformed, "[console] listen: not an address: " + ep->address);
     console_ = std::make_unique<guard::ConsoleServer>(
-        io_, *console_api_, boost::asio::ip::tcp::endpoint(address, ep->second),
-        console_tls_.get());
+        io_, *console_api_, boost::asio::ip::tcp::endpoint(address, ep->port), console_tls_.get());
   } catch (const std::exception& e) {
     return fail(Reason::device_fault, "guard console on " + c.listen + ": " + e.what());
   }
@@ -96,16 +95,16 @@ void Daemon::observe_device(DeviceWatch& watch, bool fault, hal::DeviceError err
 
 std::function<guard::LoginCheck()> Daemon::prepare_login(std::string_view text,
                                                          std::string_view pin) {
-  return [check = guards_.prepare(text, pin, trust_, revocations_, config_.site.site,
-                                  clock_.now())] {
-    guard::LoginCheck out;
-    auto g = check.run(&out.registered);
-    if (!g)  // `registered` is set only when the pass was a guard's and the PIN was wrong
-      out.reason_code = out.registered.empty() ? std::string(code(g.reason())) : "wrong_pin";
-    else
-      out.guard = guard::Guard{g->guard_id, g->name};
-    return out;
-  };
+  return
+      [check = guards_.prepare(text, pin, trust_, revocations_, config_.site.site, clock_.now())] {
+        guard::LoginCheck out;
+        auto g = check.run(&out.registered);
+        if (!g)  // `registered` is set only when the pass was a guard's and the PIN was wrong
+          out.reason_code = out.registered.empty() ? std::string(code(g.reason())) : "wrong_pin";
+        else
+          out.guard = guard::Guard{g->guard_id, g->name};
+        return out;
+      };
 }
 
 // One aggregated row (guard::LoginThrottle keeps these under a budget per interval).

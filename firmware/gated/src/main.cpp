@@ -29,6 +29,10 @@ int config_check(const std::string& file) {
     c->site.site = m->site;
     c->checkpoint = m->checkpoint;
   }
+  if (auto s = gk::preflight(*c); !s) {
+    std::cerr << file << ": " << gk::code(s.reason()) << ": " << s.failure().detail << "\n";
+    return 1;
+  }
   std::cout << file << ": ok (board " << c->board << ", site " << c->site.site << ", checkpoint "
             << c->checkpoint << ")\n";
   return 0;

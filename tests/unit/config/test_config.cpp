@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <random>
 
 #include "gk/config/config.hpp"
@@ -197,9 +198,59 @@ TEST_CASE("a screen off loopback needs its token file", "[config]") {
   auto with_token = parse_config(lan + "token_file = \"screen.token\"\n", "/etc/gated/gated.toml");
   REQUIRE(with_token.ok());
   CHECK(with_token->screen.token_file == "/etc/gated/screen.token");
-  for (const char* local : {"127.0.0.1:8080", "[::1]:8080", "localhost:8080"}) {
+  for (const char* local : {"127.0.0.1:8080", "[::1]:8080"}) {
     auto ok = parse_config(std::string(kGood) + "\n[screen]\nlisten = \"" + local + "\"\n",
                            "/etc/gated/gated.toml");
     CHECK(ok.ok());
   }
+}
+
+TEST_CASE("listen addresses are what the listeners can bind, checked where written", "[config]") {
+  // gated binds an IP address (no name lookups at boot): what it cannot bind is refused here,
+  // with the place it was written, not when the daemon starts.
+  for (const char* bad : {"localhost:8080", "127.0.0.1:-1", "127.0.0.1:65536", "127.0.0.1:",
+                          "127.0.0.1:80x", "::1:8080", "[::1:8080", "8080", "300.1.1.1:80"}) {
+    const std::string e = error_of(std::string(kGood) + "\n[screen]\nlisten = \"" + bad + "\"\n");
+    CAPTURE(bad, e);
+    CHECK(e.find("/etc/gated/gated.toml:") == 0);
+    CHECK(e.find(":10: screen.listen: ") != std::string::npos);  // line:column of the value
+  }
+  auto v6 = parse_listen("[::1]:8081");
+  REQUIRE(v6.ok());
+  CHECK(v6->address == "::1");
+  CHECK(v6->port == 8081);
+  CHECK(v6->loopback());
+  CHECK_FALSE(parse_listen("0.0.0.0:0")->loopback());
+  // A LAN console speaks HTTPS only.
+  const std::string lan =
+      std::string(kGood) + "\n[console]\nlisten = \"192.168.1.30:8081\"\nguards_file = \"g\"\n";
+  CHECK(error_of(lan).find("console.listen: a LAN address needs tls_cert") != std::string::npos);
+}
+
+TEST_CASE("camera sources are one list, checked where written", "[config]") {
+  const auto with_source = [](const std::string& source) {
+    std::string text = kGood;
+    const std::string was = "source = \"folder:frames\"";
+    return text.replace(text.find(was), was.size(), "source = \"" + source + "\"");
+  };
+  for (const char* bad : {"usb:0", "folder:", "v4l2", "/dev/video0", ""}) {
+    const std::string e = error_of(with_source(bad));
+    CAPTURE(bad, e);
+    CHECK(e.find("camera.source: ") != std::string::npos);
+  }
+  auto c = parse_config(with_source("spool:in"), "/etc/gated/gated.toml");
+  REQUIRE(c.ok());
+  CHECK(c->camera.source == "spool:/etc/gated/in");
+  CHECK(parse_camera_source("v4l2:/dev/video2")->kind == CameraKind::v4l2);
+}
+
+TEST_CASE("configured strings hold no control characters", "[config]") {
+  std::string text = kGood;
+  text.replace(text.find("莲花北村北门"), std::strlen("莲花北村北门"), "北门\\u0000东");
+  CHECK(error_of(text).find("site.checkpoint must not hold control characters") !=
+        std::string::npos);
+  text = kGood;
+  text.replace(text.find("\"12\""), 4, "\"12\\n栋\"");
+  CHECK(error_of(text).find("site.quarantined_buildings must not hold control characters") !=
+        std::string::npos);
 }

@@ -3,6 +3,7 @@
 // template). Every error names file, line and column; unknown keys are errors too, so a
 // typo never silently falls back to a default.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +14,28 @@
 
 namespace gk {
 
+// Where frames come from: the one list of camera kinds, parsed here (with the file's line and
+// column when wrong) and dispatched in gated's board.cpp.
+enum class CameraKind { none, folder, spool, video, v4l2 };
+struct CameraSource {
+  CameraKind kind = CameraKind::none;
+  std::string path;  // folder, spool or video file, or the V4L2 device
+};
+// "none", "folder:PATH" (sim: one image per frame), "spool:PATH" (each file once, then
+// deleted), "video:PATH" (OpenCV videoio), "v4l2:/dev/videoN"; nullopt for anything else.
+std::optional<CameraSource> parse_camera_source(std::string_view source);
+
+// A listener's "ADDRESS:PORT": an IPv4 address or a bracketed IPv6 one ("[::1]:8081"), a port
+// 0..65535 (0: any free port, reported at start).
+struct ListenAddress {
+  std::string address;  // without brackets
+  unsigned short port = 0;
+  bool loopback() const;
+};
+Result<ListenAddress> parse_listen(std::string_view listen);
+
 struct CameraConfig {
-  // "none", "folder:PATH" (sim: one image per frame), "video:PATH", "v4l2:/dev/videoN"
-  std::string source = "none";
+  std::string source = "none";  // see parse_camera_source
   int fps = 15;
   int dedup_window_ms = 3000;  // the same code seen again within this window is one event
 };

@@ -1,0 +1,43 @@
+// What gated checks before it opens a device: the files its configuration names, read by the
+// very loaders the daemon then uses. `gated config check` runs it too, so that the check
+// refuses what gated would refuse, with the same words.
+#include <boost/asio/ssl/context.hpp>
+
+#include "gk/gated/daemon.hpp"
+#include "gk/kiosk/guards.hpp"
+#include "gk/sync/tls.hpp"
+
+namespace gk {
+
+Status preflight(const Config& config) {
+  const auto named = [](const char* key, const Failure& f) {
+    return fail(f.reason, std::string(key) + ": " + f.detail);
+  };
+  if (!config.trust_dir.empty()) {
+    TrustStore trust;
+    if (auto s = trust.load_directory(config.trust_dir); !s) return named("trust_dir", s.failure());
+  }
+  const SyncConfig& sc = config.sync;
+  if (sc.enabled() && !sc.device_key.empty())
+    if (auto k = load_secret_key(sc.device_key); !k) return named("[sync] device_key", k.failure());
+  if (sc.enabled() && !sc.authority_key.empty())
+    if (auto k = load_public_key(sc.authority_key); !k)
+      return named("[sync] authority_key", k.failure());
+  if (!config.nfc.enrolment_file.empty())
+    if (auto e = load_enrolment(config.nfc.enrolment_file); !e)
+      return named("[nfc] enrolment_file", e.failure());
+  if (!config.nfc.id_card_key.empty())
+    if (auto k = load_id_binding_key(config.nfc.id_card_key); !k)
+      return named("[nfc] id_card_key", k.failure());
+  const ConsoleConfig& c = config.console;
+  if (!c.listen.empty()) {
+    if (auto g = GuardRegistry::load(c.guards_file); !g)
+      return named("[console] guards_file", g.failure());
+    if (!c.tls_cert.empty())
+      if (auto tls = sync::server_tls_context(c.tls_cert, c.tls_key); !tls)
+        return named("[console] TLS", tls.failure());
+  }
+  return success();
+}
+
+}  // namespace gk
