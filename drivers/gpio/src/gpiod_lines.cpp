@@ -8,7 +8,6 @@ namespace gk::gpio {
 struct GpiodLines::Handles {
   gpiod_chip* chip = nullptr;
   std::map<std::string, gpiod_line*> lines;
-  std::map<std::string, bool> active_low;
   ~Handles() {
     for (auto& [name, line] : lines) gpiod_line_release(line);
     if (chip) gpiod_chip_close(chip);
@@ -29,6 +28,11 @@ GpiodLines::GpiodLines(const std::string& chip, const std::vector<Spec>& specs)
       continue;
     }
     int flags = s.active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+    if (!s.output) {
+      if (s.bias == Bias::disabled) flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+      if (s.bias == Bias::pull_up) flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
+      if (s.bias == Bias::pull_down) flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
+    }
     int rc = s.output ? gpiod_line_request_output_flags(line, "gated", flags, s.initial ? 1 : 0)
                       : gpiod_line_request_input_flags(line, "gated", flags);
     if (rc < 0) {

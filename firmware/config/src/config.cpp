@@ -184,6 +184,18 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     s->read("door_contact_line", c.gate.door_contact_line);
     s->read("exit_button_line", c.gate.exit_button_line);
     s->read("tamper_line", c.gate.tamper_line);
+    s->read("relay_active_low", c.gate.relay_active_low);
+    s->read("door_contact_active_low", c.gate.door_contact_active_low);
+    s->read("exit_button_active_low", c.gate.exit_button_active_low);
+    s->read("tamper_active_low", c.gate.tamper_active_low);
+    const auto bias = [](const std::string& v) {
+      return v == "as-is" || v == "disabled" || v == "pull-up" || v == "pull-down"
+                 ? std::string()
+                 : "'" + v + "' is not as-is, disabled, pull-up or pull-down";
+    };
+    s->read_checked("door_contact_bias", c.gate.door_contact_bias, bias);
+    s->read_checked("exit_button_bias", c.gate.exit_button_bias, bias);
+    s->read_checked("tamper_bias", c.gate.tamper_bias, bias);
     s->read("held_open_s", c.gate.held_open_s, 1, 600);
     s->finish();
   }

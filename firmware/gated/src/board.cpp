@@ -99,14 +99,22 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
     // The relay and door inputs on named lines (libgpiod), or the same Door logic on
     // simulated lines. Missing lines are a start-up error: a gate we cannot drive or a
     // contact we cannot read must not pass for working.
+    const auto input = [](const std::string& name, bool active_low, const std::string& bias) {
+      return gpio::LineSpec{name, false, active_low,
+                            gpio::bias_from_string(bias).value_or(gpio::Bias::as_is), false};
+    };
+    std::vector<gpio::LineSpec> specs{{g.relay_line, true, g.relay_active_low, {}, false}};
+    if (!g.door_contact_line.empty())
+      specs.push_back(input(g.door_contact_line, g.door_contact_active_low, g.door_contact_bias));
+    if (!g.exit_button_line.empty())
+      specs.push_back(input(g.exit_button_line, g.exit_button_active_low, g.exit_button_bias));
+    if (!g.tamper_line.empty())
+      specs.push_back(input(g.tamper_line, g.tamper_active_low, g.tamper_bias));
     if (g.kind == "sim-gpio") {
-      auto lines = std::make_unique<gpio::SimLines>();
+      auto lines = std::make_unique<gpio::SimLines>(specs);
       b.sim_lines = lines.get();
       b.gpio_lines = std::move(lines);
     } else {
-      std::vector<gpio::GpiodLines::Spec> specs{{g.relay_line, true, false, false}};
-      for (const auto* in : {&g.door_contact_line, &g.exit_button_line, &g.tamper_line})
-        if (!in->empty()) specs.push_back({*in, false, false, false});
       auto lines = std::make_unique<gpio::GpiodLines>(g.chip, specs);
       b.gate_fault = lines->error();
       b.gpio_lines = std::move(lines);

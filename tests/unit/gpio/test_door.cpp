@@ -86,7 +86,61 @@ TEST_CASE("unplugged lines: release fails, nothing throws", "[gpio]") {
 }
 
 TEST_CASE("libgpiod on a machine without that chip reports it, never crashes", "[gpio]") {
-  GpiodLines lines("gpiochip-that-does-not-exist", {{"RELAY", true, false, false}});
+  GpiodLines lines("gpiochip-that-does-not-exist", {{"RELAY", true, false, Bias::as_is, false}});
   CHECK_FALSE(lines.error().empty());
   CHECK(lines.set("RELAY", true) == hal::DeviceError::not_present);
+}
+
+TEST_CASE("an exit button wired normally-open to GND with a pull-up (boards/rpi4-pn532)",
+          "[gpio]") {
+  // At rest the button's line is pulled high; pressed, it is shorted to GND.
+  const auto wired = [](bool exit_active_low) {
+    return std::vector<LineSpec>{{"RELAY", true, false, Bias::as_is, false},
+                                 {"DOOR", false, false, Bias::pull_up, false},
+                                 {"EXIT", false, exit_active_low, Bias::pull_up, false},
+                                 {"TAMPER", false, false, Bias::pull_up, false}};
+  };
+  auto t = Door::Clock::now() + seconds(100);
+  SECTION("read active-high, the idle button is pressed forever: no opening is ever forced") {
+    SimLines lines(wired(false));
+    lines.drive_level("DOOR", false);  // reed closed by the magnet: door shut
+    lines.drive_level("TAMPER", false);
+    Door door(lines, config());
+    CHECK(lines.level("EXIT"));  // the pull-up
+    lines.drive_level("DOOR", true);
+    CHECK(door.tick(t) == DoorAlarm::none);  // the defect this setting exists for
+  }
+  SECTION("with exit_button_active_low, a forced door alarms and a press still lets out") {
+    SimLines lines(wired(true));
+    lines.drive_level("DOOR", false);
+    lines.drive_level("TAMPER", false);
+    Door door(lines, config());
+    CHECK(lines.level("EXIT"));
+    CHECK_FALSE(std::get<bool>(lines.get("EXIT")));  // idle: not pressed
+    lines.drive_level("DOOR", true);
+    CHECK(door.tick(t) == DoorAlarm::door_forced);
+    lines.drive_level("DOOR", false);
+    CHECK(door.tick(t + seconds(1)) == DoorAlarm::none);
+    lines.drive_level("EXIT", false);  // pressed: shorted to GND
+    CHECK(std::get<bool>(lines.get("EXIT")));
+    CHECK(door.tick(t + seconds(2)) == DoorAlarm::none);
+    lines.float_line("EXIT");  // released: the pull-up again
+    lines.drive_level("DOOR", true);
+    CHECK(door.tick(t + seconds(3)) == DoorAlarm::none);  // the opening the press asked for
+  }
+  SECTION("an active-low relay is driven low to energise") {
+    SimLines lines({{"RELAY", true, true, Bias::as_is, false}});
+    Door door(lines, config());
+    CHECK(lines.level("RELAY"));  // locked: not energised, the line high
+    door.release(milliseconds(100), 1);
+    CHECK_FALSE(lines.level("RELAY"));
+  }
+}
+
+TEST_CASE("bias names", "[gpio]") {
+  CHECK(bias_from_string("pull-up") == Bias::pull_up);
+  CHECK(bias_from_string("pull-down") == Bias::pull_down);
+  CHECK(bias_from_string("disabled") == Bias::disabled);
+  CHECK(bias_from_string("as-is") == Bias::as_is);
+  CHECK_FALSE(bias_from_string("pullup").has_value());
 }

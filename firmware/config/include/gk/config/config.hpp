@@ -85,6 +85,11 @@ struct GateConfig {
   std::string door_contact_line;  // gpio: empty = no door contact fitted
   std::string exit_button_line;
   std::string tamper_line;
+  // Each line's polarity (`<line>_active_low`) and, for inputs, bias (`<line>_bias`: as-is,
+  // disabled, pull-up, pull-down); see gk::gpio::LineSpec.
+  bool relay_active_low = false, door_contact_active_low = false, exit_button_active_low = false,
+       tamper_active_low = false;
+  std::string door_contact_bias = "as-is", exit_button_bias = "as-is", tamper_bias = "as-is";
   int held_open_s = 15;
 };
 
