@@ -3,7 +3,9 @@
 // row, the kiosk screen shows passages only, events are valid JSON whatever the names.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include "daemon_rig.hpp"
+
 #include "gk/core/utf8.hpp"
 
 using namespace gk;
@@ -147,4 +149,90 @@ TEST_CASE("a manual-release reason of 30 Chinese characters is journaled whole c
   REQUIRE(rows.size() == 1);
   CHECK(utf8::valid(rows[0].passage.detail));
   CHECK(rows[0].passage.detail.find(utf8::truncate(reason, 80)) != std::string::npos);
+}
+
+namespace {
+// Random UTF-8 as people and tools produce it: every plane, combining marks, quotes,
+// backslashes, NUL and other controls, emoji, supplementary CJK, lengths from 0 to thousands.
+std::string random_utf8(std::mt19937& rng, bool controls = true) {
+  static const std::pair<char32_t, char32_t> ranges[] = {
+      {0x00, 0x1f},        {0x20, 0x7e},       {'"', '"'},         {'\\', '\\'},
+      {0x80, 0x7ff},       {0x300, 0x36f},     {0x4e00, 0x9fff},   {0xe000, 0xf8ff},
+      {0xfe00, 0xfe0f},    {0x1f300, 0x1faff}, {0x20000, 0x2a6df}, {0xe0000, 0xe007f},
+      {0x10fff0, 0x10ffff}};
+  std::uniform_int_distribution<int> pick_length(0, 40), which(0, std::size(ranges) - 1);
+  std::size_t n = pick_length(rng);
+  if (n == 40) n = 3000;  // now and then, far longer than any field holds
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [lo, hi] = ranges[which(rng)];
+    if (!controls && hi < 0x20) continue;
+    char32_t c = std::uniform_int_distribution<char32_t>(lo, hi)(rng);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xc0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xe0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (c & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (c >> 18));
+      out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (c & 0x3f));
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("random UTF-8 in every guard field, building and name: events parse, sync uploads all",
+          "[gated][daemon][utf8][sync]") {
+  std::mt19937 rng(Catch::rngSeed());
+  for (int round = 0; round < 3; ++round) {
+    DaemonRig rig;
+    // Names from the config: any UTF-8 but control characters (the config refuses those).
+    rig.checkpoint = random_utf8(rng, false).substr(0, 200);
+    if (!utf8::valid(rig.checkpoint) || rig.checkpoint.empty()) rig.checkpoint = "北门";
+    rig.with_upstream();
+    rig.start();
+    const auto text = [&] { return random_utf8(rng); };
+    for (int i = 0; i < 8; ++i) {
+      CAPTURE(round, i);
+      rig.daemon->register_without_id(kGuard, text(), "13812348058", {text(), text()});
+      rig.daemon->register_delivery(kGuard, text(), "13812348058", {text(), text()});
+      rig.daemon->manual_release(kGuard, text());
+      rig.daemon->set_outbreak(kGuard, i % 2 ? "lockdown" : "normal", {text(), text(), "3\"栋"},
+                               text());
+      rig.daemon->visitor_with_consent(kGuard, text(), "13812348058", {text(), text()});
+      rig.present(rig.pass_text(Role::resident, text()));
+      rig.present(text());  // garbage where a pass should be
+    }
+    // Every event the screens and the console get is JSON, whatever was typed.
+    std::size_t screen = 0, console = 0;
+    for (const auto& e : rig.events) {
+      if (auto m = for_kiosk_screen(e)) {
+        ++screen;
+        CHECK_NOTHROW(json::parse(m->data));
+      }
+      if (auto m = for_guard_console(e)) {
+        ++console;
+        CHECK_NOTHROW(json::parse(m->data));
+      }
+    }
+    CHECK(screen > 0);
+    CHECK(console > 0);
+    // Every row stored is valid UTF-8, and a sync round uploads every one of them.
+    const auto rows = rig.daemon->journal().entries(0, 100000);
+    REQUIRE(rows.size() >= 8 * 4);  // some actions are refused (a consent already pending)
+    for (const auto& r : rows) CHECK(utf8::valid(r.passage.detail));
+    for (int attempt = 0; attempt < 5 && rig.upstream->rows("kiosk-01") < rows.size(); ++attempt) {
+      auto s = rig.daemon->sync_once();
+      REQUIRE(s);
+      if (!*s) WARN(s->failure().detail);
+    }
+    CHECK(rig.upstream->rows("kiosk-01") == rows.size());
+  }
 }
