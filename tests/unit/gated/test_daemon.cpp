@@ -236,3 +236,38 @@ TEST_CASE("random UTF-8 in every guard field, building and name: events parse, s
     CHECK(rig.upstream->rows("kiosk-01") == rows.size());
   }
 }
+
+TEST_CASE("an exception in each sync step is said, counted and alarmed; the next round recovers",
+          "[gated][daemon][sync]") {
+  DaemonRig rig;
+  rig.with_upstream();
+  rig.start();
+  rig.present(rig.pass_text());
+  REQUIRE(rig.daemon->sync_client());
+  for (const std::string step :
+       {"time", "revocations", "site_state", "trust_list", "enrolment", "journal"}) {
+    CAPTURE(step);
+    rig.daemon->sync_client()->set_step_probe([step](const std::string& at) {
+      if (at == step) throw std::runtime_error("injected in " + at);
+    });
+    const std::size_t events = rig.events.size();
+    auto s = rig.daemon->sync_once();
+    REQUIRE(s);
+    REQUIRE_FALSE(*s);
+    CHECK(s->failure().detail.find(step + ": threw: injected in " + step) != std::string::npos);
+    bool said = false;
+    for (std::size_t i = events; i < rig.events.size(); ++i)
+      said |= rig.events[i].kind == EventKind::task_failed && rig.events[i].step == step;
+    CHECK(said);  // the log line and the console's feed
+    CHECK(rig.daemon->metrics_text().find("gate_task_failures_total") != std::string::npos);
+    bool alarmed = false;  // the guard sees it (one open task_failed alarm, not one a round)
+    for (const auto& a : rig.daemon->alarms().open_alarms()) alarmed |= a.kind == "task_failed";
+    CHECK(alarmed);
+    // The connection was dropped; without the fault the next round goes through.
+    rig.daemon->sync_client()->set_step_probe({});
+    auto again = rig.daemon->sync_once();
+    REQUIRE(again);
+    CHECK(*again);
+  }
+  CHECK(rig.upstream->rows("kiosk-01") == rig.daemon->journal().entries(0, 1000).size());
+}

@@ -11,6 +11,7 @@
 
 #include "gk/service/event_log.hpp"
 #include "gk/service/notifier.hpp"
+#include "gk/service/supervise.hpp"
 
 using namespace gk;
 using namespace gk::service;
@@ -170,4 +171,58 @@ TEST_CASE("stderr_is_journal compares JOURNAL_STREAM with stderr's device and in
   ::setenv("JOURNAL_STREAM", "garbage", 1);
   CHECK(!stderr_is_journal());
   ::unsetenv("JOURNAL_STREAM");
+}
+
+TEST_CASE("a supervised task that throws is reported with its step and restarted with backoff",
+          "[service][supervise]") {
+  using namespace std::chrono_literals;
+  boost::asio::io_context io;
+  int runs = 0;
+  std::vector<gk::service::TaskFailure> failures;
+  auto task = gk::service::spawn(
+      io.get_executor(), "sync",
+      [&]() -> boost::asio::awaitable<void> {
+        ++runs;
+        if (runs == 1) throw gk::service::StepError("journal", "bad row");
+        if (runs == 2) throw std::runtime_error("plain");
+        co_return;  // the third run ends normally: done, no restart
+      },
+      [&](const gk::service::TaskFailure& f) {
+        failures.push_back(f);
+        throw std::runtime_error("a reporter that throws cannot stop the supervisor");
+      },
+      gk::service::Backoff{10ms, 15ms});
+  io.run_for(2s);
+  CHECK(runs == 3);
+  REQUIRE(failures.size() == 2);
+  CHECK(failures[0].task == "sync");
+  CHECK(failures[0].step == "journal");
+  CHECK(failures[0].what == "bad row");
+  CHECK(failures[0].failures == 1);
+  CHECK(failures[0].restart_in == 10ms);
+  CHECK(failures[1].step == "-");
+  CHECK(failures[1].failures == 2);
+  CHECK(failures[1].restart_in == 15ms);  // doubled, up to the maximum
+  CHECK(task->failures() == 2);
+  task->healthy();
+  CHECK(task->failures() == 0);
+}
+
+TEST_CASE("a stopped supervised task is not restarted", "[service][supervise]") {
+  using namespace std::chrono_literals;
+  boost::asio::io_context io;
+  int runs = 0;
+  auto task = gk::service::spawn(
+      io.get_executor(), "loop",
+      [&]() -> boost::asio::awaitable<void> {
+        ++runs;
+        throw std::runtime_error("always");
+        co_return;
+      },
+      {}, gk::service::Backoff{20ms, 20ms});
+  io.run_for(5ms);  // the first run threw; its restart is due in 20 ms
+  task->stop();
+  io.restart();
+  io.run_for(100ms);
+  CHECK(runs == 1);
 }
