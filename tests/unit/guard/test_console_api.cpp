@@ -503,3 +503,27 @@ TEST_CASE("free text is scrubbed where it enters; the typed text only for sealin
     CHECK(call.find(raw_id) == std::string::npos);
   }
 }
+
+TEST_CASE("field limits count characters, and a refusal names the field and why",
+          "[guard][console]") {
+  Rig rig;
+  auto l = rig.login();
+  std::string reason_200, reason_201;
+  for (int i = 0; i < 200; ++i) reason_200 += "门";  // 600 bytes
+  reason_201 = reason_200 + "x";
+  auto ok = rig.act(l, "/api/release", {{"reason", reason_200}});
+  CHECK(ok.status == 200);
+  auto long_one = rig.act(l, "/api/release", {{"reason", reason_201}});
+  CHECK(long_one.status == 400);
+  CHECK(json::parse(long_one.body)["detail"] == "reason: at most 200 characters");
+  auto missing = rig.act(l, "/api/visitor", {{"name", "赵敏"}, {"phone", "13812348058"}});
+  CHECK(json::parse(missing.body)["detail"] == "reason is required");
+  auto odd = rig.act(l, "/api/outbreak", {{"outbreak", "maybe"}, {"reason", "x"}});
+  CHECK(json::parse(odd.body)["detail"] == "outbreak: normal or lockdown");
+  // A 16-character Chinese building name (48 bytes) is a building name.
+  std::string building;
+  for (int i = 0; i < 16; ++i) building += "栋";
+  CHECK(rig.act(l, "/api/outbreak",
+                {{"outbreak", "lockdown"}, {"reason", "x"}, {"quarantined_buildings", {building}}})
+            .status == 200);
+}
