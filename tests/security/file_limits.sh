@@ -50,3 +50,13 @@ echo "file_limits: --config /dev/zero: refused"
 ln -s /dev/zero trust/zero.pub
 write_config none ""
 refused "trust key -> /dev/zero" "not a regular file"
+rm trust/zero.pub
+# The console's TLS certificate and key: OpenSSL is handed them from memory, read under the
+# same limit (it once opened them itself, with no limit and no type check).
+echo 246810 | "$BIN/gatectl" guard add --file guards \
+  <("$BIN/gatectl" issue --key keys/issuer.key --site site-1 --role staff --name 王) >/dev/null
+for f in /dev/zero fifo big.txt; do
+  write_config none ""
+  printf '[console]\nlisten = "0.0.0.0:0"\nguards_file = "guards"\ntls_cert = "%s"\ntls_key = "keys/issuer.key"\n' "$f" >>gated.toml
+  refused "tls_cert=$f" "not a regular file\|larger than"
+done

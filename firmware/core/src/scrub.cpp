@@ -1,5 +1,6 @@
 #include "gk/core/scrub.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace gk {
@@ -17,6 +18,18 @@ Digit digit_at(std::string_view s, std::size_t at) {
   if (c == 0xEF && at + 2 < s.size() && static_cast<unsigned char>(s[at + 1]) == 0xBC) {
     const auto d = static_cast<unsigned char>(s[at + 2]);
     if (d >= 0x90 && d <= 0x99) return {d - 0x90, 3};
+  }
+  // Chinese numerals as a number is read out or typed digit by digit ("一三八……", 幺 for 1):
+  // a run of seven of them is a number, not prose.
+  if (c >= 0xE3 && c <= 0xE9 && at + 2 < s.size()) {
+    const char32_t cp = (static_cast<char32_t>(c & 0x0F) << 12) |
+                        (static_cast<char32_t>(static_cast<unsigned char>(s[at + 1]) & 0x3F) << 6) |
+                        (static_cast<unsigned char>(s[at + 2]) & 0x3F);
+    static constexpr std::pair<char32_t, int> kNumerals[] = {
+        {U'〇', 0}, {U'零', 0}, {U'一', 1}, {U'幺', 1}, {U'二', 2}, {U'三', 3}, {U'四', 4},
+        {U'五', 5}, {U'六', 6}, {U'七', 7}, {U'八', 8}, {U'九', 9}};
+    for (const auto& [numeral, value] : kNumerals)
+      if (cp == numeral) return {value, 3};
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #include "gk/sync/tls.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "gk/core/bytes.hpp"
+#include "gk/core/file.hpp"
 
 namespace gk::sync {
 namespace {
@@ -84,9 +86,12 @@ Result<std::string> make_self_signed_certificate(const std::filesystem::path& ke
 }
 
 Result<std::string> certificate_pin(const std::filesystem::path& cert_pem) {
-  File f(std::fopen(cert_pem.c_str(), "r"));
-  if (!f) return tls_failure(cert_pem.string() + ": cannot read");
-  Cert cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
+  // Read under the limit of every file gated reads (a FIFO or /dev/zero must not hang it).
+  auto text = read_regular_file(cert_pem, kMaxConfigFileBytes);
+  if (!text) return text.failure();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(text->data(), static_cast<int>(text->size())), &BIO_free);
+  Cert cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!cert) return fail(Reason::malformed, cert_pem.string() + ": not a PEM certificate");
   return pin_of(cert.get());
 }
@@ -100,9 +105,15 @@ Result<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  // Both read under the file limit, then handed to OpenSSL from memory.
+  auto cert = read_regular_file(cert_pem, kMaxConfigFileBytes);
+  if (!cert) return cert.failure();
+  auto key = read_regular_file(key_pem, kMaxConfigFileBytes);
+  if (!key) return key.failure();
   boost::system::error_code ec;
-  ctx->use_certificate_chain_file(cert_pem.string(), ec);
-  if (!ec) ctx->use_private_key_file(key_pem.string(), ssl::context::pem, ec);
+  ctx->use_certificate_chain(boost::asio::buffer(*cert), ec);
+  if (!ec) ctx->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec);
+  OPENSSL_cleanse(key->data(), key->size());
   if (ec) return tls_failure("TLS certificate or key: " + ec.message());
   return ctx;
 }

@@ -156,7 +156,7 @@ for _ in \$(seq 100); do grep -q BOUND "$T/journal.dgrams" 2>/dev/null && break;
 export JOURNAL_STREAM=\$(stat -c %d:%i "$T/journal.err")
 "$BIN/gated" --config "$T/journal.toml" >"$T/journal.out" 2>>"$T/journal.err" &
 gated=\$!
-for _ in \$(seq 100); do grep -q '"decision"' "$T/journal.out" 2>/dev/null && break; sleep 0.05; done
+for _ in \$(seq 400); do grep -q '"decision"' "$T/journal.out" 2>/dev/null && break; sleep 0.05; done
 sleep 0.3
 kill -TERM \$gated; wait \$gated
 sleep 0.2; kill \$sink

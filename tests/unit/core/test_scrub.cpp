@@ -34,9 +34,18 @@ TEST_CASE("numbers written with separators, +86 or full-width digits are masked 
   CHECK(bad.text == "**************0021");
 }
 
+TEST_CASE("numbers typed in Chinese numerals are masked like digits", "[core][scrub]") {
+  CHECK(scrub_personal_numbers("电话一三八一二三四八零五八") == "电话138****8058");
+  CHECK(scrub_personal_numbers("打幺三八 一二三四 八〇五八找他") == "打138****8058找他");
+  CHECK(scrub_report("一三八一二三四八零五八").mobiles == 1);
+  CHECK(scrub_personal_numbers("身份证一一零一零五一九四九一二三一零零二X") ==
+        "身份证**************002X");
+}
+
 TEST_CASE("short numbers and ordinary text are left alone", "[core][scrub]") {
   for (const char* s : {"", "送快递到3栋2单元401", "2020-12-01 10:30", "room 1203, 6 people",
-                        "顺丰速运", "a \"quoted\" \\ text", "123456"}) {
+                        "顺丰速运", "a \"quoted\" \\ text", "123456", "三三两两", "一五一十地说",
+                        "十二栋三单元四〇一", "一二三四五六"}) {
     INFO(s);
     CHECK(scrub_personal_numbers(s) == s);
   }

@@ -4,7 +4,8 @@
 // is kept anywhere in clear (journal, sync.db, upstream.db, logs, event streams). The text as
 // typed goes only into the sealed box.
 //
-// A number is a run of digits (ASCII or full-width), optionally split by single spaces or
+// A number is a run of digits (ASCII, full-width, or Chinese numerals 〇零一幺二三四五六七八九
+// typed digit by digit), optionally split by single spaces or
 // hyphens between groups of 3 digits or more ("138 1234 8058", "6222-0200-1234-5678"), possibly
 // ending in X for an ID number. Any such run of 7 digits or more is masked, keeping its last 4 (a
 // mobile number keeps its first 3 as well, as mask_phone does); shorter ones ("3栋2单元401") stay.
