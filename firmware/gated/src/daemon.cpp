@@ -132,6 +132,7 @@ void Daemon::run() {
     id_poller_->start();
   }
   if (board_.door) watch_door();
+  watch_journal();
   if (sync_)
     sync_->start([this](const Status& s) { on_sync_round(s); },
                  [this](const service::TaskFailure& f) { task_failed(f); });
@@ -190,6 +191,27 @@ void Daemon::tick_door() {
     const PassageOutcome o = kiosk_->record("system", Reason::door_alarm, gpio::to_string(alarm));
     raise_alarm(gpio::to_string(alarm), o.seq);
   }
+}
+
+void Daemon::check_journal() {
+  const Status s = journal_.watch();
+  const auto change =
+      journal_watch_.observe(!s.ok(), s ? hal::DeviceError::none : hal::DeviceError::io);
+  if (change == DeviceWatch::Change::none) return;
+  const bool failed = change == DeviceWatch::Change::failed;
+  outbox_.publish(device_event("journal", failed, hal::DeviceError::io, clock_.now()));
+  if (!failed) return;
+  std::cerr << "gated: journal: " << s.failure().detail << "\n";
+  raise_alarm("journal_unavailable", std::nullopt);  // no row can be written: its open row only
+}
+
+void Daemon::watch_journal() {
+  journal_timer_.expires_after(std::chrono::seconds(10));
+  journal_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    check_journal();
+    watch_journal();
+  });
 }
 
 void Daemon::watch_door() {

@@ -271,3 +271,30 @@ TEST_CASE("an exception in each sync step is said, counted and alarmed; the next
   }
   CHECK(rig.upstream->rows("kiosk-01") == rig.daemon->journal().entries(0, 1000).size());
 }
+
+TEST_CASE("a journal replaced while nobody passes is said and alarmed at the next watch",
+          "[gated][daemon][journal]") {
+  DaemonRig rig;
+  rig.start();
+  rig.present(rig.pass_text());
+  rig.daemon->check_journal();  // healthy: nothing said
+  CHECK(rig.of(EventKind::device).empty());
+  {  // another file moved over it (a restore from an old backup, an attacker's copy)
+    std::ofstream(rig.dir / "state" / "other.db") << "not this journal";
+  }
+  std::filesystem::rename(rig.dir / "state" / "other.db", rig.dir / "state" / "journal.db");
+  rig.daemon->check_journal();
+  const auto said = rig.of(EventKind::device);
+  REQUIRE(said.size() == 1);
+  CHECK(said[0]->what == "journal");
+  bool alarmed = false;
+  for (const auto& a : rig.daemon->alarms().open_alarms())
+    alarmed |= a.kind == "journal_unavailable";
+  CHECK(alarmed);
+  rig.daemon->check_journal();  // still broken: said once, not at every watch
+  CHECK(rig.of(EventKind::device).size() == 1);
+  // And the gate stays shut: the next passage cannot be journaled.
+  const PassageOutcome o = rig.present(rig.pass_text());
+  CHECK_FALSE(o.gate_released);
+  CHECK(o.verdict.reason == Reason::journal_unavailable);
+}

@@ -125,6 +125,10 @@ class Daemon final : public guard::ConsoleBackend {
   // that threw (logged, counted, alarmed).
   void raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq);
   void task_failed(const service::TaskFailure& f);
+  // The journal's watch between passages (every 10 s while running): a journal truncated or
+  // replaced while nobody passes is said at once (the device event "journal", the
+  // journal_unavailable alarm), not found by the next resident at a shut gate.
+  void check_journal();
 
  private:
   Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
@@ -133,6 +137,7 @@ class Daemon final : public guard::ConsoleBackend {
   void on_sync_round(const Status& s);
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
+  void watch_journal();
   void tick_console();
   void tick_door();  // ends a due relay pulse, reports a new door alarm
   void time_pulse_end();
@@ -173,6 +178,8 @@ class Daemon final : public guard::ConsoleBackend {
   std::optional<PublicKey> seal_key_;  // the upstream's key for personal data
   bool lists_were_stale_ = false;
   DeviceWatch camera_watch_{"camera"};
+  DeviceWatch journal_watch_{"journal", 1};  // a latched failure: no noise to ride out
+  boost::asio::steady_timer journal_timer_{io_};
   DeviceWatch reader_watch_{"card_reader"};
   std::unique_ptr<CardPoller> card_poller_;  // after board_: stopped before the reader goes
   DeviceWatch id_reader_watch_{"id_reader"};
