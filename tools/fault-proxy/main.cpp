@@ -18,6 +18,7 @@
 // clang-format on
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -152,6 +153,24 @@ struct Connection {
   }
 };
 
+// A coroutine's end: an exception is said on stderr with its task and counted, never dropped
+// (co_spawn's `detached` would throw it away silently).
+int g_task_faults = 0;
+auto said(const char* task) {
+  return [task](std::exception_ptr e) {
+    if (!e) return;
+    ++g_task_faults;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      std::cerr << "fault-proxy: " << task << " threw (" << g_task_faults
+                << " so far): " << x.what() << "\n";
+    } catch (...) {
+      std::cerr << "fault-proxy: " << task << " threw a non-standard exception\n";
+    }
+  };
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, tcp::endpoint target,
                                   std::string mode_file) {
   auto ex = co_await asio::this_coro::executor;
@@ -172,8 +191,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, tcp::endpoint target,
       continue;
     }
     auto c = std::make_shared<Connection>(std::move(client), std::move(upstream), mode);
-    asio::co_spawn(ex, Connection::pump_up(c), asio::detached);
-    asio::co_spawn(ex, Connection::pump_down(c), asio::detached);
+    asio::co_spawn(ex, Connection::pump_up(c), said("pump up"));
+    asio::co_spawn(ex, Connection::pump_down(c), said("pump down"));
   }
 }
 
@@ -201,7 +220,16 @@ int main(int argc, char** argv) {
       std::ofstream(port_file + ".tmp") << acceptor.local_endpoint().port() << "\n";
       std::rename((port_file + ".tmp").c_str(), port_file.c_str());
     }
-    asio::co_spawn(io, accept_loop(acceptor, endpoint_of(upstream), mode_file), asio::detached);
+    // Supervised: an accept loop that threw is said, counted and started again.
+    const tcp::endpoint target = endpoint_of(upstream);
+    std::function<void()> start_accepting = [&] {
+      asio::co_spawn(io, accept_loop(acceptor, target, mode_file), [&](std::exception_ptr e) {
+        if (!e) return;
+        said("accept loop")(e);
+        start_accepting();
+      });
+    };
+    start_accepting();
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
     io.run();
