@@ -89,15 +89,17 @@ part_day_at_the_gate() {
 start_time = $((NOW + 60))
 
 [[step]]
-say = "Resident 张伟 (building 12) shows his e-pass on his phone, 36.6 °C"
+say = "Resident 张伟 (building 12) shows his e-pass on his phone; his forehead reads 34.9 °C in a 24 °C room: a body temperature of about 36.6 °C"
 image = "frames/zhang.png"
-temperatures = [36.6, 36.5, 36.7]
+skins = [34.9, 34.8, 35.0]
+ambient = 24.0
 expect = "ok"
 
 [[step]]
-say = "Resident 李娜 shows her e-pass with a fever"
+say = "Resident 李娜 shows her e-pass with a fever: forehead 36.6 °C, body about 38.3 °C"
 image = "frames/li.png"
-temperatures = [38.1, 38.3, 38.2]
+skins = [36.5, 36.7, 36.6]
+ambient = 24.0
 expect = "fever"
 
 [[step]]
@@ -152,9 +154,10 @@ image = "frames/visitor.png"
 expect = "lockdown"
 
 [[step]]
-say = "Residents still pass during lockdown: 王芳 comes back, 36.4 °C"
+say = "Residents still pass during lockdown: 王芳 comes back, forehead 34.7 °C (body about 36.4 °C)"
 image = "frames/wang.png"
-temperatures = [36.4]
+skins = [34.7]
+ambient = 24.0
 expect = "ok"
 
 [[step]]
