@@ -2,11 +2,11 @@
 // gk::flash's error model: a value, or a FlashError naming a stable Problem code plus a
 // human detail. The passage Reason enum (gk/core/reason.hpp) is the journal's vocabulary
 // and is deliberately not reused: flashing a board is not a passage.
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "gk/core/result.hpp"
 
 namespace gk::flash {
 
@@ -39,32 +39,10 @@ inline FlashError flash_error(Problem p, std::string detail) {
   return FlashError{p, std::move(detail)};
 }
 
+// The value-or-error template of every layer (gk/core/result.hpp) with flashing's error.
 template <class T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : v_(std::move(value)) {}
-  Outcome(FlashError e) : v_(std::move(e)) {}
+using Outcome = gk::Expected<T, FlashError>;
 
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& operator*() { return checked(); }
-  const T& operator*() const { return const_cast<Outcome*>(this)->checked(); }
-  T* operator->() { return &checked(); }
-  const T* operator->() const { return &const_cast<Outcome*>(this)->checked(); }
-  const FlashError& error() const {
-    if (ok()) throw std::logic_error("Outcome::error() on a value");
-    return std::get<1>(v_);
-  }
-
- private:
-  T& checked() {
-    if (!ok()) throw std::logic_error("Outcome::value() on error: " + std::get<1>(v_).detail);
-    return std::get<0>(v_);
-  }
-  std::variant<T, FlashError> v_;
-};
-
-struct Done {};
-using Status = Outcome<Done>;
+using Status = Outcome<gk::Done>;
 
 }  // namespace gk::flash
