@@ -212,7 +212,7 @@ std::size_t count_decisions(const fs::path& file) {
 // Milliseconds, or a negative number when none came within 5 s.
 double present(const Options& o, const fs::path& png, int serial) {
   const std::size_t before = count_decisions(o.decisions);
-  const fs::path tmp = o.spool / (".tmp-" + std::to_string(serial));
+  const fs::path tmp = o.spool / ("pass-" + std::to_string(serial) + ".tmp");
   const fs::path shown = o.spool / ("pass-" + std::to_string(100000 + serial) + ".png");
   fs::copy_file(png, tmp, fs::copy_options::overwrite_existing);
   const auto t0 = Clock::now();

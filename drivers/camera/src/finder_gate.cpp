@@ -76,10 +76,15 @@ bool finder_patterns_in_view(const hal::GreyView& frame) {
   if (!frame.data || frame.width < 21 || frame.height < 21) return false;
   const cv::Mat grey(frame.height, frame.width, CV_8UC1, const_cast<std::uint8_t*>(frame.data),
                      static_cast<std::size_t>(frame.stride));
-  cv::Mat means;
-  cv::resize(grey, means,
+  cv::Mat block_means, means;
+  cv::resize(grey, block_means,
              cv::Size(std::max(1, grey.cols / kBlock), std::max(1, grey.rows / kBlock)), 0, 0,
              cv::INTER_AREA);
+  // Each block's threshold takes in its neighbours: a block that is all quiet zone (pure white
+  // on a clean screen or print) would otherwise have its own white as its mean, read white as
+  // "neither" and let the finder's outer dark ring run on into the quiet zone (1 code in 4 of
+  // gatectl's own PNGs then never opened the gate).
+  cv::blur(block_means, means, cv::Size(3, 3), cv::Point(-1, -1), cv::BORDER_REPLICATE);
   const Classifier c{grey, means};
   // A finder's centre band is 3 modules high, so a real one is met on several scanned rows
   // at the same column; sensor noise makes 1:1:3:1:1 by chance on one row, not on two.

@@ -35,8 +35,10 @@ hal::DeviceResult<hal::GreyView> SpoolFolderCamera::next_frame() {
   std::error_code ec;
   std::optional<std::filesystem::path> oldest;
   for (const auto& e : std::filesystem::directory_iterator(folder_, ec)) {
-    // Writers create "name.tmp" and rename: a half-written image is never read.
-    if (!e.is_regular_file() || e.path().extension() == ".tmp") continue;
+    // Writers create "name.tmp" (or a hidden ".name") and rename: a half-written image is
+    // never read, nor deleted under its writer.
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || e.path().extension() == ".tmp" || name.starts_with('.')) continue;
     if (!oldest || e.path() < *oldest) oldest = e.path();
   }
   if (ec) return hal::DeviceError::not_present;

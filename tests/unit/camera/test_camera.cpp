@@ -348,6 +348,42 @@ TEST_CASE("spool camera: an oversized image is one failed frame and leaves the s
   CHECK(texts(QrDecoder{}.decode(std::get<hal::GreyView>(f))) == std::vector<std::string>{kText});
 }
 
+TEST_CASE("spool camera: files still being written are neither read nor deleted",
+          "[camera][image]") {
+  test::ScratchDir dir;
+  for (const char* writing : {"pass-1.tmp", ".pass-2.png", ".tmp-3"}) {
+    cv::imwrite((dir / "whole.png").string(), render_qr_mat(kText, 4));
+    std::filesystem::rename(dir / "whole.png", dir / writing);
+  }
+  SpoolFolderCamera cam(dir.path());
+  CHECK(std::get<hal::DeviceError>(cam.next_frame()) == hal::DeviceError::not_present);
+  for (const char* writing : {"pass-1.tmp", ".pass-2.png", ".tmp-3"})
+    CHECK(std::filesystem::exists(dir / writing));
+  std::filesystem::rename(dir / "pass-1.tmp", dir / "pass-1.png");  // the writer is done
+  CHECK(hal::has_value(cam.next_frame()));
+  CHECK_FALSE(std::filesystem::exists(dir / "pass-1.png"));
+}
+
+TEST_CASE("the finder-pattern gate opens for clean codes whatever their module size", "[camera]") {
+  // Clean renders (a phone screen, gatectl's PNGs) have quiet zones of pure white; where one
+  // fills a whole threshold block, its white must still read as light. Every module size from
+  // 3 to 12 px, on several texts of a pass's length: each opens the gate and is read on the
+  // live path within three frames.
+  for (int module = 3; module <= 12; ++module) {
+    for (int n = 0; n < 4; ++n) {
+      const std::string text = "GK1:" + std::string(180 + 17 * n, static_cast<char>('A' + n));
+      const cv::Mat code = render_qr_mat(text, module);
+      INFO("module " << module << " px, text " << n << ", " << code.cols << " px");
+      CHECK(finder_patterns_in_view(view_of(code)));
+      QrDecoder decoder;
+      int read_at = -1;
+      for (int frame = 0; frame < 3 && read_at < 0; ++frame)
+        if (!decoder.decode_stream(view_of(code)).empty()) read_at = frame;
+      CHECK(read_at >= 0);
+    }
+  }
+}
+
 TEST_CASE("the finder-pattern gate: codes open it, empty scenes keep it shut", "[camera]") {
   // Shut: sensor noise at both live sizes, a flat frame, a frame too small to hold a code.
   for (auto [w, h] : {std::pair{1280, 720}, std::pair{1920, 1080}, std::pair{640, 480}}) {
