@@ -26,8 +26,8 @@ Digit digit_at(std::string_view s, std::size_t at) {
                         (static_cast<char32_t>(static_cast<unsigned char>(s[at + 1]) & 0x3F) << 6) |
                         (static_cast<unsigned char>(s[at + 2]) & 0x3F);
     static constexpr std::pair<char32_t, int> kNumerals[] = {
-        {U'〇', 0}, {U'零', 0}, {U'一', 1}, {U'幺', 1}, {U'二', 2}, {U'三', 3}, {U'四', 4},
-        {U'五', 5}, {U'六', 6}, {U'七', 7}, {U'八', 8}, {U'九', 9}};
+        {U'〇', 0}, {U'零', 0}, {U'一', 1}, {U'幺', 1}, {U'二', 2}, {U'三', 3},
+        {U'四', 4}, {U'五', 5}, {U'六', 6}, {U'七', 7}, {U'八', 8}, {U'九', 9}};
     for (const auto& [numeral, value] : kNumerals)
       if (cp == numeral) return {value, 3};
   }

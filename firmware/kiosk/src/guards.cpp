@@ -120,8 +120,8 @@ PinCheck GuardRegistry::prepare(std::string_view text, std::string_view pin,
 }
 
 Result<GuardIdentity> PinCheck::run(std::string* registered) const {
-  const bool pin_ok = !hash_.empty() &&
-                      crypto_pwhash_str_verify(hash_.c_str(), pin_.data(), pin_.size()) == 0;
+  const bool pin_ok =
+      !hash_.empty() && crypto_pwhash_str_verify(hash_.c_str(), pin_.data(), pin_.size()) == 0;
   if (refusal_) return *refusal_;
   if (!pin_ok) {
     if (registered) *registered = identity_->guard_id;

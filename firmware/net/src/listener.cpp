@@ -279,8 +279,8 @@ asio::awaitable<std::function<Response()>> run_off_loop(State& st, OffLoopWork w
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(std::exception_ptr, Step)>(
       [&st, loop](auto handler, OffLoopWork job) {
-        asio::post(st.off_loop_worker(), [handler = std::move(handler), job = std::move(job),
-                                          loop, busy = asio::make_work_guard(loop)]() mutable {
+        asio::post(st.off_loop_worker(), [handler = std::move(handler), job = std::move(job), loop,
+                                          busy = asio::make_work_guard(loop)]() mutable {
           std::exception_ptr error;
           Step step;
           try {

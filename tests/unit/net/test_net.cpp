@@ -264,8 +264,7 @@ TEST_CASE("listener: a handler that throws is answered 500, logged, counted; the
   CHECK(rig.logged[0] == "handler: GET /: boom");
 }
 
-TEST_CASE("listener: off-loop work runs on the worker while other requests are answered",
-          "[net]") {
+TEST_CASE("listener: off-loop work runs on the worker while other requests are answered", "[net]") {
   const auto loop_thread = std::this_thread::get_id();
   std::atomic<bool> release{false}, job_started{false};
   std::thread::id job_thread, step_thread;
@@ -304,7 +303,8 @@ TEST_CASE("listener: off-loop work runs on the worker while other requests are a
   REQUIRE(
       run_until(rig.io, [&] { return slow->received.find("slow done\n") != std::string::npos; }));
   CHECK(bool(job_thread != loop_thread));
-  CHECK(bool(step_thread == loop_thread));  // the step that touches the handler's state: on the loop
+  CHECK(
+      bool(step_thread == loop_thread));  // the step that touches the handler's state: on the loop
   auto bad = rig.client();
   bad->send("GET /throws HTTP/1.1\r\nHost: x\r\n\r\n");
   REQUIRE(run_until(rig.io, [&] { return bad->received.starts_with("HTTP/1.1 500"); }));

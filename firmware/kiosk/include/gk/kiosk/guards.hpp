@@ -64,9 +64,8 @@ class GuardRegistry {
   }
   // authenticate() in two steps: everything but the Argon2id verification, which is left to
   // PinCheck::run on whichever thread the caller chooses.
-  PinCheck prepare(std::string_view staff_pass_text, std::string_view pin,
-                   const TrustStore& trust, const RevocationList& revocations,
-                   const std::string& site, UnixTime now) const;
+  PinCheck prepare(std::string_view staff_pass_text, std::string_view pin, const TrustStore& trust,
+                   const RevocationList& revocations, const std::string& site, UnixTime now) const;
 
  private:
   const std::string& decoy_hash() const;
