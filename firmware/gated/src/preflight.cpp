@@ -31,7 +31,7 @@ Status preflight(const Config& config) {
       return named("[nfc] id_card_key", k.failure());
   const ConsoleConfig& c = config.console;
   if (!c.listen.empty()) {
-    if (auto g = GuardRegistry::load(c.guards_file); !g)
+    if (auto g = GuardRegistry::read(c.guards_file); !g)  // no decoy: that is load()'s
       return named("[console] guards_file", g.failure());
     if (!c.tls_cert.empty())
       if (auto tls = sync::server_tls_context(c.tls_cert, c.tls_key); !tls)

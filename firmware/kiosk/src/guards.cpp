@@ -22,7 +22,7 @@ bool valid_pin(std::string_view pin) {
 }
 }  // namespace
 
-Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
+Result<GuardRegistry> GuardRegistry::read(const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file.string() + ": missing");
   if (st.st_mode & 077)
@@ -43,7 +43,12 @@ Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
                                          ": expected '<pass id hex> <argon2 hash>'");
     r.hashes_[*id] = hash;
   }
-  (void)r.decoy_hash();  // made now, so that the first login is not the slow one
+  return r;
+}
+
+Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
+  auto r = read(file);
+  if (r) (void)r->decoy_hash();  // made now, so that the first login is not the slow one
   return r;
 }
 

@@ -40,7 +40,12 @@ class PinCheck {
 
 class GuardRegistry {
  public:
+  // Reads and checks the file (mode, size, every line), then makes the decoy hash (one
+  // Argon2 run, ~60 ms) so that the first login is not the slow one.
   static Result<GuardRegistry> load(const std::filesystem::path& file);
+  // The same reading and checks without the decoy: for `gated config check` and preflight,
+  // which only need to know whether load() would succeed.
+  static Result<GuardRegistry> read(const std::filesystem::path& file);
   // Adds or replaces a guard's PIN (4 to 12 digits) and rewrites the file (0600, atomically).
   static Status set_pin(const std::filesystem::path& file, const PassId& staff_pass,
                         std::string_view pin);
