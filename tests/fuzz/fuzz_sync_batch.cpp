@@ -9,7 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     // Whatever parses re-encodes and parses again to the same batch.
     auto again = gk::sync::parse_batch(gk::sync::encode_batch(*r));
     if (!again || again->entries.size() != r->entries.size()) __builtin_trap();
-  } else if (r.failure().detail.empty()) {
+  } else if (r.error().detail.empty()) {
     __builtin_trap();
   }
   return 0;

@@ -100,6 +100,12 @@ class Fleet {
     std::size_t kiosk, round;
   };
 
+  // A simulated kiosk's round fails in any layer: the network, a document, the upstream.
+  using Outcome = gk::Expected<gk::Done, gk::Fault>;
+  static gk::Fault http_refused(std::string detail) {
+    return gk::fault(gk::net_error(gk::NetCode::http_status, std::move(detail)));
+  }
+
   asio::awaitable<void> worker() {
     while (!work_.empty()) {
       if (Clock::now() > deadline_) {
@@ -115,15 +121,16 @@ class Fleet {
             std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       } else {
         ++stats_.failed_rounds;
-        stats_.last_error = ok.failure().detail;
+        stats_.last_error = gk::describe(ok.error());
         work_.push_back(w);  // the kiosk tries again later, as a real one backs off
       }
     }
   }
 
-  asio::awaitable<gk::Result<gk::sync::HttpResponse>> call(gk::sync::HttpsSession& s,
-                                                           const KioskState& k, http::verb method,
-                                                           std::string target, std::string body) {
+  asio::awaitable<gk::NetResult<gk::sync::HttpResponse>> call(gk::sync::HttpsSession& s,
+                                                              const KioskState& k,
+                                                              http::verb method, std::string target,
+                                                              std::string body) {
     const std::string m = method == http::verb::post ? "POST" : "GET";
     auto a = gk::sync::sign_request(m, target, body, k.kiosk.id, k.kiosk.key, wall_now());
     ++stats_.requests;
@@ -137,25 +144,24 @@ class Fleet {
   }
 
   // A signed document route: 304 when current, 404 when never published, else verified.
-  asio::awaitable<gk::Status> pull_doc(gk::sync::HttpsSession& s, KioskState& k,
-                                       std::string_view route, std::string_view kind,
-                                       std::uint64_t& have) {
+  asio::awaitable<Outcome> pull_doc(gk::sync::HttpsSession& s, KioskState& k,
+                                    std::string_view route, std::string_view kind,
+                                    std::uint64_t& have) {
     auto res = co_await call(s, k, http::verb::get,
                              std::string(route) + "?have=" + std::to_string(have), "");
-    if (!res) co_return res.failure();
-    if (res->status == 304 || res->status == 404) co_return gk::success();
+    if (!res) co_return gk::fault(res.error());
+    if (res->status == 304 || res->status == 404) co_return gk::Done{};
     if (res->status != 200)
-      co_return gk::fail(gk::Reason::device_fault,
-                         std::string(route) + ": HTTP " + std::to_string(res->status));
+      co_return http_refused(std::string(route) + ": HTTP " + std::to_string(res->status));
     auto payload = gk::sync::open_document(res->body, kind, authority_);
-    if (!payload) co_return payload.failure();
+    if (!payload) co_return gk::fault(payload.error());
     auto number = json::parse(*payload, nullptr, false);
     if (number.is_object() && number.contains("number") && number["number"].is_number_unsigned())
       have = number["number"].get<std::uint64_t>();
-    co_return gk::success();
+    co_return gk::Done{};
   }
 
-  asio::awaitable<gk::Status> round(KioskState& k, Work w) {
+  asio::awaitable<Outcome> round(KioskState& k, Work w) {
     gk::sync::HttpsSession s(io_.get_executor(), tls_, endpoints_[w.kiosk % endpoints_.size()],
                              {std::chrono::milliseconds(20'000), 8u << 20});
     // Signed time for a fresh nonce.
@@ -163,9 +169,8 @@ class Fleet {
     static std::mt19937_64 rng{std::random_device{}()};
     for (auto& c : nonce) c = "0123456789abcdef"[rng() % 16];
     auto t = co_await call(s, k, http::verb::get, "/v1/time?nonce=" + nonce, "");
-    if (!t) co_return t.failure();
-    if (t->status != 200)
-      co_return gk::fail(gk::Reason::device_fault, "time: HTTP " + std::to_string(t->status));
+    if (!t) co_return gk::fault(t.error());
+    if (t->status != 200) co_return http_refused("time: HTTP " + std::to_string(t->status));
     // The revocation list, chunk by chunk, verified whole.
     if (auto st = co_await pull_revocations(s, k); !st) co_return st;
     if (auto st =
@@ -183,15 +188,14 @@ class Fleet {
       gk::sync::JournalBatch b{k.kiosk.id,
                                fleet::journal(w.kiosk, k.acked + 1, last, k.acked_hash)};
       auto res = co_await call(s, k, http::verb::post, "/v1/journal", gk::sync::encode_batch(b));
-      if (!res) co_return res.failure();
+      if (!res) co_return gk::fault(res.error());
       auto body = json::parse(res->body, nullptr, false);
       if (res->status != 200 || !body.is_object() || !body.contains("acked"))
-        co_return gk::fail(
-            gk::Reason::device_fault,
-            "journal: HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 200));
+        co_return http_refused("journal: HTTP " + std::to_string(res->status) + " " +
+                               res->body.substr(0, 200));
       const auto acked = body["acked"].get<std::int64_t>();
       if (acked < k.acked || acked > last)
-        co_return gk::fail(gk::Reason::device_fault, "journal: ack out of range");
+        co_return gk::fault(gk::doc_error(gk::DocCode::schema, "journal: ack out of range"));
       stats_.passages_acked += static_cast<std::size_t>(acked - k.acked);
       if (acked > k.acked) {
         k.acked_hash = b.entries[static_cast<std::size_t>(acked - k.acked - 1)].hash;
@@ -199,10 +203,10 @@ class Fleet {
       }
     }
     s.close();
-    co_return gk::success();
+    co_return gk::Done{};
   }
 
-  asio::awaitable<gk::Status> pull_revocations(gk::sync::HttpsSession& s, KioskState& k) {
+  asio::awaitable<Outcome> pull_revocations(gk::sync::HttpsSession& s, KioskState& k) {
     std::string doc;
     std::uint64_t total = 0, number = 0;
     do {
@@ -210,21 +214,21 @@ class Fleet {
       if (!doc.empty())
         target += "&number=" + std::to_string(number) + "&offset=" + std::to_string(doc.size());
       auto res = co_await call(s, k, http::verb::get, target, "");
-      if (!res) co_return res.failure();
-      if (res->status == 304 || res->status == 404) co_return gk::success();
+      if (!res) co_return gk::fault(res.error());
+      if (res->status == 304 || res->status == 404) co_return gk::Done{};
       if (res->status != 200)
-        co_return gk::fail(gk::Reason::device_fault,
-                           "revocations: HTTP " + std::to_string(res->status));
+        co_return http_refused("revocations: HTTP " + std::to_string(res->status));
       total = std::stoull("0" + res->header("x-gk-total-bytes"));
       number = std::stoull("0" + res->header("x-gk-list-number"));
-      if (res->body.empty()) co_return gk::fail(gk::Reason::device_fault, "empty chunk");
+      if (res->body.empty())
+        co_return gk::fault(gk::doc_error(gk::DocCode::schema, "revocations: empty chunk"));
       doc += res->body;
     } while (doc.size() < total);
     auto parsed = gk::parse_revocation_document(
         gk::ByteView(reinterpret_cast<const std::uint8_t*>(doc.data()), doc.size()), authority_);
-    if (!parsed) co_return parsed.failure();
+    if (!parsed) co_return gk::fault(gk::Layer::document, parsed.failure());
     k.revocations = parsed->number;
-    co_return gk::success();
+    co_return gk::Done{};
   }
 
   asio::io_context& io_;

@@ -89,7 +89,7 @@ int provision(Options& o) {
 
   // Round-trip through the parser so that a bundle we write is one gated accepts.
   if (auto check = gk::provision::parse_manifest(gk::provision::payload_of(m)); !check)
-    return report_failure(check.failure(), o.json);
+    return report_error(check.error().detail, o.json);
 
   // Checked before anything is written: an id in use keeps its key unless replaced on
   // purpose (a board swapped for a new one: the old board stops syncing).

@@ -101,7 +101,7 @@ namespace {
 std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
   namespace asio = boost::asio;
   auto endpoint = gk::sync::parse_https_url(sync.url);
-  if (!endpoint) return "url: " + endpoint.failure().detail;
+  if (!endpoint) return "url: " + endpoint.error().detail;
   auto key = gk::load_secret_key(sync.device_key);
   if (!key) return "device key: " + key.failure().detail;
   auto authority_key = gk::load_public_key(sync.authority_key);
@@ -121,7 +121,7 @@ std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
   gk::sync::HttpLimits limits;
   limits.timeout = std::chrono::seconds(sync.timeout_s);
   gk::sync::HttpsSession session(io.get_executor(), *tls, *endpoint, limits);
-  std::optional<gk::Result<gk::sync::HttpResponse>> res;
+  std::optional<gk::NetResult<gk::sync::HttpResponse>> res;
   // (Built outside the coroutine: GCC 12 miscompiles braced lists inside one.)
   std::vector<std::pair<std::string, std::string>> headers{{"X-GK-Device", auth.device_id},
                                                            {"X-GK-Time", std::to_string(auth.time)},
@@ -131,17 +131,17 @@ std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
     res = co_await session.request(boost::beast::http::verb::get, target, std::move(headers), "");
   };
   asio::co_spawn(io, run(), [&](std::exception_ptr e) {
-    if (e && !res) res = gk::fail(gk::Reason::device_fault, "request threw");
+    if (e && !res) res = gk::net_error(gk::NetCode::io, "request threw");
   });
   io.run();
   if (!res) return "request did not finish";
-  if (!*res) return res->failure().detail;
+  if (!*res) return gk::describe(gk::fault(res->error()));
   if ((*res)->status != 200)
     return "HTTP " + std::to_string((*res)->status) + " " + (*res)->body.substr(0, 200);
   auto payload = gk::sync::open_document((*res)->body, gk::sync::kind::time, authority);
-  if (!payload) return "time answer: " + payload.failure().detail;
+  if (!payload) return "time answer: " + gk::describe(gk::fault(payload.error()));
   auto doc = gk::sync::parse_time(*payload);
-  if (!doc) return "time answer: " + doc.failure().detail;
+  if (!doc) return "time answer: " + gk::describe(gk::fault(doc.error()));
   if (doc->nonce != nonce) return "time answer is for another request (replayed?)";
   detail = endpoint->host + ":" + endpoint->port + " answered, signed time " +
            std::to_string(doc->time) + " (local clock off by " +

@@ -134,7 +134,7 @@ void Daemon::run() {
   if (board_.door) watch_door();
   watch_journal();
   if (sync_)
-    sync_->start([this](const Status& s) { on_sync_round(s); },
+    sync_->start([this](const sync::RoundResult& s) { on_sync_round(s); },
                  [this](const service::TaskFailure& f) { task_failed(f); });
   notifier_.ready("deciding passages (board " + config_.board + ")");
   io_.run();

@@ -13,12 +13,14 @@ Status Daemon::start_sync() {
       sync::SyncClient::create(io_, config_.sync, journal_, sync_state_, clock_, applier_->hooks());
   if (!client) return client.failure();
   sync_ = std::move(*client);
-  return sync_->restore();
+  auto restored = sync_->restore();
+  if (!restored) return fail(verdict_reason(restored.error().layer), describe(restored.error()));
+  return success();
 }
 
-std::optional<Status> Daemon::sync_once() {
+std::optional<sync::RoundResult> Daemon::sync_once() {
   if (!sync_) return std::nullopt;
-  std::optional<Status> result;
+  std::optional<sync::RoundResult> result;
   // (co_spawn wants a default-constructible result: the round reports through `result`.)
   auto run = [&]() -> boost::asio::awaitable<void> { result = co_await sync_->round(); };
   boost::asio::co_spawn(io_, run(), [&](std::exception_ptr e) {
@@ -34,12 +36,14 @@ std::optional<Status> Daemon::sync_once() {
       f.what = x.what();
     }
     task_failed(f);
-    result = fail(Reason::device_fault, f.step + ": threw: " + f.what);
+    result = sync::RoundFailure{f.step, Fault{Layer::internal, "exception", "threw: " + f.what}};
   });
   io_.restart();
   while (!result && io_.run_one() > 0) {
   }
-  on_sync_round(result.value_or(fail(Reason::device_fault, "sync round did not finish")));
+  if (!result)
+    result = sync::RoundFailure{"-", Fault{Layer::internal, "unfinished", "the round did not end"}};
+  on_sync_round(*result);
   return result;
 }
 
@@ -48,7 +52,7 @@ std::optional<sync::SyncStatus> Daemon::sync_status() const {
   return sync_->status();
 }
 
-void Daemon::on_sync_round(const Status& s) {
+void Daemon::on_sync_round(const sync::RoundResult& s) {
   const sync::SyncStatus st = sync_->status();
   const std::string json = sync::status_json(st);
   outbox_.publish(sync_event(st, s));

@@ -42,15 +42,18 @@ Event device_event(const std::string& device, bool failed, hal::DeviceError erro
   return e;
 }
 
-Event sync_event(const sync::SyncStatus& status, const Status& round) {
+Event sync_event(const sync::SyncStatus& status, const sync::RoundResult& round) {
   Event e{EventKind::sync,
           ojson{{"sync", ojson::parse(sync::status_json(status))}, {"ok", round.ok()}}};
   e.ok = round.ok();
   if (!round.ok()) {
-    e.reason = code(round.reason());
-    const std::string& d = round.failure().detail;
-    const auto colon = d.find(':');
-    e.step = colon == std::string::npos ? "-" : d.substr(0, colon);
+    const sync::RoundFailure& f = round.error();
+    e.step = f.step;
+    e.layer = std::string(layer_name(f.fault.layer));
+    e.reason = std::string(f.fault.code);
+    // For the guard console's feed and the stdout line: where the round failed, in codes
+    // (the detail may quote the upstream, so it stays in sync-status.json's last_error).
+    e.body["failed"] = {{"step", e.step}, {"layer", e.layer}, {"code", e.reason}};
   }
   return e;
 }

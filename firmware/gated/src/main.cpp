@@ -101,7 +101,7 @@ int sync_once(const std::string& config_file) {
     return 2;
   }
   if (!*result) {
-    std::cerr << "gated: sync: " << result->failure().detail << "\n";
+    std::cerr << "gated: sync: " << gk::sync::describe(result->error()) << "\n";
     return 1;
   }
   return 0;

@@ -110,7 +110,8 @@ class JournaldSink final : public EventSink {
         log_.write(Event::alarm, {.what = e.what, .seq = e.seq});
         break;
       case EventKind::sync:
-        if (!e.ok) log_.write(Event::sync_failed, {.reason = e.reason, .step = e.step});
+        if (!e.ok)
+          log_.write(Event::sync_failed, {.reason = e.reason, .layer = e.layer, .step = e.step});
         break;
       case EventKind::device:
         log_.write(e.ok ? Event::device_recovered : Event::device_failed,

@@ -35,8 +35,9 @@ Result<Bundle> read_bundle(const ProvisioningConfig& p) {
   if (auto r = roots.load_file(p.root_key); !r) return r.failure();
   auto bundle = open_bundle(s, roots);
   std::fill(s.begin(), s.end(), '\0');
-  if (!bundle) return fail(bundle.reason(), p.bundle + ": " + bundle.failure().detail);
-  return bundle;
+  if (!bundle)
+    return fail(verdict_reason(Layer::document), p.bundle + ": " + describe(fault(bundle.error())));
+  return std::move(*bundle);
 }
 
 // A setting the config may leave out; where it states one, it must be the bundle's.

@@ -12,16 +12,16 @@ namespace {
 
 using nlohmann::json;
 
-Failure malformed(std::string what) {
-  return fail(Reason::malformed, "provisioning bundle: " + std::move(what));
+DocError malformed(std::string what) {
+  return doc_error(DocCode::schema, "provisioning bundle: " + std::move(what));
 }
 
-Result<IssuerKeyInfo> key_at(const json& j, const char* key) {
+DocResult<IssuerKeyInfo> key_at(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_object()) return malformed(std::string("no ") + key);
   auto info = parse_public_key_json(it->dump());
   if (!info) return malformed(std::string(key) + ": " + info.failure().detail);
-  return info;
+  return std::move(*info);
 }
 
 bool plausible_pin(const std::string& pin) {
@@ -47,7 +47,7 @@ std::string payload_of(const Manifest& m) {
       .dump();
 }
 
-Result<Manifest> parse_manifest(std::string_view payload) {
+DocResult<Manifest> parse_manifest(std::string_view payload) {
   json j = json::parse(payload, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("manifest is not a JSON object");
   Manifest m;
@@ -66,10 +66,10 @@ Result<Manifest> parse_manifest(std::string_view payload) {
   if (!m.upstream_url.empty() && !plausible_pin(m.upstream_pin))
     return malformed("upstream_pin must be sha256:<64 lowercase hex digits>");
   auto device = key_at(j, "device_key");
-  if (!device) return device.failure();
+  if (!device) return device.error();
   m.device_key = *device;
   auto authority = key_at(j, "authority");
-  if (!authority) return authority.failure();
+  if (!authority) return authority.error();
   m.authority = *authority;
   auto issuers = j.find("issuers");
   if (issuers == j.end() || !issuers->is_array() || issuers->empty())
@@ -93,8 +93,9 @@ std::string write_bundle(const Manifest& manifest, const IssuerKeyPair& device,
   return bundle.dump(2) + "\n";
 }
 
-Result<Bundle> open_bundle(std::string_view text, const TrustStore& roots) {
-  if (text.size() > kMaxBundleBytes) return malformed("larger than 1 MiB");
+DocResult<Bundle> open_bundle(std::string_view text, const TrustStore& roots) {
+  if (text.size() > kMaxBundleBytes)
+    return doc_error(DocCode::too_large, "provisioning bundle: larger than 1 MiB");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("not a JSON object");
   std::string format;
@@ -107,9 +108,10 @@ Result<Bundle> open_bundle(std::string_view text, const TrustStore& roots) {
     return malformed("needs a manifest and a device_key");
   auto payload = sync::open_document(manifest_it->dump(), kManifestKind, roots);
   if (!payload)
-    return fail(payload.reason(), "provisioning bundle: manifest: " + payload.failure().detail);
+    return doc_error(payload.error().code,
+                     "provisioning bundle: manifest: " + payload.error().detail);
   auto manifest = parse_manifest(*payload);
-  if (!manifest) return manifest.failure();
+  if (!manifest) return manifest.error();
   std::string secret = key_it->dump();
   auto device = parse_secret_key_json(secret);
   sodium_memzero(secret.data(), secret.size());

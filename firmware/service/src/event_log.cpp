@@ -17,6 +17,9 @@ std::string message(Event e, const EventFields& f) {
   const std::string reason(f.reason);
   const std::string seq = f.seq ? std::to_string(*f.seq) : std::string("-");
   const std::string step = f.step.empty() ? std::string() : " at step " + std::string(f.step);
+  // "network/timeout" where the layer is named, the bare code otherwise.
+  const std::string reason_of_layer =
+      f.layer.empty() ? reason : std::string(f.layer) + "/" + reason;
   switch (e) {
     case Event::started:
       return "started (board " + what + ")";
@@ -27,7 +30,7 @@ std::string message(Event e, const EventFields& f) {
     case Event::alarm:
       return "alarm " + what + " raised (seq " + seq + ")";
     case Event::sync_failed:
-      return "sync round failed" + step + " (" + reason + ")";
+      return "sync round failed" + step + " (" + reason_of_layer + ")";
     case Event::device_failed:
       return "device " + what + " failed (" + reason + ")";
     case Event::device_recovered:
@@ -101,6 +104,7 @@ std::string journal_datagram(Event e, const EventFields& f) {
   field(d, "GK_EVENT", to_string(e));
   if (!f.what.empty()) field(d, e == Event::passage ? "GK_DECISION" : "GK_WHAT", f.what);
   if (!f.reason.empty()) field(d, "GK_REASON", f.reason);
+  if (!f.layer.empty()) field(d, "GK_LAYER", f.layer);
   if (f.seq) field(d, "GK_SEQ", std::to_string(*f.seq));
   if (!f.step.empty()) field(d, "GK_STEP", f.step);
   return d;

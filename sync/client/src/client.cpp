@@ -15,9 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-Failure step_failure(const std::string& step, const std::string& detail,
-                     Reason r = Reason::device_fault) {
-  return fail(r, step + ": " + detail);
+RoundFailure step_failure(std::string step, Fault f) {
+  return {std::move(step), std::move(f)};
+}
+// The upstream answered, but not with what the step needs.
+Fault refused(const HttpResponse& r);
+// An answer that is not what the protocol says it is.
+Fault unusable(std::string detail) {
+  return fault(doc_error(DocCode::schema, std::move(detail)));
 }
 
 std::optional<std::uint64_t> header_number(const HttpResponse& r, const std::string& name) {
@@ -36,6 +41,10 @@ std::string http_problem(const HttpResponse& r) {
   return detail;
 }
 
+Fault refused(const HttpResponse& r) {
+  return fault(net_error(NetCode::http_status, http_problem(r)));
+}
+
 // The list names used for ages; the envelope kinds they come in.
 struct ListKind {
   std::string_view kind;
@@ -49,6 +58,10 @@ constexpr ListKind kDocuments[] = {
 };
 
 }  // namespace
+
+std::string describe(const RoundFailure& f) {
+  return f.step + ": " + describe(f.fault);
+}
 
 std::string status_json(const SyncStatus& s) {
   auto age = [](std::int64_t a) { return a < 0 ? json(nullptr) : json(a); };
@@ -73,7 +86,7 @@ Result<std::unique_ptr<SyncClient>> SyncClient::create(asio::io_context& io,
                                                        SyncState& state, hal::TrustedClock& clock,
                                                        SyncHooks hooks) {
   auto endpoint = parse_https_url(config.url);
-  if (!endpoint) return endpoint.failure();
+  if (!endpoint) return fail(Reason::malformed, endpoint.error().detail);
   auto key = load_secret_key(config.device_key);
   if (!key) return fail(key.reason(), "device key: " + key.failure().detail);
   auto authority = load_public_key(config.authority_key);
@@ -101,18 +114,21 @@ SyncClient::SyncClient(asio::io_context& io, const SyncConfig& config, Journal& 
       hooks_(std::move(hooks)),
       timer_(io) {}
 
-Status SyncClient::restore() {
+Expected<Done, Fault> SyncClient::restore() {
   for (const auto& d : kDocuments) {
     auto stored = state_.document(d.kind);
     if (!stored) continue;
-    if (auto s = apply_document(d.kind, stored->envelope, true); !s)
-      return fail(s.reason(), "stored " + std::string(d.list) + ": " + s.failure().detail);
+    if (auto s = apply_document(d.kind, stored->envelope, true); !s) {
+      Fault f = s.error();
+      f.detail = "stored " + std::string(d.list) + ": " + f.detail;
+      return f;
+    }
   }
-  return success();
+  return Done{};
 }
 
-asio::awaitable<Result<HttpResponse>> SyncClient::call(http::verb method, std::string target,
-                                                       std::string body) {
+asio::awaitable<NetResult<HttpResponse>> SyncClient::call(http::verb method, std::string target,
+                                                          std::string body) {
   const auto verb = http::to_string(method);
   auto auth = sign_request(std::string(verb.data(), verb.size()), target, body, config_.device_id,
                            device_key_, clock_.now());
@@ -125,8 +141,8 @@ asio::awaitable<Result<HttpResponse>> SyncClient::call(http::verb method, std::s
                                        std::move(body));
 }
 
-asio::awaitable<Status> SyncClient::step(std::string name,
-                                         std::function<asio::awaitable<Status>()> body) {
+asio::awaitable<RoundResult> SyncClient::step(std::string name,
+                                              std::function<asio::awaitable<RoundResult>()> body) {
   // An exception leaves the round named by its step, for the supervisor to report; the
   // connection is dropped so the restarted round starts clean.
   std::string what;
@@ -141,8 +157,8 @@ asio::awaitable<Status> SyncClient::step(std::string name,
   throw service::StepError(name, what);
 }
 
-asio::awaitable<Status> SyncClient::round() {
-  Status result = co_await step("time", [this] { return pull_time(); });
+asio::awaitable<RoundResult> SyncClient::round() {
+  RoundResult result = co_await step("time", [this] { return pull_time(); });
   if (result) result = co_await step("revocations", [this] { return pull_revocations(); });
   for (const auto& d : kDocuments) {
     if (!result) break;
@@ -151,35 +167,36 @@ asio::awaitable<Status> SyncClient::round() {
   }
   if (result) result = co_await step("journal", [this] { return push_journal(); });
   if (!result) session_->close();  // the next round starts on a fresh connection
-  (void)state_.note_round(clock_.now(), result.ok(), result ? "" : result.failure().detail);
+  (void)state_.note_round(clock_.now(), result.ok(), result ? "" : describe(result.error()));
   if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());
   co_return result;
 }
 
-asio::awaitable<Status> SyncClient::pull_time() {
+asio::awaitable<RoundResult> SyncClient::pull_time() {
   std::array<std::uint8_t, 16> nonce_bytes{};
   random_fill(nonce_bytes);
   const std::string nonce = to_hex(nonce_bytes);
   auto res = co_await call(http::verb::get, "/v1/time?nonce=" + nonce);
-  if (!res) co_return step_failure("time", res.failure().detail);
-  if (res->status != 200) co_return step_failure("time", http_problem(*res));
+  if (!res) co_return step_failure("time", fault(res.error()));
+  if (res->status != 200) co_return step_failure("time", refused(*res));
   auto payload = open_document(res->body, kind::time, authority_);
-  if (!payload) co_return step_failure("time", payload.failure().detail, payload.reason());
+  if (!payload) co_return step_failure("time", fault(payload.error()));
   auto doc = parse_time(*payload);
-  if (!doc) co_return step_failure("time", doc.failure().detail, doc.reason());
+  if (!doc) co_return step_failure("time", fault(doc.error()));
   if (doc->nonce != nonce)
-    co_return step_failure("time", "answer to another request (replayed?)", Reason::revoked);
+    co_return step_failure(
+        "time", fault(doc_error(DocCode::replayed, "answer to another request (replayed?)")));
   // Never backwards past what was already trusted: a replayed or wrong upstream clock
   // must not reopen expired passes.
   if (doc->time + kMaxClockSkewS < clock_.floor())
-    co_return step_failure("time", "upstream time is before the last trusted time",
-                           Reason::clock_not_trusted);
+    co_return step_failure(
+        "time", fault(doc_error(DocCode::clock, "upstream time is before the last trusted time")));
   clock_.anchor(std::max(doc->time, clock_.floor()));
   (void)state_.note_trusted_time(clock_.now());
-  co_return success();
+  co_return Done{};
 }
 
-asio::awaitable<Status> SyncClient::pull_revocations() {
+asio::awaitable<RoundResult> SyncClient::pull_revocations() {
   const std::uint64_t have = hooks_.revocation_number();
   auto partial = state_.partial();
   // A download of a list we already have (or passed) is useless: drop it.
@@ -195,10 +212,10 @@ asio::awaitable<Status> SyncClient::pull_revocations() {
                "&number=" + std::to_string(partial->number) +
                "&offset=" + std::to_string(partial->received);
     auto res = co_await call(http::verb::get, target);
-    if (!res) co_return step_failure("revocations", res.failure().detail);
+    if (!res) co_return step_failure("revocations", fault(res.error()));
     if (res->status == 304 || res->status == 404) {
       (void)state_.confirm("revocations", clock_.now());
-      co_return success();
+      co_return Done{};
     }
     if (res->status == 410 && !restarted) {  // the list moved on while we were resuming
       (void)state_.clear_partial();
@@ -206,93 +223,95 @@ asio::awaitable<Status> SyncClient::pull_revocations() {
       restarted = true;
       continue;
     }
-    if (res->status != 200) co_return step_failure("revocations", http_problem(*res));
+    if (res->status != 200) co_return step_failure("revocations", refused(*res));
     auto number = header_number(*res, "x-gk-list-number");
     auto base = header_number(*res, "x-gk-list-base");
     auto total = header_number(*res, "x-gk-total-bytes");
     if (!number || !base || !total || *total > kMaxRevocationDocumentBytes || *number <= have)
-      co_return step_failure("revocations", "answer without a sensible list number or size",
-                             Reason::malformed);
+      co_return step_failure("revocations",
+                             unusable("answer without a sensible list number or size"));
     PartialDownload id{*base, *number, *total, 0};
     const std::uint64_t offset = partial ? partial->received : 0;
     if (auto s = state_.append_chunk(id, offset, as_bytes(res->body)); !s)
-      co_return step_failure("revocations", s.failure().detail, s.reason());
+      co_return step_failure("revocations", fault(Layer::database, s.failure()));
     partial = state_.partial();
     if (!partial || partial->received < partial->total) continue;
     if (res->body.empty() && partial->received < partial->total)
-      co_return step_failure("revocations", "empty chunk", Reason::malformed);
+      co_return step_failure("revocations", unusable("empty chunk"));
 
     // Complete: verify the whole document, then apply it in one transaction.
     auto bytes = state_.assemble();
     (void)state_.clear_partial();
-    if (!bytes) co_return bytes.failure();
+    if (!bytes) co_return step_failure("revocations", fault(Layer::database, bytes.failure()));
     auto doc = parse_revocation_document(*bytes, authority_);
-    if (!doc) co_return step_failure("revocations", doc.failure().detail, doc.reason());
+    if (!doc) co_return step_failure("revocations", fault(Layer::document, doc.failure()));
     if (doc->number != *number)
-      co_return step_failure("revocations", "document number differs from its headers",
-                             Reason::malformed);
+      co_return step_failure("revocations", unusable("document number differs from its headers"));
     if (auto s = hooks_.revocations(*doc); !s)
-      co_return step_failure("revocations", s.failure().detail, s.reason());
+      co_return step_failure("revocations", fault(Layer::database, s.failure()));
     (void)state_.confirm("revocations", clock_.now());
-    co_return success();
+    co_return Done{};
   }
-  co_return step_failure("revocations", "too many chunks", Reason::malformed);
+  co_return step_failure("revocations", unusable("too many chunks"));
 }
 
-Status SyncClient::apply_document(std::string_view kind_name, const std::string& envelope,
-                                  bool restoring) {
+Expected<Done, Fault> SyncClient::apply_document(std::string_view kind_name,
+                                                 const std::string& envelope, bool restoring) {
   auto payload = open_document(envelope, kind_name, authority_);
-  if (!payload) return payload.failure();
+  if (!payload) return fault(payload.error());
   auto stored = state_.document(kind_name);
   const std::uint64_t have = restoring || !stored ? 0 : stored->number;
   std::uint64_t number = 0;
   Status applied = success();
   if (kind_name == kind::site_state) {
     auto d = parse_site_state(*payload);
-    if (!d) return d.failure();
+    if (!d) return fault(d.error());
     number = d->number;
     if (number > have) applied = hooks_.site_state(*d);
   } else if (kind_name == kind::trust_list) {
     auto d = parse_trust_list(*payload);
-    if (!d) return d.failure();
+    if (!d) return fault(d.error());
     number = d->number;
     if (number > have) applied = hooks_.trust_list(*d);
   } else {
     auto d = parse_enrolment(*payload);
-    if (!d) return d.failure();
+    if (!d) return fault(d.error());
     number = d->number;
     if (number > have) applied = hooks_.enrolment(*d);
   }
-  if (!applied) return applied;
+  // The daemon refused what the document says (another site's state, an unusable key).
+  if (!applied) return fault(Layer::document, applied.failure());
   if (number < have)  // an older list must never replace a newer one
-    return fail(Reason::revoked, "list " + std::to_string(number) +
-                                     " is older than the one in use (" + std::to_string(have) +
-                                     ")");
-  if (restoring) return success();
-  return state_.put_document(kind_name, StoredDocument{number, envelope}, clock_.now());
+    return fault(doc_error(DocCode::out_of_order, "list " + std::to_string(number) +
+                                                      " is older than the one in use (" +
+                                                      std::to_string(have) + ")"));
+  if (restoring) return Done{};
+  auto put = state_.put_document(kind_name, StoredDocument{number, envelope}, clock_.now());
+  if (!put) return fault(Layer::database, put.failure());
+  return Done{};
 }
 
-asio::awaitable<Status> SyncClient::pull_document(std::string_view kind_name, std::string_view list,
-                                                  std::string path) {
+asio::awaitable<RoundResult> SyncClient::pull_document(std::string_view kind_name,
+                                                       std::string_view list, std::string path) {
   auto stored = state_.document(kind_name);
   const std::string target = path + "?have=" + std::to_string(stored ? stored->number : 0);
   const std::string step(list);
   auto res = co_await call(http::verb::get, target);
-  if (!res) co_return step_failure(step, res.failure().detail);
+  if (!res) co_return step_failure(step, fault(res.error()));
   if (res->status == 304 || res->status == 404) {  // current, or nothing published
     (void)state_.confirm(list, clock_.now());
-    co_return success();
+    co_return Done{};
   }
-  if (res->status != 200) co_return step_failure(step, http_problem(*res));
+  if (res->status != 200) co_return step_failure(step, refused(*res));
   if (auto s = apply_document(kind_name, res->body, false); !s)
-    co_return step_failure(step, s.failure().detail, s.reason());
-  co_return success();
+    co_return step_failure(step, s.error());
+  co_return Done{};
 }
 
-asio::awaitable<Status> SyncClient::push_journal() {
+asio::awaitable<RoundResult> SyncClient::push_journal() {
   auto res = co_await call(http::verb::get, "/v1/journal/ack");
-  if (!res) co_return step_failure("journal", res.failure().detail);
-  if (res->status != 200) co_return step_failure("journal", http_problem(*res));
+  if (!res) co_return step_failure("journal", fault(res.error()));
+  if (res->status != 200) co_return step_failure("journal", refused(*res));
   auto read_ack = [](const std::string& body) -> std::optional<std::int64_t> {
     json j = json::parse(body, nullptr, false);
     if (!j.is_object() || !j.contains("acked") || !j["acked"].is_number_integer())
@@ -301,14 +320,14 @@ asio::awaitable<Status> SyncClient::push_journal() {
     return a >= 0 ? std::optional(a) : std::nullopt;
   };
   auto acked = read_ack(res->body);
-  if (!acked) co_return step_failure("journal", "acknowledgement unreadable", Reason::malformed);
+  if (!acked) co_return step_failure("journal", unusable("acknowledgement unreadable"));
   const std::int64_t head = journal_.head_seq();
   if (*acked > head)
     co_return step_failure("journal",
-                           "upstream holds " + std::to_string(*acked) +
-                               " passages of this device, which has only " + std::to_string(head) +
-                               " (a replaced device id?)",
-                           Reason::malformed);
+                           fault(doc_error(DocCode::out_of_order,
+                                           "upstream holds " + std::to_string(*acked) +
+                                               " passages of this device, which has only " +
+                                               std::to_string(head) + " (a replaced device id?)")));
   (void)state_.set_acked(*acked);
   int stuck = 0;
   while (*acked < head) {
@@ -316,21 +335,23 @@ asio::awaitable<Status> SyncClient::push_journal() {
     if (entries.empty()) break;
     JournalBatch batch{config_.device_id, std::move(entries)};
     auto post = co_await call(http::verb::post, "/v1/journal", encode_batch(batch));
-    if (!post) co_return step_failure("journal", post.failure().detail);
+    if (!post) co_return step_failure("journal", fault(post.error()));
     // 200: stored (or already held); 409: not the continuation the upstream expected,
     // and its body says where it stands. Either way, continue from the upstream's mark.
     if (post->status != 200 && post->status != 409)
-      co_return step_failure("journal", http_problem(*post));
+      co_return step_failure("journal", refused(*post));
     auto now_acked = read_ack(post->body);
     if (!now_acked || *now_acked > head)
-      co_return step_failure("journal", "acknowledgement unreadable", Reason::malformed);
+      co_return step_failure("journal", unusable("acknowledgement unreadable"));
     stuck = *now_acked > *acked ? 0 : stuck + 1;
     if (stuck >= 3)
-      co_return step_failure("journal", "upstream does not advance: " + http_problem(*post));
+      co_return step_failure("journal",
+                             fault(net_error(NetCode::http_status,
+                                             "upstream does not advance: " + http_problem(*post))));
     acked = now_acked;
     (void)state_.set_acked(*acked);
   }
-  co_return success();
+  co_return Done{};
 }
 
 SyncStatus SyncClient::status() const {
@@ -366,7 +387,7 @@ std::chrono::seconds SyncClient::next_backoff() {
   return std::chrono::seconds(static_cast<std::int64_t>(d(rng_)));
 }
 
-void SyncClient::start(std::function<void(const Status&)> on_round,
+void SyncClient::start(std::function<void(const RoundResult&)> on_round,
                        service::TaskFailureHandler on_failure) {
   stopped_ = false;
   service::Backoff backoff{std::chrono::seconds(config_.backoff_min_s),
@@ -383,9 +404,9 @@ void SyncClient::stop() {
   session_->close();
 }
 
-asio::awaitable<void> SyncClient::loop(std::function<void(const Status&)> on_round) {
+asio::awaitable<void> SyncClient::loop(std::function<void(const RoundResult&)> on_round) {
   while (!stopped_) {
-    Status s = co_await round();
+    RoundResult s = co_await round();
     if (stopped_) break;
     if (s && task_) task_->healthy();
     if (on_round) on_round(s);

@@ -43,27 +43,27 @@ bool ReplayGuard::first_use(const std::string& device_id, const std::string& non
   return seen_.try_emplace({device_id, nonce}, time).second;
 }
 
-Status verify_request(std::string_view method, std::string_view path, std::string_view body,
-                      const RequestAuth& a, const DeviceKeyLookup& lookup, ReplayGuard& replay,
-                      UnixTime now, bool enforce_time) {
+DocStatus verify_request(std::string_view method, std::string_view path, std::string_view body,
+                         const RequestAuth& a, const DeviceKeyLookup& lookup, ReplayGuard& replay,
+                         UnixTime now, bool enforce_time) {
   if (a.device_id.empty() || a.device_id.size() > 64)
-    return fail(Reason::malformed, "device id missing or too long");
+    return doc_error(DocCode::schema, "device id missing or too long");
   auto nonce = fixed_from_hex<16>(a.nonce);
   auto sig = fixed_from_hex<64>(a.signature);
   if (!nonce || !sig)
-    return fail(Reason::malformed, "nonce or signature is not hex of the right size");
+    return doc_error(DocCode::schema, "nonce or signature is not hex of the right size");
   auto key = lookup(a.device_id);
-  if (!key) return fail(Reason::unknown_issuer, "device not registered");
+  if (!key) return doc_error(DocCode::unknown_signer, "device not registered");
   if (enforce_time && (a.time < now - kMaxClockSkewS || a.time > now + kMaxClockSkewS))
-    return fail(Reason::clock_not_trusted, "request time outside the allowed skew");
+    return doc_error(DocCode::clock, "request time outside the allowed skew");
   const std::string msg = canonical_request(method, path, body, a.device_id, a.time, a.nonce);
   if (crypto_sign_verify_detached(sig->data(), reinterpret_cast<const std::uint8_t*>(msg.data()),
                                   msg.size(), key->data()) != 0)
-    return fail(Reason::bad_signature, "request signature does not verify");
+    return doc_error(DocCode::bad_signature, "request signature does not verify");
   // Checked last, so that a forged request cannot burn a legitimate device's nonce.
   if (enforce_time && !replay.first_use(a.device_id, a.nonce, a.time, now))
-    return fail(Reason::revoked, "nonce already used (replay)");
-  return success();
+    return doc_error(DocCode::replayed, "nonce already used (replay)");
+  return Done{};
 }
 
 }  // namespace gk::sync

@@ -47,18 +47,18 @@ std::optional<std::string> get_opt_str(const json& j, const char* k) {
   return v.get<std::string>();
 }
 
-Result<std::optional<PassId>> get_opt_id(const json& j, const char* k) {
+DocResult<std::optional<PassId>> get_opt_id(const json& j, const char* k) {
   auto s = get_opt_str(j, k);
   if (!s) return std::optional<PassId>{};
   auto id = fixed_from_hex<16>(*s);
-  if (!id) return fail(Reason::malformed, std::string(k) + " is not a pass id");
+  if (!id) return doc_error(DocCode::schema, std::string(k) + " is not a pass id");
   return std::optional<PassId>(*id);
 }
 
 template <class T, class F>
-Result<T> enum_field(const json& j, const char* k, F parse) {
+DocResult<T> enum_field(const json& j, const char* k, F parse) {
   auto v = parse(j.at(k).get<std::string>());
-  if (!v) return fail(Reason::malformed, std::string(k) + " has an unknown value");
+  if (!v) return doc_error(DocCode::schema, std::string(k) + " has an unknown value");
   return *v;
 }
 json entry_json(const JournalEntry& e) {
@@ -100,20 +100,22 @@ std::string encode_batch(const JournalBatch& b) {
       .dump(-1, ' ', false, json::error_handler_t::strict);
 }
 
-Result<JournalBatch> parse_batch(std::string_view text) {
-  if (text.size() > kMaxBatchBytes) return fail(Reason::malformed, "batch larger than 4 MiB");
+DocResult<JournalBatch> parse_batch(std::string_view text) {
+  if (text.size() > kMaxBatchBytes) return doc_error(DocCode::too_large, "batch larger than 4 MiB");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return fail(Reason::malformed, "batch is not a JSON object");
+    return doc_error(DocCode::syntax, "batch is not a JSON object");
   try {
-    if (j.at("kind") != "gk-journal-batch") return fail(Reason::malformed, "not a journal batch");
-    if (j.at("version") != 1) return fail(Reason::unsupported_version, "batch version");
+    if (j.at("kind") != "gk-journal-batch")
+      return doc_error(DocCode::schema, "not a journal batch");
+    if (j.at("version") != 1) return doc_error(DocCode::unsupported_version, "batch version");
     JournalBatch b;
     b.device_id = j.at("device").get<std::string>();
-    if (b.device_id.empty() || b.device_id.size() > 64) return fail(Reason::malformed, "device id");
+    if (b.device_id.empty() || b.device_id.size() > 64)
+      return doc_error(DocCode::schema, "device id");
     const json& entries = j.at("entries");
     if (!entries.is_array() || entries.empty() || entries.size() > kMaxBatchEntries)
-      return fail(Reason::malformed, "entries must be 1..1000 passages");
+      return doc_error(DocCode::schema, "entries must be 1..1000 passages");
     for (const json& x : entries) {
       JournalEntry e;
       e.seq = strict_integer(x.at("seq"));
@@ -126,11 +128,10 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       auto reason = enum_field<Reason>(x, "reason", reason_from_code);
       auto pass_id = get_opt_id(x, "pass_id");
       auto consent = get_opt_id(x, "consenting_resident");
-      for (const Failure* f :
-           {dir.ok() ? nullptr : &dir.failure(), kind.ok() ? nullptr : &kind.failure(),
-            dec.ok() ? nullptr : &dec.failure(), reason.ok() ? nullptr : &reason.failure(),
-            pass_id.ok() ? nullptr : &pass_id.failure(),
-            consent.ok() ? nullptr : &consent.failure()})
+      for (const DocError* f :
+           {dir.ok() ? nullptr : &dir.error(), kind.ok() ? nullptr : &kind.error(),
+            dec.ok() ? nullptr : &dec.error(), reason.ok() ? nullptr : &reason.error(),
+            pass_id.ok() ? nullptr : &pass_id.error(), consent.ok() ? nullptr : &consent.error()})
         if (f) return *f;
       p.direction = *dir;
       p.credential_kind = *kind;
@@ -140,7 +141,7 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       p.consenting_resident = *consent;
       if (auto r = get_opt_str(x, "role")) {
         p.role = role_from_string(*r);
-        if (!p.role) return fail(Reason::malformed, "role has an unknown value");
+        if (!p.role) return doc_error(DocCode::schema, "role has an unknown value");
       }
       if (!x.at("temperature_c").is_null()) p.temperature_c = x.at("temperature_c").get<double>();
       // Optional: batches from kiosks before the readings were journaled do not carry them.
@@ -151,26 +152,26 @@ Result<JournalBatch> parse_batch(std::string_view text) {
       p.phone = get_text(x, "phone");
       p.detail = get_text(x, "detail").value_or("");
       auto sealed = from_hex(x.at("sealed").get<std::string>());
-      if (!sealed) return fail(Reason::malformed, "sealed is not hex");
+      if (!sealed) return doc_error(DocCode::schema, "sealed is not hex");
       p.sealed = *sealed;
       e.prev_hash = x.at("prev_hash").get<std::string>();
       e.hash = x.at("hash").get<std::string>();
       if (!b.entries.empty()) {
         if (e.seq != b.entries.back().seq + 1)
-          return fail(Reason::malformed, "seqs not contiguous");
+          return doc_error(DocCode::schema, "seqs not contiguous");
         if (e.prev_hash != b.entries.back().hash)
-          return fail(Reason::malformed, "chain link broken");
+          return doc_error(DocCode::schema, "chain link broken");
       }
       if (chain_hash(e.seq, row_fields(p), e.prev_hash) != e.hash)
-        return fail(Reason::bad_signature,
-                    "passage " + std::to_string(e.seq) + " does not match its hash");
+        return doc_error(DocCode::bad_signature,
+                         "passage " + std::to_string(e.seq) + " does not match its hash");
       b.entries.push_back(std::move(e));
     }
     return b;
   } catch (const json::exception& e) {
-    return fail(Reason::malformed, std::string("batch: ") + e.what());
+    return doc_error(DocCode::schema, std::string("batch: ") + e.what());
   } catch (const std::invalid_argument& e) {
-    return fail(Reason::malformed, std::string("batch: ") + e.what());
+    return doc_error(DocCode::schema, std::string("batch: ") + e.what());
   }
 }
 

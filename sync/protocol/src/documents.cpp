@@ -26,8 +26,8 @@ std::optional<json> parse_json(std::string_view text) {
 
 // Strict field access: the type must match, or the document is malformed.
 
-Failure malformed(std::string what) {
-  return fail(Reason::malformed, std::move(what));
+DocError malformed(std::string what) {
+  return doc_error(DocCode::schema, std::move(what));
 }
 
 bool get_header(const json& j, std::uint64_t& number, UnixTime& issued_at) {
@@ -49,11 +49,12 @@ std::string sign_document(std::string_view kind, std::string_view payload,
   return j.dump();
 }
 
-Result<std::string> open_document(std::string_view envelope, std::string_view kind,
-                                  const TrustStore& authority) {
-  if (envelope.size() > kMaxDocumentBytes) return malformed("document larger than 16 MiB");
+DocResult<std::string> open_document(std::string_view envelope, std::string_view kind,
+                                     const TrustStore& authority) {
+  if (envelope.size() > kMaxDocumentBytes)
+    return doc_error(DocCode::too_large, "document larger than 16 MiB");
   auto j = parse_json(envelope);
-  if (!j) return malformed("document is not a JSON object");
+  if (!j) return doc_error(DocCode::syntax, "document is not a JSON object");
   std::string got_kind, payload, signer_hex, sig_hex;
   if (!get_field(*j, "kind", got_kind) || !get_field(*j, "payload", payload) ||
       !get_field(*j, "signer", signer_hex) || !get_field(*j, "signature", sig_hex))
@@ -63,11 +64,11 @@ Result<std::string> open_document(std::string_view envelope, std::string_view ki
   auto sig = fixed_from_hex<64>(sig_hex);
   if (!signer || !sig) return malformed("signer or signature is not hex of the right size");
   const IssuerKeyInfo* key = authority.find(*signer);
-  if (!key) return fail(Reason::unknown_issuer, "document signed by an unknown key");
+  if (!key) return doc_error(DocCode::unknown_signer, "document signed by an unknown key");
   const std::string msg = signed_message(kind, payload);
   if (crypto_sign_verify_detached(sig->data(), reinterpret_cast<const std::uint8_t*>(msg.data()),
                                   msg.size(), key->key.data()) != 0)
-    return fail(Reason::bad_signature, "document signature does not verify");
+    return doc_error(DocCode::bad_signature, "document signature does not verify");
   return payload;
 }
 
@@ -97,7 +98,7 @@ std::string payload_of(const TimeDoc& d) {
   return json{{"time", d.time}, {"nonce", d.nonce}}.dump();
 }
 
-Result<TrustListDoc> parse_trust_list(std::string_view payload) {
+DocResult<TrustListDoc> parse_trust_list(std::string_view payload) {
   auto j = parse_json(payload);
   TrustListDoc d;
   if (!j || !get_header(*j, d.number, d.issued_at)) return malformed("trust list header");
@@ -112,7 +113,7 @@ Result<TrustListDoc> parse_trust_list(std::string_view payload) {
   return d;
 }
 
-Result<SiteStateDoc> parse_site_state(std::string_view payload) {
+DocResult<SiteStateDoc> parse_site_state(std::string_view payload) {
   auto j = parse_json(payload);
   SiteStateDoc d;
   std::string outbreak;
@@ -133,7 +134,7 @@ Result<SiteStateDoc> parse_site_state(std::string_view payload) {
   return d;
 }
 
-Result<EnrolmentDoc> parse_enrolment(std::string_view payload) {
+DocResult<EnrolmentDoc> parse_enrolment(std::string_view payload) {
   auto j = parse_json(payload);
   EnrolmentDoc d;
   if (!j || !get_header(*j, d.number, d.issued_at) || !get_field(*j, "site", d.site) ||
@@ -142,7 +143,7 @@ Result<EnrolmentDoc> parse_enrolment(std::string_view payload) {
   return d;
 }
 
-Result<TimeDoc> parse_time(std::string_view payload) {
+DocResult<TimeDoc> parse_time(std::string_view payload) {
   auto j = parse_json(payload);
   TimeDoc d;
   if (!j || !get_field(*j, "time", d.time) || !get_field(*j, "nonce", d.nonce) || d.time <= 0)

@@ -17,10 +17,13 @@ Response reply(unsigned status, std::string body, std::string type = "applicatio
   return r;
 }
 
-Response error(unsigned status, Reason reason, const std::string& detail) {
+// The body of every refusal: {"error": a stable code, "detail": for people}. The code is the
+// failing layer's (a document's "bad_signature", a store's "refused"), or one of the
+// service's own for the request itself ("bad_request", "not_found", ...).
+Response error(unsigned status, std::string_view code, const std::string& detail) {
   Response r;
   r.status = status;
-  r.body = json{{"error", code(reason)}, {"detail", detail}}.dump();
+  r.body = json{{"error", code}, {"detail", detail}}.dump();
   return r;
 }
 
@@ -73,15 +76,17 @@ std::string header(const Request& r, const std::string& name) {
 // One answer for every request that is not authenticated: an unknown device and a bad
 // signature must look the same, or the upstream tells an attacker which device ids exist.
 Response not_authenticated() {
-  return error(401, Reason::bad_signature, "request not authenticated");
+  return error(401, "not_authenticated", "request not authenticated");
 }
 
-unsigned status_for(Reason reason) {
-  switch (reason) {
-    case Reason::unknown_issuer:
-    case Reason::bad_signature:
-    case Reason::clock_not_trusted:
-    case Reason::revoked:
+// A request whose signature headers are unusable is a bad request; one whose time is out of
+// the window or whose nonce was seen before is not authenticated.
+unsigned status_for(DocCode code) {
+  switch (code) {
+    case DocCode::unknown_signer:
+    case DocCode::bad_signature:
+    case DocCode::clock:
+    case DocCode::replayed:
       return 401;
     default:
       return 400;
@@ -202,15 +207,15 @@ Response UpstreamService::handle(const Request& r) {
   // Prometheus scrapes without a device key: counters only, no personal data.
   if (r.method == "GET" && r.target == "/metrics") return metrics_text();
   Response res = [&] {
-    if (roll(faults_.http500)) return error(500, Reason::device_fault, "injected fault");
+    if (roll(faults_.http500)) return error(500, "injected_fault", "injected fault");
     auto target = parse_target(r.target);
-    if (!target) return error(400, Reason::malformed, "bad request target");
+    if (!target) return error(400, "bad_request", "bad request target");
     sync::RequestAuth auth{header(r, "x-gk-device"), 0, header(r, "x-gk-nonce"),
                            header(r, "x-gk-signature")};
     const std::string t = header(r, "x-gk-time");
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), auth.time);
     if (t.empty() || ec != std::errc() || p != t.data() + t.size())
-      return error(401, Reason::malformed, "X-GK-Time missing or not a number");
+      return error(401, "bad_request", "X-GK-Time missing or not a number");
     std::optional<Device> device;
     // An unknown device is checked against a key nobody holds, so that it takes the same
     // steps (time window, one signature verification) and gets the same answer as a
@@ -224,10 +229,11 @@ Response UpstreamService::handle(const Request& r) {
                                    !time_route);
     if (!ok) {
       ++metrics_.auth_refused;
-      log("auth_refused", auth.device_id, ok.failure().detail);
-      if (ok.reason() == Reason::bad_signature || ok.reason() == Reason::unknown_issuer)
+      const DocError& e = ok.error();
+      log("auth_refused", auth.device_id, e.detail);
+      if (e.code == DocCode::bad_signature || e.code == DocCode::unknown_signer)
         return not_authenticated();
-      return error(status_for(ok.reason()), ok.reason(), ok.failure().detail);
+      return error(status_for(e.code), code_name(e.code), e.detail);
     }
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
     if (time_route) ++metrics_.rounds;
@@ -253,32 +259,32 @@ Response UpstreamService::route(const Request& r, const Device& device) {
   const std::string& path = target->path;
   auto have = target->numbers.count("have") ? target->numbers.at("have") : 0;
   if (path == "/v1/journal" && r.method == "POST") return journal_post(r, device);
-  if (r.method != "GET") return error(405, Reason::malformed, "method not allowed");
+  if (r.method != "GET") return error(405, "method_not_allowed", "method not allowed");
   if (path == "/v1/journal/ack") return reply(200, json{{"acked", store_.acked(device.id)}}.dump());
   if (path == "/v1/time") {
     auto nonce = target->raw.find("nonce");
     if (nonce == target->raw.end() || !fixed_from_hex<16>(nonce->second))
-      return error(400, Reason::malformed, "nonce: 32 hex digits");
+      return error(400, "bad_request", "nonce: 32 hex digits");
     sync::TimeDoc d{clock_(), nonce->second};
     return reply(200, sync::sign_document(sync::kind::time, payload_of(d), authority_));
   }
   if (path == "/v1/revocations") return revocations(target->numbers);
   if (path == "/v1/site-state") {
     auto d = store_.site_state(device.site);
-    if (!d) return error(404, Reason::malformed, "no site state published for " + device.site);
+    if (!d) return error(404, "not_found", "no site state published for " + device.site);
     return signed_doc(sync::kind::site_state, have, d->number, payload_of(*d));
   }
   if (path == "/v1/enrolment") {
     auto d = store_.enrolment(device.site);
-    if (!d) return error(404, Reason::malformed, "no enrolment published for " + device.site);
+    if (!d) return error(404, "not_found", "no enrolment published for " + device.site);
     return signed_doc(sync::kind::enrolment, have, d->number, payload_of(*d));
   }
   if (path == "/v1/trust-list") {
     auto d = store_.trust_list();
-    if (!d) return error(404, Reason::malformed, "no trust list published");
+    if (!d) return error(404, "not_found", "no trust list published");
     return signed_doc(sync::kind::trust_list, have, d->number, payload_of(*d));
   }
-  return error(404, Reason::malformed, "no such route");
+  return error(404, "not_found", "no such route");
 }
 
 Response UpstreamService::signed_doc(std::string_view kind, std::uint64_t have,
@@ -289,9 +295,9 @@ Response UpstreamService::signed_doc(std::string_view kind, std::uint64_t have,
 
 Response UpstreamService::journal_post(const Request& r, const Device& device) {
   auto batch = sync::parse_batch(r.body);
-  if (!batch) return error(400, batch.reason(), batch.failure().detail);
+  if (!batch) return error(400, code_name(batch.error().code), batch.error().detail);
   if (batch->device_id != device.id)
-    return error(403, Reason::malformed, "a device may only upload its own journal");
+    return error(403, "forbidden", "a device may only upload its own journal");
   ++metrics_.batches;
   // Rows are bound to the device that first sent them. Every row's hash covers its whole
   // history back to the device's first row, so another device's copy can only be accepted
@@ -302,7 +308,7 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
       if (other.id == device.id) continue;
       const auto first = store_.journal(other.id, 0, 1);
       if (!first.empty() && first.front().hash == batch->entries.front().hash)
-        return error(409, Reason::malformed, "passage 1 was already received from another device");
+        return error(409, "refused", "passage 1 was already received from another device");
     }
   }
   auto ack = store_.receive(*batch, clock_());
@@ -310,7 +316,7 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
     ++metrics_.batches_refused;
     if (ack.reason() == Reason::journal_unavailable) ++metrics_.store_errors;
     log("journal_refused", device.id, ack.failure().detail);
-    Response res = error(409, ack.reason(), ack.failure().detail);
+    Response res = error(409, code(ack.reason()), ack.failure().detail);
     res.body = json{{"error", code(ack.reason())},
                     {"detail", ack.failure().detail},
                     {"acked", store_.acked(device.id)}}
@@ -334,7 +340,7 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
 Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>& q) {
   const std::uint64_t have = q.count("have") ? q.at("have") : 0;
   const std::uint64_t current = store_.revocation_number();
-  if (current == 0) return error(404, Reason::malformed, "no revocation list published");
+  if (current == 0) return error(404, "not_found", "no revocation list published");
   if (have == current && !q.count("number")) return reply(304, "");
   std::optional<Bytes> doc;
   std::uint64_t base = have > current ? 0 : have, number = current;
@@ -343,18 +349,18 @@ Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>
     number = q.at("number");
     base = have;
     doc = store_.cached_revocation_document(base, number);
-    if (!doc) return error(410, Reason::malformed, "that list is no longer offered; start again");
+    if (!doc) return error(410, "gone", "that list is no longer offered; start again");
   } else {
     auto d = store_.revocation_document(have, authority_, clock_());
     if (!d) {
       ++metrics_.store_errors;
       log("store_error", "", d.failure().detail);
-      return error(500, d.reason(), d.failure().detail);
+      return error(500, code(d.reason()), d.failure().detail);
     }
     doc = std::move(*d);
   }
   const std::uint64_t offset = q.count("offset") ? q.at("offset") : 0;
-  if (offset > doc->size()) return error(416, Reason::malformed, "offset past the end");
+  if (offset > doc->size()) return error(416, "out_of_range", "offset past the end");
   const std::size_t n = std::min<std::size_t>(kRevocationChunkBytes, doc->size() - offset);
   Response res = reply(200, std::string(reinterpret_cast<const char*>(doc->data()) + offset, n),
                        "application/octet-stream");

@@ -10,19 +10,21 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
-Failure net_failure(const char* step, const boost::system::error_code& ec) {
-  return fail(Reason::device_fault, std::string(step) + ": " + ec.message());
+NetError net_failure(NetCode code, const char* step, const boost::system::error_code& ec) {
+  // A deadline that ran out shows as "operation canceled" from Beast's tcp_stream.
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) code = NetCode::timeout;
+  return net_error(code, std::string(step) + ": " + ec.message());
 }
 }  // namespace
 
-Result<HttpsEndpoint> parse_https_url(std::string_view url) {
+NetResult<HttpsEndpoint> parse_https_url(std::string_view url) {
   constexpr std::string_view scheme = "https://";
   if (url.substr(0, scheme.size()) != scheme)
-    return fail(Reason::malformed, "upstream URL must start with https://");
+    return net_error(NetCode::bad_url, "upstream URL must start with https://");
   std::string_view rest = url.substr(scheme.size());
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos)
-    return fail(Reason::malformed, "upstream URL must be https://HOST[:PORT]");
+    return net_error(NetCode::bad_url, "upstream URL must be https://HOST[:PORT]");
   HttpsEndpoint ep;
   const auto colon = rest.rfind(':');
   if (colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
@@ -31,11 +33,11 @@ Result<HttpsEndpoint> parse_https_url(std::string_view url) {
     if (ep.port.empty() || ep.port.size() > 5 ||
         !std::all_of(ep.port.begin(), ep.port.end(), [](char c) { return std::isdigit(c); }) ||
         std::stoi(ep.port) == 0 || std::stoi(ep.port) > 65535)
-      return fail(Reason::malformed, "upstream URL port must be 1..65535");
+      return net_error(NetCode::bad_url, "upstream URL port must be 1..65535");
   } else {
     ep.host = std::string(rest);
   }
-  if (ep.host.empty()) return fail(Reason::malformed, "upstream URL without a host");
+  if (ep.host.empty()) return net_error(NetCode::bad_url, "upstream URL without a host");
   return ep;
 }
 
@@ -52,20 +54,20 @@ void HttpsSession::close() {
   buffer_.clear();
 }
 
-asio::awaitable<Status> HttpsSession::connect() {
+asio::awaitable<NetStatus> HttpsSession::connect() {
   close();
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(ex_);
   auto endpoints = co_await resolver.async_resolve(endpoint_.host, endpoint_.port,
                                                    asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return net_failure("resolve", ec);
+  if (ec) co_return net_failure(NetCode::resolve, "resolve", ec);
   stream_.emplace(ex_, tls_);
   auto& tcp = beast::get_lowest_layer(*stream_);
   tcp.expires_after(limits_.timeout);
   co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     close();
-    co_return net_failure("connect", ec);
+    co_return net_failure(NetCode::connect, "connect", ec);
   }
   tcp.expires_after(limits_.timeout);
   co_await stream_->async_handshake(asio::ssl::stream_base::client,
@@ -75,17 +77,18 @@ asio::awaitable<Status> HttpsSession::connect() {
     // A certificate refused by the pin is the one failure a technician must fix on site.
     const bool pin = ec.message().find("certificate verify failed") != std::string::npos;
     co_return net_failure(
+        NetCode::tls,
         pin ? "TLS handshake: the upstream's key does not match the pin" : "TLS handshake", ec);
   }
   ++connections_;
-  co_return success();
+  co_return Done{};
 }
 
-asio::awaitable<Result<HttpResponse>> HttpsSession::request(
+asio::awaitable<NetResult<HttpResponse>> HttpsSession::request(
     http::verb method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
     std::string body) {
   if (!stream_) {
-    if (auto s = co_await connect(); !s) co_return s.failure();
+    if (auto s = co_await connect(); !s) co_return s.error();
   }
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, endpoint_.host);
@@ -101,7 +104,7 @@ asio::awaitable<Result<HttpResponse>> HttpsSession::request(
   co_await http::async_write(*stream_, req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     close();
-    co_return net_failure("send", ec);
+    co_return net_failure(NetCode::io, "send", ec);
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(limits_.max_body);
@@ -110,7 +113,8 @@ asio::awaitable<Result<HttpResponse>> HttpsSession::request(
                             asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     close();
-    co_return net_failure("receive", ec);
+    co_return net_failure(ec == http::error::body_limit ? NetCode::too_large : NetCode::io,
+                          "receive", ec);
   }
   auto res = parser.release();
   HttpResponse out;

@@ -209,11 +209,11 @@ void upload(const fs::path& dir, std::int64_t passages) {
 
   const double rss_before = peak_rss_mib();
   t = bench::Clock::now();
-  Status result = success();
+  sync::RoundResult result = Done{};
   run_coroutine(io, [&]() -> boost::asio::awaitable<void> { result = co_await client->round(); });
   const double ours_s = seconds_since(t);
   if (!result) {
-    std::printf("upload failed: %s\n", result.failure().detail.c_str());
+    std::printf("upload failed: %s\n", sync::describe(result.error()).c_str());
     std::abort();
   }
   if (up.store->acked("kiosk-01") != passages) std::abort();

@@ -231,7 +231,7 @@ TEST_CASE("random UTF-8 in every guard field, building and name: events parse, s
     for (int attempt = 0; attempt < 5 && rig.upstream->rows("kiosk-01") < rows.size(); ++attempt) {
       auto s = rig.daemon->sync_once();
       REQUIRE(s);
-      if (!*s) WARN(s->failure().detail);
+      if (!*s) WARN(sync::describe(s->error()));
     }
     CHECK(rig.upstream->rows("kiosk-01") == rows.size());
   }
@@ -254,7 +254,10 @@ TEST_CASE("an exception in each sync step is said, counted and alarmed; the next
     auto s = rig.daemon->sync_once();
     REQUIRE(s);
     REQUIRE_FALSE(*s);
-    CHECK(s->failure().detail.find(step + ": threw: injected in " + step) != std::string::npos);
+    // The round's failure names the step and says it was an exception, not a layer's error.
+    CHECK(s->error().step == step);
+    CHECK(s->error().fault.layer == Layer::internal);
+    CHECK(sync::describe(s->error()) == step + ": internal/exception: threw: injected in " + step);
     bool said = false;
     for (std::size_t i = events; i < rig.events.size(); ++i)
       said |= rig.events[i].kind == EventKind::task_failed && rig.events[i].step == step;
@@ -297,4 +300,29 @@ TEST_CASE("a journal replaced while nobody passes is said and alarmed at the nex
   const PassageOutcome o = rig.present(rig.pass_text());
   CHECK_FALSE(o.gate_released);
   CHECK(o.verdict.reason == Reason::journal_unavailable);
+}
+
+TEST_CASE("a failed sync round names its step and the failing layer's error",
+          "[gated][daemon][sync]") {
+  // An upstream whose TLS key is not the pinned one: network/tls at step time.
+  DaemonRig rig;
+  rig.with_upstream();
+  rig.upstream->pin = "sha256:" + std::string(64, '0');
+  rig.start();
+  auto s = rig.daemon->sync_once();
+  REQUIRE(s);
+  REQUIRE_FALSE(*s);
+  CHECK(s->error().step == "time");
+  CHECK(s->error().fault.layer == Layer::network);
+  CHECK(s->error().fault.code == "tls");
+  CHECK(s->error().fault.detail.find("does not match the pin") != std::string::npos);
+  // The event the log, journald and the console's feed get carries the same three codes.
+  bool said = false;
+  for (const auto& e : rig.events)
+    if (e.kind == EventKind::sync && !e.ok) {
+      said = e.step == "time" && e.layer == "network" && e.reason == "tls";
+      CHECK(e.body.at("failed") ==
+            nlohmann::ordered_json::parse(R"({"step":"time","layer":"network","code":"tls"})"));
+    }
+  CHECK(said);
 }

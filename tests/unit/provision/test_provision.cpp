@@ -60,24 +60,24 @@ TEST_CASE("provision: refusals name their reason", "[provision]") {
   const std::string good = write_bundle(manifest_for(k), k.device, k.root);
   SECTION("another root") {
     Keys other;
-    CHECK(open_bundle(good, roots_of(other.root)).reason() == Reason::unknown_issuer);
+    CHECK(open_bundle(good, roots_of(other.root)).error().code == DocCode::unknown_signer);
   }
   SECTION("manifest edited after signing") {
     std::string bad = good;
     bad.replace(bad.find("site-1"), 6, "site-2");
-    CHECK(open_bundle(bad, roots_of(k.root)).reason() == Reason::bad_signature);
+    CHECK(open_bundle(bad, roots_of(k.root)).error().code == DocCode::bad_signature);
   }
   SECTION("a secret key that is not the manifest's device key") {
     Keys other;
     auto b = open_bundle(write_bundle(manifest_for(k), other.device, k.root), roots_of(k.root));
     REQUIRE_FALSE(b);
-    CHECK(b.failure().detail.find("not the key the manifest names") != std::string::npos);
+    CHECK(b.error().detail.find("not the key the manifest names") != std::string::npos);
   }
   SECTION("no issuers") {
     Manifest m = manifest_for(k);
     m.issuers.clear();
-    CHECK(open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root)).reason() ==
-          Reason::malformed);
+    CHECK(open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root)).error().code ==
+          DocCode::schema);
   }
   SECTION("an upstream without https or with a malformed pin") {
     Manifest m = manifest_for(k);
@@ -90,7 +90,7 @@ TEST_CASE("provision: refusals name their reason", "[provision]") {
   SECTION("garbage, truncation, wrong format") {
     for (std::string_view text : {"", "{", "[]", "null", R"({"format":"gk-provision-bundle-v2"})",
                                   R"({"format":"gk-provision-bundle-v1","manifest":1})"})
-      CHECK(open_bundle(text, roots_of(k.root)).reason() == Reason::malformed);
+      CHECK(open_bundle(text, roots_of(k.root)).error().code == DocCode::schema);
     for (std::size_t n = 0; n < good.size(); n += 97)
       CHECK_FALSE(open_bundle(good.substr(0, n), roots_of(k.root)));
   }
@@ -170,7 +170,7 @@ TEST_CASE("provision: a manifest time far out of range is malformed (fuzz regres
     text.replace(text.find(at), at.size(), std::string("\"issued_at\":") + bad);
     auto m = parse_manifest(text);
     REQUIRE_FALSE(m);
-    CHECK(m.reason() == Reason::malformed);
+    CHECK(m.error().code == DocCode::schema);
   }
   // A key's validity times go the same way.
   std::string text = good;

@@ -137,6 +137,12 @@ TEST_CASE("journal entries carry codes and seq as fields, nothing else") {
         std::string::npos);
   CHECK(plain_line(Event::sync_failed, {.reason = "device_fault"}) ==
         "gated: sync round failed (device_fault)\n");
+  // A failed sync round names its step and the failing layer's error, as fields too.
+  CHECK(journal_datagram(Event::sync_failed,
+                         {.reason = "replayed", .layer = "document", .step = "time"}) ==
+        "MESSAGE=sync round failed at step time (document/replayed)\nPRIORITY=4\n"
+        "SYSLOG_IDENTIFIER=gated\nGK_EVENT=sync_failed\nGK_REASON=replayed\n"
+        "GK_LAYER=document\nGK_STEP=time\n");
   CHECK(plain_line(Event::started, {.what = "sim"}) == "gated: started (board sim)\n");
   // A value with a newline uses the protocol's binary form instead of breaking the entry.
   const std::string nl = journal_datagram(Event::device_failed, {.what = "cam\nera"});

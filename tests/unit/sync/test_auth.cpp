@@ -14,7 +14,7 @@ struct Server {
     if (id == "kiosk-01") return device.info.key;
     return std::nullopt;
   };
-  Status check(const RequestAuth& a, std::string_view body = "{}", UnixTime now = kNow) {
+  DocStatus check(const RequestAuth& a, std::string_view body = "{}", UnixTime now = kNow) {
     return verify_request("POST", "/v1/journal", body, a, lookup, replay, now);
   }
 };
@@ -24,29 +24,29 @@ TEST_CASE("a signed request verifies once; its replay is refused", "[sync][auth]
   Server s;
   auto a = sign_request("POST", "/v1/journal", "{}", "kiosk-01", s.device, kNow);
   CHECK(s.check(a).ok());
-  CHECK(s.check(a).reason() == Reason::revoked);
+  CHECK(s.check(a).error().code == DocCode::replayed);
 }
 
 TEST_CASE("every bound field is checked", "[sync][auth]") {
   Server s;
   auto a = sign_request("POST", "/v1/journal", "{}", "kiosk-01", s.device, kNow);
-  CHECK(s.check(a, "{\"x\":1}").reason() == Reason::bad_signature);  // body
-  CHECK(verify_request("GET", "/v1/journal", "{}", a, s.lookup, s.replay, kNow).reason() ==
-        Reason::bad_signature);  // method
-  CHECK(verify_request("POST", "/v1/revocations", "{}", a, s.lookup, s.replay, kNow).reason() ==
-        Reason::bad_signature);  // path
+  CHECK(s.check(a, "{\"x\":1}").error().code == DocCode::bad_signature);  // body
+  CHECK(verify_request("GET", "/v1/journal", "{}", a, s.lookup, s.replay, kNow).error().code ==
+        DocCode::bad_signature);  // method
+  CHECK(verify_request("POST", "/v1/revocations", "{}", a, s.lookup, s.replay, kNow).error().code ==
+        DocCode::bad_signature);  // path
   auto t = a;
   t.time += 1;
-  CHECK(s.check(t).reason() == Reason::bad_signature);
+  CHECK(s.check(t).error().code == DocCode::bad_signature);
   t = a;
   t.nonce[0] = t.nonce[0] == '0' ? '1' : '0';
-  CHECK(s.check(t).reason() == Reason::bad_signature);
+  CHECK(s.check(t).error().code == DocCode::bad_signature);
   t = a;
   t.device_id = "kiosk-02";
-  CHECK(s.check(t).reason() == Reason::unknown_issuer);
+  CHECK(s.check(t).error().code == DocCode::unknown_signer);
   t = a;
   t.signature = "zz";
-  CHECK(s.check(t).reason() == Reason::malformed);
+  CHECK(s.check(t).error().code == DocCode::schema);
   // None of the forgeries burned the nonce: the genuine request still goes through.
   CHECK(s.check(a).ok());
 }
@@ -54,9 +54,9 @@ TEST_CASE("every bound field is checked", "[sync][auth]") {
 TEST_CASE("stale and future times are refused", "[sync][auth]") {
   Server s;
   auto old = sign_request("POST", "/v1/journal", "{}", "kiosk-01", s.device, kNow - 301);
-  CHECK(s.check(old).reason() == Reason::clock_not_trusted);
+  CHECK(s.check(old).error().code == DocCode::clock);
   auto future = sign_request("POST", "/v1/journal", "{}", "kiosk-01", s.device, kNow + 301);
-  CHECK(s.check(future).reason() == Reason::clock_not_trusted);
+  CHECK(s.check(future).error().code == DocCode::clock);
   auto edge = sign_request("POST", "/v1/journal", "{}", "kiosk-01", s.device, kNow - 299);
   CHECK(s.check(edge).ok());
 }

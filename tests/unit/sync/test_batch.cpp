@@ -52,19 +52,19 @@ TEST_CASE("altered, cut and reordered batches are refused whole", "[sync][batch]
   SECTION("a decision changed in transit") {
     j["entries"][3]["decision"] = "admit";  // row 3 was a fever refusal
     j["entries"][3]["reason"] = "ok";
-    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+    CHECK(parse_batch(j.dump()).error().code == DocCode::bad_signature);
   }
   SECTION("a row dropped") {
     j["entries"].erase(3);
-    CHECK(parse_batch(j.dump()).reason() == Reason::malformed);
+    CHECK(parse_batch(j.dump()).error().code == DocCode::schema);
   }
   SECTION("two rows swapped") {
     std::swap(j["entries"][2], j["entries"][3]);
-    CHECK(parse_batch(j.dump()).reason() == Reason::malformed);
+    CHECK(parse_batch(j.dump()).error().code == DocCode::schema);
   }
   SECTION("the skin reading nudged") {
     j["entries"][1]["skin_c"] = j["entries"][1]["skin_c"].get<double>() + 0.5;
-    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+    CHECK(parse_batch(j.dump()).error().code == DocCode::bad_signature);
   }
   SECTION("a batch from a kiosk that journals no readings still parses") {
     auto first = j["entries"][0];  // a row without readings; older kiosks send no such keys
@@ -75,7 +75,7 @@ TEST_CASE("altered, cut and reordered batches are refused whole", "[sync][batch]
   }
   SECTION("the temperature nudged") {
     j["entries"][1]["temperature_c"] = j["entries"][1]["temperature_c"].get<double>() - 0.1;
-    CHECK(parse_batch(j.dump()).reason() == Reason::bad_signature);
+    CHECK(parse_batch(j.dump()).error().code == DocCode::bad_signature);
   }
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("garbage batches are refused with a reason, never a crash", "[sync][ba
     std::string t = good;
     for (int k = 0; k < 2; ++k) t[rng() % t.size()] = static_cast<char>(rng() % 128);
     auto r = parse_batch(t);
-    if (!r.ok()) CHECK_FALSE(r.failure().detail.empty());
+    if (!r.ok()) CHECK_FALSE(r.error().detail.empty());
   }
 }
 

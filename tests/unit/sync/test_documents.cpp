@@ -41,9 +41,9 @@ TEST_CASE("an envelope is bound to its kind, its signer and every payload byte",
   Authority a;
   const std::string payload = payload_of(lockdown_doc());
   const auto env = sign_document(kind::site_state, payload, a.key);
-  CHECK(open_document(env, kind::enrolment, a.store).reason() == Reason::malformed);
+  CHECK(open_document(env, kind::enrolment, a.store).error().code == DocCode::schema);
   Authority other;
-  CHECK(open_document(env, kind::site_state, other.store).reason() == Reason::unknown_issuer);
+  CHECK(open_document(env, kind::site_state, other.store).error().code == DocCode::unknown_signer);
   // A payload edited inside a valid envelope: lockdown lifted by a forger.
   std::string forged = env;
   const auto at = forged.find("lockdown");

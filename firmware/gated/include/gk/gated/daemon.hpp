@@ -84,7 +84,7 @@ class Daemon final : public guard::ConsoleBackend {
   // Applies a signed revocation document (snapshot or delta) and persists it.
   Status apply_revocations(ByteView document);
   // One sync round now (gated sync --once); nullopt when [sync] is not configured.
-  std::optional<Status> sync_once();
+  std::optional<sync::RoundResult> sync_once();
   std::optional<sync::SyncStatus> sync_status() const;
   // GET /metrics on the screen server (daemon_metrics.cpp).
   std::string metrics_text();
@@ -134,7 +134,7 @@ class Daemon final : public guard::ConsoleBackend {
   Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
          RevocationList revocations, Journal journal, sync::SyncState sync_state, AlarmBook alarms);
   Status start_sync();
-  void on_sync_round(const Status& s);
+  void on_sync_round(const sync::RoundResult& s);
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
   void watch_journal();

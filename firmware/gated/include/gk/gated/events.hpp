@@ -15,7 +15,7 @@ Event passage_event(const PassageOutcome& o);
 Event alarm_event(const Alarm& a, bool fresh);
 Event device_event(const std::string& device, bool failed, hal::DeviceError error, UnixTime now);
 // `failed_step`: the step a failed round names ("time: ..." -> "time"); empty when it succeeded.
-Event sync_event(const sync::SyncStatus& status, const Status& round);
+Event sync_event(const sync::SyncStatus& status, const sync::RoundResult& round);
 Event site_state_event(std::uint64_t number, Outbreak outbreak, std::size_t quarantined);
 Event listening_event(const std::string& server, unsigned short port,
                       std::optional<bool> tls = std::nullopt);

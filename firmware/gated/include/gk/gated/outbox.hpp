@@ -44,7 +44,8 @@ struct Event {
   nlohmann::ordered_json body;
   // Machine codes for the metrics and journald sinks (never personal data).
   std::string what = {};    // decision, alarm kind, device name, task name
-  std::string reason = {};  // a reason or error code
+  std::string reason = {};  // a verdict's reason, or the failing layer's error code
+  std::string layer = {};   // the failing layer (sync round): database, network, document ...
   std::string step = {};    // the failed step (sync round, supervised task)
   std::optional<std::int64_t> seq = {};
   bool ok = true;        // sync round succeeded, device recovered

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/keys.hpp"
 #include "gk/trust/trust_store.hpp"
 
@@ -41,13 +41,13 @@ struct Bundle {
 };
 
 std::string payload_of(const Manifest& m);
-Result<Manifest> parse_manifest(std::string_view payload);
+DocResult<Manifest> parse_manifest(std::string_view payload);
 
 // The bundle's text; `root` signs the manifest. The caller writes it to a 0600 file.
 std::string write_bundle(const Manifest& manifest, const IssuerKeyPair& device,
                          const IssuerKeyPair& root);
 // Verifies the manifest against the provisioning roots and that the secret key belongs to
-// it. Failures: malformed (with what), unknown_issuer, bad_signature.
-Result<Bundle> open_bundle(std::string_view text, const TrustStore& roots);
+// it. Failures: schema, syntax or too_large (with what), unknown_signer, bad_signature.
+DocResult<Bundle> open_bundle(std::string_view text, const TrustStore& roots);
 
 }  // namespace gk::provision

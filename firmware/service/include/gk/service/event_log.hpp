@@ -9,7 +9,8 @@
 //
 // Under systemd (stderr is the journal stream named by $JOURNAL_STREAM) entries go to
 // journald's native protocol socket as fields (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=gated,
-// GK_EVENT, GK_DECISION, GK_REASON, GK_SEQ, GK_STEP) so `journalctl GK_EVENT=alarm` finds them. The
+// GK_EVENT, GK_DECISION, GK_REASON, GK_LAYER, GK_SEQ, GK_STEP) so `journalctl GK_EVENT=alarm`
+// finds them. The
 // protocol is spoken directly (one datagram of fields) for the same reasons as the notifier:
 // stable, tiny, and no libsystemd coupling. Otherwise, or if journald does not take the
 // datagram, a plain "gated: ..." line goes to stderr.
@@ -42,7 +43,8 @@ Priority priority(Event e);
 // without one.)
 struct EventFields {
   std::string_view what = {};            // a code: board, alarm, device or decision name
-  std::string_view reason = {};          // a stable reason code (gk::code(Reason))
+  std::string_view reason = {};          // a verdict's reason code, or a layer's error code
+  std::string_view layer = {};           // the layer that failed: database, network, document ...
   std::optional<std::int64_t> seq = {};  // the journal row it concerns
   std::string_view step = {};            // the step that failed (sync: time, journal, ...)
 };

@@ -34,6 +34,17 @@ struct SyncHooks {
   std::function<std::uint64_t()> revocation_number;
 };
 
+// Why a round failed: the step (time, revocations, site_state, trust_list, enrolment,
+// journal) and the failing layer's error: the network (no answer, an HTTP refusal), a
+// document (a bad signature, a replayed time answer, an older list), the database.
+struct RoundFailure {
+  std::string step;
+  Fault fault;
+};
+using RoundResult = Expected<Done, RoundFailure>;
+// "time: document/replayed: answer to another request (replayed?)"
+std::string describe(const RoundFailure& f);
+
 struct SyncStatus {
   UnixTime last_success = 0, last_attempt = 0;
   std::string last_error;
@@ -54,14 +65,15 @@ class SyncClient {
                                                     SyncState& state, hal::TrustedClock& clock,
                                                     SyncHooks hooks);
   // Re-applies the documents stored by earlier rounds (after verifying them again).
-  Status restore();
-  // One full round. Failures name the step that failed.
-  boost::asio::awaitable<Status> round();
+  Expected<Done, Fault> restore();
+  // One full round. Failures name the step that failed and the layer's error.
+  boost::asio::awaitable<RoundResult> round();
   // Rounds forever: every interval after a success, backing off after a failure.
   // `on_round` sees each outcome (the daemon logs it and refreshes the kiosk's grading).
   // Supervised (service::spawn): an exception in a step ends that round, is reported to
   // `on_failure` with the step's name, and the loop starts again after the backoff.
-  void start(std::function<void(const Status&)> on_round, service::TaskFailureHandler on_failure);
+  void start(std::function<void(const RoundResult&)> on_round,
+             service::TaskFailureHandler on_failure);
   void stop();
   // Fault injection for tests: called at the start of every step with its name (time,
   // revocations, site_state, trust_list, enrolment, journal); whatever it throws is treated
@@ -75,17 +87,18 @@ class SyncClient {
  private:
   SyncClient(boost::asio::io_context& io, const SyncConfig& config, Journal& journal,
              SyncState& state, hal::TrustedClock& clock, SyncHooks hooks);
-  boost::asio::awaitable<Result<HttpResponse>> call(boost::beast::http::verb method,
-                                                    std::string target, std::string body = {});
-  boost::asio::awaitable<Status> pull_time();
-  boost::asio::awaitable<Status> pull_revocations();
-  boost::asio::awaitable<Status> pull_document(std::string_view kind, std::string_view list,
-                                               std::string path);
-  boost::asio::awaitable<Status> push_journal();
-  boost::asio::awaitable<Status> step(std::string name,
-                                      std::function<boost::asio::awaitable<Status>()> body);
-  Status apply_document(std::string_view kind, const std::string& envelope, bool restoring);
-  boost::asio::awaitable<void> loop(std::function<void(const Status&)> on_round);
+  boost::asio::awaitable<NetResult<HttpResponse>> call(boost::beast::http::verb method,
+                                                       std::string target, std::string body = {});
+  boost::asio::awaitable<RoundResult> pull_time();
+  boost::asio::awaitable<RoundResult> pull_revocations();
+  boost::asio::awaitable<RoundResult> pull_document(std::string_view kind, std::string_view list,
+                                                    std::string path);
+  boost::asio::awaitable<RoundResult> push_journal();
+  boost::asio::awaitable<RoundResult> step(
+      std::string name, std::function<boost::asio::awaitable<RoundResult>()> body);
+  Expected<Done, Fault> apply_document(std::string_view kind, const std::string& envelope,
+                                       bool restoring);
+  boost::asio::awaitable<void> loop(std::function<void(const RoundResult&)> on_round);
 
   boost::asio::io_context& io_;
   SyncConfig config_;

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/keys.hpp"
 
 namespace gk::sync {
@@ -44,12 +44,12 @@ class ReplayGuard {
 
 using DeviceKeyLookup = std::function<std::optional<PublicKey>(const std::string& device_id)>;
 
-// Failures: unknown_issuer (unknown device), clock_not_trusted (stale or future time),
-// bad_signature, malformed (headers), revoked (replayed nonce).
+// Failures: unknown_signer (unknown device), clock (stale or future time), bad_signature,
+// schema (headers), replayed (a nonce seen before).
 // `enforce_time` false: the signed-time request of a device whose clock is not yet set (no
 // real-time clock): the signature still binds it, and the answer is bound to its nonce.
-Status verify_request(std::string_view method, std::string_view path, std::string_view body,
-                      const RequestAuth& auth, const DeviceKeyLookup& lookup, ReplayGuard& replay,
-                      UnixTime now, bool enforce_time = true);
+DocStatus verify_request(std::string_view method, std::string_view path, std::string_view body,
+                         const RequestAuth& auth, const DeviceKeyLookup& lookup,
+                         ReplayGuard& replay, UnixTime now, bool enforce_time = true);
 
 }  // namespace gk::sync

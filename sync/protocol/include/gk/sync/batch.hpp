@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/journal/journal.hpp"
 
 namespace gk::sync {
@@ -21,6 +21,6 @@ struct JournalBatch {
 std::string encode_batch(const JournalBatch& batch);
 // One entry as the batch carries it (the upstream stores each as it arrived).
 std::string encode_entry(const JournalEntry& entry);
-Result<JournalBatch> parse_batch(std::string_view json);
+DocResult<JournalBatch> parse_batch(std::string_view json);
 
 }  // namespace gk::sync

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/keys.hpp"
 #include "gk/policy/site_state.hpp"
 #include "gk/trust/trust_store.hpp"
@@ -32,8 +32,8 @@ std::string sign_document(std::string_view kind, std::string_view payload,
                           const IssuerKeyPair& authority);
 // The payload of an envelope of `kind` whose signer is in `authority` and whose signature
 // verifies. Failures: malformed, unknown_issuer, bad_signature.
-Result<std::string> open_document(std::string_view envelope, std::string_view kind,
-                                  const TrustStore& authority);
+DocResult<std::string> open_document(std::string_view envelope, std::string_view kind,
+                                     const TrustStore& authority);
 
 // Issuer keys that may sign passes; replaces the provisioned set when applied.
 struct TrustListDoc {
@@ -71,9 +71,9 @@ std::string payload_of(const SiteStateDoc& d);
 std::string payload_of(const EnrolmentDoc& d);
 std::string payload_of(const TimeDoc& d);
 
-Result<TrustListDoc> parse_trust_list(std::string_view payload);
-Result<SiteStateDoc> parse_site_state(std::string_view payload);
-Result<EnrolmentDoc> parse_enrolment(std::string_view payload);
-Result<TimeDoc> parse_time(std::string_view payload);
+DocResult<TrustListDoc> parse_trust_list(std::string_view payload);
+DocResult<SiteStateDoc> parse_site_state(std::string_view payload);
+DocResult<EnrolmentDoc> parse_enrolment(std::string_view payload);
+DocResult<TimeDoc> parse_time(std::string_view payload);
 
 }  // namespace gk::sync

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk::sync {
 
@@ -25,7 +25,7 @@ struct HttpsEndpoint {
   std::string port = "443";
 };
 // "https://HOST[:PORT]" with nothing after the authority; anything else is refused.
-Result<HttpsEndpoint> parse_https_url(std::string_view url);
+NetResult<HttpsEndpoint> parse_https_url(std::string_view url);
 
 struct HttpResponse {
   unsigned status = 0;
@@ -47,8 +47,9 @@ class HttpsSession {
   HttpsSession(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls,
                HttpsEndpoint endpoint, HttpLimits limits = {});
 
-  // Failures: Reason::device_fault with a detail naming the step ("connect: ...").
-  boost::asio::awaitable<Result<HttpResponse>> request(
+  // Failures: a NetError whose detail names the step ("connect: ..."). Any HTTP status is an
+  // answer, not a failure: the caller decides what a 409 or a 503 means.
+  boost::asio::awaitable<NetResult<HttpResponse>> request(
       boost::beast::http::verb method, std::string target,
       std::vector<std::pair<std::string, std::string>> headers, std::string body);
   void close();
@@ -56,7 +57,7 @@ class HttpsSession {
 
  private:
   using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-  boost::asio::awaitable<Status> connect();
+  boost::asio::awaitable<NetStatus> connect();
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
