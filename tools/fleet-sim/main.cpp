@@ -279,14 +279,14 @@ int run(const Options& o) {
   return complete ? 0 : 1;
 }
 
-gk::Result<std::unique_ptr<gk::upstream::UpstreamStore>> store_of(const Options& o) {
+gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> store_of(const Options& o) {
   return gk::upstream::open_store(o.store);
 }
 
 int register_fleet(const Options& o) {
   auto store = store_of(o);
   if (!store) {
-    std::cerr << "fleet-sim: " << store.failure().detail << "\n";
+    std::cerr << "fleet-sim: " << store.error().detail << "\n";
     return 1;
   }
   for (std::size_t i = 0; i < o.kiosks; ++i) {
@@ -294,7 +294,7 @@ int register_fleet(const Options& o) {
     if (auto s =
             (*store)->register_device({k.id, k.key.info.key, o.site, "gate " + std::to_string(i)});
         !s) {
-      std::cerr << "fleet-sim: " << s.failure().detail << "\n";
+      std::cerr << "fleet-sim: " << s.error().detail << "\n";
       return 1;
     }
   }
@@ -305,7 +305,7 @@ int register_fleet(const Options& o) {
 int verify(const Options& o) {
   auto store = store_of(o);
   if (!store) {
-    std::cerr << "fleet-sim: " << store.failure().detail << "\n";
+    std::cerr << "fleet-sim: " << store.error().detail << "\n";
     return 1;
   }
   std::size_t bad = 0, rows = 0;
@@ -346,8 +346,7 @@ int raw(const Options& o) {
   std::size_t rows = 0;
   Clock::time_point start;
   if (o.store.rfind("sqlite:", 0) == 0) {
-    auto db = gk::sql::Database::open(o.store.substr(7) + "/raw-baseline.db",
-                                      gk::Reason::journal_unavailable);
+    auto db = gk::sql::Database::open(o.store.substr(7) + "/raw-baseline.db");
     if (!db || !db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; DROP TABLE IF EXISTS "
                          "raw_journal; CREATE TABLE raw_journal(device TEXT NOT NULL, seq INTEGER "
                          "NOT NULL, hash TEXT NOT NULL, entry TEXT NOT NULL, received_at INTEGER "
@@ -378,7 +377,7 @@ int raw(const Options& o) {
       conninfo = conninfo.substr(11);
     auto c = gk::pq::Connection::open(conninfo);
     if (!c) {
-      std::cerr << "fleet-sim: " << c.failure().detail << "\n";
+      std::cerr << "fleet-sim: " << c.error().detail << "\n";
       return 1;
     }
     if (!c->exec_script("DROP TABLE IF EXISTS raw_journal; CREATE TABLE raw_journal(device text "

@@ -19,7 +19,7 @@ void register_journal(CLI::App& app, Exit& exit) {
   v->add_option("DB", *vdb, "journal.db")->required()->check(CLI::ExistingFile);
   v->callback([vdb, &exit] {
     auto journal = gk::Journal::open_read_only(*vdb);
-    if (!journal) return void(exit.code = report_failure(journal.failure(), true));
+    if (!journal) return void(exit.code = report_fault(journal.error(), true));
     gk::VerifyReport r = journal->verify();
     nlohmann::json out{
         {"ok", r.ok}, {"rows", r.rows}, {"head", journal->head_seq()}, {"integrity", r.integrity}};
@@ -43,7 +43,7 @@ void register_journal(CLI::App& app, Exit& exit) {
   e->add_option("--until", eo->until, "Only passages at or before this unix time");
   e->callback([eo, &exit] {
     auto journal = gk::Journal::open_read_only(eo->db);
-    if (!journal) return void(exit.code = report_failure(journal.failure(), false));
+    if (!journal) return void(exit.code = report_fault(journal.error(), false));
     if (eo->format == "csv")
       journal->export_csv(std::cout, eo->from, eo->until);
     else
@@ -76,13 +76,13 @@ void register_journal(CLI::App& app, Exit& exit) {
     std::int64_t acked = 0;
     if (std::filesystem::exists(sync_db)) {
       auto state = gk::sync::SyncState::open(sync_db);
-      if (!state) return void(exit.code = report_failure(state.failure(), true));
+      if (!state) return void(exit.code = report_fault(state.error(), true));
       acked = state->acked();
     }
     auto journal = gk::Journal::open(po->db);
-    if (!journal) return void(exit.code = report_failure(journal.failure(), true));
+    if (!journal) return void(exit.code = report_fault(journal.error(), true));
     auto r = journal->purge_older_than(std::time(nullptr) - po->days * 86400LL, acked, po->force);
-    if (!r) return void(exit.code = report_failure(r.failure(), true));
+    if (!r) return void(exit.code = report_fault(r.error(), true));
     nlohmann::json out{{"purged", r->purged},
                        {"remaining", r->remaining},
                        {"acknowledged_seq", acked},

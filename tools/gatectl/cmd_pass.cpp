@@ -158,9 +158,9 @@ int verify(const VerifyOptions& o) {
   gk::RevocationList revoked;
   if (!o.revocations.empty()) {
     auto store = gk::RevocationStore::open(o.revocations);
-    if (!store) return report_failure(store.failure(), true);
+    if (!store) return report_fault(store.error(), true);
     auto list = store->load();
-    if (!list) return report_failure(list.failure(), true);
+    if (!list) return report_fault(list.error(), true);
     revoked = std::move(*list);
   }
   // The kiosk's own code path: verify_credential, then the policy's credential rules.

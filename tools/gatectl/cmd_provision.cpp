@@ -96,7 +96,7 @@ int provision(Options& o) {
   std::unique_ptr<gk::upstream::UpstreamStore> store;
   if (!o.register_dir.empty()) {
     auto opened = gk::upstream::open_sqlite_store(fs::path(o.register_dir) / "upstream.db");
-    if (!opened) return report_failure(opened.failure(), o.json);
+    if (!opened) return report_fault(opened.error(), o.json);
     store = std::move(*opened);
     if (store->device(m.device_id) && !o.replace)
       return report_error("device " + m.device_id +
@@ -111,7 +111,7 @@ int provision(Options& o) {
     if (auto s = store->register_device({m.device_id, device.info.key, m.site, m.checkpoint}); !s) {
       std::error_code ec;
       fs::remove(o.out, ec);  // a bundle the upstream does not know would never sync
-      return report_failure(s.failure(), o.json);
+      return report_fault(s.error(), o.json);
     }
   }
 

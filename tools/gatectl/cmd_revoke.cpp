@@ -56,8 +56,8 @@ int revoke(const Options& o) {
     auto parsed = gk::parse_revocation_document(signed_doc, trust);
     if (!parsed) return report_failure(parsed.failure(), o.json);
     auto store = gk::RevocationStore::open(o.db);
-    if (!store) return report_failure(store.failure(), o.json);
-    if (auto s = store->apply(*parsed); !s) return report_failure(s.failure(), o.json, 1);
+    if (!store) return report_fault(store.error(), o.json);
+    if (auto s = store->apply(*parsed); !s) return report_fault(s.error(), o.json, 1);
   }
   if (o.json)
     print_json({{"number", doc.number},

@@ -34,7 +34,7 @@ json configured_devices(const gk::Config& c) {
 json journal_status(const fs::path& db_path) {
   if (!fs::exists(db_path)) return {{"present", false}};
   auto journal = gk::Journal::open_read_only(db_path);
-  if (!journal) return {{"present", true}, {"error", journal.failure().detail}};
+  if (!journal) return {{"present", true}, {"error", journal.error().detail}};
   const gk::JournalSummary s = journal->summary();
   return {{"present", true},
           {"head_seq", s.head_seq},

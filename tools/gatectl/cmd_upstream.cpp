@@ -19,12 +19,12 @@ struct Common {
   bool json = false;
 };
 
-gk::Result<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
+gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
   if (!c.store.empty()) return gk::upstream::open_store(c.store);
-  if (c.dir.empty()) return gk::fail(gk::Reason::malformed, "--dir or --store is required");
+  if (c.dir.empty()) return gk::db_error(gk::DbCode::cannot_open, "--dir or --store is required");
   if (!fs::exists(fs::path(c.dir) / "upstream.db"))
-    return gk::fail(gk::Reason::malformed,
-                    c.dir + ": no upstream.db (run gate-upstream init --dir " + c.dir + ")");
+    return gk::db_error(gk::DbCode::cannot_open,
+                        c.dir + ": no upstream.db (run gate-upstream init --dir " + c.dir + ")");
   return gk::upstream::open_sqlite_store(fs::path(c.dir) / "upstream.db");
 }
 
@@ -72,11 +72,11 @@ void register_upstream(CLI::App& app, Exit& exit) {
   reg->add_option("--checkpoint", r->checkpoint, "Checkpoint name, e.g. 莲花北村北门");
   reg->callback([r, &exit] {
     auto store = open_store(*r);
-    if (!store) return void(exit.code = report_failure(store.failure(), r->json));
+    if (!store) return void(exit.code = report_fault(store.error(), r->json));
     auto key = gk::load_public_key(r->key);
     if (!key) return void(exit.code = report_failure(key.failure(), r->json));
     if (auto s = (*store)->register_device({r->device, key->key, r->site, r->checkpoint}); !s)
-      return void(exit.code = report_failure(s.failure(), r->json));
+      return void(exit.code = report_fault(s.error(), r->json));
     if (r->json)
       print_json({{"device", r->device}, {"site", r->site}, {"registered", true}});
     else
@@ -109,9 +109,9 @@ void register_upstream(CLI::App& app, Exit& exit) {
     if (add.empty() && remove.empty())
       return void(exit.code = report_error("nothing to revoke or unrevoke", v->json));
     auto store = open_store(*v);
-    if (!store) return void(exit.code = report_failure(store.failure(), v->json));
+    if (!store) return void(exit.code = report_fault(store.error(), v->json));
     auto n = (*store)->revoke(add, remove, now());
-    if (!n) return void(exit.code = report_failure(n.failure(), v->json));
+    if (!n) return void(exit.code = report_fault(n.error(), v->json));
     if (v->json)
       print_json({{"list", *n}, {"revoked", add.size()}, {"unrevoked", remove.size()}});
     else
@@ -137,14 +137,14 @@ void register_upstream(CLI::App& app, Exit& exit) {
       ->check(CLI::Range(35.0, 40.0));
   site->callback([s, &exit] {
     auto store = open_store(*s);
-    if (!store) return void(exit.code = report_failure(store.failure(), s->json));
+    if (!store) return void(exit.code = report_fault(store.error(), s->json));
     gk::sync::SiteStateDoc d;
     d.site = s->site;
     d.outbreak = *gk::outbreak_from_string(s->outbreak);
     d.quarantined_buildings = {s->quarantine.begin(), s->quarantine.end()};
     if (s->fever > 0) d.fever_threshold_c = s->fever;
     auto n = (*store)->set_site_state(d, now());
-    if (!n) return void(exit.code = report_failure(n.failure(), s->json));
+    if (!n) return void(exit.code = report_fault(n.error(), s->json));
     if (s->json)
       print_json({{"site", s->site}, {"number", *n}, {"outbreak", s->outbreak}});
     else
@@ -172,9 +172,9 @@ void register_upstream(CLI::App& app, Exit& exit) {
       if (!line.empty() && line[0] != '#') d.passes.push_back(line);
     }
     auto store = open_store(*e);
-    if (!store) return void(exit.code = report_failure(store.failure(), e->json));
+    if (!store) return void(exit.code = report_fault(store.error(), e->json));
     auto n = (*store)->set_enrolment(d, now());
-    if (!n) return void(exit.code = report_failure(n.failure(), e->json));
+    if (!n) return void(exit.code = report_fault(n.error(), e->json));
     if (e->json)
       print_json({{"site", e->site}, {"number", *n}, {"cards", d.passes.size()}});
     else
@@ -199,9 +199,9 @@ void register_upstream(CLI::App& app, Exit& exit) {
       keys.push_back(*k);
     }
     auto store = open_store(*t);
-    if (!store) return void(exit.code = report_failure(store.failure(), t->json));
+    if (!store) return void(exit.code = report_fault(store.error(), t->json));
     auto n = (*store)->set_trust_list(keys, now());
-    if (!n) return void(exit.code = report_failure(n.failure(), t->json));
+    if (!n) return void(exit.code = report_fault(n.error(), t->json));
     if (t->json)
       print_json({{"number", *n}, {"keys", keys.size()}});
     else
@@ -218,7 +218,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
   journal->add_option("--device", j->device, "Device id")->required();
   journal->callback([j, &exit] {
     auto store = open_store(*j);
-    if (!store) return void(exit.code = report_failure(store.failure(), j->json));
+    if (!store) return void(exit.code = report_fault(store.error(), j->json));
     for (const auto& p : (*store)->journal(j->device)) {
       if (j->json)
         std::cout << p.entry_json << "\n";

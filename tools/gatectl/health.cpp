@@ -55,7 +55,7 @@ Check check_journal(const fs::path& state_dir, std::int64_t tail_rows) {
   // A kiosk that lost its journal is broken (open_read_only never creates one).
   auto journal = gk::Journal::open_read_only(file);
   if (!journal)
-    return failed("journal", "cannot open " + file.string() + ": " + journal.failure().detail);
+    return failed("journal", "cannot open " + file.string() + ": " + journal.error().detail);
   // The one verification every tool uses: integrity_check, then the chain of the newest
   // rows (the whole chain on a year-old journal takes longer than a boot check should; the
   // tail is what an interrupted write or a bad update would have damaged).

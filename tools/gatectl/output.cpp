@@ -18,6 +18,15 @@ int report_failure(const gk::Failure& f, bool json, int code) {
   return code;
 }
 
+int report_fault(const gk::Fault& f, bool json, int code) {
+  std::cerr << "gatectl: " << gk::describe(f) << "\n";
+  if (json)
+    print_json({{"error", f.detail},
+                {"layer", std::string(gk::layer_name(f.layer))},
+                {"code", std::string(f.code)}});
+  return code;
+}
+
 void print_json(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

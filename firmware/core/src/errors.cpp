@@ -78,6 +78,8 @@ std::string_view code_name(DocCode c) {
       return "clock";
     case DocCode::permissions:
       return "permissions";
+    case DocCode::refused:
+      return "refused";
   }
   return "unknown";
 }

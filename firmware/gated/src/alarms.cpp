@@ -2,9 +2,9 @@
 
 namespace gk {
 
-Result<AlarmBook> AlarmBook::open(const std::filesystem::path& file) {
-  auto db = sql::Database::open(file.string(), Reason::journal_unavailable);
-  if (!db) return db.failure();
+DbResult<AlarmBook> AlarmBook::open(const std::filesystem::path& file) {
+  auto db = sql::Database::open(file.string());
+  if (!db) return db.error();
   if (auto s = db->exec(R"(
         PRAGMA journal_mode=WAL;
         PRAGMA synchronous=FULL;
@@ -17,17 +17,17 @@ Result<AlarmBook> AlarmBook::open(const std::filesystem::path& file) {
           acknowledged_at INTEGER,
           acknowledged_by TEXT);)");
       !s)
-    return fail(s.reason(), file.string() + ": " + s.failure().detail);
+    return db_error(s.error().code, file.string() + ": " + s.error().detail);
   AlarmBook book(std::move(*db));
-  if (auto s = book.load(); !s) return s.failure();
+  if (auto s = book.load(); !s) return s.error();
   return book;
 }
 
-Status AlarmBook::load() {
+DbStatus AlarmBook::load() {
   sql::Statement st(db_,
                     "SELECT id, kind, journal_seq, raised_at, count FROM alarms "
                     "WHERE acknowledged_at IS NULL ORDER BY id");
-  if (!st.ok()) return fail(Reason::journal_unavailable, st.error());
+  if (!st.ok()) return db_error(DbCode::io, st.error());
   while (st.step() == SQLITE_ROW) {
     Alarm a;
     a.id = st.i64(0);
@@ -37,7 +37,7 @@ Status AlarmBook::load() {
     a.count = st.i64(4);
     open_[a.id] = a;
   }
-  return success();
+  return Done{};
 }
 
 AlarmBook::Raised AlarmBook::raise(const std::string& kind, std::optional<std::int64_t> seq,

@@ -27,15 +27,15 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
   TrustStore trust;
   if (auto s = trust.load_directory(config.trust_dir); !s) return s.failure();
   auto store = RevocationStore::open(config.state_dir / "revocation.db");
-  if (!store) return store.failure();
+  if (!store) return as_failure(store.error());
   auto revocations = store->load();
-  if (!revocations) return revocations.failure();
+  if (!revocations) return as_failure(revocations.error());
   auto journal = Journal::open(config.state_dir / "journal.db");
-  if (!journal) return journal.failure();
+  if (!journal) return as_failure(journal.error());
   auto sync_state = sync::SyncState::open(config.state_dir / "sync.db");
-  if (!sync_state) return sync_state.failure();
+  if (!sync_state) return as_failure(sync_state.error());
   auto alarms = AlarmBook::open(config.state_dir / "alarms.db");
-  if (!alarms) return alarms.failure();
+  if (!alarms) return as_failure(alarms.error());
   std::map<Bytes, Bytes> enrolment;
   if (!config.nfc.enrolment_file.empty()) {
     auto e = load_enrolment(config.nfc.enrolment_file);
@@ -53,7 +53,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
       std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
       std::move(*revocations), std::move(*journal), std::move(*sync_state), std::move(*alarms)));
   auto site = SiteStateKeeper::open(site_file, daemon->kiosk_->site_state());
-  if (!site) return site.failure();
+  if (!site) return as_failure(site.error());
   daemon->site_.emplace(std::move(*site));
   daemon->applier_ = std::make_unique<SyncApplier>(SyncApplierParts{
       daemon->trust_, daemon->revocation_store_, daemon->revocations_, *daemon->site_,
@@ -194,14 +194,14 @@ void Daemon::tick_door() {
 }
 
 void Daemon::check_journal() {
-  const Status s = journal_.watch();
+  const DbStatus s = journal_.watch();
   const auto change =
       journal_watch_.observe(!s.ok(), s ? hal::DeviceError::none : hal::DeviceError::io);
   if (change == DeviceWatch::Change::none) return;
   const bool failed = change == DeviceWatch::Change::failed;
   outbox_.publish(device_event("journal", failed, hal::DeviceError::io, clock_.now()));
   if (!failed) return;
-  std::cerr << "gated: journal: " << s.failure().detail << "\n";
+  std::cerr << "gated: journal: " << describe(fault(s.error())) << "\n";
   raise_alarm("journal_unavailable", std::nullopt);  // no row can be written: its open row only
 }
 
@@ -222,7 +222,7 @@ void Daemon::watch_door() {
   });
 }
 
-Status Daemon::apply_revocations(ByteView document) {
+FaultStatus Daemon::apply_revocations(ByteView document) {
   return applier_->apply_revocations(document);
 }
 

@@ -127,7 +127,7 @@ int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narrati
       std::ifstream in(step.revocations, std::ios::binary);
       std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       auto s = daemon.apply_revocations(as_bytes(doc));
-      narration << "    revocation list: " << (s ? "applied" : "refused: " + s.failure().detail)
+      narration << "    revocation list: " << (s ? "applied" : "refused: " + describe(s.error()))
                 << "\n";
     }
     if (board.sim_thermometer) {

@@ -18,9 +18,10 @@ std::string_view to_string(SiteOrigin o) {
   return "config";
 }
 
-Result<SiteStateKeeper> SiteStateKeeper::open(const std::filesystem::path& file, SiteState& live) {
-  auto db = sql::Database::open(file.string(), Reason::journal_unavailable);
-  if (!db) return db.failure();
+DbResult<SiteStateKeeper> SiteStateKeeper::open(const std::filesystem::path& file,
+                                                SiteState& live) {
+  auto db = sql::Database::open(file.string());
+  if (!db) return db.error();
   if (auto s = db->exec(R"(
         PRAGMA journal_mode=WAL;
         PRAGMA synchronous=FULL;
@@ -33,22 +34,23 @@ Result<SiteStateKeeper> SiteStateKeeper::open(const std::filesystem::path& file,
           origin TEXT NOT NULL,
           changed_by TEXT NOT NULL);)");
       !s)
-    return fail(s.reason(), file.string() + ": " + s.failure().detail);
+    return db_error(s.error().code, file.string() + ": " + s.error().detail);
   SiteStateKeeper k(std::move(*db), live);
-  if (auto s = k.load(); !s) return fail(s.reason(), file.string() + ": " + s.failure().detail);
+  if (auto s = k.load(); !s)
+    return db_error(s.error().code, file.string() + ": " + s.error().detail);
   return k;
 }
 
-Status SiteStateKeeper::load() {
+DbStatus SiteStateKeeper::load() {
   sql::Statement st(db_,
                     "SELECT outbreak, quarantined_buildings, fever_threshold_c, upstream_number, "
                     "origin FROM site_state WHERE id=1");
-  if (!st.ok()) return fail(Reason::journal_unavailable, st.error());
-  if (st.step() != SQLITE_ROW) return success();  // nothing persisted: the config seeds it
+  if (!st.ok()) return db_error(DbCode::io, st.error());
+  if (st.step() != SQLITE_ROW) return Done{};  // nothing persisted: the config seeds it
   auto outbreak = outbreak_from_string(st.text(0));
   auto buildings = nlohmann::json::parse(st.text(1), nullptr, false);
   if (!outbreak || !buildings.is_array())
-    return fail(Reason::malformed, "stored site state is unreadable");
+    return db_error(DbCode::damaged, "stored site state is unreadable");
   std::set<std::string> b;
   for (const auto& x : buildings)
     if (x.is_string()) b.insert(x.get<std::string>());
@@ -64,10 +66,10 @@ Status SiteStateKeeper::load() {
             : origin == "guard"    ? SiteOrigin::guard
             : origin == "scenario" ? SiteOrigin::scenario
                                    : SiteOrigin::config;
-  return success();
+  return Done{};
 }
 
-Status SiteStateKeeper::store(const std::string& who) {
+DbStatus SiteStateKeeper::store(const std::string& who) {
   nlohmann::json buildings = live_->quarantined_buildings;
   sql::Statement st(db_,
                     "INSERT OR REPLACE INTO site_state(id, outbreak, quarantined_buildings, "
@@ -80,11 +82,11 @@ Status SiteStateKeeper::store(const std::string& who) {
       .bind(4, static_cast<std::int64_t>(upstream_number_))
       .bind(5, to_string(origin_))
       .bind(6, std::string_view(who));
-  if (st.step() != SQLITE_DONE) return fail(Reason::journal_unavailable, db_.error());
-  return success();
+  if (st.step() != SQLITE_DONE) return db_error(DbCode::io, db_.error());
+  return Done{};
 }
 
-Result<bool> SiteStateKeeper::apply_upstream(std::uint64_t number, const SiteChange& change) {
+DbResult<bool> SiteStateKeeper::apply_upstream(std::uint64_t number, const SiteChange& change) {
   if (number <= upstream_number_) return false;
   upstream_number_ = number;
   origin_ = SiteOrigin::upstream;
@@ -94,12 +96,12 @@ Result<bool> SiteStateKeeper::apply_upstream(std::uint64_t number, const SiteCha
     upstream_fever_c_ = change.fever_threshold_c;
     live_->fever_threshold_c = *change.fever_threshold_c;
   }
-  if (auto s = store("upstream"); !s) return s.failure();
+  if (auto s = store("upstream"); !s) return s.error();
   return true;
 }
 
-Status SiteStateKeeper::apply_local(SiteOrigin origin, const std::string& who,
-                                    const SiteChange& change) {
+DbStatus SiteStateKeeper::apply_local(SiteOrigin origin, const std::string& who,
+                                      const SiteChange& change) {
   origin_ = origin;
   live_->outbreak = change.outbreak;
   live_->quarantined_buildings = change.quarantined_buildings;

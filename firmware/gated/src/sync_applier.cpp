@@ -6,45 +6,48 @@ namespace gk {
 
 sync::SyncHooks SyncApplier::hooks() {
   sync::SyncHooks h;
-  h.trust_list = [this](const sync::TrustListDoc& d) -> Status {
+  h.trust_list = [this](const sync::TrustListDoc& d) -> FaultStatus {
     // The synced list replaces the provisioned issuer keys: it may also remove a key.
     TrustStore fresh;
     for (const auto& k : d.keys) fresh.add(k);
     p_.trust = std::move(fresh);
-    return success();
+    return Done{};
   };
-  h.site_state = [this](const sync::SiteStateDoc& d) -> Status {
-    if (d.site != p_.site_id) return fail(Reason::wrong_site, "site state for " + d.site);
+  h.site_state = [this](const sync::SiteStateDoc& d) -> FaultStatus {
+    if (d.site != p_.site_id)
+      return fault(doc_error(DocCode::refused, "site state for another site: " + d.site));
     auto applied = p_.site.apply_upstream(
         d.number, SiteChange{d.outbreak, d.quarantined_buildings, d.fever_threshold_c});
-    if (!applied) return applied.failure();
+    if (!applied) return fault(applied.error());
     if (*applied && p_.site_state_applied) p_.site_state_applied(d.number);
-    return success();
+    return Done{};
   };
-  h.enrolment = [this](const sync::EnrolmentDoc& d) -> Status {
-    if (d.site != p_.site_id) return fail(Reason::wrong_site, "enrolment for " + d.site);
+  h.enrolment = [this](const sync::EnrolmentDoc& d) -> FaultStatus {
+    if (d.site != p_.site_id)
+      return fault(doc_error(DocCode::refused, "enrolment for another site: " + d.site));
     std::map<Bytes, Bytes> enrolled;
     for (std::size_t i = 0; i < d.passes.size(); ++i)
       if (auto s = add_enrolled_pass(d.passes[i], enrolled); !s)
-        return fail(s.reason(),
-                    "enrolment entry " + std::to_string(i + 1) + ": " + s.failure().detail);
+        return fault(Layer::document, fail(s.reason(), "enrolment entry " + std::to_string(i + 1) +
+                                                           ": " + s.failure().detail));
     if (p_.enrolment) p_.enrolment(std::move(enrolled));
-    return success();
+    return Done{};
   };
   h.revocations = [this](const RevocationDocument& d) { return apply_revocation_document(d); };
   h.revocation_number = [this] { return p_.revocations.number(); };
   return h;
 }
 
-Status SyncApplier::apply_revocation_document(const RevocationDocument& doc) {
+FaultStatus SyncApplier::apply_revocation_document(const RevocationDocument& doc) {
   // Disk first (one transaction), then memory: a crash in between reloads the new list.
-  if (auto s = p_.revocation_store.apply(doc); !s) return s;
-  return p_.revocations.apply(doc);
+  if (auto s = p_.revocation_store.apply(doc); !s) return fault(s.error());
+  if (auto s = p_.revocations.apply(doc); !s) return fault(Layer::document, s.failure());
+  return Done{};
 }
 
-Status SyncApplier::apply_revocations(ByteView document) {
+FaultStatus SyncApplier::apply_revocations(ByteView document) {
   auto doc = parse_revocation_document(document, p_.trust);
-  if (!doc) return doc.failure();
+  if (!doc) return fault(Layer::document, doc.failure());
   return apply_revocation_document(*doc);
 }
 

@@ -12,8 +12,6 @@
 namespace gk {
 namespace {
 
-constexpr Reason kErr = Reason::journal_unavailable;
-
 // Each entry upgrades the schema from version i to i+1; never edit one that has shipped.
 constexpr const char* kMigrations[] = {
     R"(CREATE TABLE passages(
@@ -35,21 +33,21 @@ constexpr const char* kMigrations[] = {
 };
 static_assert(std::size(kMigrations) == Journal::kSchemaVersion);
 
-Status migrate(sql::Database& db) {
+DbStatus migrate(sql::Database& db) {
   sql::Statement v(db, "PRAGMA user_version");
   int version = v.step() == SQLITE_ROW ? static_cast<int>(v.i64(0)) : -1;
-  if (version < 0) return fail(kErr, "cannot read schema version: " + db.error());
+  if (version < 0) return db_error(DbCode::io, "cannot read schema version: " + db.error());
   if (version > Journal::kSchemaVersion)
-    return fail(kErr, "journal schema " + std::to_string(version) +
-                          " is newer than this firmware understands (" +
-                          std::to_string(Journal::kSchemaVersion) + ")");
+    return db_error(DbCode::cannot_open, "journal schema " + std::to_string(version) +
+                                             " is newer than this firmware understands (" +
+                                             std::to_string(Journal::kSchemaVersion) + ")");
   for (int i = version; i < Journal::kSchemaVersion; ++i) {
     sql::Transaction tx(db);
     if (auto s = db.exec(kMigrations[i]); !s) return s;
     if (auto s = db.exec("PRAGMA user_version=" + std::to_string(i + 1)); !s) return s;
     if (auto s = tx.commit(); !s) return s;
   }
-  return success();
+  return Done{};
 }
 
 std::pair<std::int64_t, std::string> read_pair(const sql::Database& db, const char* table) {
@@ -60,38 +58,44 @@ std::pair<std::int64_t, std::string> read_pair(const sql::Database& db, const ch
 
 }  // namespace
 
-Result<Journal> Journal::open(const std::filesystem::path& file) {
-  auto db = sql::Database::open(file.string(), kErr);
-  if (!db) return db.failure();
+DbResult<Journal> Journal::open(const std::filesystem::path& file) {
+  auto db = sql::Database::open(file.string());
+  if (!db) return db.error();
   // WAL + FULL: a committed passage survives power loss; readers never block the writer.
   if (auto s = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s)
-    return fail(kErr, file.string() + ": " + s.failure().detail);
-  if (auto s = migrate(*db); !s) return fail(kErr, file.string() + ": " + s.failure().detail);
+    return db_error(s.error().code, file.string() + ": " + s.error().detail);
+  if (auto s = migrate(*db); !s)
+    return db_error(s.error().code, file.string() + ": " + s.error().detail);
   Journal j(std::move(*db));
   j.watch_ = std::make_unique<Watch>();
   j.watch_->file = file;
-  if (auto s = j.observe(); !s) return s.failure();
+  if (auto s = j.observe(); !s) return s.error();
   return j;
 }
 
-Result<Journal> Journal::open_read_only(const std::filesystem::path& file) {
+DbResult<Journal> Journal::open_read_only(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
-    return fail(kErr, file.string() + ": no such journal file");
-  auto db = sql::Database::open(file.string(), kErr, true);
-  if (!db) return db.failure();
+    return db_error(DbCode::cannot_open, file.string() + ": no such journal file");
+  auto db = sql::Database::open(file.string(), true);
+  if (!db) return db.error();
   sql::Statement v(*db, "PRAGMA user_version");
-  if (v.step() != SQLITE_ROW) return fail(kErr, file.string() + ": not readable: " + db->error());
+  if (const int rc = v.step(); rc != SQLITE_ROW)
+    return db_error(
+        rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? DbCode::damaged : DbCode::cannot_open,
+        file.string() + ": not readable: " + db->error());
   const auto version = v.i64(0);
-  if (version == 0) return fail(kErr, file.string() + ": not a journal (no schema)");
+  if (version == 0)
+    return db_error(DbCode::cannot_open, file.string() + ": not a journal (no schema)");
   if (version > kSchemaVersion)
-    return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
-                          " is newer than this firmware reads (" + std::to_string(kSchemaVersion) +
-                          ")");
+    return db_error(DbCode::cannot_open, file.string() + ": journal schema " +
+                                             std::to_string(version) +
+                                             " is newer than this firmware reads (" +
+                                             std::to_string(kSchemaVersion) + ")");
   if (version < kSchemaVersion)
-    return fail(kErr, file.string() + ": journal schema " + std::to_string(version) +
-                          " (gated upgrades it to " + std::to_string(kSchemaVersion) +
-                          " when it starts)");
+    return db_error(DbCode::cannot_open, file.string() + ": journal schema " +
+                                             std::to_string(version) + " (gated upgrades it to " +
+                                             std::to_string(kSchemaVersion) + " when it starts)");
   return Journal(std::move(*db));
 }
 
@@ -102,10 +106,10 @@ Journal::FileId Journal::identify(const std::filesystem::path& p) {
           static_cast<std::int64_t>(st.st_size)};
 }
 
-Status Journal::observe() const {
-  if (!watch_) return success();
+DbStatus Journal::observe() const {
+  if (!watch_) return Done{};
   Watch& w = *watch_;
-  if (!w.broken.empty()) return fail(kErr, w.broken);
+  if (!w.broken.empty()) return db_error(DbCode::changed, w.broken);
   auto same_file = [](const FileId& was, const FileId& now, const std::string& name) {
     if (!was.exists) return std::string();
     if (!now.exists) return name + " was removed";
@@ -127,46 +131,46 @@ Status Journal::observe() const {
     why = "another process committed to the journal";
   if (!why.empty()) {
     w.broken = "journal changed under gated: " + why + "; the gate stays shut until restart";
-    return fail(kErr, w.broken);
+    return db_error(DbCode::changed, w.broken);
   }
   w.db = db;
   if (wal.exists) w.wal = wal;
   w.data_version = version;
-  return success();
+  return Done{};
 }
 
-Status Journal::watch() const {
+DbStatus Journal::watch() const {
   return observe();
 }
 
-Result<std::int64_t> Journal::append(const Passage& in) {
-  if (auto s = observe(); !s) return s.failure();
+DbResult<std::int64_t> Journal::append(const Passage& in) {
+  if (auto s = observe(); !s) return s.error();
   sql::Transaction tx(db_);
-  if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
+  if (!tx.begun()) return db_error(DbCode::io, "journal busy or unwritable: " + db_.error());
   auto seq = append_in_transaction(in);
   if (!seq) return seq;
-  if (auto s = tx.commit(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   // Committed, but into the file we watch? A truncated or replaced file would lose it.
-  if (auto s = observe(); !s) return s.failure();
+  if (auto s = observe(); !s) return s.error();
   return seq;
 }
 
-Result<std::int64_t> Journal::append_all(const std::vector<Passage>& passages) {
-  if (auto s = observe(); !s) return s.failure();
+DbResult<std::int64_t> Journal::append_all(const std::vector<Passage>& passages) {
+  if (auto s = observe(); !s) return s.error();
   sql::Transaction tx(db_);
-  if (!tx.begun()) return fail(kErr, "journal busy or unwritable: " + db_.error());
+  if (!tx.begun()) return db_error(DbCode::io, "journal busy or unwritable: " + db_.error());
   std::int64_t last = head_seq();
   for (const Passage& p : passages) {
     auto seq = append_in_transaction(p);
     if (!seq) return seq;
     last = *seq;
   }
-  if (auto s = tx.commit(); !s) return s.failure();
-  if (auto s = observe(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
+  if (auto s = observe(); !s) return s.error();
   return last;
 }
 
-Result<std::int64_t> Journal::append_in_transaction(const Passage& in) {
+DbResult<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   Passage p = in;
   if (p.phone) p.phone = mask_phone(*p.phone);
   if (p.temperature_c) p.temperature_c = std::round(*p.temperature_c * 10.0) / 10.0;
@@ -176,12 +180,12 @@ Result<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   const std::int64_t seq = head_seq + 1;
   const std::string hash = chain_hash(seq, row_fields(p), head_hash);
   sql::Statement ins(db_, detail::kInsertSql);
-  if (!ins.ok()) return fail(kErr, ins.error());
+  if (!ins.ok()) return db_error(DbCode::io, ins.error());
   detail::bind_row(ins, seq, p, head_hash, hash);
-  if (ins.step() != SQLITE_DONE) return fail(kErr, "append: " + db_.error());
+  if (ins.step() != SQLITE_DONE) return db_error(DbCode::io, "append: " + db_.error());
   sql::Statement head(db_, "UPDATE chain_head SET seq=?, hash=? WHERE id=1");
   head.bind(1, seq).bind(2, std::string_view(hash));
-  if (head.step() != SQLITE_DONE) return fail(kErr, "append: " + db_.error());
+  if (head.step() != SQLITE_DONE) return db_error(DbCode::io, "append: " + db_.error());
   return seq;
 }
 
@@ -288,11 +292,11 @@ VerifyReport Journal::verify(std::int64_t tail_rows) const {
   return r;
 }
 
-Result<PurgeReport> Journal::purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
-                                              bool force) {
-  if (auto s = observe(); !s) return s.failure();
+DbResult<PurgeReport> Journal::purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
+                                                bool force) {
+  if (auto s = observe(); !s) return s.error();
   sql::Transaction tx(db_);
-  if (!tx.begun()) return fail(kErr, db_.error());
+  if (!tx.begun()) return db_error(DbCode::io, db_.error());
   PurgeReport report;
   // The newest row older than the cutoff: rows are in time order by construction, and
   // purging stops at the first row not older than the cutoff.
@@ -317,15 +321,15 @@ Result<PurgeReport> Journal::purge_older_than(UnixTime cutoff, std::int64_t ackn
     const std::string hash = anchor_row.text(0);
     sql::Statement del(db_, "DELETE FROM passages WHERE seq<=?");
     del.bind(1, end);
-    if (del.step() != SQLITE_DONE) return fail(kErr, db_.error());
+    if (del.step() != SQLITE_DONE) return db_error(DbCode::io, db_.error());
     report.purged = sqlite3_changes(db_.get());
     // The anchor is the newest row purged, so the rest still verifies.
     sql::Statement anchor(db_, "UPDATE chain_anchor SET seq=?, hash=? WHERE id=1");
     anchor.bind(1, end).bind(2, std::string_view(hash));
-    if (anchor.step() != SQLITE_DONE) return fail(kErr, db_.error());
+    if (anchor.step() != SQLITE_DONE) return db_error(DbCode::io, db_.error());
   }
-  if (auto s = tx.commit(); !s) return s.failure();
-  if (auto s = observe(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
+  if (auto s = observe(); !s) return s.error();
   report.remaining = count();
   return report;
 }

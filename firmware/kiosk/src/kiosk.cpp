@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "gk/core/errors.hpp"
 #include "gk/core/file.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/pass/codec.hpp"
@@ -159,11 +160,12 @@ PassageOutcome Kiosk::process(const Presentation& p) {
 // that cannot commit turns every decision into a closed gate.
 PassageOutcome Kiosk::commit(PassageOutcome out) {
   Passage& row = out.passage;
-  Result<std::int64_t> seq = journal_.append(row);
+  DbResult<std::int64_t> seq = journal_.append(row);
   if (!seq) {
-    out.verdict = {Decision::deny, Reason::journal_unavailable, true, seq.failure().detail};
+    const Reason r = verdict_reason(Layer::database);  // journal_unavailable
+    out.verdict = {Decision::deny, r, true, seq.error().detail};
     row.decision = Decision::deny;
-    row.reason = Reason::journal_unavailable;
+    row.reason = r;
   } else {
     out.seq = *seq;
   }

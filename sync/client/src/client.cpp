@@ -114,7 +114,7 @@ SyncClient::SyncClient(asio::io_context& io, const SyncConfig& config, Journal& 
       hooks_(std::move(hooks)),
       timer_(io) {}
 
-Expected<Done, Fault> SyncClient::restore() {
+FaultStatus SyncClient::restore() {
   for (const auto& d : kDocuments) {
     auto stored = state_.document(d.kind);
     if (!stored) continue;
@@ -233,7 +233,7 @@ asio::awaitable<RoundResult> SyncClient::pull_revocations() {
     PartialDownload id{*base, *number, *total, 0};
     const std::uint64_t offset = partial ? partial->received : 0;
     if (auto s = state_.append_chunk(id, offset, as_bytes(res->body)); !s)
-      co_return step_failure("revocations", fault(Layer::database, s.failure()));
+      co_return step_failure("revocations", fault(s.error()));
     partial = state_.partial();
     if (!partial || partial->received < partial->total) continue;
     if (res->body.empty() && partial->received < partial->total)
@@ -242,27 +242,26 @@ asio::awaitable<RoundResult> SyncClient::pull_revocations() {
     // Complete: verify the whole document, then apply it in one transaction.
     auto bytes = state_.assemble();
     (void)state_.clear_partial();
-    if (!bytes) co_return step_failure("revocations", fault(Layer::database, bytes.failure()));
+    if (!bytes) co_return step_failure("revocations", fault(bytes.error()));
     auto doc = parse_revocation_document(*bytes, authority_);
     if (!doc) co_return step_failure("revocations", fault(Layer::document, doc.failure()));
     if (doc->number != *number)
       co_return step_failure("revocations", unusable("document number differs from its headers"));
-    if (auto s = hooks_.revocations(*doc); !s)
-      co_return step_failure("revocations", fault(Layer::database, s.failure()));
+    if (auto s = hooks_.revocations(*doc); !s) co_return step_failure("revocations", s.error());
     (void)state_.confirm("revocations", clock_.now());
     co_return Done{};
   }
   co_return step_failure("revocations", unusable("too many chunks"));
 }
 
-Expected<Done, Fault> SyncClient::apply_document(std::string_view kind_name,
-                                                 const std::string& envelope, bool restoring) {
+FaultStatus SyncClient::apply_document(std::string_view kind_name, const std::string& envelope,
+                                       bool restoring) {
   auto payload = open_document(envelope, kind_name, authority_);
   if (!payload) return fault(payload.error());
   auto stored = state_.document(kind_name);
   const std::uint64_t have = restoring || !stored ? 0 : stored->number;
   std::uint64_t number = 0;
-  Status applied = success();
+  FaultStatus applied = Done{};
   if (kind_name == kind::site_state) {
     auto d = parse_site_state(*payload);
     if (!d) return fault(d.error());
@@ -279,15 +278,15 @@ Expected<Done, Fault> SyncClient::apply_document(std::string_view kind_name,
     number = d->number;
     if (number > have) applied = hooks_.enrolment(*d);
   }
-  // The daemon refused what the document says (another site's state, an unusable key).
-  if (!applied) return fault(Layer::document, applied.failure());
+  // The daemon refused what the document says (another site's state), or could not store it.
+  if (!applied) return applied;
   if (number < have)  // an older list must never replace a newer one
     return fault(doc_error(DocCode::out_of_order, "list " + std::to_string(number) +
                                                       " is older than the one in use (" +
                                                       std::to_string(have) + ")"));
   if (restoring) return Done{};
   auto put = state_.put_document(kind_name, StoredDocument{number, envelope}, clock_.now());
-  if (!put) return fault(Layer::database, put.failure());
+  if (!put) return fault(put.error());
   return Done{};
 }
 

@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The store named by --store, else the SQLite file in the state directory.
-gk::Result<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const fs::path& dir,
-                                                                    const std::string& spec) {
+gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const fs::path& dir,
+                                                                      const std::string& spec) {
   return gk::upstream::open_store(spec.empty() ? "sqlite:" + dir.string() : spec);
 }
 
@@ -41,7 +41,7 @@ int init(const fs::path& dir, const std::string& cn, const std::string& store_sp
   std::ofstream(dir / "tls.pin") << *pin << "\n";
   auto store = open_store(dir, store_spec);
   if (!store) {
-    std::cerr << "gate-upstream: " << store.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
     return 1;
   }
   std::cout << "upstream initialised in " << dir.string() << "\n"
@@ -64,7 +64,7 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
   }
   auto store = open_store(dir, store_spec);
   if (!store) {
-    std::cerr << "gate-upstream: " << store.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
     return 1;
   }
   const auto colon = listen.rfind(':');

@@ -57,8 +57,8 @@ PassId id_from_bytes(const Bytes& b) {
   return id;
 }
 
-Failure db_failure(const PgResult& r, const std::string& what) {
-  return fail(pq::kErr, "postgresql: " + what + ": " + r.error());
+DbError db_failure(const PgResult& r, const std::string& what) {
+  return db_error(DbCode::io, "postgresql: " + what + ": " + r.error());
 }
 
 std::string num(std::int64_t v) {
@@ -68,28 +68,28 @@ std::string num(std::int64_t v) {
 class PostgresStore final : public UpstreamStore {
  public:
   explicit PostgresStore(Connection c) : db_(std::move(c)) {}
-  Status migrate();
+  DbStatus migrate();
 
   std::string_view kind() const override { return "postgresql"; }
-  Status register_device(const Device& d) override;
+  DbStatus register_device(const Device& d) override;
   std::optional<Device> device(const std::string& id) const override;
   std::vector<Device> devices() const override;
-  Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
+  DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
   std::int64_t acked(const std::string& device_id) const override;
   std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
                                      std::size_t limit) const override;
-  Result<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                               UnixTime now) override;
+  DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
+                                 UnixTime now) override;
   std::uint64_t revocation_number() const override;
-  Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                    UnixTime now) override;
+  DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                      UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
                                                   std::uint64_t number) const override;
-  Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
+  DbResult<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
   std::optional<sync::SiteStateDoc> site_state(const std::string& site) const override;
-  Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
+  DbResult<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
   std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
-  Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
+  DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
   std::optional<sync::TrustListDoc> trust_list() const override;
 
  private:
@@ -102,15 +102,15 @@ class PostgresStore final : public UpstreamStore {
   }
   std::optional<std::string> latest_payload(const std::string& kind,
                                             const std::string& scope) const;
-  Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
-  Result<std::uint64_t> publish(const std::string& kind, const std::string& scope,
-                                const std::function<std::string(std::uint64_t)>& payload_for);
+  DbResult<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
+  DbResult<std::uint64_t> publish(const std::string& kind, const std::string& scope,
+                                  const std::function<std::string(std::uint64_t)>& payload_for);
   mutable Connection db_;  // a handle: reading through it changes nothing we own
 };
 
-Status PostgresStore::migrate() {
+DbStatus PostgresStore::migrate() {
   pq::Transaction tx(db_);
-  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
   // Instances starting together: one migrates, the others wait and then see it done.
   if (auto r = db_.exec("SELECT pg_advisory_xact_lock(hashtext('gate-upstream schema'))"); !r.ok())
     return db_failure(r, "schema lock");
@@ -123,11 +123,11 @@ Status PostgresStore::migrate() {
   const auto have = v.i64(0, 0);
   const auto known = static_cast<std::int64_t>(std::size(kMigrations));
   if (have > known)
-    return fail(pq::kErr, "postgresql: the database is at schema " + num(have) +
-                              ", newer than this gate-upstream (" + num(known) + ")");
+    return db_error(DbCode::io, "postgresql: the database is at schema " + num(have) +
+                                    ", newer than this gate-upstream (" + num(known) + ")");
   for (auto i = have; i < known; ++i) {
     if (auto s = db_.exec_script(kMigrations[i]); !s)
-      return fail(pq::kErr, "migration " + num(i + 1) + ": " + s.failure().detail);
+      return db_error(DbCode::io, "migration " + num(i + 1) + ": " + s.error().detail);
     if (auto r = db_.exec("INSERT INTO schema_migrations(version) VALUES($1)", {num(i + 1)});
         !r.ok())
       return db_failure(r, "record migration");
@@ -135,14 +135,14 @@ Status PostgresStore::migrate() {
   return tx.commit();
 }
 
-Status PostgresStore::register_device(const Device& d) {
+DbStatus PostgresStore::register_device(const Device& d) {
   if (auto ok = check_device_id(d.id); !ok) return ok;
   auto r = db_.exec(
       "INSERT INTO devices VALUES($1,$2,$3,$4) ON CONFLICT (id) DO UPDATE SET "
       "public_key=excluded.public_key, site=excluded.site, checkpoint=excluded.checkpoint",
       {d.id, Connection::bytea(d.key), d.site, d.checkpoint});
   if (!r.ok()) return db_failure(r, "register device");
-  return success();
+  return Done{};
 }
 
 std::optional<Device> PostgresStore::device(const std::string& id) const {
@@ -174,17 +174,17 @@ std::int64_t PostgresStore::acked(const std::string& device_id) const {
   return r.ok() && r.rows() == 1 ? r.i64(0, 0) : 0;
 }
 
-Result<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime now) {
-  if (auto ok = check_device_id(batch.device_id); !ok) return ok.failure();
+DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime now) {
+  if (auto ok = check_device_id(batch.device_id); !ok) return ok.error();
   pq::Transaction tx(db_);
-  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
   // The device's row lock: batches of one device are received one at a time, on any instance.
   auto mark = db_.exec(
       "SELECT (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1) FROM devices "
       "WHERE id=$1 FOR UPDATE",
       {batch.device_id});
   if (!mark.ok()) return db_failure(mark, "journal mark");
-  if (mark.rows() != 1) return fail(Reason::unknown_issuer, "unknown device");
+  if (mark.rows() != 1) return db_error(DbCode::refused, "unknown device");
   const std::int64_t acked = mark.i64(0, 0);
   std::map<std::int64_t, std::string> held;  // hashes of the re-sent seqs and of the mark
   if (acked > 0 && !batch.entries.empty()) {
@@ -198,7 +198,7 @@ Result<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime now
     auto it = held.find(seq);
     return it == held.end() ? std::nullopt : std::optional(it->second);
   });
-  if (!plan) return plan.failure();
+  if (!plan) return plan.error();
   if (!plan->new_entries.empty()) {
     std::vector<std::string> seqs, hashes, prevs, entries;
     for (const JournalEntry* e : plan->new_entries) {
@@ -218,12 +218,12 @@ Result<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime now
     if (!ins.ok()) {
       const auto state = ins.sqlstate();
       if (state == "23505" || state == "23503" || state == "23514")
-        return fail(Reason::malformed,
-                    "the batch does not continue the stored chain: " + ins.error());
+        return db_error(DbCode::refused,
+                        "the batch does not continue the stored chain: " + ins.error());
       return db_failure(ins, "store passages");
     }
   }
-  if (auto s = tx.commit(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   return plan->ack;
 }
 
@@ -238,8 +238,8 @@ std::vector<StoredPassage> PostgresStore::journal(const std::string& device_id,
   return out;
 }
 
-Result<std::uint64_t> PostgresStore::next_number(const std::string& kind,
-                                                 const std::string& scope) {
+DbResult<std::uint64_t> PostgresStore::next_number(const std::string& kind,
+                                                   const std::string& scope) {
   // The upsert takes the row's lock until commit: concurrent publishers get n and n + 1.
   auto r = db_.exec(
       "INSERT INTO numbers VALUES($1,$2,1) ON CONFLICT (kind, scope) DO UPDATE SET "
@@ -254,12 +254,12 @@ std::uint64_t PostgresStore::revocation_number() const {
   return r.ok() && r.rows() == 1 ? static_cast<std::uint64_t>(r.i64(0, 0)) : 0;
 }
 
-Result<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
-                                            const std::vector<PassId>& remove, UnixTime) {
+DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
+                                              const std::vector<PassId>& remove, UnixTime) {
   pq::Transaction tx(db_);
-  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
   auto number = next_number("revocations", "*");
-  if (!number) return number.failure();
+  if (!number) return number.error();
   auto ids = [](const std::vector<PassId>& v) {
     std::vector<std::string> out;
     for (const auto& id : v) out.push_back(Connection::bytea(id));
@@ -279,7 +279,7 @@ Result<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
         {num(static_cast<std::int64_t>(*number)), ids(remove)});
     if (!r.ok()) return db_failure(r, "unrevoke");
   }
-  if (auto s = tx.commit(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   return *number;
 }
 
@@ -291,8 +291,8 @@ std::optional<Bytes> PostgresStore::cached_revocation_document(std::uint64_t bas
   return r.bytes(0, 0);
 }
 
-Result<Bytes> PostgresStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                                 UnixTime now) {
+DbResult<Bytes> PostgresStore::revocation_document(std::uint64_t have,
+                                                   const IssuerKeyPair& authority, UnixTime now) {
   // The usual case, one round trip: the current document for this base is cached.
   if (have > 0) {
     auto hit = read(
@@ -312,7 +312,7 @@ Result<Bytes> PostgresStore::revocation_document(std::uint64_t have, const Issue
   {
     // One snapshot: the number and the rows it covers agree even while an operator publishes.
     pq::Transaction tx(db_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+    if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
     const std::uint64_t current = revocation_number();
     const std::uint64_t base = have > current ? 0 : have;
     if (auto cached = cached_revocation_document(base, current)) return *cached;
@@ -323,20 +323,20 @@ Result<Bytes> PostgresStore::revocation_document(std::uint64_t have, const Issue
     doc.site = "*";
     const std::string b = num(static_cast<std::int64_t>(base));
     auto collect = [&](std::string_view sql, std::vector<Param> params,
-                       std::vector<PassId>& into) -> Status {
+                       std::vector<PassId>& into) -> DbStatus {
       auto r = db_.exec(sql, params);
       if (!r.ok()) return db_failure(r, "revocations");
       for (int i = 0; i < r.rows(); ++i) into.push_back(id_from_bytes(r.bytes(i, 0)));
-      return success();
+      return Done{};
     };
-    Status s = base == 0
-                   ? collect("SELECT pass_id FROM revoked WHERE removed_in IS NULL", {}, doc.added)
-                   : collect("SELECT pass_id FROM revoked WHERE added_in>$1 AND removed_in IS NULL",
-                             {b}, doc.added);
+    DbStatus s =
+        base == 0 ? collect("SELECT pass_id FROM revoked WHERE removed_in IS NULL", {}, doc.added)
+                  : collect("SELECT pass_id FROM revoked WHERE added_in>$1 AND removed_in IS NULL",
+                            {b}, doc.added);
     if (s && base != 0)
       s = collect("SELECT pass_id FROM revoked WHERE added_in<=$1 AND removed_in>$1", {b},
                   doc.removed);
-    if (!s) return s.failure();
+    if (!s) return s.error();
   }
   const auto base = static_cast<std::int64_t>(doc.base_number);
   const auto number = static_cast<std::int64_t>(doc.number);
@@ -350,7 +350,7 @@ Result<Bytes> PostgresStore::revocation_document(std::uint64_t have, const Issue
   (void)db_.exec("DELETE FROM revocation_docs WHERE number<$1", {num(number)});
   auto stored = cached_revocation_document(static_cast<std::uint64_t>(base),
                                            static_cast<std::uint64_t>(number));
-  if (!stored) return fail(pq::kErr, "postgresql: revocation document vanished");
+  if (!stored) return db_error(DbCode::io, "postgresql: revocation document vanished");
   return *stored;
 }
 
@@ -361,23 +361,23 @@ std::optional<std::string> PostgresStore::latest_payload(const std::string& kind
   return r.text(0, 0);
 }
 
-Result<std::uint64_t> PostgresStore::publish(
+DbResult<std::uint64_t> PostgresStore::publish(
     const std::string& kind, const std::string& scope,
     const std::function<std::string(std::uint64_t)>& payload_for) {
   pq::Transaction tx(db_);
-  if (!tx.begun()) return fail(pq::kErr, "postgresql: begin: " + tx.error());
+  if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
   auto n = next_number(kind, scope);
-  if (!n) return n.failure();
+  if (!n) return n.error();
   auto r = db_.exec(
       "INSERT INTO documents VALUES($1,$2,$3,$4) ON CONFLICT (kind, scope) DO UPDATE SET "
       "number=excluded.number, payload=excluded.payload",
       {kind, scope, num(static_cast<std::int64_t>(*n)), payload_for(*n)});
   if (!r.ok()) return db_failure(r, "store " + kind);
-  if (auto s = tx.commit(); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   return *n;
 }
 
-Result<std::uint64_t> PostgresStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
+DbResult<std::uint64_t> PostgresStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
   return publish("site-state", doc.site, [&](std::uint64_t n) {
     doc.number = n;
     doc.issued_at = now;
@@ -392,7 +392,7 @@ std::optional<sync::SiteStateDoc> PostgresStore::site_state(const std::string& s
   return d ? std::optional(*d) : std::nullopt;
 }
 
-Result<std::uint64_t> PostgresStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
+DbResult<std::uint64_t> PostgresStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
   return publish("enrolment", doc.site, [&](std::uint64_t n) {
     doc.number = n;
     doc.issued_at = now;
@@ -407,8 +407,9 @@ std::optional<sync::EnrolmentDoc> PostgresStore::enrolment(const std::string& si
   return d ? std::optional(*d) : std::nullopt;
 }
 
-Result<std::uint64_t> PostgresStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
-  if (keys.empty()) return fail(Reason::malformed, "a trust list needs at least one key");
+DbResult<std::uint64_t> PostgresStore::set_trust_list(std::vector<IssuerKeyInfo> keys,
+                                                      UnixTime now) {
+  if (keys.empty()) return db_error(DbCode::refused, "a trust list needs at least one key");
   return publish("trust-list", "*", [&](std::uint64_t n) {
     return sync::payload_of(sync::TrustListDoc{n, now, keys});
   });
@@ -423,11 +424,11 @@ std::optional<sync::TrustListDoc> PostgresStore::trust_list() const {
 
 }  // namespace
 
-Result<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo) {
+DbResult<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo) {
   auto c = Connection::open(conninfo);
-  if (!c) return c.failure();
+  if (!c) return c.error();
   auto store = std::make_unique<PostgresStore>(std::move(*c));
-  if (auto s = store->migrate(); !s) return s.failure();
+  if (auto s = store->migrate(); !s) return s.error();
   return std::unique_ptr<UpstreamStore>(std::move(store));
 }
 

@@ -12,11 +12,11 @@ Bytes PgResult::bytes(int row, int col) const {
   return out;
 }
 
-Result<Connection> Connection::open(const std::string& conninfo) {
+DbResult<Connection> Connection::open(const std::string& conninfo) {
   Connection c(PQconnectdb(conninfo.c_str()));
-  if (!c.c_) return fail(kErr, "postgresql: out of memory");
+  if (!c.c_) return db_error(DbCode::io, "postgresql: out of memory");
   if (PQstatus(c.c_.get()) != CONNECTION_OK)
-    return fail(kErr, std::string("postgresql: ") + PQerrorMessage(c.c_.get()));
+    return db_error(DbCode::io, std::string("postgresql: ") + PQerrorMessage(c.c_.get()));
   // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of stderr noise.
   PQsetNoticeProcessor(
       c.c_.get(), [](void*, const char*) {}, nullptr);
@@ -41,11 +41,11 @@ PgResult Connection::exec(std::string_view sql, const std::vector<Param>& params
                                values.data(), lengths.data(), nullptr, 0));
 }
 
-Status Connection::exec_script(std::string_view sql) {
+DbStatus Connection::exec_script(std::string_view sql) {
   reconnect_if_broken();
   PgResult r(PQexec(c_.get(), std::string(sql).c_str()));
-  if (!r.ok()) return fail(kErr, "postgresql: " + r.error());
-  return success();
+  if (!r.ok()) return db_error(DbCode::io, "postgresql: " + r.error());
+  return Done{};
 }
 
 std::string Connection::bytea(ByteView b) {
@@ -84,13 +84,14 @@ Transaction::~Transaction() {
   if (begun_ && !done_) (void)c_.exec("ROLLBACK");
 }
 
-Status Transaction::commit() {
-  if (!begun_) return fail(kErr, "postgresql: transaction not begun: " + error_);
+DbStatus Transaction::commit() {
+  if (!begun_) return db_error(DbCode::io, "postgresql: transaction not begun: " + error_);
   done_ = true;
   auto r = c_.exec("COMMIT");
-  if (!r.ok()) return fail(kErr, "postgresql: commit: " + r.error());
-  if (r.tag() != "COMMIT") return fail(kErr, "postgresql: the transaction was rolled back");
-  return success();
+  if (!r.ok()) return db_error(DbCode::io, "postgresql: commit: " + r.error());
+  if (r.tag() != "COMMIT")
+    return db_error(DbCode::io, "postgresql: the transaction was rolled back");
+  return Done{};
 }
 
 }  // namespace gk::pq

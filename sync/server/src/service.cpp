@@ -314,13 +314,15 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   auto ack = store_.receive(*batch, clock_());
   if (!ack) {
     ++metrics_.batches_refused;
-    if (ack.reason() == Reason::journal_unavailable) ++metrics_.store_errors;
-    log("journal_refused", device.id, ack.failure().detail);
-    Response res = error(409, code(ack.reason()), ack.failure().detail);
-    res.body = json{{"error", code(ack.reason())},
-                    {"detail", ack.failure().detail},
-                    {"acked", store_.acked(device.id)}}
-                   .dump();
+    const DbError& e = ack.error();
+    // "refused": not the continuation the store holds (a gap, another device's rows); any
+    // other code is the store failing.
+    if (e.code != DbCode::refused) ++metrics_.store_errors;
+    log("journal_refused", device.id, e.detail);
+    Response res = error(409, code_name(e.code), e.detail);
+    res.body =
+        json{{"error", code_name(e.code)}, {"detail", e.detail}, {"acked", store_.acked(device.id)}}
+            .dump();
     return res;
   }
   metrics_.passages_ingested += ack->accepted;
@@ -354,8 +356,8 @@ Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>
     auto d = store_.revocation_document(have, authority_, clock_());
     if (!d) {
       ++metrics_.store_errors;
-      log("store_error", "", d.failure().detail);
-      return error(500, code(d.reason()), d.failure().detail);
+      log("store_error", "", d.error().detail);
+      return error(500, code_name(d.error().code), d.error().detail);
     }
     doc = std::move(*d);
   }

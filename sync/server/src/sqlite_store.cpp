@@ -7,10 +7,9 @@
 
 namespace gk::upstream {
 namespace {
-constexpr Reason kErr = Reason::journal_unavailable;
 
-Failure db_failure(const sql::Database& db, const std::string& what) {
-  return fail(kErr, what + ": " + db.error());
+DbError db_failure(const sql::Database& db, const std::string& what) {
+  return db_error(DbCode::io, what + ": " + db.error());
 }
 
 PassId id_from_blob(const Bytes& b) {
@@ -23,40 +22,40 @@ class SqliteStore final : public UpstreamStore {
  public:
   explicit SqliteStore(sql::Database db) : db_(std::move(db)) {}
   std::string_view kind() const override { return "sqlite"; }
-  Status register_device(const Device& d) override;
+  DbStatus register_device(const Device& d) override;
   std::optional<Device> device(const std::string& id) const override;
   std::vector<Device> devices() const override;
-  Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
+  DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
   std::int64_t acked(const std::string& device_id) const override;
   std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
                                      std::size_t limit) const override;
-  Result<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                               UnixTime now) override;
+  DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
+                                 UnixTime now) override;
   std::uint64_t revocation_number() const override;
-  Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                    UnixTime now) override;
+  DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                      UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
                                                   std::uint64_t number) const override;
-  Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
+  DbResult<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) override;
   std::optional<sync::SiteStateDoc> site_state(const std::string& site) const override;
-  Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
+  DbResult<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) override;
   std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
-  Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
+  DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
   std::optional<sync::TrustListDoc> trust_list() const override;
 
  private:
   std::optional<std::string> latest_payload(const std::string& kind,
                                             const std::string& scope) const;
-  Result<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
-  Status put_payload(const std::string& kind, const std::string& scope, std::uint64_t number,
-                     const std::string& payload);
+  DbResult<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
+  DbStatus put_payload(const std::string& kind, const std::string& scope, std::uint64_t number,
+                       const std::string& payload);
   sql::Database db_;
 };
 }  // namespace
 
-Result<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file) {
-  auto db = sql::Database::open(file.string(), kErr);
-  if (!db) return db.failure();
+DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file) {
+  auto db = sql::Database::open(file.string());
+  if (!db) return db.error();
   if (auto s = db->exec(R"(
       PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
       CREATE TABLE IF NOT EXISTS devices(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
@@ -73,20 +72,19 @@ Result<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::
         PRIMARY KEY(kind, scope));
       CREATE TABLE IF NOT EXISTS documents(kind TEXT, scope TEXT, number INTEGER, payload TEXT,
         PRIMARY KEY(kind, scope));
-  )",
-                        kErr);
+  )");
       !s)
-    return fail(kErr, file.string() + ": " + s.failure().detail);
+    return db_error(DbCode::io, file.string() + ": " + s.error().detail);
   return std::unique_ptr<UpstreamStore>(std::make_unique<SqliteStore>(std::move(*db)));
 }
 
-Status SqliteStore::register_device(const Device& d) {
+DbStatus SqliteStore::register_device(const Device& d) {
   if (auto ok = check_device_id(d.id); !ok) return ok;
   sql::Statement st(db_, "INSERT OR REPLACE INTO devices VALUES(?,?,?,?)");
   st.bind(1, std::string_view(d.id)).bind(2, ByteView(d.key)).bind(3, std::string_view(d.site));
   st.bind(4, std::string_view(d.checkpoint));
   if (st.step() != SQLITE_DONE) return db_failure(db_, "register device");
-  return success();
+  return Done{};
 }
 
 std::optional<Device> SqliteStore::device(const std::string& id) const {
@@ -114,7 +112,7 @@ std::int64_t SqliteStore::acked(const std::string& device_id) const {
   return st.step() == SQLITE_ROW ? st.i64(0) : 0;
 }
 
-Result<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) {
+DbResult<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) {
   sql::Transaction tx(db_);
   if (!tx.begun()) return db_failure(db_, "begin");
   sql::Statement hash_at(db_, "SELECT hash FROM journal WHERE device=? AND seq=?");
@@ -123,7 +121,7 @@ Result<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) 
     hash_at.bind(1, std::string_view(batch.device_id)).bind(2, seq);
     return hash_at.step() == SQLITE_ROW ? std::optional(hash_at.text(0)) : std::nullopt;
   });
-  if (!plan) return plan.failure();
+  if (!plan) return plan.error();
   sql::Statement insert(db_, "INSERT INTO journal VALUES(?,?,?,?,?)");
   for (const JournalEntry* e : plan->new_entries) {
     insert.reset();
@@ -131,7 +129,7 @@ Result<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) 
     insert.bind(3, std::string_view(e->hash)).bind(4, sync::encode_entry(*e)).bind(5, now);
     if (insert.step() != SQLITE_DONE) return db_failure(db_, "store passage");
   }
-  if (auto s = tx.commit(kErr); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   return plan->ack;
 }
 
@@ -147,7 +145,8 @@ std::vector<StoredPassage> SqliteStore::journal(const std::string& device_id,
   return out;
 }
 
-Result<std::uint64_t> SqliteStore::next_number(const std::string& kind, const std::string& scope) {
+DbResult<std::uint64_t> SqliteStore::next_number(const std::string& kind,
+                                                 const std::string& scope) {
   sql::Statement st(db_,
                     "INSERT INTO numbers VALUES(?,?,1) ON CONFLICT(kind, scope) DO UPDATE SET "
                     "number=number+1 RETURNING number");
@@ -161,12 +160,12 @@ std::uint64_t SqliteStore::revocation_number() const {
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
 }
 
-Result<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,
-                                          const std::vector<PassId>& remove, UnixTime) {
+DbResult<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,
+                                            const std::vector<PassId>& remove, UnixTime) {
   sql::Transaction tx(db_);
   if (!tx.begun()) return db_failure(db_, "begin");
   auto number = next_number("revocations", "*");
-  if (!number) return number.failure();
+  if (!number) return number.error();
   const auto n = static_cast<std::int64_t>(*number);
   sql::Statement ins(db_,
                      "INSERT INTO revoked VALUES(?,?,NULL) ON CONFLICT(pass_id) DO UPDATE SET "
@@ -182,7 +181,7 @@ Result<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,
     del.bind(1, n).bind(2, ByteView(id));
     if (del.step() != SQLITE_DONE) return db_failure(db_, "unrevoke");
   }
-  if (auto s = tx.commit(kErr); !s) return s.failure();
+  if (auto s = tx.commit(); !s) return s.error();
   return *number;
 }
 
@@ -194,8 +193,8 @@ std::optional<Bytes> SqliteStore::cached_revocation_document(std::uint64_t base,
   return st.blob(0);
 }
 
-Result<Bytes> SqliteStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                               UnixTime now) {
+DbResult<Bytes> SqliteStore::revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                                 UnixTime now) {
   const std::uint64_t current = revocation_number();
   // A device claiming a list we never published (or a reset server): a fresh snapshot.
   const std::uint64_t base = have > current ? 0 : have;
@@ -239,24 +238,23 @@ std::optional<std::string> SqliteStore::latest_payload(const std::string& kind,
   return st.text(0);
 }
 
-Status SqliteStore::put_payload(const std::string& kind, const std::string& scope,
-                                std::uint64_t number, const std::string& payload) {
+DbStatus SqliteStore::put_payload(const std::string& kind, const std::string& scope,
+                                  std::uint64_t number, const std::string& payload) {
   sql::Statement st(db_, "INSERT OR REPLACE INTO documents VALUES(?,?,?,?)");
   st.bind(1, std::string_view(kind)).bind(2, std::string_view(scope));
   st.bind(3, static_cast<std::int64_t>(number)).bind(4, std::string_view(payload));
   if (st.step() != SQLITE_DONE) return db_failure(db_, "store " + kind);
-  return success();
+  return Done{};
 }
 
-Result<std::uint64_t> SqliteStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
+DbResult<std::uint64_t> SqliteStore::set_site_state(sync::SiteStateDoc doc, UnixTime now) {
   sql::Transaction tx(db_);
   auto n = next_number("site-state", doc.site);
-  if (!n) return n.failure();
+  if (!n) return n.error();
   doc.number = *n;
   doc.issued_at = now;
-  if (auto s = put_payload("site-state", doc.site, *n, sync::payload_of(doc)); !s)
-    return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
+  if (auto s = put_payload("site-state", doc.site, *n, sync::payload_of(doc)); !s) return s.error();
+  if (auto s = tx.commit(); !s) return s.error();
   return *n;
 }
 
@@ -267,15 +265,14 @@ std::optional<sync::SiteStateDoc> SqliteStore::site_state(const std::string& sit
   return d ? std::optional(*d) : std::nullopt;
 }
 
-Result<std::uint64_t> SqliteStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
+DbResult<std::uint64_t> SqliteStore::set_enrolment(sync::EnrolmentDoc doc, UnixTime now) {
   sql::Transaction tx(db_);
   auto n = next_number("enrolment", doc.site);
-  if (!n) return n.failure();
+  if (!n) return n.error();
   doc.number = *n;
   doc.issued_at = now;
-  if (auto s = put_payload("enrolment", doc.site, *n, sync::payload_of(doc)); !s)
-    return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
+  if (auto s = put_payload("enrolment", doc.site, *n, sync::payload_of(doc)); !s) return s.error();
+  if (auto s = tx.commit(); !s) return s.error();
   return *n;
 }
 
@@ -286,14 +283,14 @@ std::optional<sync::EnrolmentDoc> SqliteStore::enrolment(const std::string& site
   return d ? std::optional(*d) : std::nullopt;
 }
 
-Result<std::uint64_t> SqliteStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
-  if (keys.empty()) return fail(Reason::malformed, "a trust list needs at least one key");
+DbResult<std::uint64_t> SqliteStore::set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) {
+  if (keys.empty()) return db_error(DbCode::refused, "a trust list needs at least one key");
   sql::Transaction tx(db_);
   auto n = next_number("trust-list", "*");
-  if (!n) return n.failure();
+  if (!n) return n.error();
   sync::TrustListDoc doc{*n, now, std::move(keys)};
-  if (auto s = put_payload("trust-list", "*", *n, sync::payload_of(doc)); !s) return s.failure();
-  if (auto s = tx.commit(kErr); !s) return s.failure();
+  if (auto s = put_payload("trust-list", "*", *n, sync::payload_of(doc)); !s) return s.error();
+  if (auto s = tx.commit(); !s) return s.error();
   return *n;
 }
 

@@ -2,27 +2,28 @@
 
 namespace gk::upstream {
 
-Result<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec) {
+DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec) {
   if (spec.rfind("sqlite:", 0) == 0) {
     const std::string dir = spec.substr(7);
-    if (dir.empty()) return fail(Reason::malformed, "--store sqlite:DIR needs a directory");
+    if (dir.empty()) return db_error(DbCode::refused, "--store sqlite:DIR needs a directory");
     return open_sqlite_store(std::filesystem::path(dir) / "upstream.db");
   }
   if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0)
     return open_postgres_store(spec);
   if (spec.rfind("postgresql:", 0) == 0) return open_postgres_store(spec.substr(11));
-  return fail(Reason::malformed,
-              "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
+  return db_error(DbCode::refused,
+                  "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
 }
 
-Status check_device_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return fail(Reason::malformed, "device id: 1..64 bytes");
-  if (id.find('\0') != std::string::npos) return fail(Reason::malformed, "device id: no NUL bytes");
-  return success();
+DbStatus check_device_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return db_error(DbCode::refused, "device id: 1..64 bytes");
+  if (id.find('\0') != std::string::npos)
+    return db_error(DbCode::refused, "device id: no NUL bytes");
+  return Done{};
 }
 
-Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
-                             const StoredHash& stored_hash) {
+DbResult<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
+                               const StoredHash& stored_hash) {
   BatchPlan plan;
   plan.ack.acked = acked;
   std::optional<std::string> head;  // the hash at the mark, once needed
@@ -32,14 +33,15 @@ Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked
       // ours have diverged (a reset device, a forged batch): refuse, change nothing.
       auto held = stored_hash(e.seq);
       if (held && *held != e.hash)
-        return fail(Reason::malformed,
-                    "passage " + std::to_string(e.seq) + " differs from the one already received");
+        return db_error(DbCode::refused, "passage " + std::to_string(e.seq) +
+                                             " differs from the one already received");
       ++plan.ack.duplicates;
       continue;
     }
     if (e.seq != plan.ack.acked + 1)
-      return fail(Reason::malformed, "gap: expected passage " + std::to_string(plan.ack.acked + 1) +
-                                         ", got " + std::to_string(e.seq));
+      return db_error(DbCode::refused, "gap: expected passage " +
+                                           std::to_string(plan.ack.acked + 1) + ", got " +
+                                           std::to_string(e.seq));
     if (plan.ack.acked > 0) {
       if (plan.new_entries.empty())
         head = stored_hash(plan.ack.acked);
@@ -47,8 +49,8 @@ Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked
         head = plan.new_entries.back()->hash;
       // Purged rows upstream are not a thing; a missing link means a broken store.
       if (head && *head != e.prev_hash)
-        return fail(Reason::malformed,
-                    "passage " + std::to_string(e.seq) + " does not link to the previous one");
+        return db_error(DbCode::refused,
+                        "passage " + std::to_string(e.seq) + " does not link to the previous one");
     }
     plan.new_entries.push_back(&e);
     plan.ack.acked = e.seq;

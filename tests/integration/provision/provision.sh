@@ -103,14 +103,14 @@ refused() {  # refused NAME PATTERN: gated must refuse to start, saying PATTERN
   return 0
 }
 config other-root.toml dev/provision.bundle other/root.pub
-refused other-root "unknown_issuer"
+refused other-root "document/unknown_signer"
 
 # A manifest edited after signing (another site) no longer verifies.
 sed 's/\\"site\\":\\"site-1\\"/\\"site\\":\\"site-2\\"/' dev/provision.bundle >tampered.bundle
 chmod 600 tampered.bundle
 cmp -s tampered.bundle dev/provision.bundle && fail "tampering did not change the bundle"
 config tampered.toml tampered.bundle root/root.pub
-refused tampered "bad_signature"
+refused tampered "document/bad_signature"
 
 config wrong-site.toml dev/provision.bundle root/root.pub $'[site]\nid = "site-2"'
 refused wrong-site "wrong_site"

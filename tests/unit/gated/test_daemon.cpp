@@ -85,7 +85,7 @@ TEST_CASE("journal_unavailable has its own alarm row, counted while it lasts",
   rig.start();
   // The journal's table goes away under it (another process, a damaged file): no passage
   // can commit, at once (a held lock would make each attempt wait out the busy timeout).
-  auto other = sql::Database::open((rig.dir / "state" / "journal.db").string(), Reason::malformed);
+  auto other = sql::Database::open((rig.dir / "state" / "journal.db").string());
   REQUIRE(other.ok());
   REQUIRE(other->exec("ALTER TABLE passages RENAME TO passages_away").ok());
   for (int i = 0; i < 3; ++i) {

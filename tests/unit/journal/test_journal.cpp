@@ -13,7 +13,7 @@ using gk::test::sample_passage;
 
 namespace {
 void raw_sql(const std::filesystem::path& db, const std::string& statement) {
-  auto d = sql::Database::open(db.string(), Reason::malformed);
+  auto d = sql::Database::open(db.string());
   REQUIRE(d.ok());
   REQUIRE(d->exec(statement).ok());
 }
@@ -149,8 +149,8 @@ TEST_CASE("schema migrations: fresh file, and a newer one is refused", "[journal
   raw_sql(dir / "journal.db", "PRAGMA user_version=99");
   auto r = Journal::open(dir / "journal.db");
   REQUIRE_FALSE(r.ok());
-  CHECK(r.reason() == Reason::journal_unavailable);
-  CHECK(r.failure().detail.find("newer") != std::string::npos);
+  CHECK(r.error().code == DbCode::cannot_open);
+  CHECK(r.error().detail.find("newer") != std::string::npos);
 }
 
 TEST_CASE("skin and ambient readings are journaled and hashed", "[journal]") {
@@ -198,15 +198,15 @@ TEST_CASE("a schema 1 journal is upgraded and its old rows still verify", "[jour
 
 TEST_CASE("a journal that cannot be written fails closed with journal_unavailable", "[journal]") {
   test::ScratchDir dir;
-  CHECK(Journal::open(dir / "no/such/dir/journal.db").reason() == Reason::journal_unavailable);
+  CHECK(Journal::open(dir / "no/such/dir/journal.db").error().code == DbCode::cannot_open);
   auto j = Journal::open(dir / "journal.db");
   REQUIRE(j.ok());
   // Another connection holds the write lock: append must fail, not wait forever or throw.
-  auto other = sql::Database::open((dir / "journal.db").string(), Reason::malformed);
+  auto other = sql::Database::open((dir / "journal.db").string());
   REQUIRE(other->exec("BEGIN EXCLUSIVE").ok());
   sqlite3_busy_timeout(other->get(), 0);
   auto r = j->append(sample_passage(1));
-  CHECK(r.reason() == Reason::journal_unavailable);
+  CHECK(r.error().code == DbCode::io);
   REQUIRE(other->exec("ROLLBACK").ok());
   CHECK(j->append(sample_passage(1)).ok());
 }
@@ -304,12 +304,12 @@ TEST_CASE("a tail verify checks the newest rows and their link", "[journal]") {
 
 TEST_CASE("open_read_only never creates, migrates or writes", "[journal]") {
   test::ScratchDir dir;
-  CHECK(Journal::open_read_only(dir / "journal.db").reason() == Reason::journal_unavailable);
+  CHECK(Journal::open_read_only(dir / "journal.db").error().code == DbCode::cannot_open);
   CHECK_FALSE(std::filesystem::exists(dir / "journal.db"));
   { std::ofstream(dir / "notes.txt") << "not a database\n"; }
   CHECK_FALSE(Journal::open_read_only(dir / "notes.txt").ok());
   raw_sql(dir / "empty.db", "CREATE TABLE t(x)");
-  CHECK(Journal::open_read_only(dir / "empty.db").failure().detail.find("not a journal") !=
+  CHECK(Journal::open_read_only(dir / "empty.db").error().detail.find("not a journal") !=
         std::string::npos);
   // Beside a running writer: reads its rows, and the writer's watch does not trip.
   auto writer = Journal::open(dir / "journal.db");
@@ -335,12 +335,12 @@ TEST_CASE("a journal changed under its writer fails closed, and stays closed", "
     std::filesystem::resize_file(dir / "journal.db-wal", 0);
     auto r = j->append(sample_passage(6));
     REQUIRE_FALSE(r.ok());
-    CHECK(r.reason() == Reason::journal_unavailable);
-    CHECK(r.failure().detail.find("shrank") != std::string::npos);
+    CHECK(r.error().code == DbCode::changed);
+    CHECK(r.error().detail.find("shrank") != std::string::npos);
   }
   SECTION("the database truncated") {
     std::filesystem::resize_file(db, 0);
-    CHECK(j->append(sample_passage(6)).failure().detail.find("journal.db shrank") !=
+    CHECK(j->append(sample_passage(6)).error().detail.find("journal.db shrank") !=
           std::string::npos);
   }
   SECTION("the files replaced by others") {
@@ -348,16 +348,15 @@ TEST_CASE("a journal changed under its writer fails closed, and stays closed", "
       std::filesystem::copy_file(dir / f, dir / (std::string(f) + ".copy"));
       std::filesystem::rename(dir / (std::string(f) + ".copy"), dir / f);
     }
-    CHECK(j->append(sample_passage(6)).failure().detail.find("replaced") != std::string::npos);
+    CHECK(j->append(sample_passage(6)).error().detail.find("replaced") != std::string::npos);
   }
   SECTION("the files removed") {
     std::filesystem::remove(db);
-    CHECK(j->append(sample_passage(6)).failure().detail.find("removed") != std::string::npos);
+    CHECK(j->append(sample_passage(6)).error().detail.find("removed") != std::string::npos);
   }
   SECTION("another process commits to it") {
     raw_sql(db, "UPDATE passages SET decision='deny' WHERE seq=2");
-    CHECK(j->append(sample_passage(6)).failure().detail.find("another process") !=
-          std::string::npos);
+    CHECK(j->append(sample_passage(6)).error().detail.find("another process") != std::string::npos);
   }
   // Latched: whatever happens next, this journal takes no more rows.
   CHECK_FALSE(j->append(sample_passage(7)).ok());

@@ -48,7 +48,7 @@ TEST_CASE("SIGKILL mid-append never loses a committed passage", "[journal][crash
 
     auto j = Journal::open(db);
     REQUIRE(j.ok());
-    auto d = sql::Database::open(db.string(), Reason::malformed);
+    auto d = sql::Database::open(db.string());
     sql::Statement check(*d, "PRAGMA integrity_check");
     REQUIRE(check.step() == SQLITE_ROW);
     CHECK(check.text(0) == "ok");

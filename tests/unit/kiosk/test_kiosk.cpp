@@ -77,7 +77,7 @@ TEST_CASE("a refused passage is journaled and the gate stays shut", "[kiosk]") {
 
 TEST_CASE("no journal, no gate: fail closed", "[kiosk]") {
   Rig rig;
-  auto locker = sql::Database::open((rig.dir / "journal.db").string(), Reason::malformed);
+  auto locker = sql::Database::open((rig.dir / "journal.db").string());
   REQUIRE(locker->exec("BEGIN EXCLUSIVE").ok());
   auto o = rig.present(rig.pass_text());
   CHECK(o.verdict.decision == Decision::deny);

@@ -52,6 +52,7 @@ enum class DocCode : std::uint8_t {
   out_of_order,         // older than the one in use, or numbered out of sequence
   clock,                // a time outside what the verifier accepts
   permissions,          // a secret file readable by group or others
+  refused,              // valid, but not for this receiver (another site's document)
 };
 
 std::string_view code_name(DbCode c);
@@ -102,6 +103,10 @@ inline Fault fault(const NetError& e) {
 inline Fault fault(const DocError& e) {
   return {Layer::document, code_name(e.code), e.detail};
 }
+// Work that can fail in more than one layer (applying a synced document: refused, or not
+// stored).
+using FaultStatus = Expected<Done, Fault>;
+
 // A layer that still reports a Failure (file and key loaders, the trust store, the kiosk's
 // own SQLite state): its reason's code stands as the layer's code.
 inline Fault fault(Layer l, const Failure& f) {
@@ -116,5 +121,15 @@ std::string describe(const Fault& f);
 // failure reaches a verdict (sync is never on a passage's path); were one to, it would refuse
 // as device_fault.
 Reason verdict_reason(Layer l);
+
+// For the callers that still report a Failure (the daemon's start-up, gatectl's commands):
+// the verdict it forces, and the layer and code in its detail ("database/io: ...").
+inline Failure as_failure(const Fault& f) {
+  return fail(verdict_reason(f.layer), describe(f));
+}
+template <class Code>
+Failure as_failure(const LayerError<Code>& e) {
+  return as_failure(fault(e));
+}
 
 }  // namespace gk

@@ -1,6 +1,7 @@
 #pragma once
 // Minimal RAII over the SQLite C API: a Database owns sqlite3*, a Statement owns
-// sqlite3_stmt*, a Transaction rolls back unless committed. Errors are values.
+// sqlite3_stmt*, a Transaction rolls back unless committed. Errors are values of the
+// database layer (DbError, gk/core/errors.hpp).
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include <utility>
 
 #include "gk/core/bytes.hpp"
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk::sql {
 
@@ -31,25 +32,32 @@ class Database {
     return *this;
   }
 
-  static Result<Database> open(const std::string& path, Reason on_error, bool read_only = false) {
+  static DbResult<Database> open(const std::string& path, bool read_only = false) {
     Database d;
     int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path.c_str(), &d.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK)
-      return fail(on_error, path + ": " + (d.db_ ? sqlite3_errmsg(d.db_) : sqlite3_errstr(rc)));
+      return db_error(DbCode::cannot_open,
+                      path + ": " + (d.db_ ? sqlite3_errmsg(d.db_) : sqlite3_errstr(rc)));
     sqlite3_extended_result_codes(d.db_, 1);
     sqlite3_busy_timeout(d.db_, 5000);
     return d;
   }
 
   // Runs one or more statements without results.
-  Status exec(std::string_view sql, Reason on_error = Reason::journal_unavailable) {
+  DbStatus exec(std::string_view sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
-    if (rc == SQLITE_OK) return success();
+    if (rc == SQLITE_OK) return Done{};
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return fail(on_error, msg);
+    return db_error(code_of(rc), msg);
+  }
+
+  // A damaged file (SQLITE_CORRUPT, SQLITE_NOTADB) is damaged; any other failure is I/O.
+  static DbCode code_of(int rc) {
+    const int primary = rc & 0xff;
+    return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ? DbCode::damaged : DbCode::io;
   }
 
   sqlite3* get() const { return db_; }
@@ -137,9 +145,9 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   bool begun() const { return begun_; }
-  Status commit(Reason on_error = Reason::journal_unavailable) {
-    if (!begun_) return fail(on_error, "transaction not begun: " + db_.error());
-    Status s = db_.exec("COMMIT", on_error);
+  DbStatus commit() {
+    if (!begun_) return db_error(DbCode::io, "transaction not begun: " + db_.error());
+    DbStatus s = db_.exec("COMMIT");
     if (s) committed_ = true;
     return s;
   }

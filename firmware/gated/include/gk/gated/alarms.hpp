@@ -30,7 +30,7 @@ struct Alarm {
 
 class AlarmBook {
  public:
-  static Result<AlarmBook> open(const std::filesystem::path& file);
+  static DbResult<AlarmBook> open(const std::filesystem::path& file);
 
   // Raises (or, see above, counts) an alarm. `fresh` tells the caller whether it is new.
   // A database that cannot be written keeps the alarm open in memory (and says so in
@@ -49,7 +49,7 @@ class AlarmBook {
 
  private:
   explicit AlarmBook(sql::Database db) : db_(std::move(db)) {}
-  Status load();
+  DbStatus load();
   sql::Database db_;
   std::map<std::int64_t, Alarm> open_;
   std::int64_t next_memory_id_ = -1;  // ids of alarms the database could not take

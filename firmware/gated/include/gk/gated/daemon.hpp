@@ -82,7 +82,7 @@ class Daemon final : public guard::ConsoleBackend {
   // One credential, however it arrived.
   PassageOutcome present(const Presentation& p) { return desk_->present(p); }
   // Applies a signed revocation document (snapshot or delta) and persists it.
-  Status apply_revocations(ByteView document);
+  FaultStatus apply_revocations(ByteView document);
   // One sync round now (gated sync --once); nullopt when [sync] is not configured.
   std::optional<sync::RoundResult> sync_once();
   std::optional<sync::SyncStatus> sync_status() const;

@@ -41,12 +41,12 @@ class SiteStateKeeper {
  public:
   // Opens site.db and loads what it holds (if anything) into `live`, the state the kiosk
   // decides with; `live` must outlive the keeper.
-  static Result<SiteStateKeeper> open(const std::filesystem::path& file, SiteState& live);
+  static DbResult<SiteStateKeeper> open(const std::filesystem::path& file, SiteState& live);
 
   // An upstream document `number`; false when it is not newer than the one in use.
-  Result<bool> apply_upstream(std::uint64_t number, const SiteChange& change);
+  DbResult<bool> apply_upstream(std::uint64_t number, const SiteChange& change);
   // A guard's (or a scenario's) change, by `who`.
-  Status apply_local(SiteOrigin origin, const std::string& who, const SiteChange& change);
+  DbStatus apply_local(SiteOrigin origin, const std::string& who, const SiteChange& change);
 
   const SiteState& state() const { return *live_; }
   std::uint64_t upstream_number() const { return upstream_number_; }
@@ -54,8 +54,8 @@ class SiteStateKeeper {
 
  private:
   SiteStateKeeper(sql::Database db, SiteState& live) : db_(std::move(db)), live_(&live) {}
-  Status load();
-  Status store(const std::string& who);
+  DbStatus load();
+  DbStatus store(const std::string& who);
   sql::Database db_;
   SiteState* live_;
   std::uint64_t upstream_number_ = 0;

@@ -30,8 +30,8 @@ class SyncApplier {
   explicit SyncApplier(SyncApplierParts parts) : p_(std::move(parts)) {}
   sync::SyncHooks hooks();
   // A signed revocation document (snapshot or delta): disk first, then memory.
-  Status apply_revocation_document(const RevocationDocument& doc);
-  Status apply_revocations(ByteView document);  // parses and verifies it first
+  FaultStatus apply_revocation_document(const RevocationDocument& doc);
+  FaultStatus apply_revocations(ByteView document);  // parses and verifies it first
 
  private:
   SyncApplierParts p_;

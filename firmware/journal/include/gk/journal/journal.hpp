@@ -75,23 +75,24 @@ class Journal {
   static constexpr int kSchemaVersion = 2;
 
   // The daemon's journal: created and migrated if needed, written by this process alone.
-  static Result<Journal> open(const std::filesystem::path& file);
+  static DbResult<Journal> open(const std::filesystem::path& file);
   // Every tool that only reads (verify, export, status, health): never creates, migrates or
   // writes the file, so it is safe while gated runs. A missing file or a schema other than
   // this firmware's is an error.
-  static Result<Journal> open_read_only(const std::filesystem::path& file);
+  static DbResult<Journal> open_read_only(const std::filesystem::path& file);
 
   // The file under this journal must stay the one it opened: same device and inode for the
   // database and its WAL, sizes that never shrink, and no commit by any other connection
   // (PRAGMA data_version). Checked before and after every append; once it failed, every
-  // append fails (journal_unavailable) until the daemon restarts, so a journal truncated or
+  // append fails (DbCode::changed) until the daemon restarts, so a journal truncated or
   // replaced under a running gated keeps the gate shut. The detail names what changed.
-  Status watch() const;
+  DbStatus watch() const;
 
-  // Durable on return (COMMIT with synchronous=FULL). Failure: Reason::journal_unavailable.
-  Result<std::int64_t> append(const Passage& p);
+  // Durable on return (COMMIT with synchronous=FULL). A failure is the database layer's; the
+  // passage it was for is refused as journal_unavailable (verdict_reason).
+  DbResult<std::int64_t> append(const Passage& p);
   // Several passages in one transaction (bulk import, benchmarks); the last seq.
-  Result<std::int64_t> append_all(const std::vector<Passage>& passages);
+  DbResult<std::int64_t> append_all(const std::vector<Passage>& passages);
 
   // Direction of the last admitted passage of this pass since `since` (anti-passback).
   std::optional<Direction> last_direction(const PassId& id, UnixTime since) const;
@@ -108,8 +109,8 @@ class Journal {
   // Retention: deletes rows older than cutoff, but never one above `acknowledged_seq` (the
   // upstream's mark: a deleted unacknowledged row would make every later upload a gap)
   // unless `force`; records the last deleted row's hash as the new anchor.
-  Result<PurgeReport> purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
-                                       bool force = false);
+  DbResult<PurgeReport> purge_older_than(UnixTime cutoff, std::int64_t acknowledged_seq,
+                                         bool force = false);
 
   void export_csv(std::ostream& out, UnixTime from = 0, UnixTime until = 0) const;
   void export_json_lines(std::ostream& out, UnixTime from = 0, UnixTime until = 0) const;
@@ -128,8 +129,8 @@ class Journal {
   };
   static FileId identify(const std::filesystem::path& file);
   explicit Journal(sql::Database db) : db_(std::move(db)) {}
-  Result<std::int64_t> append_in_transaction(const Passage& p);
-  Status observe() const;  // updates watch_ or latches watch_->broken
+  DbResult<std::int64_t> append_in_transaction(const Passage& p);
+  DbStatus observe() const;  // updates watch_ or latches watch_->broken
   sql::Database db_;
   mutable std::unique_ptr<Watch> watch_;  // writers only; read-only tools do not watch
 };

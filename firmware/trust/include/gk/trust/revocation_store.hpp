@@ -11,11 +11,11 @@ namespace gk {
 
 class RevocationStore {
  public:
-  static Result<RevocationStore> open(const std::filesystem::path& file);
-  Result<RevocationList> load() const;
+  static DbResult<RevocationStore> open(const std::filesystem::path& file);
+  DbResult<RevocationList> load() const;
   std::uint64_t number() const;
   // Same numbering rules as RevocationList::apply.
-  Status apply(const RevocationDocument& doc);
+  DbStatus apply(const RevocationDocument& doc);
 
  private:
   explicit RevocationStore(sql::Database db) : db_(std::move(db)) {}

@@ -27,10 +27,10 @@ namespace gk::sync {
 // How pulled items reach the daemon. Each is called only with a verified document newer
 // than the one in use, and must swap it in whole (or refuse it and keep the old one).
 struct SyncHooks {
-  std::function<Status(const TrustListDoc&)> trust_list;
-  std::function<Status(const SiteStateDoc&)> site_state;
-  std::function<Status(const EnrolmentDoc&)> enrolment;
-  std::function<Status(const RevocationDocument&)> revocations;  // persists, then swaps
+  std::function<FaultStatus(const TrustListDoc&)> trust_list;
+  std::function<FaultStatus(const SiteStateDoc&)> site_state;
+  std::function<FaultStatus(const EnrolmentDoc&)> enrolment;
+  std::function<FaultStatus(const RevocationDocument&)> revocations;  // persists, then swaps
   std::function<std::uint64_t()> revocation_number;
 };
 
@@ -65,7 +65,7 @@ class SyncClient {
                                                     SyncState& state, hal::TrustedClock& clock,
                                                     SyncHooks hooks);
   // Re-applies the documents stored by earlier rounds (after verifying them again).
-  Expected<Done, Fault> restore();
+  FaultStatus restore();
   // One full round. Failures name the step that failed and the layer's error.
   boost::asio::awaitable<RoundResult> round();
   // Rounds forever: every interval after a success, backing off after a failure.
@@ -96,8 +96,7 @@ class SyncClient {
   boost::asio::awaitable<RoundResult> push_journal();
   boost::asio::awaitable<RoundResult> step(
       std::string name, std::function<boost::asio::awaitable<RoundResult>()> body);
-  Expected<Done, Fault> apply_document(std::string_view kind, const std::string& envelope,
-                                       bool restoring);
+  FaultStatus apply_document(std::string_view kind, const std::string& envelope, bool restoring);
   boost::asio::awaitable<void> loop(std::function<void(const RoundResult&)> on_round);
 
   boost::asio::io_context& io_;

@@ -26,31 +26,31 @@ struct PartialDownload {
 
 class SyncState {
  public:
-  static Result<SyncState> open(const std::filesystem::path& file);
+  static DbResult<SyncState> open(const std::filesystem::path& file);
 
   // The contiguous high-water mark the upstream acknowledged last.
   std::int64_t acked() const;
-  Status set_acked(std::int64_t seq);
+  DbStatus set_acked(std::int64_t seq);
 
   std::optional<StoredDocument> document(std::string_view kind) const;
   // Stores the document and marks its kind confirmed at `now`, in one transaction.
-  Status put_document(std::string_view kind, const StoredDocument& doc, UnixTime now);
+  DbStatus put_document(std::string_view kind, const StoredDocument& doc, UnixTime now);
   // "revocations", "site_state", "trust_list", "enrolment": last confirmed current (0: never).
   UnixTime confirmed_at(std::string_view list) const;
-  Status confirm(std::string_view list, UnixTime now);
+  DbStatus confirm(std::string_view list, UnixTime now);
 
   UnixTime last_trusted_time() const;
-  Status note_trusted_time(UnixTime t);  // only ever raised
+  DbStatus note_trusted_time(UnixTime t);  // only ever raised
 
   std::optional<PartialDownload> partial() const;
   // Appends a chunk at `offset` of the download (base, number, total); a different download
   // replaces the one in progress. Refuses a chunk that does not continue it.
-  Status append_chunk(const PartialDownload& id, std::uint64_t offset, ByteView chunk);
-  Result<Bytes> assemble() const;
-  Status clear_partial();
+  DbStatus append_chunk(const PartialDownload& id, std::uint64_t offset, ByteView chunk);
+  DbResult<Bytes> assemble() const;
+  DbStatus clear_partial();
 
   // Outcome of the last round, for status reports.
-  Status note_round(UnixTime now, bool ok, const std::string& error);
+  DbStatus note_round(UnixTime now, bool ok, const std::string& error);
   UnixTime last_success() const;
   UnixTime last_attempt() const;
   std::string last_error() const;
@@ -58,7 +58,7 @@ class SyncState {
  private:
   explicit SyncState(sql::Database db) : db_(std::move(db)) {}
   std::optional<std::string> get(std::string_view key) const;
-  Status put(std::string_view key, std::string_view value);
+  DbStatus put(std::string_view key, std::string_view value);
   std::int64_t get_int(std::string_view key) const;
   sql::Database db_;
 };

@@ -13,11 +13,9 @@
 #include <vector>
 
 #include "gk/core/bytes.hpp"
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk::pq {
-
-inline constexpr Reason kErr = Reason::journal_unavailable;
 
 class PgResult {
  public:
@@ -54,14 +52,14 @@ using Param = std::optional<std::string>;
 
 class Connection {
  public:
-  static Result<Connection> open(const std::string& conninfo);
+  static DbResult<Connection> open(const std::string& conninfo);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
 
   // One statement (parameters $1..$n). A broken connection is re-established once first.
   PgResult exec(std::string_view sql, const std::vector<Param>& params = {});
   // Several statements without parameters (migrations).
-  Status exec_script(std::string_view sql);
+  DbStatus exec_script(std::string_view sql);
   // A bytea value as a text parameter.
   static std::string bytea(ByteView b);
   // A text[] / bigint[] literal for `unnest($1::text[])`.
@@ -83,7 +81,7 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
   bool begun() const { return begun_; }
   const std::string& error() const { return error_; }
-  Status commit();
+  DbStatus commit();
 
  private:
   Connection& c_;

@@ -47,47 +47,47 @@ class UpstreamStore {
   virtual std::string_view kind() const = 0;
 
   // Devices. Ids are 1..64 bytes of UTF-8 without NUL.
-  virtual Status register_device(const Device& d) = 0;
+  virtual DbStatus register_device(const Device& d) = 0;
   virtual std::optional<Device> device(const std::string& id) const = 0;
   virtual std::vector<Device> devices() const = 0;
 
   // Journals. A batch must continue the device's chain: entries at or below the mark are
   // duplicates (their hash must match what is stored), the first new one must be
   // mark + 1 and link to the stored hash. All or nothing per batch.
-  virtual Result<Ack> receive(const sync::JournalBatch& batch, UnixTime now) = 0;
+  virtual DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) = 0;
   virtual std::int64_t acked(const std::string& device_id) const = 0;
   virtual std::vector<StoredPassage> journal(const std::string& device_id,
                                              std::int64_t after_seq = 0,
                                              std::size_t limit = SIZE_MAX) const = 0;
 
   // Revocations: each publish makes a new list number.
-  virtual Result<std::uint64_t> revoke(const std::vector<PassId>& add,
-                                       const std::vector<PassId>& remove, UnixTime now) = 0;
+  virtual DbResult<std::uint64_t> revoke(const std::vector<PassId>& add,
+                                         const std::vector<PassId>& remove, UnixTime now) = 0;
   virtual std::uint64_t revocation_number() const = 0;
   // The signed document that takes a device from `have` to the current list (a snapshot
   // when `have` is 0), cached so that every chunk of one download is the same bytes (also
   // when the chunks come from different instances).
-  virtual Result<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
-                                            UnixTime now) = 0;
+  virtual DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
+                                              UnixTime now) = 0;
   // A cached document by its numbers (resumed downloads); nullopt once evicted.
   virtual std::optional<Bytes> cached_revocation_document(std::uint64_t base,
                                                           std::uint64_t number) const = 0;
 
   // Site states, enrolment lists and the trust list: the latest payload of each, numbered.
-  virtual Result<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) = 0;
+  virtual DbResult<std::uint64_t> set_site_state(sync::SiteStateDoc doc, UnixTime now) = 0;
   virtual std::optional<sync::SiteStateDoc> site_state(const std::string& site) const = 0;
-  virtual Result<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) = 0;
+  virtual DbResult<std::uint64_t> set_enrolment(sync::EnrolmentDoc doc, UnixTime now) = 0;
   virtual std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const = 0;
-  virtual Result<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) = 0;
+  virtual DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) = 0;
   virtual std::optional<sync::TrustListDoc> trust_list() const = 0;
 };
 
 // "sqlite:DIR" (DIR/upstream.db), "postgresql://..." or "postgres://..." (a libpq URI), or
 // "postgresql:" followed by libpq key=value settings. Opening migrates the schema.
-Result<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec);
+DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec);
 // The SQLite store in one file (":memory:" for fuzzing).
-Result<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file);
-Result<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo);
+DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file);
+DbResult<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo);
 
 // The journal rules both stores apply (one way to decide): given the device's mark, the
 // hash at the mark and the hashes held for the batch's re-sent seqs, which entries are new.
@@ -96,9 +96,9 @@ struct BatchPlan {
   std::vector<const JournalEntry*> new_entries;  // contiguous from the old mark + 1
 };
 using StoredHash = std::function<std::optional<std::string>(std::int64_t seq)>;
-Result<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
-                             const StoredHash& stored_hash);
+DbResult<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
+                               const StoredHash& stored_hash);
 // Device ids as both stores accept them.
-Status check_device_id(const std::string& id);
+DbStatus check_device_id(const std::string& id);
 
 }  // namespace gk::upstream
