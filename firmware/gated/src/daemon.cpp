@@ -279,8 +279,17 @@ void Daemon::publish_state() {
 }
 
 void Daemon::set_site_state(const SiteChange& change) {
-  (void)site_->apply_local(SiteOrigin::scenario, "scenario", change);
+  site_persisted(site_->apply_local(SiteOrigin::scenario, "scenario", change));
   publish_state();
+}
+
+void Daemon::site_persisted(const DbStatus& stored) {
+  // The change is in force (the keeper changed the live state first); only a restart would
+  // lose it. Said, and alarmed for the guard, who can set it again once the disk is back.
+  if (stored) return;
+  std::cerr << "gated: site state in force but not saved: " << describe(fault(stored.error()))
+            << "\n";
+  raise_alarm("site_state_unsaved", std::nullopt);
 }
 
 void Daemon::raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq) {

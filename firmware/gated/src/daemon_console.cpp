@@ -231,8 +231,8 @@ guard::ActionResult Daemon::set_outbreak(const guard::Guard& g, const std::strin
   PassageOutcome row = kiosk_->record(g.id, Reason::outbreak_changed, detail);
   if (!row.seq) return action_result(row);  // not journaled: not changed
   // Local until the upstream publishes a newer site state (the keeper's rule).
-  (void)site_->apply_local(SiteOrigin::guard, g.id,
-                           SiteChange{*o, {buildings.begin(), buildings.end()}, std::nullopt});
+  site_persisted(site_->apply_local(
+      SiteOrigin::guard, g.id, SiteChange{*o, {buildings.begin(), buildings.end()}, std::nullopt}));
   publish_state();
   return action_result(row);
 }

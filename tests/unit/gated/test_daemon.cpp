@@ -30,6 +30,25 @@ TEST_CASE("a guard's lockdown survives a restart of gated", "[gated][daemon][sit
   CHECK(rig.present(rig.pass_text(Role::visitor)).verdict.decision != Decision::admit);
 }
 
+TEST_CASE("a lockdown the disk will not save is in force, said and alarmed",
+          "[gated][daemon][site]") {
+  DaemonRig rig;
+  rig.start();
+  // site.db stops taking writes (another process, a damaged file).
+  auto other = sql::Database::open((rig.dir / "state" / "site.db").string());
+  REQUIRE(other.ok());
+  REQUIRE(other->exec("ALTER TABLE site_state RENAME TO site_state_away").ok());
+  auto r = rig.daemon->set_outbreak(kGuard, "lockdown", {"5"}, "确诊病例");
+  CHECK(r.ok);  // journaled, and in force
+  CHECK(rig.daemon->site().state().outbreak == Outbreak::lockdown);
+  CHECK(rig.present(rig.pass_text(Role::visitor)).verdict.decision != Decision::admit);
+  bool alarmed = false;  // not silently lost at the next restart: the guard is told
+  for (const auto& a : rig.daemon->alarms().open_alarms())
+    alarmed |= a.kind == "site_state_unsaved";
+  CHECK(alarmed);
+  REQUIRE(other->exec("ALTER TABLE site_state_away RENAME TO site_state").ok());
+}
+
 TEST_CASE("upstream and guard changes follow the written rule", "[gated][daemon][site]") {
   test::ScratchDir dir;
   SiteState live;

@@ -124,6 +124,7 @@ class Daemon final : public guard::ConsoleBackend {
   // Raises an alarm for the guard (persisted, announced) and reports a supervised task
   // that threw (logged, counted, alarmed).
   void raise_alarm(const std::string& alarm, std::optional<std::int64_t> seq);
+  void site_persisted(const DbStatus& stored);  // says and alarms a change not saved
   void task_failed(const service::TaskFailure& f);
   // The journal's watch between passages (every 10 s while running): a journal truncated or
   // replaced while nobody passes is said at once (the device event "journal", the
