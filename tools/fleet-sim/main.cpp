@@ -280,7 +280,7 @@ int run(const Options& o) {
 }
 
 gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> store_of(const Options& o) {
-  return gk::upstream::open_store(o.store);
+  return gk::upstream::open_store(o.store, gk::upstream::open_postgres_store);
 }
 
 int register_fleet(const Options& o) {

@@ -1,6 +1,10 @@
 // gatectl upstream: manage the reference upstream (gate-upstream) through its database:
 // register devices, publish revocations, site states, enrolments and the trust list, and
 // read what devices uploaded. The running server sees every change at its next request.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -19,8 +23,32 @@ struct Common {
   bool json = false;
 };
 
+std::vector<char*> command_line;
+
+bool is_postgres(const std::string& spec) {
+  return spec.rfind("postgresql:", 0) == 0 || spec.rfind("postgres://", 0) == 0;
+}
+
+// gatectl does not link the PostgreSQL store: the same command runs as gatectl-upstream (the
+// same commands with it), from gatectl's own directory. Returns only if that cannot start.
+gk::DbError run_as_gatectl_upstream() {
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  const auto helper = (ec ? fs::path(".") : exe.parent_path()) / "gatectl-upstream";
+  std::vector<char*> argv = command_line;
+  std::string name = helper.string();
+  if (!argv.empty()) argv[0] = name.data();
+  argv.push_back(nullptr);
+  ::execv(helper.c_str(), argv.data());
+  return gk::db_error(gk::DbCode::cannot_open,
+                      "a PostgreSQL store needs " + helper.string() + " (" + std::strerror(errno) +
+                          "): it is built with gate-upstream and runs "
+                          "where the upstream is administered, not on a kiosk");
+}
+
 gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
-  if (!c.store.empty()) return gk::upstream::open_store(c.store);
+  if (is_postgres(c.store) && !postgres_opener()) return run_as_gatectl_upstream();
+  if (!c.store.empty()) return gk::upstream::open_store(c.store, postgres_opener());
   if (c.dir.empty()) return gk::db_error(gk::DbCode::cannot_open, "--dir or --store is required");
   if (!fs::exists(fs::path(c.dir) / "upstream.db"))
     return gk::db_error(gk::DbCode::cannot_open,
@@ -53,6 +81,10 @@ void add_common(CLI::App* cmd, Common& c) {
 }
 
 }  // namespace
+
+void remember_command_line(int argc, char** argv) {
+  command_line.assign(argv, argv + argc);
+}
 
 void register_upstream(CLI::App& app, Exit& exit) {
   auto* up = app.add_subcommand("upstream", "Manage the reference upstream server's state");

@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 // The store named by --store, else the SQLite file in the state directory.
 gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const fs::path& dir,
                                                                       const std::string& spec) {
-  return gk::upstream::open_store(spec.empty() ? "sqlite:" + dir.string() : spec);
+  return gk::upstream::open_store(spec.empty() ? "sqlite:" + dir.string() : spec,
+                                  gk::upstream::open_postgres_store);
 }
 
 int init(const fs::path& dir, const std::string& cn, const std::string& store_spec) {

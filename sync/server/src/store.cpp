@@ -2,16 +2,22 @@
 
 namespace gk::upstream {
 
-DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec) {
+DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
+                                                    PostgresOpener postgres) {
   if (spec.rfind("sqlite:", 0) == 0) {
     const std::string dir = spec.substr(7);
-    if (dir.empty()) return db_error(DbCode::refused, "--store sqlite:DIR needs a directory");
+    if (dir.empty()) return db_error(DbCode::cannot_open, "--store sqlite:DIR needs a directory");
     return open_sqlite_store(std::filesystem::path(dir) / "upstream.db");
   }
-  if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0)
-    return open_postgres_store(spec);
-  if (spec.rfind("postgresql:", 0) == 0) return open_postgres_store(spec.substr(11));
-  return db_error(DbCode::refused,
+  const bool uri = spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
+  if (uri || spec.rfind("postgresql:", 0) == 0) {
+    if (!postgres)
+      return db_error(DbCode::cannot_open,
+                      "this program opens SQLite stores only; a PostgreSQL store is "
+                      "gate-upstream's (--store)");
+    return postgres(uri ? spec : spec.substr(11));
+  }
+  return db_error(DbCode::cannot_open,
                   "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
 }
 

@@ -82,11 +82,20 @@ class UpstreamStore {
   virtual std::optional<sync::TrustListDoc> trust_list() const = 0;
 };
 
+// The PostgreSQL store (a district: several upstream instances on one database) is a library
+// of its own, gk::upstream_postgres: libpq brings Kerberos, LDAP and SASL (20 libraries), and
+// only the programs that serve a district link it and pass its opener here. gatectl, which
+// every technician's command starts, opens SQLite stores only.
+using PostgresOpener = DbResult<std::unique_ptr<UpstreamStore>> (*)(const std::string& conninfo);
+
 // "sqlite:DIR" (DIR/upstream.db), "postgresql://..." or "postgres://..." (a libpq URI), or
-// "postgresql:" followed by libpq key=value settings. Opening migrates the schema.
-DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec);
+// "postgresql:" followed by libpq key=value settings (with `postgres` given). Opening
+// migrates the schema.
+DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
+                                                    PostgresOpener postgres = nullptr);
 // The SQLite store in one file (":memory:" for fuzzing).
 DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file);
+// In gk::upstream_postgres.
 DbResult<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo);
 
 // The journal rules both stores apply (one way to decide): given the device's mark, the
