@@ -2,8 +2,13 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "gk/core/utf8.hpp"
 
 int main(int argc, char** argv) {
+  if (auto refused = gk::utf8::refuse_arguments(argc, argv)) {
+    std::cerr << "gatectl: " << *refused << "\n";
+    return 2;
+  }
   CLI::App app{"gatectl: issue and verify passes, manage keys, revocations and the journal"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("gatectl ") + GK_VERSION);

@@ -69,6 +69,18 @@ std::size_t char_length_at(std::string_view text, std::size_t at) {
   return at < text.size() ? sequence_at(text, at) : 0;
 }
 
+std::optional<std::string> refuse_arguments(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const auto at = first_invalid(argv[i]);
+    if (!at) continue;
+    std::string where = "argument " + std::to_string(i);
+    if (i > 1 && valid(argv[i - 1])) where += " (after " + truncate(argv[i - 1], 40) + ")";
+    return where + " is not UTF-8 at byte " + std::to_string(*at) +
+           ": every argument is text, in UTF-8";
+  }
+  return std::nullopt;
+}
+
 std::size_t length(std::string_view text) {
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size(); ++chars) {

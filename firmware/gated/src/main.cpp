@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "gk/core/utf8.hpp"
 #include "gk/gated/daemon.hpp"
 #include "gk/gated/scenario.hpp"
 #include "gk/provision/apply.hpp"
@@ -110,6 +111,10 @@ int sync_once(const std::string& config_file) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto refused = gk::utf8::refuse_arguments(argc, argv)) {
+    std::cerr << "gated: " << *refused << "\n";
+    return 2;
+  }
   CLI::App app{"gated: gate-checkpoint kiosk daemon"};
   std::string config_file, scenario_file, check_file;
   app.add_option("--config", config_file, "Device configuration (TOML)");

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "gk/core/utf8.hpp"
 #include "gk/sync/tls.hpp"
 #include "gk/upstream/server.hpp"
 
@@ -103,6 +104,10 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto refused = gk::utf8::refuse_arguments(argc, argv)) {
+    std::cerr << "gate-upstream: " << *refused << "\n";
+    return 2;
+  }
   CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
   app.require_subcommand(1);
   std::string dir, store, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";

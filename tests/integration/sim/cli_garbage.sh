@@ -36,6 +36,16 @@ expect_rc 2 $BIN/gatectl revoke --key "$T/k/issuer.key" --number 0 --out "$T/r"
 expect_rc 2 $BIN/gatectl journal verify "$T/random.bin"
 expect_rc 2 $BIN/gatectl journal export --format xml "$T/random.bin"
 expect_rc 2 $BIN/gatectl scan "$T/random.bin"
+# Arguments are text people type: anything not UTF-8 is refused before any command runs
+# (a lone continuation byte, an overlong '/', a UTF-16 surrogate, a truncated 3-byte form).
+for bad in $'\x80' $'\xc0\xaf' $'\xed\xa0\x80' $'\xe5\xbc'; do
+  expect_rc 2 $BIN/gatectl issue --key "$T/k/issuer.key" --site s --name "张$bad"
+  grep -q "argument 7 (after --name) is not UTF-8 at byte 3" "$T/err" || {
+    echo "FAIL: no argument named for --name 张$(printf %q "$bad")"; cat "$T/err"; failures=$((failures + 1)); }
+  expect_rc 2 $BIN/gatectl upstream site --dir "$T" --site "$bad"
+  expect_rc 2 $BIN/gated --config "$bad"
+  expect_rc 2 $BIN/gate-upstream serve --dir "$T" --cn "$bad"
+done
 expect_rc 1 $BIN/gated config check "$T/broken.toml"
 expect_rc 1 $BIN/gated config check "$T/random.bin"
 expect_rc 2 $BIN/gated --config "$T/random.bin"

@@ -57,3 +57,16 @@ TEST_CASE("masks keep whole characters of full-width input", "[core][utf8]") {
   CHECK(mask_id_number("４４０３０１１２３４") == "**１２３４");
   CHECK(mask_name("\xE5") == "\xEF\xBF\xBD**");
 }
+
+TEST_CASE("a command line is refused at its first argument that is not UTF-8", "[core][utf8]") {
+  const char* good[] = {"gatectl", "issue", "--name", "张伟 \"O'Brien\" \\ 🏠"};
+  CHECK_FALSE(gk::utf8::refuse_arguments(4, good));
+  const char* bad[] = {"gatectl", "issue", "--name", "张\xe4\xbc", "--site", "\xff"};
+  const auto refused = gk::utf8::refuse_arguments(6, bad);
+  REQUIRE(refused);
+  CHECK(*refused ==
+        "argument 3 (after --name) is not UTF-8 at byte 3: every argument is text, in UTF-8");
+  const char* first[] = {"gated", "\xc0\xaf"};
+  CHECK(*gk::utf8::refuse_arguments(2, first) ==
+        "argument 1 is not UTF-8 at byte 0: every argument is text, in UTF-8");
+}

@@ -26,4 +26,9 @@ std::size_t char_length_at(std::string_view text, std::size_t at);
 // Number of characters (code points) of valid text.
 std::size_t length(std::string_view text);
 
+// A program's command line is text people type: every argument must be UTF-8 before anything
+// runs. The refusal, for the program to print and exit 2 with, names the argument and byte
+// ("argument 4 (after --name) is not UTF-8 at byte 3"); nullopt when all are well-formed.
+std::optional<std::string> refuse_arguments(int argc, const char* const* argv);
+
 }  // namespace gk::utf8
