@@ -52,6 +52,8 @@ std::string_view code_name(NetCode c) {
       return "too_large";
     case NetCode::http_status:
       return "http_status";
+    case NetCode::listen:
+      return "listen";
   }
   return "unknown";
 }

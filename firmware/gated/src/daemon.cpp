@@ -12,40 +12,46 @@
 
 namespace gk {
 
-Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions options) {
+Expected<std::unique_ptr<Daemon>, Fault> Daemon::create(Config config, DaemonOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
-  if (ec) return fail(Reason::journal_unavailable, config.state_dir.string() + ": " + ec.message());
+  if (ec)
+    return fault(db_error(DbCode::cannot_open, config.state_dir.string() + ": " + ec.message()));
   // A provisioned device runs only as the checkpoint its signed bundle names.
   if (config.provisioning.enabled())
-    if (auto m = provision::apply(config); !m) return m.failure();
-  if (auto s = preflight(config); !s) return s.failure();
+    if (auto m = provision::apply(config); !m) return fault(Layer::document, m.failure());
+  // The files the config names, read by their own loaders: documents.
+  if (auto s = preflight(config); !s) return fault(Layer::document, s.failure());
 
   auto board = open_board(config, options.sim_clock_start);
-  if (!board) return board.failure();
-  if (!board->gate_fault.empty()) return fail(Reason::device_fault, "gate: " + board->gate_fault);
+  if (!board) return fault(Layer::device, board.failure());
+  if (!board->gate_fault.empty())
+    return Fault{Layer::device, hal::to_string(hal::DeviceError::io), "gate: " + board->gate_fault};
   TrustStore trust;
-  if (auto s = trust.load_directory(config.trust_dir); !s) return s.failure();
+  if (auto s = trust.load_directory(config.trust_dir); !s)
+    return fault(Layer::document, s.failure());
   auto store = RevocationStore::open(config.state_dir / "revocation.db");
-  if (!store) return as_failure(store.error());
+  if (!store) return fault(store.error());
   auto revocations = store->load();
-  if (!revocations) return as_failure(revocations.error());
+  if (!revocations) return fault(revocations.error());
   auto journal = Journal::open(config.state_dir / "journal.db");
-  if (!journal) return as_failure(journal.error());
+  if (!journal) return fault(journal.error());
   auto sync_state = sync::SyncState::open(config.state_dir / "sync.db");
-  if (!sync_state) return as_failure(sync_state.error());
+  if (!sync_state) return fault(sync_state.error());
   auto alarms = AlarmBook::open(config.state_dir / "alarms.db");
-  if (!alarms) return as_failure(alarms.error());
+  if (!alarms) return fault(alarms.error());
   std::map<Bytes, Bytes> enrolment;
   if (!config.nfc.enrolment_file.empty()) {
     auto e = load_enrolment(config.nfc.enrolment_file);
-    if (!e) return e.failure();
+    if (!e) return fault(Layer::document, e.failure());
     enrolment = std::move(*e);
   }
   std::optional<IdBindingKey> id_key;
   if (!config.nfc.id_card_key.empty()) {
     auto key = load_id_binding_key(config.nfc.id_card_key);
-    if (!key) return fail(key.reason(), "[nfc] id_card_key: " + key.failure().detail);
+    if (!key)
+      return fault(Layer::document,
+                   fail(key.reason(), "[nfc] id_card_key: " + key.failure().detail));
     id_key = std::move(*key);
   }
   const auto site_file = config.state_dir / "site.db";
@@ -53,7 +59,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
       std::move(config), options, std::move(*board), std::move(trust), std::move(*store),
       std::move(*revocations), std::move(*journal), std::move(*sync_state), std::move(*alarms)));
   auto site = SiteStateKeeper::open(site_file, daemon->kiosk_->site_state());
-  if (!site) return as_failure(site.error());
+  if (!site) return fault(site.error());
   daemon->site_.emplace(std::move(*site));
   daemon->applier_ = std::make_unique<SyncApplier>(SyncApplierParts{
       daemon->trust_, daemon->revocation_store_, daemon->revocations_, *daemon->site_,
@@ -66,7 +72,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(Config config, DaemonOptions opti
       }});
   for (auto& [uid, pass] : enrolment) daemon->kiosk().enrol(uid, std::move(pass));
   if (id_key) daemon->kiosk().set_id_binding_key(std::move(*id_key));
-  if (auto s = daemon->start_sync(); !s) return fail(s.reason(), "sync: " + s.failure().detail);
+  if (auto s = daemon->start_sync(); !s) {
+    Fault f = s.error();
+    f.detail = "sync: " + f.detail;
+    return f;
+  }
   return daemon;
 }
 
@@ -243,12 +253,14 @@ Result<std::string> read_screen_token(const std::string& file) {
 }
 }  // namespace
 
-Status Daemon::start_servers() {
+FaultStatus Daemon::start_servers() {
   // Connections never take the descriptors the journal and the devices need.
   net::Descriptors::process().configure(128);
   if (!config_.screen.listen.empty()) {
     auto ep = parse_listen(config_.screen.listen);
-    if (!ep) return fail(Reason::malformed, "[screen] listen: " + ep.failure().detail);
+    if (!ep)
+      return fault(Layer::document,
+                   fail(Reason::malformed, "[screen] listen: " + ep.failure().detail));
     try {
       screen::ScreenOptions options;
       options.address = ep->address;
@@ -257,20 +269,22 @@ Status Daemon::start_servers() {
       options.host_names = config_.screen.host_names;
       if (!config_.screen.token_file.empty()) {
         auto token = read_screen_token(config_.screen.token_file);
-        if (!token) return fail(token.reason(), "[screen] token_file: " + token.failure().detail);
+        if (!token)
+          return fault(Layer::document,
+                       fail(token.reason(), "[screen] token_file: " + token.failure().detail));
         options.token = std::move(*token);
       }
       screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));
     } catch (const std::exception& e) {
-      return fail(Reason::device_fault,
-                  "screen server on " + config_.screen.listen + ": " + e.what());
+      return fault(net_error(NetCode::listen,
+                             "screen server on " + config_.screen.listen + ": " + e.what()));
     }
     outbox_.add(screen_sink(*screen_));
     outbox_.publish(listening_event("screen", screen_->port()));
   }
   if (auto s = start_console(); !s) return s;
   publish_state();
-  return success();
+  return Done{};
 }
 
 void Daemon::publish_state() {

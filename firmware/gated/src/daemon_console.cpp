@@ -18,20 +18,25 @@ namespace gk {
 
 using nlohmann::json;
 
-Status Daemon::start_console() {
+FaultStatus Daemon::start_console() {
   const ConsoleConfig& c = config_.console;
-  if (c.listen.empty()) return success();
+  if (c.listen.empty()) return Done{};
   auto guards = GuardRegistry::load(c.guards_file);
-  if (!guards) return fail(guards.reason(), "[console] guards_file: " + guards.failure().detail);
+  if (!guards)
+    return fault(Layer::document,
+                 fail(guards.reason(), "[console] guards_file: " + guards.failure().detail));
   guards_ = std::move(*guards);
   if (!config_.sync.authority_key.empty()) {
     if (auto key = load_public_key(config_.sync.authority_key)) seal_key_ = key->key;
   }
   auto ep = parse_listen(c.listen);
-  if (!ep) return fail(Reason::malformed, "[console] listen: " + ep.failure().detail);
+  if (!ep)
+    return fault(Layer::document,
+                 fail(Reason::malformed, "[console] listen: " + ep.failure().detail));
   if (!c.tls_cert.empty()) {
     auto tls = sync::server_tls_context(c.tls_cert, c.tls_key);
-    if (!tls) return fail(tls.reason(), "[console] TLS: " + tls.failure().detail);
+    if (!tls)
+      return fault(Layer::document, fail(tls.reason(), "[console] TLS: " + tls.failure().detail));
     console_tls_ = std::move(*tls);
   }
   guard::ConsoleLimits limits;
@@ -44,17 +49,19 @@ Status Daemon::start_console() {
   try {
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(ep->address, ec);
-    if (ec) return fail(Reason::malformed, "[console] listen: not an address: " + ep->address);
+    if (ec)
+      return fault(Layer::document,
+                   fail(Reason::malformed, "[console] listen: not an address: " + ep->address));
     console_ = std::make_unique<guard::ConsoleServer>(
         io_, *console_api_, boost::asio::ip::tcp::endpoint(address, ep->port), console_tls_.get());
   } catch (const std::exception& e) {
-    return fail(Reason::device_fault, "guard console on " + c.listen + ": " + e.what());
+    return fault(net_error(NetCode::listen, "guard console on " + c.listen + ": " + e.what()));
   }
   console_api_->serve_as(console_->port(), c.host_names);
   tick_console();
   outbox_.add(console_sink(*console_));
   outbox_.publish(listening_event("console", console_->port(), console_tls_ != nullptr));
-  return success();
+  return Done{};
 }
 
 // The summaries of failed logins are journaled when their interval ends, with or without

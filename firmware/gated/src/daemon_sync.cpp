@@ -7,15 +7,13 @@
 
 namespace gk {
 
-Status Daemon::start_sync() {
-  if (!config_.sync.enabled()) return success();
+FaultStatus Daemon::start_sync() {
+  if (!config_.sync.enabled()) return Done{};
   auto client =
       sync::SyncClient::create(io_, config_.sync, journal_, sync_state_, clock_, applier_->hooks());
-  if (!client) return client.failure();
+  if (!client) return fault(Layer::document, client.failure());  // the keys or URL it names
   sync_ = std::move(*client);
-  auto restored = sync_->restore();
-  if (!restored) return fail(verdict_reason(restored.error().layer), describe(restored.error()));
-  return success();
+  return sync_->restore();
 }
 
 std::optional<sync::RoundResult> Daemon::sync_once() {

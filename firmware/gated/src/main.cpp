@@ -62,8 +62,7 @@ int run(const std::string& config_file, const std::string& scenario_file) {
   }
   auto daemon = gk::Daemon::create(std::move(*config), options);
   if (!daemon) {
-    std::cerr << "gated: " << gk::code(daemon.failure().reason) << ": " << daemon.failure().detail
-              << "\n";
+    std::cerr << "gated: " << gk::describe(daemon.error()) << "\n";
     return 1;
   }
   if (scenario) {
@@ -73,7 +72,7 @@ int run(const std::string& config_file, const std::string& scenario_file) {
     return mismatches ? 1 : 0;
   }
   if (auto s = (*daemon)->start_servers(); !s) {
-    std::cerr << "gated: " << s.failure().detail << "\n";
+    std::cerr << "gated: " << gk::describe(s.error()) << "\n";
     return 1;
   }
   (*daemon)->run();
@@ -92,8 +91,7 @@ int sync_once(const std::string& config_file) {
   }
   auto daemon = gk::Daemon::create(std::move(*config), {});
   if (!daemon) {
-    std::cerr << "gated: " << gk::code(daemon.failure().reason) << ": " << daemon.failure().detail
-              << "\n";
+    std::cerr << "gated: " << gk::describe(daemon.error()) << "\n";
     return 1;
   }
   auto result = (*daemon)->sync_once();

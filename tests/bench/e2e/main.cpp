@@ -130,7 +130,7 @@ int main() {
   if (!config) die("config: " + config.failure().detail);
   std::ostringstream decisions;  // the daemon's JSON lines, kept off the terminal
   auto daemon = Daemon::create(std::move(*config), DaemonOptions{std::nullopt, &decisions});
-  if (!daemon) die("daemon: " + daemon.failure().detail);
+  if (!daemon) die("daemon: " + describe(daemon.error()));
   gpio::SimLines& lines = *(*daemon)->board().sim_lines;
   gpio::Door& door = *(*daemon)->board().door;
   RawCommit raw(dir / "raw.db");

@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   const int null = ::open("/dev/null", O_WRONLY);
   ::dup2(null, 2);
   auto daemon = Daemon::create(std::move(*config), DaemonOptions{std::nullopt, &out});
-  if (!daemon) die("daemon: " + daemon.failure().detail);
+  if (!daemon) die("daemon: " + describe(daemon.error()));
   std::thread loop([&] { (*daemon)->run(); });
 
   std::vector<double> id_ms, a_ms;

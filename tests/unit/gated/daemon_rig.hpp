@@ -145,7 +145,7 @@ struct DaemonRig {
     options.sim_clock_start = now;
     options.out = &out;
     auto d = Daemon::create(std::move(*config), options);
-    if (!d.ok()) FAIL(d.failure().detail);
+    if (!d.ok()) FAIL(describe(d.error()));
     daemon = std::move(*d);
     daemon->outbox().add(std::make_unique<RecordingSink>(events));
   }

@@ -345,3 +345,19 @@ TEST_CASE("a failed sync round names its step and the failing layer's error",
     }
   CHECK(said);
 }
+
+TEST_CASE("a screen port another program holds is network/listen, not a device fault",
+          "[gated][daemon][net]") {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  DaemonRig rig;
+  rig.extra =
+      "[screen]\nlisten = \"127.0.0.1:" + std::to_string(taken.local_endpoint().port()) + "\"\n";
+  rig.start();
+  auto s = rig.daemon->start_servers();
+  REQUIRE_FALSE(s);
+  CHECK(s.error().layer == Layer::network);
+  CHECK(s.error().code == "listen");
+  CHECK(describe(s.error()).rfind("network/listen: screen server on 127.0.0.1:", 0) == 0);
+}

@@ -40,6 +40,7 @@ enum class NetCode : std::uint8_t {
   io,           // the connection broke while writing or reading
   too_large,    // the answer is larger than allowed
   http_status,  // the upstream answered, but not 200
+  listen,       // a server cannot bind or listen: the port is in use, or not this machine's
 };
 enum class DocCode : std::uint8_t {
   syntax,               // not JSON / TOML / PEM / hex where it should be

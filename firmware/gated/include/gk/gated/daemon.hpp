@@ -52,11 +52,12 @@ Status preflight(const Config& config);
 // through the journal) on the event loop (daemon_console.cpp).
 class Daemon final : public guard::ConsoleBackend {
  public:
-  static Result<std::unique_ptr<Daemon>> create(Config config, DaemonOptions options);
+  // Start-up fails in the layer that failed: a config file (document), a device, a database.
+  static Expected<std::unique_ptr<Daemon>, Fault> create(Config config, DaemonOptions options);
 
   // Starts the screen (and console) servers configured, then runs the event loop until
   // stop() or SIGINT/SIGTERM. Failures to bind are reported before the loop starts.
-  Status start_servers();
+  FaultStatus start_servers();  // a busy port is network/listen
   void run();
   // The outbreak state as the screens show it (after a sync, a guard's change, a scenario).
   void publish_state();
@@ -134,7 +135,7 @@ class Daemon final : public guard::ConsoleBackend {
  private:
   Daemon(Config config, DaemonOptions options, Board board, TrustStore trust, RevocationStore store,
          RevocationList revocations, Journal journal, sync::SyncState sync_state, AlarmBook alarms);
-  Status start_sync();
+  FaultStatus start_sync();
   void on_sync_round(const sync::RoundResult& s);
   void on_card_poll(DeviceWatch& watch, hal::DeviceResult<hal::CardTap> tap);
   void watch_door();
@@ -143,7 +144,7 @@ class Daemon final : public guard::ConsoleBackend {
   void tick_door();  // ends a due relay pulse, reports a new door alarm
   void time_pulse_end();
   void observe_device(DeviceWatch& watch, bool fault, hal::DeviceError error);
-  Status start_console();
+  FaultStatus start_console();
   guard::ActionResult action_result(const PassageOutcome& o);
   Bytes seal_personal(const std::string& json) const;
 
