@@ -3,7 +3,6 @@
 #include <string>
 
 #include "gk/core/errors.hpp"
-#include "gk/core/result.hpp"
 #include "gk/trust/trust_store.hpp"
 
 namespace gatectl {

@@ -78,8 +78,6 @@ std::string_view code_name(DocCode c) {
       return "out_of_order";
     case DocCode::clock:
       return "clock";
-    case DocCode::permissions:
-      return "permissions";
     case DocCode::refused:
       return "refused";
   }

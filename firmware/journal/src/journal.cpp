@@ -182,10 +182,13 @@ DbResult<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   sql::Statement ins(db_, detail::kInsertSql);
   if (!ins.ok()) return db_error(DbCode::io, ins.error());
   detail::bind_row(ins, seq, p, head_hash, hash);
-  if (ins.step() != SQLITE_DONE) return db_error(DbCode::io, "append: " + db_.error());
+  // A damaged b-tree says so (SQLITE_CORRUPT), as PRAGMA integrity_check would.
+  if (const int rc = ins.step(); rc != SQLITE_DONE)
+    return db_error(sql::Database::code_of(rc), "append: " + db_.error());
   sql::Statement head(db_, "UPDATE chain_head SET seq=?, hash=? WHERE id=1");
   head.bind(1, seq).bind(2, std::string_view(hash));
-  if (head.step() != SQLITE_DONE) return db_error(DbCode::io, "append: " + db_.error());
+  if (const int rc = head.step(); rc != SQLITE_DONE)
+    return db_error(sql::Database::code_of(rc), "append: " + db_.error());
   return seq;
 }
 

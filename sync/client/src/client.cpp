@@ -18,12 +18,6 @@ namespace {
 RoundFailure step_failure(std::string step, Fault f) {
   return {std::move(step), std::move(f)};
 }
-// The upstream answered, but not with what the step needs.
-Fault refused(const HttpResponse& r);
-// An answer that is not what the protocol says it is.
-Fault unusable(std::string detail) {
-  return fault(doc_error(DocCode::schema, std::move(detail)));
-}
 
 std::optional<std::uint64_t> header_number(const HttpResponse& r, const std::string& name) {
   const std::string v = r.header(name);
@@ -41,8 +35,14 @@ std::string http_problem(const HttpResponse& r) {
   return detail;
 }
 
+// The upstream answered, but not with what the step needs.
 Fault refused(const HttpResponse& r) {
   return fault(net_error(NetCode::http_status, http_problem(r)));
+}
+
+// An answer that is not what the protocol says it is.
+Fault unusable(std::string detail) {
+  return fault(doc_error(DocCode::schema, std::move(detail)));
 }
 
 // The list names used for ages; the envelope kinds they come in.

@@ -38,14 +38,25 @@ expect_rc 2 $BIN/gatectl journal export --format xml "$T/random.bin"
 expect_rc 2 $BIN/gatectl scan "$T/random.bin"
 # Arguments are text people type: anything not UTF-8 is refused before any command runs
 # (a lone continuation byte, an overlong '/', a UTF-16 surrogate, a truncated 3-byte form).
+# Each of these would also be refused later for other reasons (no such file, no store), so
+# the message is what shows the argument itself was refused.
+expect_not_utf8() {  # expect_not_utf8 "argument N ..." CMD...
+  local want=$1; shift
+  expect_rc 2 "$@"
+  grep -q "$want is not UTF-8 at byte" "$T/err" || {
+    echo "FAIL: '$want' not refused as UTF-8: $*"; cat "$T/err"; failures=$((failures + 1)); }
+}
 for bad in $'\x80' $'\xc0\xaf' $'\xed\xa0\x80' $'\xe5\xbc'; do
-  expect_rc 2 $BIN/gatectl issue --key "$T/k/issuer.key" --site s --name "张$bad"
-  grep -q "argument 7 (after --name) is not UTF-8 at byte 3" "$T/err" || {
-    echo "FAIL: no argument named for --name 张$(printf %q "$bad")"; cat "$T/err"; failures=$((failures + 1)); }
-  expect_rc 2 $BIN/gatectl upstream site --dir "$T" --site "$bad"
-  expect_rc 2 $BIN/gated --config "$bad"
-  expect_rc 2 $BIN/gate-upstream serve --dir "$T" --cn "$bad"
+  expect_not_utf8 "argument 7 (after --name)" \
+    $BIN/gatectl issue --key "$T/k/issuer.key" --site s --name "张$bad"
+  expect_not_utf8 "argument 6 (after --site)" $BIN/gatectl upstream site --dir "$T" --site "$bad"
+  expect_not_utf8 "argument 2 (after --config)" $BIN/gated --config "$bad"
+  expect_not_utf8 "argument 3 (after --dir)" $BIN/gate-upstream serve --dir "$T$bad"
 done
+# Long Chinese text and quotes in an argument are text like any other: not refused as such.
+long=$(printf '莲花北村北门%.0s' {1..200})
+$BIN/gatectl issue --key "$T/k/issuer.key" --site s --name "$long\"'\\" >/dev/null 2>"$T/err"
+grep -q "is not UTF-8" "$T/err" && { echo "FAIL: valid UTF-8 refused"; failures=$((failures + 1)); }
 expect_rc 1 $BIN/gated config check "$T/broken.toml"
 expect_rc 1 $BIN/gated config check "$T/random.bin"
 expect_rc 2 $BIN/gated --config "$T/random.bin"

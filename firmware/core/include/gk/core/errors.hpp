@@ -52,7 +52,6 @@ enum class DocCode : std::uint8_t {
   replayed,             // an answer to another request, or a nonce seen before
   out_of_order,         // older than the one in use, or numbered out of sequence
   clock,                // a time outside what the verifier accepts
-  permissions,          // a secret file readable by group or others
   refused,              // valid, but not for this receiver (another site's document)
 };
 
@@ -92,7 +91,7 @@ inline DocError doc_error(DocCode c, std::string detail) {
 // Any layer's error with the layer named: what a report, a log line or journald shows.
 struct Fault {
   Layer layer = Layer::document;
-  std::string_view code;  // the layer's code name, e.g. "replayed"
+  std::string_view code;  // the layer's code name, e.g. "replayed": always static text
   std::string detail;
 };
 inline Fault fault(const DbError& e) {
@@ -122,15 +121,5 @@ std::string describe(const Fault& f);
 // failure reaches a verdict (sync is never on a passage's path); were one to, it would refuse
 // as device_fault.
 Reason verdict_reason(Layer l);
-
-// For the callers that still report a Failure (the daemon's start-up, gatectl's commands):
-// the verdict it forces, and the layer and code in its detail ("database/io: ...").
-inline Failure as_failure(const Fault& f) {
-  return fail(verdict_reason(f.layer), describe(f));
-}
-template <class Code>
-Failure as_failure(const LayerError<Code>& e) {
-  return as_failure(fault(e));
-}
 
 }  // namespace gk
