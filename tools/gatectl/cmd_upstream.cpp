@@ -25,10 +25,6 @@ struct Common {
 
 std::vector<char*> command_line;
 
-bool is_postgres(const std::string& spec) {
-  return spec.rfind("postgresql:", 0) == 0 || spec.rfind("postgres://", 0) == 0;
-}
-
 // gatectl does not link the PostgreSQL store: the same command runs as gatectl-upstream (the
 // same commands with it), from gatectl's own directory. Returns only if that cannot start.
 gk::DbError run_as_gatectl_upstream() {
@@ -47,7 +43,8 @@ gk::DbError run_as_gatectl_upstream() {
 }
 
 gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
-  if (is_postgres(c.store) && !postgres_opener()) return run_as_gatectl_upstream();
+  if (gk::upstream::names_postgres_store(c.store) && !postgres_opener())
+    return run_as_gatectl_upstream();
   if (!c.store.empty()) return gk::upstream::open_store(c.store, postgres_opener());
   if (c.dir.empty()) return gk::db_error(gk::DbCode::cannot_open, "--dir or --store is required");
   if (!fs::exists(fs::path(c.dir) / "upstream.db"))

@@ -9,8 +9,8 @@ DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
     if (dir.empty()) return db_error(DbCode::cannot_open, "--store sqlite:DIR needs a directory");
     return open_sqlite_store(std::filesystem::path(dir) / "upstream.db");
   }
-  const bool uri = spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
-  if (uri || spec.rfind("postgresql:", 0) == 0) {
+  if (names_postgres_store(spec)) {
+    const bool uri = spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
     if (!postgres)
       return db_error(DbCode::cannot_open,
                       "this program opens SQLite stores only; a PostgreSQL store is "
@@ -19,6 +19,10 @@ DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
   }
   return db_error(DbCode::cannot_open,
                   "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
+}
+
+bool names_postgres_store(const std::string& spec) {
+  return spec.rfind("postgresql:", 0) == 0 || spec.rfind("postgres://", 0) == 0;
 }
 
 DbStatus check_device_id(const std::string& id) {

@@ -93,6 +93,8 @@ using PostgresOpener = DbResult<std::unique_ptr<UpstreamStore>> (*)(const std::s
 // migrates the schema.
 DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
                                                     PostgresOpener postgres = nullptr);
+// Whether `spec` names a PostgreSQL store (the prefixes open_store takes for one).
+bool names_postgres_store(const std::string& spec);
 // The SQLite store in one file (":memory:" for fuzzing).
 DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem::path& file);
 // In gk::upstream_postgres.
