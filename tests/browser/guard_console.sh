@@ -49,10 +49,8 @@ grep -q "console.listen: a LAN address needs tls_cert and tls_key" lan.out ||
 "$BIN/gated" --config gated.toml >gated.out 2>&1 &
 GATED=$!
 PIDS+=("$GATED")
-for _ in $(seq 100); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done
-screen=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-[ -n "$screen" ] && [ -n "$console" ] || fail "gated did not report its ports"
+screen=$(listener_port gated.out screen)
+console=$(listener_port gated.out console)
 node "$HERE/guard_console.mjs" "http://127.0.0.1:$console/" "http://127.0.0.1:$screen/" "$T/spool" \
   resident.png staff.txt 246810 "$SHOTS" || fail "browser test"
 kill "$GATED"

@@ -34,9 +34,7 @@ TOML
 "$BIN/gated" --config gated.toml >gated.out 2>&1 &
 GATED=$!
 PIDS+=("$GATED")
-for _ in $(seq 100); do grep -q '"screen"' gated.out 2>/dev/null && break; sleep 0.05; done
-port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-[ -n "$port" ] || fail "gated did not report its screen port"
+port=$(listener_port gated.out screen)
 node "$HERE/kiosk_screen.mjs" "http://127.0.0.1:$port/" "$T/spool" admit.png expired.png "$SHOTS" ||
   fail "browser test"
 kill "$GATED"

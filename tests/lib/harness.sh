@@ -7,6 +7,8 @@
 #   PIDS  background processes to stop on exit: PIDS+=("$!") after starting one
 #   CLEANUP  commands run on exit after PIDS are stopped (e.g. pg_stop of postgres.sh)
 #   wait_file F   waits up to 5 s for F to be non-empty, else calls the script's fail()
+#   listener_port OUT NAME   the port gated reported for its listener NAME (screen, console)
+#         in its output file OUT, waiting up to 20 s for it (a sanitized gated starts slowly); else calls fail()
 # Each script keeps its own fail(), because what is worth printing on failure differs.
 BIN=${GK_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
 BIN=$(cd "$BIN" && pwd)
@@ -23,3 +25,12 @@ gk_cleanup() {
 }
 trap gk_cleanup EXIT
 wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "no $1"; }
+listener_port() {
+  local port
+  for _ in $(seq 400); do
+    port=$(sed -nE "s/.*\"$2\":\\{\"port\":([0-9]+).*/\\1/p" "$1" 2>/dev/null | head -1)
+    [ -n "$port" ] && { echo "$port"; return 0; }
+    sleep 0.05
+  done
+  fail "gated did not report its $2 port: $(tail -5 "$1" 2>/dev/null)"
+}

@@ -49,10 +49,8 @@ TOML
 "$BIN/gated" --config gated.toml >gated.out 2>gated.err &
 GATED=$!
 PIDS+=("$GATED")
-for _ in $(seq 200); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done
-screen=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-[ -n "$screen" ] && [ -n "$console" ] || fail "gated did not report its ports"
+screen=$(listener_port gated.out screen)
+console=$(listener_port gated.out console)
 
 seconds=4 rounds=2
 case $KIND in

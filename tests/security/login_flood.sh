@@ -39,10 +39,8 @@ start_gated() {
   "$BIN/gated" --config gated.toml >>gated.out 2>&1 &
   GATED=$!
   PIDS+=("$GATED")
-  for _ in $(seq 200); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done
-  console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-  screen=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-  [ -n "$console" ] || fail "gated did not report its console port"
+  console=$(listener_port gated.out console)
+  screen=$(listener_port gated.out screen)
 }
 body() { printf '{"pass":"%s","pin":"%s"}' "$(tr -d '\n' <"$1")" "$2"; }
 login() {  # login FROM PASSFILE PIN -> HTTP status

@@ -50,10 +50,8 @@ TOML
 "$BIN/gated" --config gated.toml >gated.out 2>gated.err &
 GATED=$!
 PIDS+=("$GATED")
-for _ in $(seq 200); do grep -q '"console"' gated.out 2>/dev/null && break; sleep 0.05; done
-console=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-screen=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' gated.out | head -1)
-[ -n "$console" ] && [ -n "$screen" ] || fail "gated did not report its ports"
+screen=$(listener_port gated.out screen)
+console=$(listener_port gated.out console)
 C="http://127.0.0.1:$console"
 curl -sN --max-time 30 "http://127.0.0.1:$screen/events" >screen.events 2>/dev/null &
 PIDS+=("$!")

@@ -83,8 +83,7 @@ ctl remove
 $BIN/gated --config "$T/gated.toml" >"$T/decisions.jsonl" 2>"$T/gated.err" &
 GATED=$!
 PIDS+=("$GATED")
-for _ in $(seq 200); do grep -q '"screen"' "$T/decisions.jsonl" && break; sleep 0.1; done
-port=$(sed -nE 's/.*"screen":\{"port":([0-9]+).*/\1/p' "$T/decisions.jsonl" | head -1)
+port=$(listener_port "$T/decisions.jsonl" screen)
 curl -sN --max-time 8 "http://127.0.0.1:$port/events" >"$T/screen.sse" 2>/dev/null &
 PIDS+=("$!")
 decisions() { grep -c '"decision"' "$T/decisions.jsonl" || true; }
@@ -134,9 +133,7 @@ TOML
 $BIN/gated --config "$T/desk.toml" >"$T/desk.out" 2>"$T/desk.err" &
 DESK=$!
 PIDS+=("$DESK")
-for _ in $(seq 200); do grep -q '"console"' "$T/desk.out" && break; sleep 0.1; done
-cport=$(sed -nE 's/.*"console":\{"port":([0-9]+).*/\1/p' "$T/desk.out" | head -1)
-[ -n "$cport" ] || fail "no console port: $(cat "$T/desk.out")"
+cport=$(listener_port "$T/desk.out" console)
 C="http://127.0.0.1:$cport"
 curl -s "$C/" >"$T/console.html"
 grep -q "非法收集" "$T/console.html" && grep -q "collecting," "$T/console.html" || fail "no legal warning on the console page"
