@@ -17,9 +17,12 @@
 
 #include "gk/gated/card_poller.hpp"
 #include "gk/hal/sim_devices.hpp"
+#include "gk_run_until.hpp"
 
 using namespace std::chrono_literals;
 namespace hal = gk::hal;
+
+using gk::test::run_until;
 
 namespace {
 
@@ -66,18 +69,6 @@ class StuckReader final : public hal::CardReader {
   bool tap_next_ = false;
   bool unstuck_ = false;
 };
-
-// Runs the loop until `done()` or 20 s.
-template <class Done>
-bool run_until(boost::asio::io_context& io, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(10ms);
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -32,6 +32,7 @@
 #include "gk/net/listener.hpp"
 #include "gk/net/message.hpp"
 #include "gk/sync/tls.hpp"
+#include "gk_run_until.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -40,18 +41,9 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using namespace gk;
 
-namespace {
+using gk::test::run_until;
 
-template <class Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::steady_clock::duration timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(20ms);
-  }
-  return true;
-}
+namespace {
 
 // A client socket from `source` (e.g. "127.0.0.2") that notices when the server closes it
 // (its pending read holds it alive: close the socket to let it go).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gk/screen/screen_server.hpp"
+#include "gk_run_until.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -25,6 +26,8 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using gk::screen::ScreenOptions;
 using gk::screen::ScreenServer;
+
+using gk::test::run_until;
 
 namespace {
 
@@ -37,18 +40,6 @@ const std::string kStateNormal =
     R"({"outbreak":"normal","quarantined_buildings":[],"checkpoint":"北门"})";
 const std::string kStateLockdown =
     R"({"outbreak":"lockdown","quarantined_buildings":["3","5"],"checkpoint":"北门"})";
-
-// Runs the io_context one handler at a time until `done()` holds; false after `timeout`.
-template <class Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::steady_clock::duration timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(20ms);
-  }
-  return true;
-}
 
 std::string str(beast::string_view s) {
   return std::string(s.data(), s.size());
