@@ -17,15 +17,15 @@ namespace {
 // sit at what was measured when the cascade was last changed: raise a floor when the cascade
 // improves; lowering one needs a reason in the commit.
 const std::map<std::string, int> kFloors = {
-    {"blurred", 17},     {"bright_spots", 10}, {"brightness", 10}, {"close", 20},
-    {"curved", 18},      {"damaged", 5},       {"glare", 16},      {"high_version", 6},
-    {"lots", 1},         {"monitor", 9},       {"nominal", 30},    {"noncompliant", 7},
+    {"blurred", 17},     {"bright_spots", 13}, {"brightness", 11}, {"close", 20},
+    {"curved", 19},      {"damaged", 5},       {"glare", 16},      {"high_version", 6},
+    {"lots", 1},         {"monitor", 9},       {"nominal", 30},    {"noncompliant", 8},
     {"pathological", 8}, {"perspective", 13},  {"rotations", 22},  {"shadows", 4},
 };
-// Overall: the floor is what the cascade reads now (196 of 271, 72 %); the target is
+// Overall: the floor is what the cascade reads now (202 of 271, 75 %); the target is
 // 80 % (217), which it does not reach yet: printed as a warning until it does, then make it
 // the floor.
-constexpr int kOverallFloor = 196;
+constexpr int kOverallFloor = 202;
 constexpr double kTargetShare = 0.80;
 
 struct Tally {

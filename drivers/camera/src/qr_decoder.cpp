@@ -42,15 +42,19 @@ cv::Mat as_mat(const hal::GreyView& v) {
 }
 
 // zxing-cpp's ReadBarcodes on grey pixels, as its authors intend it for a still frame: QR
-// only, try harder (denser finder-pattern search), no rotations (a QR code's finder
-// patterns give its orientation, so rotating the image only repeats the search). The pyramid
-// is ours (passes at set scales), so its own downscaling is off. `scale` maps the pixels
-// back to the frame's. ReadBarcode, not ReadBarcodes, returns the first symbol of the first
-// layer only: on screens photographed by a phone that is nothing (../FACTS.md).
-std::vector<QrCode> zxing_read(const cv::Mat& grey, ZXing::Binarizer binarizer, float scale) {
+// only, no rotations (a QR code's finder patterns give its orientation, so rotating the image
+// only repeats the search). The pyramid is ours (passes at set scales), so its own
+// downscaling is off. `harder` is its try-harder search (every row scanned for finder
+// patterns, not every few): on tests/corpus/photos the full frame without it reads 123
+// images for 7.5 ms against 131 for 9.1 ms with it, so the cheap search runs first and the
+// thorough one later on the sharpened frame. `scale` maps the pixels back to the frame's.
+// ReadBarcode, not ReadBarcodes, returns the first symbol of the first layer only: on screens
+// photographed by a phone that is nothing (../FACTS.md).
+std::vector<QrCode> zxing_read(const cv::Mat& grey, ZXing::Binarizer binarizer, bool harder,
+                               float scale) {
   ZXing::DecodeHints hints;
   hints.setFormats(ZXing::BarcodeFormat::QRCode)
-      .setTryHarder(true)
+      .setTryHarder(harder)
       .setTryRotate(false)
       .setTryDownscale(false)
       .setBinarizer(binarizer);
@@ -130,56 +134,67 @@ struct ZbarScanner {
 
 struct QrDecoder::Scanner : ZbarScanner {};
 
-// One read of the cascade: an engine on the frame scaled by 1/divisor, optionally inverted.
+// One read of the cascade: an engine on the frame scaled by 1/divisor, optionally prepared.
 struct QrDecoder::Pass {
   enum class Engine { zxing, zbar } engine;
   int divisor;  // 1: full frame; 3: a third of each side (INTER_AREA)
   ZXing::Binarizer binarizer;
-  enum class Prep { none, inverted, equalized } prep;
+  bool harder;  // zxing-cpp's try-harder finder search
+  enum class Prep { none, inverted, equalized, sharpened } prep;
   const char* name;
 };
 
 namespace {
 using Pass = QrDecoder::Pass;
 using ZXing::Binarizer;
-// Why each pass, measured on tests/corpus/photos (tests/bench/run.sh photos):
-// - a third first: phone screens photographed by a camera carry a moire from their pixel
-//   grid that the full frame's binariser turns into noise and a third of the frame averages
-//   away (every `monitor` photo is read there, none at full scale); codes that fill the frame
-//   are read there too, at a ninth of the full read's cost;
-// - the full frame: small and dense codes;
+using Engine = Pass::Engine;
+using Prep = Pass::Prep;
+// Why each pass, and why in this place: every pass was measured alone on every image of
+// tests/corpus/photos (hits, and CPU ms per image at up to 1920 px), and the order is the one
+// that reads the most per millisecond spent on the images the earlier passes left; a pass
+// that reads only what another reads, or reads one image for many ms, is not here.
+// - zxing-cpp at a third (119 images, 2.7 ms): phone screens photographed by a camera carry
+//   a moire from their pixel grid that the full frame's binariser turns into noise and a
+//   third of the frame averages away (every `monitor` photo is read there, none at full
+//   scale); codes that fill the frame are read there too;
+// - zxing-cpp on the full frame without try-harder (123, 7.5 ms): small and dense codes, at
+//   four fifths of the try-harder search's cost;
+// - ZBar at a quarter (92, 6.7 ms): its scan-line detector reads blurred, curved and glared
+//   codes that zxing-cpp 1.4's finder-pattern search misses, and a quarter is its cheapest
+//   scale that still does (+19 after the two above; at full scale ZBar costs 68 ms);
+// - zxing-cpp, try-harder, on the unsharp-masked full frame (124, 11.8 ms): blur and fine
+//   modules; +13 after the passes above, more than any other pass at its cost;
 // - zxing-cpp with its global-histogram binariser at a quarter: codes under shadows and
 //   uneven light that the local-average binariser splits;
 // - zxing-cpp on the inverted third: dark-mode screens (zxing-cpp 1.4 does not invert);
 // - zxing-cpp on the contrast-equalised (CLAHE) third: glare and washed-out screens;
-// - ZBar at a third: its scan-line detector reads blur, glare and curved codes that zxing-cpp
-//   1.4's finder-pattern search misses; at full scale it costs about five zxing reads.
-constexpr Pass kThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage, Pass::Prep::none, "zxing/3"};
-constexpr Pass kFull{Pass::Engine::zxing, 1, Binarizer::LocalAverage, Pass::Prep::none, "zxing"};
-constexpr Pass kZbarThird{Pass::Engine::zbar, 3, Binarizer::LocalAverage, Pass::Prep::none,
-                          "zbar/3"};
-constexpr Pass kHistogramQuarter{Pass::Engine::zxing, 4, Binarizer::GlobalHistogram,
-                                 Pass::Prep::none, "zxing-histogram/4"};
-constexpr Pass kInvertedThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage, Pass::Prep::inverted,
+// - ZBar at a third last: what its quarter missed for want of pixels (dense codes).
+constexpr Pass kThird{Engine::zxing, 3, Binarizer::LocalAverage, true, Prep::none, "zxing/3"};
+constexpr Pass kFull{Engine::zxing, 1, Binarizer::LocalAverage, false, Prep::none, "zxing"};
+constexpr Pass kZbarQuarter{Engine::zbar, 4, Binarizer::LocalAverage, false, Prep::none, "zbar/4"};
+constexpr Pass kSharpened{Engine::zxing,    1, Binarizer::LocalAverage, true, Prep::sharpened,
+                          "zxing-sharpened"};
+constexpr Pass kHistogramQuarter{Engine::zxing, 4,          Binarizer::GlobalHistogram,
+                                 true,          Prep::none, "zxing-histogram/4"};
+constexpr Pass kInvertedThird{Engine::zxing,     3, Binarizer::LocalAverage, true, Prep::inverted,
                               "zxing-inverted/3"};
+constexpr Pass kEqualizedThird{
+    Engine::zxing, 3, Binarizer::LocalAverage, true, Prep::equalized, "zxing-equalized/3"};
+constexpr Pass kZbarThird{Engine::zbar, 3, Binarizer::LocalAverage, false, Prep::none, "zbar/3"};
 
-constexpr Pass kEqualizedThird{Pass::Engine::zxing, 3, Binarizer::LocalAverage,
-                               Pass::Prep::equalized, "zxing-equalized/3"};
-
-// Cheapest first, ZBar last: an image read early skips the costlier passes, and an image with
-// no code pays them all, so the order decides the cost (tests/bench/run.sh scan).
-constexpr const Pass* kStill[] = {&kThird,         &kFull,           &kHistogramQuarter,
-                                  &kInvertedThird, &kEqualizedThird, &kZbarThird};
+constexpr const Pass* kStill[] = {
+    &kThird,         &kFull,           &kZbarQuarter, &kSharpened, &kHistogramQuarter,
+    &kInvertedThird, &kEqualizedThird, &kZbarThird};
 // Live video: after the gate, the third on every frame, then one of these in turn, each about
-// one full read's cost. A code in view meets every pass of the still cascade within three
-// frames (the bound; at 30 fps, 100 ms).
+// one or two full reads' cost. A code in view meets every pass of the still cascade within
+// three frames (the bound; at 30 fps, 100 ms).
 struct Turn {
-  const Pass* passes[4];
+  const Pass* passes[5];
   std::size_t n;
 };
 constexpr Turn kTurn[] = {
-    {{&kThird, &kFull}, 2},
-    {{&kThird, &kHistogramQuarter, &kInvertedThird, &kEqualizedThird}, 4},
+    {{&kThird, &kFull, &kZbarQuarter}, 3},
+    {{&kThird, &kSharpened, &kHistogramQuarter, &kInvertedThird, &kEqualizedThird}, 5},
     {{&kThird, &kZbarThird}, 2},
 };
 
@@ -187,6 +202,30 @@ constexpr Turn kTurn[] = {
 // frame's pass sees the same modules. Nor is a scale that would leave a QR module of a
 // typical phone-held code below a pixel.
 constexpr int kMinScaledSide = 240;
+
+// The prepared copy of a scaled frame a pass reads.
+void prepare(const cv::Mat& in, Prep prep, cv::Mat& out) {
+  switch (prep) {
+    case Prep::none:
+      out = in;
+      break;
+    case Prep::inverted:
+      cv::bitwise_not(in, out);
+      break;
+    case Prep::equalized:
+      cv::createCLAHE(3.0, cv::Size(8, 8))->apply(in, out);
+      break;
+    case Prep::sharpened: {
+      // Unsharp mask, 1 px Gaussian, 1.5 times the detail added back: restores the module
+      // edges that focus blur and JPEG soften. Measured against a 2 px mask (127 images,
+      // 13.1 ms) and a 3 px one (126, 16.9 ms): this one read as many for the least.
+      cv::Mat blurred;
+      cv::GaussianBlur(in, blurred, cv::Size(0, 0), 1.0);
+      cv::addWeighted(in, 2.5, blurred, -1.5, 0, out);
+      break;
+    }
+  }
+}
 }  // namespace
 
 QrDecoder::QrDecoder(DecoderOptions options)
@@ -216,19 +255,29 @@ std::vector<QrCode> QrDecoder::run(const hal::GreyView& frame, const Pass* const
   const int short_side = std::min(full.cols, full.rows);
   // Scaled frames are made once per call and shared by the passes that use the same scale.
   cv::Mat scaled[5];
-  cv::Mat prepared[5][3];  // by scale and Prep
+  cv::Mat prepared[5][4];  // by scale and Prep
+  // What has run on this frame: a frame too small to scale has its scaled passes run on the
+  // full frame, where one may repeat a read already made (same engine, binariser and prep,
+  // no more effort), which is then skipped.
+  struct Ran {
+    Pass::Engine engine;
+    int divisor;
+    Binarizer binarizer;
+    bool harder;
+    Pass::Prep prep;
+  };
+  std::vector<Ran> ran;
   for (std::size_t i = 0; i < n; ++i) {
     const Pass& p = *passes[i];
     if (p.engine == Pass::Engine::zxing && !options_.try_zxing) continue;
     if (p.engine == Pass::Engine::zbar && !options_.try_zbar) continue;
-    int d = p.divisor;
-    if (d > 1 && short_side / d < kMinScaledSide) {
-      // Too small to scale: the full frame stands in, unless that is another pass's job.
-      if (p.engine == Pass::Engine::zxing && p.prep == Pass::Prep::none &&
-          p.binarizer == Binarizer::LocalAverage)
-        continue;
-      d = 1;
-    }
+    const int d = p.divisor > 1 && short_side / p.divisor < kMinScaledSide ? 1 : p.divisor;
+    const bool repeat = std::any_of(ran.begin(), ran.end(), [&](const Ran& r) {
+      return r.engine == p.engine && r.divisor == d && r.binarizer == p.binarizer &&
+             r.prep == p.prep && (r.harder || !p.harder || p.engine == Pass::Engine::zbar);
+    });
+    if (repeat) continue;
+    ran.push_back({p.engine, d, p.binarizer, p.harder, p.prep});
     cv::Mat& m = scaled[d];
     if (m.empty()) {
       if (d == 1)
@@ -239,18 +288,14 @@ std::vector<QrCode> QrDecoder::run(const hal::GreyView& frame, const Pass* const
     const cv::Mat* input = &m;
     if (p.prep != Pass::Prep::none) {
       cv::Mat& q = prepared[d][static_cast<int>(p.prep)];
-      if (q.empty()) {
-        if (p.prep == Pass::Prep::inverted)
-          cv::bitwise_not(m, q);
-        else
-          cv::createCLAHE(3.0, cv::Size(8, 8))->apply(m, q);
-      }
+      if (q.empty()) prepare(m, p.prep, q);
       input = &q;
     }
     // The scaled frame's pixel (x, y) covers the full frame's (x*sx, y*sy).
     const float sx = static_cast<float>(full.cols) / static_cast<float>(input->cols);
-    std::vector<QrCode> r = p.engine == Pass::Engine::zxing ? zxing_read(*input, p.binarizer, sx)
-                                                            : scanner_->scan(*input, sx);
+    std::vector<QrCode> r = p.engine == Pass::Engine::zxing
+                                ? zxing_read(*input, p.binarizer, p.harder, sx)
+                                : scanner_->scan(*input, sx);
     if (!r.empty()) {
       // A scaled pass that ran on the full frame is named without its scale.
       last_pass_ = d == p.divisor ? std::string(p.name)

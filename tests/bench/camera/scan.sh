@@ -13,7 +13,7 @@ measure() {  # prints "wall cpu" for the command
   t0=$(date +%s.%N)
   out=$( { /usr/bin/time -f '%U %S' "$@" >/dev/null; } 2>&1 | tail -1)
   t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" -v u="${out% *}" -v s="${out#* }" 'BEGIN { printf "%.2f %.2f", b - a, u + s }'
+  awk -v a="$t0" -v b="$t1" -v u="${out% *}" -v s="${out#* }" 'BEGIN { printf "%.2f %.2f\n", b - a, u + s }'
 }
 echo "gatectl scan vs raw zxing-cpp, whole process over ${#files[@]} photographs (seconds)"
 printf '  %-6s %10s %10s %10s %10s %10s %10s\n' round "ours wall" "ours cpu" "zxing wall" "zxing cpu" "wall ratio" "cpu ratio"

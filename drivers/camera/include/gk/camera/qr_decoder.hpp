@@ -2,10 +2,11 @@
 // QR decoding, for still images and for live video. Both are a cascade of reads by zxing-cpp
 // 1.4 (ReadBarcodes, QR only) and ZBar 0.23 (QR only) over a small image pyramid; the
 // cascade stops at the first read that finds a code. The order comes from real photographs
-// (tests/corpus/photos): a third of the frame first, then the full frame, then ZBar, then
-// the other binariser and the inverted (dark-mode) frame. On video a cheap finder-pattern
-// gate runs first, so that an empty lane costs a scan of the frame and no read at all.
-// Frames arrive as non-owning grey views; no copy is made unless a pass needs one.
+// (tests/corpus/photos): a third of the frame first, then the full frame, ZBar at a quarter,
+// the sharpened full frame, then the other binariser, the inverted (dark-mode) and the
+// equalised frame, and ZBar at a third (qr_decoder.cpp gives each pass's figures). On video a cheap
+// finder-pattern gate runs first, so that an empty lane costs a scan of the frame and no read at
+// all. Frames arrive as non-owning grey views; no copy is made unless a pass needs one.
 #include <array>
 #include <filesystem>
 #include <memory>
@@ -48,7 +49,7 @@ class QrDecoder {
   // held in view meets every pass of the still cascade within three frames.
   std::vector<QrCode> decode_stream(const hal::GreyView& frame);
   // Which pass read the last code (for benchmarks and logs), e.g. "zxing/3", "zxing",
-  // "zbar/3", "zxing-inverted/3"; empty when none read.
+  // "zbar/4", "zxing-sharpened", "zxing-inverted/3"; empty when none read.
   const std::string& last_pass() const { return last_pass_; }
 
   struct Pass;
