@@ -6,6 +6,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto r = gk::parse_config(text, "fuzz.toml");
-  if (!r && r.failure().detail.empty()) __builtin_trap();
+  if (!r && r.error().detail.empty()) __builtin_trap();
   return 0;
 }

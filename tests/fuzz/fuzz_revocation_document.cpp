@@ -10,6 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     return t;
   }();
   auto r = gk::parse_revocation_document(gk::ByteView(data, size), trust);
-  if (!r && r.failure().detail.empty()) __builtin_trap();
+  if (!r && r.error().detail.empty()) __builtin_trap();
   return 0;
 }

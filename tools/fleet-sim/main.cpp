@@ -226,7 +226,7 @@ class Fleet {
     } while (doc.size() < total);
     auto parsed = gk::parse_revocation_document(
         gk::ByteView(reinterpret_cast<const std::uint8_t*>(doc.data()), doc.size()), authority_);
-    if (!parsed) co_return gk::fault(gk::Layer::document, parsed.failure());
+    if (!parsed) co_return gk::fault(parsed.error());
     k.revocations = parsed->number;
     co_return gk::Done{};
   }
@@ -252,7 +252,7 @@ double percentile(std::vector<double> v, double p) {
 int run(const Options& o) {
   gk::TrustStore authority;
   if (auto s = authority.load_file(o.authority_key); !s) {
-    std::cerr << "fleet-sim: " << s.failure().detail << "\n";
+    std::cerr << "fleet-sim: " << gk::describe(gk::fault(s.error())) << "\n";
     return 2;
   }
   auto tls = gk::sync::client_tls_context(o.pin);

@@ -121,7 +121,7 @@ int enrol(const EnrolOptions& o) {
     if (o.id_key.empty())
       return report_error("a resident ID card is enrolled by the site's --id-key", json);
     auto key = gk::load_id_binding_key(o.id_key);
-    if (!key) return report_failure(key.failure(), json);
+    if (!key) return report_fault(key.error(), json);
     po.card_binding = key->bind(gk::IdSource::card_serial, card.id_serial);
     shown = gk::mask_card_serial(card.id_serial);
   } else {
@@ -129,7 +129,7 @@ int enrol(const EnrolOptions& o) {
     shown = gk::to_hex(card.uid);
   }
   auto issued = issue_pass(po);
-  if (!issued) return report_failure(issued.failure(), json);
+  if (!issued) return report_fault(issued.error(), json);
   if (!append_line_0600(o.out, issued->text))
     return report_error("cannot append to " + o.out, json);
   if (json)
@@ -169,7 +169,7 @@ void register_card(CLI::App& app, Exit& exit) {
   k->add_option("--out", *key_out, "Key file (never overwritten)")->required();
   k->callback([key_out, &exit] {
     auto s = gk::create_id_binding_key(*key_out);
-    exit.code = s ? 0 : report_failure(s.failure(), false);
+    exit.code = s ? 0 : report_fault(s.error(), false);
   });
 
   auto eo = std::make_shared<EnrolOptions>();

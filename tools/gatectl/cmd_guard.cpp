@@ -37,7 +37,7 @@ void register_guard(CLI::App& app, Exit& exit) {
     if (o->pass == "-" || !std::getline(std::cin, pin))
       return void(exit.code = report_error("give the PIN on stdin (one line)", o->json));
     auto s = gk::GuardRegistry::set_pin(o->file, parsed->pass.id, pin);
-    if (!s) return void(exit.code = report_failure(s.failure(), o->json));
+    if (!s) return void(exit.code = report_fault(s.error(), o->json));
     const std::string id = "staff-" + gk::to_hex(parsed->pass.id).substr(0, 8);
     if (o->json)
       print_json({{"guard", id}, {"file", o->file}});

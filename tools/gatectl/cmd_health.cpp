@@ -163,13 +163,13 @@ void register_health(CLI::App& app, Exit& exit) {
       ->check(CLI::Range(1, 100'000'000));
   h->callback([o, &exit] {
     auto config = gk::load_config(o->config);
-    if (!config) return void(exit.code = report_failure(config.failure(), o->json));
+    if (!config) return void(exit.code = report_fault(config.error(), o->json));
     std::vector<Check> checks;
     {
       // Closed again before RAUC is called: the board's devices are gated's.
       auto board = gk::open_board(*config, std::nullopt);
       if (!board)
-        checks.push_back({"board", "failed", board.failure().detail});
+        checks.push_back({"board", "failed", gk::describe(board.error())});
       else {
         for (const auto& p : probe_board(*board)) checks.push_back(from_probe(p));
         checks.push_back(calibration_check(*board, config->thermometer.kind));

@@ -22,9 +22,9 @@ void register_hw(CLI::App& app, Exit& exit) {
   p->add_flag("--json", o->json, "JSON output");
   p->callback([o, &exit] {
     auto config = gk::load_config(o->config);
-    if (!config) return void(exit.code = report_failure(config.failure(), o->json));
+    if (!config) return void(exit.code = report_fault(config.error(), o->json));
     auto board = gk::open_board(*config, std::nullopt);
-    if (!board) return void(exit.code = report_failure(board.failure(), o->json, 1));
+    if (!board) return void(exit.code = report_fault(board.error(), o->json, 1));
     const std::vector<DeviceProbe> probes = probe_board(*board);
     bool healthy = true;
     nlohmann::json j = nlohmann::json::array();

@@ -71,7 +71,7 @@ int enrol(const EnrolOptions& o) {
   auto spec = gk::idcard::parse_serial_device(o.device);
   if (!spec) return report_error("--device must be serial:PATH[:BAUD]", json);
   auto key = gk::load_id_binding_key(o.id_key);
-  if (!key) return report_failure(key.failure(), json);
+  if (!key) return report_fault(key.error(), json);
   gk::idcard::SamReader reader(*spec);
   auto r = reader.read_card();
   if (auto* e = std::get_if<gk::idcard::ReadError>(&r)) return report_error(e->what, json, 1);
@@ -84,7 +84,7 @@ int enrol(const EnrolOptions& o) {
   if (po.name.empty()) po.name = gk::mask_name(rec.name);
   if (po.id_last4.empty()) po.id_last4 = rec.id_number.substr(14);
   auto issued = issue_pass(po);
-  if (!issued) return report_failure(issued.failure(), json);
+  if (!issued) return report_fault(issued.error(), json);
   if (!append_line_0600(o.out, issued->text))
     return report_error("cannot append to " + o.out, json);
   if (json)

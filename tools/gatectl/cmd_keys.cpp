@@ -39,7 +39,7 @@ void register_keys(CLI::App& app, Exit& exit) {
     auto pair = gk::generate_issuer_key(opt->sites, opt->valid_days ? now : 0,
                                         opt->valid_days ? now + opt->valid_days * 86400LL : 0);
     if (auto s = gk::save_key_pair(pair, opt->out, opt->name); !s)
-      return void(exit.code = report_failure(s.failure(), opt->json));
+      return void(exit.code = report_fault(s.error(), opt->json));
     if (opt->json)
       print_json(nlohmann::json::parse(gk::public_key_json(pair.info)));
     else

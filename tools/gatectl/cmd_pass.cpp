@@ -21,17 +21,17 @@
 namespace gatectl {
 namespace {}  // namespace
 
-gk::Result<IssuedPass> issue_pass(const IssueOptions& o) {
+gk::DocResult<IssuedPass> issue_pass(const IssueOptions& o) {
   auto key = gk::load_secret_key(o.key);
-  if (!key) return key.failure();
+  if (!key) return key.error();
   gk::Pass p;
   gk::random_fill(p.id);
   auto role = gk::role_from_string(o.role);
   auto health = gk::health_from_string(o.health);
   if (!role)
-    return gk::fail(gk::Reason::malformed,
-                    "--role must be resident, temporary_resident, visitor, staff or delivery");
-  if (!health) return gk::fail(gk::Reason::malformed, "--health must be green, yellow or red");
+    return gk::doc_error(gk::DocCode::schema,
+                         "--role must be resident, temporary_resident, visitor, staff or delivery");
+  if (!health) return gk::doc_error(gk::DocCode::schema, "--health must be green, yellow or red");
   p.role = *role;
   p.health = *health;
   p.site = o.site;
@@ -44,24 +44,24 @@ gk::Result<IssuedPass> issue_pass(const IssueOptions& o) {
   if (p.role == gk::Role::visitor) {
     auto host = gk::fixed_from_hex<16>(o.host);
     if (!host)
-      return gk::fail(gk::Reason::malformed,
-                      "a visitor pass needs --host <resident pass id, 32 hex digits>");
+      return gk::doc_error(gk::DocCode::schema,
+                           "a visitor pass needs --host <resident pass id, 32 hex digits>");
     p.visit = gk::Visit{*host, p.valid_from, p.valid_from + o.visit_hours * 3600LL};
     p.valid_until = std::min(p.valid_until, p.visit->until);
   } else if (!o.host.empty()) {
-    return gk::fail(gk::Reason::malformed, "--host is only for --role visitor");
+    return gk::doc_error(gk::DocCode::schema, "--host is only for --role visitor");
   }
   if (!o.card_uid.empty()) {
     auto uid = gk::from_hex(o.card_uid);
     if (!uid || (uid->size() != 4 && uid->size() != 7 && uid->size() != 10))
-      return gk::fail(gk::Reason::malformed, "--card-uid must be 4, 7 or 10 bytes of hex");
+      return gk::doc_error(gk::DocCode::schema, "--card-uid must be 4, 7 or 10 bytes of hex");
     p.card_uid = *uid;
   }
   if (!o.card_binding.empty()) p.card_uid = o.card_binding;
   // Encoding validates field lengths: refuse here with the codec's own words.
   gk::Bytes signed_pass = gk::sign_pass(p, *key);
   auto check = gk::parse_pass_binary(signed_pass);
-  if (!check) return check.failure();
+  if (!check) return gk::doc_error(gk::DocCode::schema, check.failure().detail);
   return IssuedPass{gk::to_pass_text(signed_pass), p, key->info.id};
 }
 
@@ -79,7 +79,7 @@ namespace {
 
 int issue(const IssueOptions& o) {
   auto issued = issue_pass(o);
-  if (!issued) return report_failure(issued.failure(), o.json);
+  if (!issued) return report_fault(issued.error(), o.json);
   const std::string& text = issued->text;
   if (!o.png.empty()) {
     if (auto s = gk::camera::render_qr_png(text, o.png); !s.empty())
@@ -129,14 +129,14 @@ int refuse(gk::Reason r, const std::string& detail) {
 int verify(const VerifyOptions& o) {
   gk::TrustStore trust;
   for (const auto& path : o.trust) {
-    if (auto s = load_trust(path, trust); !s) return report_failure(s.failure(), true);
+    if (auto s = load_trust(path, trust); !s) return report_fault(s.error(), true);
   }
   // The compound's rules: its config when given (site, grace, maximum validity per role),
   // else the defaults gated has.
   gk::SiteState site;
   if (!o.config.empty()) {
     auto config = gk::load_config(o.config);
-    if (!config) return report_failure(config.failure(), true);
+    if (!config) return report_fault(config.error(), true);
     site = config->site;
   }
   if (!o.site.empty()) site.site = o.site;
@@ -145,7 +145,7 @@ int verify(const VerifyOptions& o) {
   std::error_code ec;
   if (!from_input && std::filesystem::exists(o.pass, ec)) {
     auto file = gk::read_regular_file(o.pass, 64 * 1024);  // a pass is ~300 bytes
-    if (!file) return report_failure(file.failure(), true);
+    if (!file) return report_fault(file.error(), true);
     text = std::move(*file);
     from_input = true;
   }

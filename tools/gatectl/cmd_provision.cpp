@@ -50,9 +50,9 @@ int provision(Options& o) {
     return report_error("--upstream needs --upstream-pin (sha256:<hex> of its TLS key)", o.json);
 
   auto root = gk::load_secret_key(o.root_key);
-  if (!root) return report_failure(root.failure(), o.json);
+  if (!root) return report_fault(root.error(), o.json);
   auto authority = gk::load_public_key(o.authority_key);
-  if (!authority) return report_failure(authority.failure(), o.json);
+  if (!authority) return report_fault(authority.error(), o.json);
 
   gk::provision::Manifest m;
   gk::IssuerKeyPair device = gk::generate_issuer_key();
@@ -78,7 +78,7 @@ int provision(Options& o) {
     }
     for (const auto& f : files) {
       auto k = gk::load_public_key(f);
-      if (!k) return report_failure(k.failure(), o.json);
+      if (!k) return report_fault(k.error(), o.json);
       if (std::find(seen.begin(), seen.end(), k->id) != seen.end()) continue;
       seen.push_back(k->id);
       m.issuers.push_back(*k);
@@ -104,9 +104,9 @@ int provision(Options& o) {
                           o.json);
   }
   std::string text = gk::provision::write_bundle(m, device, *root);
-  gk::Status written = gk::write_new_file(o.out, text, 0600);
+  gk::DocStatus written = gk::write_new_file(o.out, text, 0600);
   std::fill(text.begin(), text.end(), '\0');
-  if (!written) return report_failure(written.failure(), o.json);
+  if (!written) return report_fault(written.error(), o.json);
   if (store) {
     if (auto s = store->register_device({m.device_id, device.info.key, m.site, m.checkpoint}); !s) {
       std::error_code ec;

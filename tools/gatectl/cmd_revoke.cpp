@@ -21,7 +21,7 @@ struct Options {
 
 int revoke(const Options& o) {
   auto key = gk::load_secret_key(o.key);
-  if (!key) return report_failure(key.failure(), o.json);
+  if (!key) return report_fault(key.error(), o.json);
   gk::RevocationDocument doc;
   doc.kind = o.base ? gk::RevocationDocument::Kind::delta : gk::RevocationDocument::Kind::snapshot;
   doc.number = o.number;
@@ -52,9 +52,9 @@ int revoke(const Options& o) {
   if (!o.db.empty()) {
     gk::TrustStore trust;
     if (o.trust.empty()) return report_error("--db needs --trust to verify the document", o.json);
-    if (auto t = load_trust(o.trust, trust); !t) return report_failure(t.failure(), o.json);
+    if (auto t = load_trust(o.trust, trust); !t) return report_fault(t.error(), o.json);
     auto parsed = gk::parse_revocation_document(signed_doc, trust);
-    if (!parsed) return report_failure(parsed.failure(), o.json);
+    if (!parsed) return report_fault(parsed.error(), o.json);
     auto store = gk::RevocationStore::open(o.db);
     if (!store) return report_fault(store.error(), o.json);
     if (auto s = store->apply(*parsed); !s) return report_fault(s.error(), o.json, 1);

@@ -87,11 +87,11 @@ void register_status(CLI::App& app, Exit& exit) {
   cmd->add_flag("--probe", o->probe, "Also open each device (only while gated is stopped)");
   cmd->callback([o, &exit] {
     auto config = gk::load_config(o->config);
-    if (!config) return void(exit.code = report_failure(config.failure(), o->json));
+    if (!config) return void(exit.code = report_fault(config.error(), o->json));
     json provisioning = {{"provisioned", false}};
     if (config->provisioning.enabled()) {
       auto m = gk::provision::check(*config);
-      if (!m) return void(exit.code = report_failure(m.failure(), o->json, 1));
+      if (!m) return void(exit.code = report_fault(m.error(), o->json, 1));
       provisioning = {{"provisioned", true}, {"device_id", m->device_id}};
       config->site.site = m->site;
       config->checkpoint = m->checkpoint;
@@ -103,7 +103,7 @@ void register_status(CLI::App& app, Exit& exit) {
     json devices = configured_devices(*config);
     if (o->probe) {
       auto board = gk::open_board(*config, std::nullopt);
-      if (!board) return void(exit.code = report_failure(board.failure(), o->json, 1));
+      if (!board) return void(exit.code = report_fault(board.error(), o->json, 1));
       devices = json::array();
       for (const auto& p : probe_board(*board)) devices.push_back(probe_json(p));
     }

@@ -63,7 +63,7 @@ int estimate(const std::string& csv, const std::string& config_file) {
   gk::SiteState site;
   if (!config_file.empty()) {
     auto config = gk::load_config(config_file);
-    if (!config) return report_failure(config.failure(), false);
+    if (!config) return report_fault(config.error(), false);
     site = config->site;
   }
   std::ifstream in(csv, std::ios::binary);
@@ -118,10 +118,10 @@ struct CalibrateOptions {
 
 int calibrate(const CalibrateOptions& o) {
   auto config = gk::load_config(o.config);
-  if (!config) return report_failure(config.failure(), o.json);
+  if (!config) return report_fault(config.error(), o.json);
   const auto file = gk::thermometer::calibration_file(config->state_dir);
   auto board = gk::open_board(*config, std::nullopt);
-  if (!board) return report_failure(board.failure(), o.json, 1);
+  if (!board) return report_fault(board.error(), o.json, 1);
   gk::hal::Thermometer& raw = *board->raw_thermometer;
   std::vector<double> values;
   for (int i = 0; i < o.readings; ++i)
@@ -135,9 +135,9 @@ int calibrate(const CalibrateOptions& o) {
   if (!o.reset && board->thermometer_calibration) points = board->thermometer_calibration->points;
   points.push_back({o.reference_c, median(values)});
   auto cal = gk::thermometer::fit_calibration(device, points, std::time(nullptr));
-  if (!cal) return report_failure(cal.failure(), o.json, 1);
+  if (!cal) return report_fault(cal.error(), o.json, 1);
   if (auto s = gk::thermometer::save_calibration(file, *cal); !s)
-    return report_failure(s.failure(), o.json, 1);
+    return report_fault(s.error(), o.json, 1);
   if (o.json) {
     print_json({{"device", cal->device},
                 {"points", cal->points.size()},

@@ -103,7 +103,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     auto store = open_store(*r);
     if (!store) return void(exit.code = report_fault(store.error(), r->json));
     auto key = gk::load_public_key(r->key);
-    if (!key) return void(exit.code = report_failure(key.failure(), r->json));
+    if (!key) return void(exit.code = report_fault(key.error(), r->json));
     if (auto s = (*store)->register_device({r->device, key->key, r->site, r->checkpoint}); !s)
       return void(exit.code = report_fault(s.error(), r->json));
     if (r->json)
@@ -224,7 +224,7 @@ void register_upstream(CLI::App& app, Exit& exit) {
     std::vector<gk::IssuerKeyInfo> keys;
     for (const auto& f : t->keys) {
       auto k = gk::load_public_key(f);
-      if (!k) return void(exit.code = report_failure(k.failure(), t->json));
+      if (!k) return void(exit.code = report_fault(k.error(), t->json));
       keys.push_back(*k);
     }
     auto store = open_store(*t);

@@ -103,9 +103,9 @@ std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
   auto endpoint = gk::sync::parse_https_url(sync.url);
   if (!endpoint) return "url: " + endpoint.error().detail;
   auto key = gk::load_secret_key(sync.device_key);
-  if (!key) return "device key: " + key.failure().detail;
+  if (!key) return "device key: " + key.error().detail;
   auto authority_key = gk::load_public_key(sync.authority_key);
-  if (!authority_key) return "authority key: " + authority_key.failure().detail;
+  if (!authority_key) return "authority key: " + authority_key.error().detail;
   gk::TrustStore authority;
   authority.add(*authority_key);
 

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/pass.hpp"
 
 namespace gatectl {
@@ -27,7 +27,8 @@ struct IssuedPass {
   gk::KeyId issuer;
 };
 
-gk::Result<IssuedPass> issue_pass(const IssueOptions& o);
+// The signed pass, or the key's error or a field the pass cannot hold (schema).
+gk::DocResult<IssuedPass> issue_pass(const IssueOptions& o);
 // Appends one line to an enrolment file, created 0600 (it names residents); fsynced.
 bool append_line_0600(const std::string& file, const std::string& line);
 // --key, --site, --role, --building, --unit, --name, --id-last4, --health, --valid-days,

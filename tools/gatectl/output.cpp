@@ -31,7 +31,7 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-gk::Status load_trust(const std::string& path, gk::TrustStore& trust) {
+gk::DocStatus load_trust(const std::string& path, gk::TrustStore& trust) {
   return std::filesystem::is_directory(path) ? trust.load_directory(path) : trust.load_file(path);
 }
 

@@ -19,7 +19,7 @@ int report_fault(const gk::LayerError<Code>& e, bool json, int code = 2) {
 }
 void print_json(const nlohmann::json& j);
 // Adds an issuer public key file, or every *.pub of a directory, to `trust`.
-gk::Status load_trust(const std::string& path, gk::TrustStore& trust);
+gk::DocStatus load_trust(const std::string& path, gk::TrustStore& trust);
 // Reads a whole file, or stdin for "-".
 bool read_input(const std::string& path, std::string& out);
 

@@ -118,7 +118,7 @@ std::optional<gk::idcard::IdRecord> load_card_image(const std::string& file, std
   // The image must survive the module's own encoding, or the host would read another card.
   auto parsed = gk::idcard::parse_text_block(gk::idcard::encode_text_block(r));
   if (!parsed) {
-    if (error) *error = file + ": " + parsed.failure().detail;
+    if (error) *error = file + ": " + parsed.error().detail;
     return std::nullopt;
   }
   std::uint32_t x = 2166136261u;

@@ -117,10 +117,10 @@ bool IdRecord::expired_on(const std::string& today) const {
   return today > valid_until;
 }
 
-Result<IdRecord> parse_text_block(const std::vector<std::uint8_t>& text) {
+DocResult<IdRecord> parse_text_block(const std::vector<std::uint8_t>& text) {
   if (text.size() != kTextBytes)
-    return fail(Reason::malformed,
-                "ID card text block of " + std::to_string(text.size()) + " bytes, expected 256");
+    return doc_error(DocCode::syntax, "ID card text block of " + std::to_string(text.size()) +
+                                          " bytes, expected 256");
   IdRecord r;
   std::size_t off = 0;
   for (const auto& f : kFields) {
@@ -131,12 +131,12 @@ Result<IdRecord> parse_text_block(const std::vector<std::uint8_t>& text) {
   const bool id_ok = id.size() == 18 && all_digits(id.substr(0, 17)) &&
                      (std::isdigit(static_cast<unsigned char>(id[17])) || id[17] == 'X');
   if (!id_ok)
-    return fail(Reason::malformed, "the ID number is not 17 digits and a check character");
+    return doc_error(DocCode::schema, "the ID number is not 17 digits and a check character");
   if (!is_date(r.birth) || !is_date(r.valid_from))
-    return fail(Reason::malformed, "birth date or validity start is not YYYYMMDD");
+    return doc_error(DocCode::schema, "birth date or validity start is not YYYYMMDD");
   if (!is_date(r.valid_until) && r.valid_until != "长期")
-    return fail(Reason::malformed, "validity end is neither YYYYMMDD nor 长期");
-  if (r.name.empty()) return fail(Reason::malformed, "no name");
+    return doc_error(DocCode::schema, "validity end is neither YYYYMMDD nor 长期");
+  if (r.name.empty()) return doc_error(DocCode::schema, "no name");
   return r;
 }
 

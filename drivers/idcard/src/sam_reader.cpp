@@ -180,7 +180,7 @@ std::variant<IdRecord, ReadError> SamReader::read_card() {
     return ReadError{hal::DeviceError::io, a.sw3, "read: text or photo length not as announced"};
   auto record = parse_text_block(Bytes(a.data.begin() + 4, a.data.begin() + 4 + 256));
   if (!record)
-    return ReadError{hal::DeviceError::implausible, a.sw3, "read: " + record.failure().detail};
+    return ReadError{hal::DeviceError::implausible, a.sw3, "read: " + record.error().detail};
   record->photo_wlt.assign(a.data.begin() + 4 + 256, a.data.begin() + 4 + 256 + photo_len);
   return std::move(*record);
 }

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,6 +15,13 @@
 
 namespace gk::thermometer {
 
+namespace {
+// Readings this far from the reference are the sensor's fault, not the technician's.
+Fault implausible(std::string detail) {
+  return {Layer::device, hal::to_string(hal::DeviceError::implausible), std::move(detail)};
+}
+}  // namespace
+
 double Calibration::residual_c() const {
   double worst = 0;
   for (const auto& p : points)
@@ -20,9 +29,10 @@ double Calibration::residual_c() const {
   return worst;
 }
 
-Result<Calibration> fit_calibration(std::string device, std::vector<CalibrationPoint> points,
-                                    std::int64_t time) {
-  if (points.empty()) return fail(Reason::malformed, "no reference point");
+Expected<Calibration, Fault> fit_calibration(std::string device,
+                                             std::vector<CalibrationPoint> points,
+                                             std::int64_t time) {
+  if (points.empty()) return fault(doc_error(DocCode::schema, "no reference point"));
   Calibration c;
   c.device = std::move(device);
   c.time = time;
@@ -42,13 +52,11 @@ Result<Calibration> fit_calibration(std::string device, std::vector<CalibrationP
   c.offset_c = ms - c.gain * mr;
   c.points = std::move(points);
   if (!(c.gain >= 0.8 && c.gain <= 1.2))
-    return fail(Reason::device_fault, "calibration gain " + std::to_string(c.gain) +
-                                          " outside 0.8..1.2: sensor broken or not aimed at the "
-                                          "reference");
+    return implausible("calibration gain " + std::to_string(c.gain) +
+                       " outside 0.8..1.2: sensor broken or not aimed at the reference");
   if (std::abs(c.offset_c) > 5.0)
-    return fail(Reason::device_fault, "calibration offset " + std::to_string(c.offset_c) +
-                                          " °C beyond ±5: sensor broken or not aimed at the "
-                                          "reference");
+    return implausible("calibration offset " + std::to_string(c.offset_c) +
+                       " °C beyond ±5: sensor broken or not aimed at the reference");
   return c;
 }
 
@@ -69,34 +77,36 @@ nlohmann::json to_json(const Calibration& c) {
 }
 }  // namespace
 
-Result<std::vector<Calibration>> load_calibrations(const std::filesystem::path& file) {
+DocResult<std::vector<Calibration>> load_calibrations(const std::filesystem::path& file) {
   std::vector<Calibration> out;
   std::ifstream in(file);
   if (!in) return out;  // never calibrated
   std::stringstream text;
   text << in.rdbuf();
   auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded()) return doc_error(DocCode::syntax, file.string() + ": not JSON");
   try {
-    if (j.is_discarded() || j.at("kind") != "gk-thermometer-calibration")
-      return fail(Reason::malformed, file.string() + ": not a calibration file");
+    if (j.at("kind") != "gk-thermometer-calibration")
+      return doc_error(DocCode::schema, file.string() + ": not a calibration file");
     for (const auto& d : j.at("devices")) {
       std::vector<CalibrationPoint> pts;
       for (const auto& p : d.at("points"))
         pts.push_back({p.at("reference_c").get<double>(), p.at("reading_c").get<double>()});
       auto c = fit_calibration(d.at("device").get<std::string>(), std::move(pts),
                                d.at("time").get<std::int64_t>());
-      if (!c) return fail(c.reason(), file.string() + ": " + c.failure().detail);
+      // Stored figures no sensor may have: the file is damaged, whatever the sensor does.
+      if (!c) return doc_error(DocCode::schema, file.string() + ": " + c.error().detail);
       out.push_back(std::move(*c));
     }
   } catch (const nlohmann::json::exception& e) {
-    return fail(Reason::malformed, file.string() + ": " + e.what());
+    return doc_error(DocCode::schema, file.string() + ": " + e.what());
   }
   return out;
 }
 
-Status save_calibration(const std::filesystem::path& file, const Calibration& c) {
+DocStatus save_calibration(const std::filesystem::path& file, const Calibration& c) {
   auto all = load_calibrations(file);
-  if (!all) return all.failure();
+  if (!all) return all.error();
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& other : *all)
     if (other.device != c.device) devices.push_back(to_json(other));
@@ -105,14 +115,14 @@ Status save_calibration(const std::filesystem::path& file, const Calibration& c)
       nlohmann::json{{"kind", "gk-thermometer-calibration"}, {"devices", devices}}.dump(2) + "\n";
   const std::string tmp = file.string() + ".tmp";
   hal::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return fail(Reason::malformed, tmp + ": cannot create");
+  if (!fd) return doc_error(DocCode::unreadable, tmp + ": cannot create: " + std::strerror(errno));
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
       ::fsync(fd.get()) != 0)
-    return fail(Reason::malformed, tmp + ": cannot write");
+    return doc_error(DocCode::unreadable, tmp + ": cannot write");
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec) return fail(Reason::malformed, file.string() + ": " + ec.message());
-  return success();
+  if (ec) return doc_error(DocCode::unreadable, file.string() + ": " + ec.message());
+  return Done{};
 }
 
 std::optional<Calibration> find_calibration(const std::vector<Calibration>& all,

@@ -32,7 +32,7 @@ std::string resolve_source(const std::filesystem::path& base, const std::string&
 std::string listen_problem(const std::string& listen) {
   if (listen.empty()) return {};
   auto l = parse_listen(listen);
-  return l ? std::string() : l.failure().detail;
+  return l ? std::string() : l.error().detail;
 }
 
 void read_site(TomlSection& s, Config& c) {
@@ -90,10 +90,10 @@ bool ListenAddress::loopback() const {
   return address.starts_with("127.") || address == "::1";
 }
 
-Result<ListenAddress> parse_listen(std::string_view listen) {
+DocResult<ListenAddress> parse_listen(std::string_view listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail(Reason::malformed, "expected ADDRESS:PORT, got '" + std::string(listen) + "'");
+    return doc_error(DocCode::schema, "expected ADDRESS:PORT, got '" + std::string(listen) + "'");
   ListenAddress l;
   std::string_view address = listen.substr(0, colon), port = listen.substr(colon + 1);
   const bool bracketed = address.size() > 2 && address.front() == '[' && address.back() == ']';
@@ -103,18 +103,18 @@ Result<ListenAddress> parse_listen(std::string_view listen) {
   const bool v4 = !bracketed && inet_pton(AF_INET, l.address.c_str(), scratch) == 1;
   const bool v6 = bracketed && inet_pton(AF_INET6, l.address.c_str(), scratch) == 1;
   if (!v4 && !v6)
-    return fail(Reason::malformed, "'" + std::string(listen.substr(0, colon)) +
-                                       "' is not an IPv4 address or a bracketed IPv6 address");
+    return doc_error(DocCode::schema, "'" + std::string(listen.substr(0, colon)) +
+                                          "' is not an IPv4 address or a bracketed IPv6 address");
   int value = -1;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size() || port.empty() || value < 0 ||
       value > 65535)
-    return fail(Reason::malformed, "port must be 0..65535, got '" + std::string(port) + "'");
+    return doc_error(DocCode::schema, "port must be 0..65535, got '" + std::string(port) + "'");
   l.port = static_cast<unsigned short>(value);
   return l;
 }
 
-Result<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
+DocResult<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
   Config c;
   c.source = source;
   toml::table root;
@@ -123,7 +123,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   } catch (const toml::parse_error& e) {
     TomlErrors errors;
     errors.add(e.source(), std::string(e.description()));
-    return fail(Reason::malformed, errors.joined());
+    return doc_error(DocCode::syntax, errors.joined());
   }
   const std::filesystem::path base = source.has_parent_path() ? source.parent_path() : ".";
   TomlErrors errors;
@@ -302,13 +302,13 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
   if (c.console.tls_cert.empty() != c.console.tls_key.empty())
     errors.add(root.source(), "[console] tls_cert and tls_key go together");
 
-  if (!errors.empty()) return fail(Reason::malformed, errors.joined());
+  if (!errors.empty()) return doc_error(DocCode::schema, errors.joined());
   return c;
 }
 
-Result<Config> load_config(const std::filesystem::path& file) {
+DocResult<Config> load_config(const std::filesystem::path& file) {
   auto text = read_regular_file(file, kMaxConfigFileBytes);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   return parse_config(*text, file);
 }
 

@@ -80,6 +80,10 @@ std::string_view code_name(DocCode c) {
       return "clock";
     case DocCode::refused:
       return "refused";
+    case DocCode::unreadable:
+      return "unreadable";
+    case DocCode::insecure:
+      return "insecure";
   }
   return "unknown";
 }

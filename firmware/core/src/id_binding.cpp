@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 namespace gk {
@@ -35,34 +37,35 @@ Bytes IdBindingKey::bind(IdSource source, ByteView value) const {
   return out;
 }
 
-Status create_id_binding_key(const std::filesystem::path& file) {
+DocStatus create_id_binding_key(const std::filesystem::path& file) {
   IdBindingKey key;
   std::string text = to_hex(key.bytes()) + "\n";
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
-    return fail(Reason::malformed, file.string() + (errno == EEXIST ? ": exists (never overwritten)"
-                                                                    : ": cannot create"));
+    return doc_error(DocCode::unreadable, file.string() +
+                                              ": cannot create: " + std::strerror(errno) +
+                                              (errno == EEXIST ? " (never overwritten)" : ""));
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
   ::close(fd);
   sodium_memzero(text.data(), text.size());
-  if (!ok) return fail(Reason::malformed, file.string() + ": write failed");
-  return success();
+  if (!ok) return doc_error(DocCode::unreadable, file.string() + ": write failed");
+  return Done{};
 }
 
-Result<IdBindingKey> load_id_binding_key(const std::filesystem::path& file) {
+DocResult<IdBindingKey> load_id_binding_key(const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0)
-    return fail(Reason::malformed, file.string() + ": cannot open");
+    return doc_error(DocCode::unreadable, file.string() + ": cannot open: " + std::strerror(errno));
   if (st.st_mode & 077)
-    return fail(Reason::malformed,
-                file.string() + ": readable by group or others; chmod 600 it first");
+    return doc_error(DocCode::insecure,
+                     file.string() + ": readable by group or others; chmod 600 it first");
   std::ifstream in(file);
   std::string text;
   std::getline(in, text);
   auto k = fixed_from_hex<32>(text);
   sodium_memzero(text.data(), text.size());
-  if (!k) return fail(Reason::malformed, file.string() + ": expected 64 hex digits");
+  if (!k) return doc_error(DocCode::syntax, file.string() + ": expected 64 hex digits");
   IdBindingKey key(*k);
   sodium_memzero(k->data(), k->size());
   return key;

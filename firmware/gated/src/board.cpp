@@ -10,11 +10,11 @@
 namespace gk {
 namespace {
 
-Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& text) {
+Expected<std::unique_ptr<hal::Camera>, Fault> open_camera(const std::string& text) {
   const auto source = parse_camera_source(text);  // checked with the config; this is a backstop
   if (!source)
-    return fail(Reason::malformed,
-                "camera.source '" + text + "' is not none, folder:, spool:, video: or v4l2:");
+    return fault(doc_error(DocCode::schema, "camera.source '" + text +
+                                                "' is not none, folder:, spool:, video: or v4l2:"));
   switch (source->kind) {
     case CameraKind::none:
       return std::unique_ptr<hal::Camera>{};
@@ -28,7 +28,9 @@ Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& text) {
       // Sim board and tests: OpenCV videoio through the gk-video-camera module, loaded only now.
       std::string why;
       auto cam = camera::open_video_camera(source->path, &why);
-      if (!cam) return fail(Reason::device_fault, "camera.source '" + text + "': " + why);
+      if (!cam)
+        return Fault{Layer::device, hal::to_string(hal::DeviceError::not_present),
+                     "camera.source '" + text + "': " + why};
       return cam;
     }
     case CameraKind::v4l2:
@@ -39,10 +41,11 @@ Result<std::unique_ptr<hal::Camera>> open_camera(const std::string& text) {
 
 }  // namespace
 
-Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_clock_start) {
+Expected<Board, Fault> open_board(const Config& config,
+                                  std::optional<std::int64_t> sim_clock_start) {
   Board b;
   auto cam = open_camera(config.camera.source);
-  if (!cam) return cam.failure();
+  if (!cam) return cam.error();
   b.camera = std::move(*cam);
 
   if (config.thermometer.kind == "sim") {
@@ -72,7 +75,7 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
   b.raw_thermometer = b.thermometer.get();
   auto calibrations =
       thermometer::load_calibrations(thermometer::calibration_file(config.state_dir));
-  if (!calibrations) return calibrations.failure();  // a damaged file is not silently ignored
+  if (!calibrations) return fault(calibrations.error());  // a damaged file is not ignored
   if (auto cal = thermometer::find_calibration(*calibrations, b.thermometer->identity())) {
     b.thermometer_calibration = cal;
     b.thermometer =
@@ -88,7 +91,8 @@ Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_c
 
   if (!config.idcard.device.empty()) {
     auto spec = idcard::parse_serial_device(config.idcard.device);
-    if (!spec) return fail(Reason::malformed, "[idcard] device: expected serial:PATH[:BAUD]");
+    if (!spec)
+      return fault(doc_error(DocCode::schema, "[idcard] device: expected serial:PATH[:BAUD]"));
     b.id_reader = std::make_unique<idcard::SamCardReader>(*spec);  // re-opened until it answers
   }
 

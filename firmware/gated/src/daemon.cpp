@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
+#include "gk/core/file.hpp"
 #include "gk/core/mask.hpp"
 #include "gk/gated/events.hpp"
 #include "gk/net/descriptors.hpp"
@@ -19,17 +21,16 @@ Expected<std::unique_ptr<Daemon>, Fault> Daemon::create(Config config, DaemonOpt
     return fault(db_error(DbCode::cannot_open, config.state_dir.string() + ": " + ec.message()));
   // A provisioned device runs only as the checkpoint its signed bundle names.
   if (config.provisioning.enabled())
-    if (auto m = provision::apply(config); !m) return fault(Layer::document, m.failure());
+    if (auto m = provision::apply(config); !m) return fault(m.error());
   // The files the config names, read by their own loaders: documents.
-  if (auto s = preflight(config); !s) return fault(Layer::document, s.failure());
+  if (auto s = preflight(config); !s) return fault(s.error());
 
   auto board = open_board(config, options.sim_clock_start);
-  if (!board) return fault(Layer::device, board.failure());
+  if (!board) return board.error();
   if (!board->gate_fault.empty())
     return Fault{Layer::device, hal::to_string(hal::DeviceError::io), "gate: " + board->gate_fault};
   TrustStore trust;
-  if (auto s = trust.load_directory(config.trust_dir); !s)
-    return fault(Layer::document, s.failure());
+  if (auto s = trust.load_directory(config.trust_dir); !s) return fault(s.error());
   auto store = RevocationStore::open(config.state_dir / "revocation.db");
   if (!store) return fault(store.error());
   auto revocations = store->load();
@@ -43,15 +44,13 @@ Expected<std::unique_ptr<Daemon>, Fault> Daemon::create(Config config, DaemonOpt
   std::map<Bytes, Bytes> enrolment;
   if (!config.nfc.enrolment_file.empty()) {
     auto e = load_enrolment(config.nfc.enrolment_file);
-    if (!e) return fault(Layer::document, e.failure());
+    if (!e) return fault(e.error());
     enrolment = std::move(*e);
   }
   std::optional<IdBindingKey> id_key;
   if (!config.nfc.id_card_key.empty()) {
     auto key = load_id_binding_key(config.nfc.id_card_key);
-    if (!key)
-      return fault(Layer::document,
-                   fail(key.reason(), "[nfc] id_card_key: " + key.failure().detail));
+    if (!key) return fault(doc_error(key.error().code, "[nfc] id_card_key: " + key.error().detail));
     id_key = std::move(*key);
   }
   const auto site_file = config.state_dir / "site.db";
@@ -238,17 +237,18 @@ FaultStatus Daemon::apply_revocations(ByteView document) {
 
 namespace {
 // The screen's token: one line of at least 16 characters, in a file only gated can read.
-Result<std::string> read_screen_token(const std::string& file) {
+DocResult<std::string> read_screen_token(const std::string& file) {
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file + ": missing");
+  if (::stat(file.c_str(), &st) != 0)
+    return doc_error(DocCode::unreadable, file + ": " + std::strerror(errno));
   if (st.st_mode & 077)
-    return fail(Reason::malformed, file + ": readable by group or others (chmod 600)");
-  if (st.st_size > 4096) return fail(Reason::malformed, file + ": over 4 KiB");
-  std::ifstream in(file);
-  std::string token;
-  std::getline(in, token);
+    return doc_error(DocCode::insecure, file + ": readable by group or others (chmod 600)");
+  // A regular file of a line: the token is never read from a FIFO or a device.
+  auto text = read_regular_file(file, 4096);
+  if (!text) return text.error();
+  std::string token = text->substr(0, text->find('\n'));
   if (token.size() < 16)
-    return fail(Reason::malformed, file + ": the token needs 16 characters or more");
+    return doc_error(DocCode::schema, file + ": the token needs 16 characters or more");
   return token;
 }
 }  // namespace
@@ -258,9 +258,7 @@ FaultStatus Daemon::start_servers() {
   net::Descriptors::process().configure(128);
   if (!config_.screen.listen.empty()) {
     auto ep = parse_listen(config_.screen.listen);
-    if (!ep)
-      return fault(Layer::document,
-                   fail(Reason::malformed, "[screen] listen: " + ep.failure().detail));
+    if (!ep) return fault(doc_error(ep.error().code, "[screen] listen: " + ep.error().detail));
     try {
       screen::ScreenOptions options;
       options.address = ep->address;
@@ -270,8 +268,8 @@ FaultStatus Daemon::start_servers() {
       if (!config_.screen.token_file.empty()) {
         auto token = read_screen_token(config_.screen.token_file);
         if (!token)
-          return fault(Layer::document,
-                       fail(token.reason(), "[screen] token_file: " + token.failure().detail));
+          return fault(
+              doc_error(token.error().code, "[screen] token_file: " + token.error().detail));
         options.token = std::move(*token);
       }
       screen_ = std::make_unique<screen::ScreenServer>(io_, std::move(options));

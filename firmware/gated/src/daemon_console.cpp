@@ -23,20 +23,16 @@ FaultStatus Daemon::start_console() {
   if (c.listen.empty()) return Done{};
   auto guards = GuardRegistry::load(c.guards_file);
   if (!guards)
-    return fault(Layer::document,
-                 fail(guards.reason(), "[console] guards_file: " + guards.failure().detail));
+    return fault(doc_error(guards.error().code, "[console] guards_file: " + guards.error().detail));
   guards_ = std::move(*guards);
   if (!config_.sync.authority_key.empty()) {
     if (auto key = load_public_key(config_.sync.authority_key)) seal_key_ = key->key;
   }
   auto ep = parse_listen(c.listen);
-  if (!ep)
-    return fault(Layer::document,
-                 fail(Reason::malformed, "[console] listen: " + ep.failure().detail));
+  if (!ep) return fault(doc_error(ep.error().code, "[console] listen: " + ep.error().detail));
   if (!c.tls_cert.empty()) {
     auto tls = sync::server_tls_context(c.tls_cert, c.tls_key);
-    if (!tls)
-      return fault(Layer::document, fail(tls.reason(), "[console] TLS: " + tls.failure().detail));
+    if (!tls) return fault(doc_error(tls.error().code, "[console] TLS: " + tls.error().detail));
     console_tls_ = std::move(*tls);
   }
   guard::ConsoleLimits limits;
@@ -50,8 +46,7 @@ FaultStatus Daemon::start_console() {
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(ep->address, ec);
     if (ec)
-      return fault(Layer::document,
-                   fail(Reason::malformed, "[console] listen: not an address: " + ep->address));
+      return fault(doc_error(DocCode::schema, "[console] listen: not an address: " + ep->address));
     console_ = std::make_unique<guard::ConsoleServer>(
         io_, *console_api_, boost::asio::ip::tcp::endpoint(address, ep->port), console_tls_.get());
   } catch (const std::exception& e) {

@@ -11,7 +11,7 @@ FaultStatus Daemon::start_sync() {
   if (!config_.sync.enabled()) return Done{};
   auto client =
       sync::SyncClient::create(io_, config_.sync, journal_, sync_state_, clock_, applier_->hooks());
-  if (!client) return fault(Layer::document, client.failure());  // the keys or URL it names
+  if (!client) return client.error();  // the keys or URL it names
   sync_ = std::move(*client);
   return sync_->restore();
 }

@@ -16,14 +16,13 @@ namespace {
 int config_check(const std::string& file) {
   auto c = gk::load_config(file);
   if (!c) {
-    std::cerr << c.failure().detail << "\n";
+    std::cerr << c.error().detail << "\n";
     return 1;
   }
   if (c->provisioning.enabled()) {
     auto m = gk::provision::check(*c);
     if (!m) {
-      std::cerr << c->provisioning.bundle << ": " << gk::code(m.failure().reason) << ": "
-                << m.failure().detail << "\n";
+      std::cerr << c->provisioning.bundle << ": " << gk::describe(gk::fault(m.error())) << "\n";
       return 1;
     }
     std::cout << file << ": provisioned as device " << m->device_id << "\n";
@@ -31,7 +30,7 @@ int config_check(const std::string& file) {
     c->checkpoint = m->checkpoint;
   }
   if (auto s = gk::preflight(*c); !s) {
-    std::cerr << file << ": " << gk::code(s.reason()) << ": " << s.failure().detail << "\n";
+    std::cerr << file << ": " << gk::describe(gk::fault(s.error())) << "\n";
     return 1;
   }
   std::cout << file << ": ok (board " << c->board << ", site " << c->site.site << ", checkpoint "
@@ -42,7 +41,7 @@ int config_check(const std::string& file) {
 int run(const std::string& config_file, const std::string& scenario_file) {
   auto config = gk::load_config(config_file);
   if (!config) {
-    std::cerr << "gated: config: " << config.failure().detail << "\n";
+    std::cerr << "gated: config: " << config.error().detail << "\n";
     return 2;
   }
   gk::DaemonOptions options;
@@ -54,7 +53,7 @@ int run(const std::string& config_file, const std::string& scenario_file) {
     }
     auto s = gk::load_scenario(scenario_file);
     if (!s) {
-      std::cerr << "gated: scenario: " << s.failure().detail << "\n";
+      std::cerr << "gated: scenario: " << s.error().detail << "\n";
       return 2;
     }
     scenario = std::move(*s);
@@ -82,7 +81,7 @@ int run(const std::string& config_file, const std::string& scenario_file) {
 int sync_once(const std::string& config_file) {
   auto config = gk::load_config(config_file);
   if (!config) {
-    std::cerr << "gated: config: " << config.failure().detail << "\n";
+    std::cerr << "gated: config: " << config.error().detail << "\n";
     return 2;
   }
   if (!config->sync.enabled() && !config->provisioning.enabled()) {

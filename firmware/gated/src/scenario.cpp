@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "gk/camera/frame_source.hpp"
+#include "gk/core/file.hpp"
 
 namespace gk {
 namespace {
@@ -18,7 +19,7 @@ std::string where(const toml::node& n) {
   return (s.path ? *s.path : std::string("scenario")) + ":" + std::to_string(s.begin.line) + ": ";
 }
 
-Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path& base) {
+DocResult<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path& base) {
   static const std::set<std::string> kKeys = {"say",
                                               "image",
                                               "pass_text",
@@ -36,7 +37,8 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
                                               "expect"};
   for (const auto& [k, v] : t)
     if (!kKeys.contains(std::string(k.str())))
-      return fail(Reason::malformed, where(v) + "unknown step key '" + std::string(k.str()) + "'");
+      return doc_error(DocCode::schema,
+                       where(v) + "unknown step key '" + std::string(k.str()) + "'");
   ScenarioStep s;
   s.say = t["say"].value_or(std::string{});
   if (auto p = t["image"].value<std::string>()) s.image = base / *p;
@@ -51,20 +53,21 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
     for (const auto& x : *a)
       if (auto v = x.value<double>()) s.body_temperatures.push_back(*v);
   if ((s.skin_c || !s.skins.empty()) && (s.body_c || !s.body_temperatures.empty()))
-    return fail(Reason::malformed, where(t) +
-                                       "a step gives skin readings (skin, skins) or the old body "
-                                       "temperatures (temperature, temperatures), not both");
+    return doc_error(DocCode::schema,
+                     where(t) +
+                         "a step gives skin readings (skin, skins) or the old "
+                         "body temperatures (temperature, temperatures), not both");
   s.thermometer_fault = t["thermometer_fault"].value_or(std::string{});
   if (auto d = t["direction"].value<std::string>()) {
     s.direction = direction_from_string(*d);
     if (!s.direction)
-      return fail(Reason::malformed, where(*t.get("direction")) + "direction: in | out");
+      return doc_error(DocCode::schema, where(*t.get("direction")) + "direction: in | out");
   }
   s.advance_s = t["advance_s"].value_or(std::int64_t{0});
   if (auto o = t["outbreak"].value<std::string>()) {
     s.outbreak = outbreak_from_string(*o);
     if (!s.outbreak)
-      return fail(Reason::malformed, where(*t.get("outbreak")) + "outbreak: normal | lockdown");
+      return doc_error(DocCode::schema, where(*t.get("outbreak")) + "outbreak: normal | lockdown");
   }
   if (const toml::array* a = t["quarantined_buildings"].as_array()) {
     s.quarantined_buildings.emplace();
@@ -78,28 +81,31 @@ Result<ScenarioStep> read_step(const toml::table& t, const std::filesystem::path
 
 }  // namespace
 
-Result<Scenario> load_scenario(const std::filesystem::path& file) {
+DocResult<Scenario> load_scenario(const std::filesystem::path& file) {
+  auto text = read_regular_file(file, kMaxConfigFileBytes);
+  if (!text) return text.error();
   toml::table root;
   try {
-    root = toml::parse_file(file.string());
+    root = toml::parse(*text, file.string());
   } catch (const toml::parse_error& e) {
-    return fail(Reason::malformed, file.string() + ":" + std::to_string(e.source().begin.line) +
-                                       ": " + std::string(e.description()));
+    return doc_error(DocCode::syntax, file.string() + ":" + std::to_string(e.source().begin.line) +
+                                          ": " + std::string(e.description()));
   }
   Scenario sc;
   if (auto t = root["start_time"].value<std::int64_t>()) sc.start_time = *t;
   if (auto f = root["first_step"].value<std::int64_t>()) {
     if (*f < 1 || *f > 1'000'000)
-      return fail(Reason::malformed, where(*root.get("first_step")) + "first_step: 1 to 1000000");
+      return doc_error(DocCode::schema,
+                       where(*root.get("first_step")) + "first_step: 1 to 1000000");
     sc.first_step = static_cast<int>(*f);
   }
   const toml::array* steps = root["step"].as_array();
-  if (!steps) return fail(Reason::malformed, file.string() + ": no [[step]] tables");
+  if (!steps) return doc_error(DocCode::schema, file.string() + ": no [[step]] tables");
   for (const auto& node : *steps) {
     const toml::table* t = node.as_table();
-    if (!t) return fail(Reason::malformed, where(node) + "a step must be a table");
+    if (!t) return doc_error(DocCode::schema, where(node) + "a step must be a table");
     auto step = read_step(*t, file.parent_path());
-    if (!step) return step.failure();
+    if (!step) return step.error();
     sc.steps.push_back(std::move(*step));
   }
   return sc;

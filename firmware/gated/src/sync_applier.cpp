@@ -28,8 +28,8 @@ sync::SyncHooks SyncApplier::hooks() {
     std::map<Bytes, Bytes> enrolled;
     for (std::size_t i = 0; i < d.passes.size(); ++i)
       if (auto s = add_enrolled_pass(d.passes[i], enrolled); !s)
-        return fault(Layer::document, fail(s.reason(), "enrolment entry " + std::to_string(i + 1) +
-                                                           ": " + s.failure().detail));
+        return fault(doc_error(
+            s.error().code, "enrolment entry " + std::to_string(i + 1) + ": " + s.error().detail));
     if (p_.enrolment) p_.enrolment(std::move(enrolled));
     return Done{};
   };
@@ -41,13 +41,13 @@ sync::SyncHooks SyncApplier::hooks() {
 FaultStatus SyncApplier::apply_revocation_document(const RevocationDocument& doc) {
   // Disk first (one transaction), then memory: a crash in between reloads the new list.
   if (auto s = p_.revocation_store.apply(doc); !s) return fault(s.error());
-  if (auto s = p_.revocations.apply(doc); !s) return fault(Layer::document, s.failure());
+  if (auto s = p_.revocations.apply(doc); !s) return fault(s.error());
   return Done{};
 }
 
 FaultStatus SyncApplier::apply_revocations(ByteView document) {
   auto doc = parse_revocation_document(document, p_.trust);
-  if (!doc) return fault(Layer::document, doc.failure());
+  if (!doc) return fault(doc.error());
   return apply_revocation_document(*doc);
 }
 

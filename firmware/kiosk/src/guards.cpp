@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -22,13 +24,15 @@ bool valid_pin(std::string_view pin) {
 }
 }  // namespace
 
-Result<GuardRegistry> GuardRegistry::read(const std::filesystem::path& file) {
+DocResult<GuardRegistry> GuardRegistry::read(const std::filesystem::path& file) {
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return fail(Reason::malformed, file.string() + ": missing");
+  if (::stat(file.c_str(), &st) != 0)
+    return doc_error(DocCode::unreadable, file.string() + ": " + std::strerror(errno));
   if (st.st_mode & 077)
-    return fail(Reason::malformed, file.string() + ": readable by group or others (chmod 600)");
+    return doc_error(DocCode::insecure,
+                     file.string() + ": readable by group or others (chmod 600)");
   auto text = read_regular_file(file, kMaxConfigFileBytes);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   std::istringstream in(*text);
   GuardRegistry r;
   std::string line;
@@ -39,44 +43,46 @@ Result<GuardRegistry> GuardRegistry::read(const std::filesystem::path& file) {
     fields >> id_hex >> hash;
     auto id = fixed_from_hex<16>(id_hex);
     if (!id || hash.rfind("$argon2", 0) != 0)
-      return fail(Reason::malformed, file.string() + ":" + std::to_string(n) +
-                                         ": expected '<pass id hex> <argon2 hash>'");
+      return doc_error(DocCode::syntax, file.string() + ":" + std::to_string(n) +
+                                            ": expected '<pass id hex> <argon2 hash>'");
     r.hashes_[*id] = hash;
   }
   return r;
 }
 
-Result<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
+DocResult<GuardRegistry> GuardRegistry::load(const std::filesystem::path& file) {
   auto r = read(file);
   if (r) (void)r->decoy_hash();  // made now, so that the first login is not the slow one
   return r;
 }
 
-Status GuardRegistry::set_pin(const std::filesystem::path& file, const PassId& staff_pass,
-                              std::string_view pin) {
-  if (!valid_pin(pin)) return fail(Reason::malformed, "a PIN is 4 to 12 digits");
+FaultStatus GuardRegistry::set_pin(const std::filesystem::path& file, const PassId& staff_pass,
+                                   std::string_view pin) {
+  if (!valid_pin(pin)) return fault(doc_error(DocCode::schema, "a PIN is 4 to 12 digits"));
   GuardRegistry r;
   if (std::filesystem::exists(file)) {
     auto loaded = load(file);
-    if (!loaded) return loaded.failure();
+    if (!loaded) return fault(loaded.error());
     r = std::move(*loaded);
   }
   char hash[crypto_pwhash_STRBYTES];
+  // Fails only when Argon2id cannot have its 64 MiB: no file is to blame.
   if (crypto_pwhash_str(hash, pin.data(), pin.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return fail(Reason::device_fault, "out of memory hashing the PIN");
+    return Fault{Layer::internal, "out_of_memory", "hashing the PIN"};
   r.hashes_[staff_pass] = hash;
   const std::string tmp = file.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Reason::malformed, tmp + ": cannot create");
+  if (fd < 0)
+    return fault(doc_error(DocCode::unreadable, tmp + ": cannot create: " + std::strerror(errno)));
   std::string text = "# staff pass id, Argon2id hash of the PIN (gatectl guard add)\n";
   for (const auto& [id, h] : r.hashes_) text += to_hex(id) + " " + h + "\n";
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return fail(Reason::malformed, tmp + ": cannot write");
+  if (!ok) return fault(doc_error(DocCode::unreadable, tmp + ": cannot write"));
   std::filesystem::rename(tmp, file);
-  return success();
+  return Done{};
 }
 
 const std::string& GuardRegistry::decoy_hash() const {

@@ -183,21 +183,26 @@ PassageOutcome Kiosk::commit(PassageOutcome out) {
   return out;
 }
 
-Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled) {
+DocStatus add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled) {
   auto parsed = parse_pass_text(text);
-  if (!parsed) return parsed.failure();
+  // In a list, a pass that does not parse is the list's error: a version this firmware does
+  // not know, or text that is no pass.
+  if (!parsed)
+    return doc_error(parsed.reason() == Reason::unsupported_version ? DocCode::unsupported_version
+                                                                    : DocCode::syntax,
+                     parsed.failure().detail);
   if (parsed->pass.card_uid.empty())
-    return fail(Reason::malformed, "pass is not bound to a card UID");
+    return doc_error(DocCode::schema, "pass is not bound to a card UID");
   Bytes bytes = parsed->body;
   bytes.insert(bytes.end(), parsed->signature.begin(), parsed->signature.end());
   enrolled[parsed->pass.card_uid] = std::move(bytes);
-  return success();
+  return Done{};
 }
 
-Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file) {
+DocResult<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file) {
   // Bounded and typed: `enrolment_file = /dev/zero` must be an error, not a gigabyte.
   auto text = read_regular_file(file, kMaxEnrolmentFileBytes);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   std::istringstream in(*text);
   std::map<Bytes, Bytes> out;
   std::string line;
@@ -205,7 +210,8 @@ Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file)
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     if (auto s = add_enrolled_pass(line, out); !s)
-      return fail(s.reason(), file.string() + ":" + std::to_string(n) + ": " + s.failure().detail);
+      return doc_error(s.error().code,
+                       file.string() + ":" + std::to_string(n) + ": " + s.error().detail);
   }
   return out;
 }

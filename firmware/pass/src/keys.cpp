@@ -26,21 +26,22 @@ void ensure_sodium() {
 
 // Writes a file that must not exist yet, with the given mode, fsynced: keys are never
 // silently overwritten and never readable by others, not even for an instant.
-Status write_new_file_impl(const std::filesystem::path& path, const std::string& data,
-                           mode_t mode) {
+DocStatus write_new_file_impl(const std::filesystem::path& path, const std::string& data,
+                              mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
-    return fail(Reason::malformed, path.string() + ": " + std::strerror(errno) +
-                                       (errno == EEXIST ? " (refusing to overwrite a key)" : ""));
+    return doc_error(DocCode::unreadable,
+                     path.string() + ": " + std::strerror(errno) +
+                         (errno == EEXIST ? " (refusing to overwrite a key)" : ""));
   bool ok = ::fchmod(fd, mode) == 0 &&
             ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
             ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;
-  if (!ok) return fail(Reason::malformed, path.string() + ": write failed");
-  return success();
+  if (!ok) return doc_error(DocCode::unreadable, path.string() + ": write failed");
+  return Done{};
 }
 
-Result<std::string> read_small_file(const std::filesystem::path& path) {
+DocResult<std::string> read_small_file(const std::filesystem::path& path) {
   return read_regular_file(path, 64 * 1024);
 }
 
@@ -54,27 +55,27 @@ json public_json(const IssuerKeyInfo& info) {
               {"sites", info.sites}};
 }
 
-Result<IssuerKeyInfo> public_from_json(const json& j) {
+DocResult<IssuerKeyInfo> public_from_json(const json& j) {
   try {
     if (!j.is_object() || j.at("kind") != "gk-issuer-public-key")
-      return fail(Reason::malformed, "not a gk-issuer-public-key");
-    if (j.at("version") != 1) return fail(Reason::unsupported_version, "public key version");
+      return doc_error(DocCode::schema, "not a gk-issuer-public-key");
+    if (j.at("version") != 1) return doc_error(DocCode::unsupported_version, "public key version");
     IssuerKeyInfo info;
     auto key = fixed_from_hex<32>(j.at("public_key").get<std::string>());
     auto id = fixed_from_hex<8>(j.at("key_id").get<std::string>());
-    if (!key) return fail(Reason::malformed, "public_key must be 32 bytes of hex");
-    if (!id) return fail(Reason::malformed, "key_id must be 8 bytes of hex");
+    if (!key) return doc_error(DocCode::schema, "public_key must be 32 bytes of hex");
+    if (!id) return doc_error(DocCode::schema, "key_id must be 8 bytes of hex");
     info.key = *key;
     info.id = *id;
     if (info.id != key_id_of(info.key))
-      return fail(Reason::malformed, "key_id does not match the public key");
+      return doc_error(DocCode::schema, "key_id does not match the public key");
     info.valid_from = strict_integer(j.at("valid_from"));
     info.valid_until = strict_integer(j.at("valid_until"));
     info.sites = j.at("sites").get<std::vector<std::string>>();
-    if (info.sites.empty()) return fail(Reason::malformed, "sites must not be empty");
+    if (info.sites.empty()) return doc_error(DocCode::schema, "sites must not be empty");
     return info;
   } catch (const json::exception& e) {
-    return fail(Reason::malformed, std::string("public key: ") + e.what());
+    return doc_error(DocCode::schema, std::string("public key: ") + e.what());
   }
 }
 
@@ -134,13 +135,14 @@ std::string public_key_json(const IssuerKeyInfo& info) {
   return public_json(info).dump(2) + "\n";
 }
 
-Result<IssuerKeyInfo> parse_public_key_json(std::string_view text) {
+DocResult<IssuerKeyInfo> parse_public_key_json(std::string_view text) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return fail(Reason::malformed, "public key is not JSON");
+  if (j.is_discarded()) return doc_error(DocCode::syntax, "public key is not JSON");
   return public_from_json(j);
 }
 
-Status write_new_file(const std::filesystem::path& path, const std::string& data, unsigned mode) {
+DocStatus write_new_file(const std::filesystem::path& path, const std::string& data,
+                         unsigned mode) {
   return write_new_file_impl(path, data, mode);
 }
 
@@ -153,52 +155,54 @@ std::string secret_key_json(const IssuerKeyPair& pair) {
   return secret.dump(2) + "\n";
 }
 
-Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
-                     const std::string& stem) {
+DocStatus save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
+                        const std::string& stem) {
   std::string text = secret_key_json(pair);
-  Status s = write_new_file_impl(dir / (stem + ".key"), text, 0600);
+  DocStatus s = write_new_file_impl(dir / (stem + ".key"), text, 0600);
   sodium_memzero(text.data(), text.size());
   if (!s) return s;
   return write_new_file_impl(dir / (stem + ".pub"), public_key_json(pair.info), 0644);
 }
 
-Result<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file) {
+DocResult<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file) {
   auto text = read_small_file(pub_file);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   auto info = parse_public_key_json(*text);
-  if (!info) return fail(info.reason(), pub_file.string() + ": " + info.failure().detail);
+  if (!info) return doc_error(info.error().code, pub_file.string() + ": " + info.error().detail);
   return info;
 }
 
-Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
+DocResult<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file) {
   ensure_sodium();
   struct stat st {};
   if (::stat(key_file.c_str(), &st) != 0)
-    return fail(Reason::malformed, key_file.string() + ": cannot open");
+    return doc_error(DocCode::unreadable,
+                     key_file.string() + ": cannot open: " + std::strerror(errno));
   if (st.st_mode & 077)
-    return fail(Reason::malformed,
-                key_file.string() + ": readable by group or others; chmod 600 it first");
+    return doc_error(DocCode::insecure,
+                     key_file.string() + ": readable by group or others; chmod 600 it first");
   auto text = read_small_file(key_file);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   auto pair = parse_secret_key_json(*text);
   sodium_memzero(text->data(), text->size());
-  if (!pair) return fail(Reason::malformed, key_file.string() + ": " + pair.failure().detail);
+  if (!pair) return doc_error(pair.error().code, key_file.string() + ": " + pair.error().detail);
   return pair;
 }
 
-Result<IssuerKeyPair> parse_secret_key_json(std::string_view text) {
+DocResult<IssuerKeyPair> parse_secret_key_json(std::string_view text) {
   ensure_sodium();
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("kind", "") != "gk-issuer-secret-key")
-    return fail(Reason::malformed, "not a gk-issuer-secret-key");
+  if (j.is_discarded()) return doc_error(DocCode::syntax, "secret key is not JSON");
+  if (!j.is_object() || j.value("kind", "") != "gk-issuer-secret-key")
+    return doc_error(DocCode::schema, "not a gk-issuer-secret-key");
   auto pub = public_from_json(j.value("public", json{}));
-  if (!pub) return fail(Reason::malformed, pub.failure().detail);
+  if (!pub) return pub.error();
   auto sk = fixed_from_hex<64>(j.value("secret_key", ""));
-  if (!sk) return fail(Reason::malformed, "secret_key must be 64 bytes of hex");
+  if (!sk) return doc_error(DocCode::schema, "secret_key must be 64 bytes of hex");
   PublicKey derived{};
   crypto_sign_ed25519_sk_to_pk(derived.data(), sk->data());
   if (derived != pub->key)
-    return fail(Reason::malformed, "secret key does not match its public key");
+    return doc_error(DocCode::schema, "secret key does not match its public key");
   IssuerKeyPair pair{*pub, SecretKey(*sk)};
   sodium_memzero(sk->data(), sk->size());
   return pair;

@@ -20,7 +20,7 @@ DocResult<IssuerKeyInfo> key_at(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_object()) return malformed(std::string("no ") + key);
   auto info = parse_public_key_json(it->dump());
-  if (!info) return malformed(std::string(key) + ": " + info.failure().detail);
+  if (!info) return malformed(std::string(key) + ": " + info.error().detail);
   return std::move(*info);
 }
 
@@ -76,7 +76,7 @@ DocResult<Manifest> parse_manifest(std::string_view payload) {
     return malformed("manifest names no pass issuers");
   for (const auto& k : *issuers) {
     auto info = parse_public_key_json(k.dump());
-    if (!info) return malformed("issuer: " + info.failure().detail);
+    if (!info) return malformed("issuer: " + info.error().detail);
     m.issuers.push_back(std::move(*info));
   }
   return m;
@@ -115,7 +115,7 @@ DocResult<Bundle> open_bundle(std::string_view text, const TrustStore& roots) {
   std::string secret = key_it->dump();
   auto device = parse_secret_key_json(secret);
   sodium_memzero(secret.data(), secret.size());
-  if (!device) return malformed("device_key: " + device.failure().detail);
+  if (!device) return malformed("device_key: " + device.error().detail);
   if (device->info.key != manifest->device_key.key)
     return malformed("device_key is not the key the manifest names");
   return Bundle{std::move(*manifest), std::move(*device)};

@@ -67,15 +67,16 @@ std::size_t RevocationList::memory_bytes() const {
          bucket_.capacity() * sizeof(std::uint32_t) + sizeof(*this);
 }
 
-Status RevocationList::apply(const RevocationDocument& doc) {
+DocStatus RevocationList::apply(const RevocationDocument& doc) {
   if (doc.number <= number_ && !(number_ == 0 && doc.number == 0 && size() == 0))
-    return fail(Reason::malformed, "revocation list " + std::to_string(doc.number) +
-                                       " is not newer than " + std::to_string(number_));
+    return doc_error(DocCode::out_of_order, "revocation list " + std::to_string(doc.number) +
+                                                " is not newer than " + std::to_string(number_));
   std::vector<Key> keys;
   if (doc.kind == RevocationDocument::Kind::delta) {
     if (doc.base_number != number_)
-      return fail(Reason::malformed, "delta from list " + std::to_string(doc.base_number) +
-                                         " does not apply to list " + std::to_string(number_));
+      return doc_error(DocCode::out_of_order, "delta from list " + std::to_string(doc.base_number) +
+                                                  " does not apply to list " +
+                                                  std::to_string(number_));
     std::vector<Key> removed;
     for (const auto& id : doc.removed) removed.push_back(key_of(id));
     std::sort(removed.begin(), removed.end());
@@ -90,7 +91,7 @@ Status RevocationList::apply(const RevocationDocument& doc) {
   next.assign(std::move(keys));
   next.number_ = doc.number;
   *this = std::move(next);
-  return success();
+  return Done{};
 }
 
 }  // namespace gk

@@ -94,19 +94,19 @@ Bytes sign_revocation_document(RevocationDocument doc, const IssuerKeyPair& key)
   return body;
 }
 
-Result<RevocationDocument> parse_revocation_document(ByteView bytes, const TrustStore& trust) {
+DocResult<RevocationDocument> parse_revocation_document(ByteView bytes, const TrustStore& trust) {
   if (bytes.size() > kMaxRevocationDocumentBytes)
-    return fail(Reason::malformed, "revocation document too large");
+    return doc_error(DocCode::too_large, "revocation document too large");
   if (bytes.size() < kMagic.size() + 64 || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
-    return fail(Reason::malformed, "not a revocation document");
+    return doc_error(DocCode::syntax, "not a revocation document");
   ByteView body = bytes.first(bytes.size() - 64);
   Cursor c(body);
   RevocationDocument d;
   c.take(kMagic.size());
   if (c.uint(1) != kVersion)
-    return fail(Reason::unsupported_version, "revocation document version");
+    return doc_error(DocCode::unsupported_version, "revocation document version");
   std::uint64_t kind = c.uint(1);
-  if (kind != 1 && kind != 2) return fail(Reason::malformed, "revocation document kind");
+  if (kind != 1 && kind != 2) return doc_error(DocCode::schema, "revocation document kind");
   d.kind = static_cast<RevocationDocument::Kind>(kind);
   ByteView signer = c.take(8);
   if (signer.size() == d.signer.size()) std::memcpy(d.signer.data(), signer.data(), signer.size());
@@ -117,23 +117,24 @@ Result<RevocationDocument> parse_revocation_document(ByteView bytes, const Trust
   d.site.assign(site.begin(), site.end());
   c.ids(d.added);
   c.ids(d.removed);
-  if (!c.ok()) return fail(Reason::malformed, "revocation document truncated");
-  if (!c.at_end()) return fail(Reason::malformed, "trailing bytes in revocation document");
+  if (!c.ok()) return doc_error(DocCode::syntax, "revocation document truncated");
+  if (!c.at_end()) return doc_error(DocCode::syntax, "trailing bytes in revocation document");
   if (d.kind == RevocationDocument::Kind::snapshot && (!d.removed.empty() || d.base_number))
-    return fail(Reason::malformed, "a snapshot has no base and removes nothing");
+    return doc_error(DocCode::schema, "a snapshot has no base and removes nothing");
   if (d.kind == RevocationDocument::Kind::delta && d.base_number >= d.number)
-    return fail(Reason::malformed, "delta must move to a newer number");
+    return doc_error(DocCode::schema, "delta must move to a newer number");
 
   const IssuerKeyInfo* key = trust.find(d.signer);
-  if (!key) return fail(Reason::unknown_issuer, "revocation signer " + to_hex(d.signer));
+  if (!key) return doc_error(DocCode::unknown_signer, "revocation signer " + to_hex(d.signer));
+  // A signer trusted for other sites only is, for this list, no trusted signer at all.
   const auto& sites = key->sites;
   bool any = std::find(sites.begin(), sites.end(), "*") != sites.end();
   if (!any && (d.site == "*" || std::find(sites.begin(), sites.end(), d.site) == sites.end()))
-    return fail(Reason::issuer_out_of_scope, "signer may not revoke for " + d.site);
+    return doc_error(DocCode::unknown_signer, "signer may not revoke for " + d.site);
   Bytes msg = message_of(body);
   if (crypto_sign_verify_detached(bytes.data() + body.size(), msg.data(), msg.size(),
                                   key->key.data()) != 0)
-    return fail(Reason::bad_signature, "revocation document signature does not verify");
+    return doc_error(DocCode::bad_signature, "revocation document signature does not verify");
   return d;
 }
 

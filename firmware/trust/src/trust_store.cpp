@@ -4,22 +4,22 @@
 
 namespace gk {
 
-Status TrustStore::load_file(const std::filesystem::path& pub_file) {
+DocStatus TrustStore::load_file(const std::filesystem::path& pub_file) {
   auto key = load_public_key(pub_file);
-  if (!key) return key.failure();
+  if (!key) return key.error();
   add(std::move(*key));
-  return success();
+  return Done{};
 }
 
-Status TrustStore::load_directory(const std::filesystem::path& dir) {
+DocStatus TrustStore::load_directory(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
-  if (ec) return fail(Reason::unknown_issuer, dir.string() + ": " + ec.message());
+  if (ec) return doc_error(DocCode::unreadable, dir.string() + ": " + ec.message());
   for (const auto& entry : it) {
     if (entry.path().extension() != ".pub") continue;
     if (auto s = load_file(entry.path()); !s) return s;
   }
-  return success();
+  return Done{};
 }
 
 const IssuerKeyInfo* TrustStore::find(const KeyId& id) const {

@@ -81,16 +81,18 @@ std::string status_json(const SyncStatus& s) {
       .dump(-1, ' ', false, json::error_handler_t::replace);  // last_error quotes the upstream
 }
 
-Result<std::unique_ptr<SyncClient>> SyncClient::create(asio::io_context& io,
-                                                       const SyncConfig& config, Journal& journal,
-                                                       SyncState& state, hal::TrustedClock& clock,
-                                                       SyncHooks hooks) {
+Expected<std::unique_ptr<SyncClient>, Fault> SyncClient::create(asio::io_context& io,
+                                                                const SyncConfig& config,
+                                                                Journal& journal, SyncState& state,
+                                                                hal::TrustedClock& clock,
+                                                                SyncHooks hooks) {
   auto endpoint = parse_https_url(config.url);
-  if (!endpoint) return fail(Reason::malformed, endpoint.error().detail);
+  if (!endpoint) return fault(endpoint.error());
   auto key = load_secret_key(config.device_key);
-  if (!key) return fail(key.reason(), "device key: " + key.failure().detail);
+  if (!key) return fault(doc_error(key.error().code, "device key: " + key.error().detail));
   auto authority = load_public_key(config.authority_key);
-  if (!authority) return fail(authority.reason(), "authority key: " + authority.failure().detail);
+  if (!authority)
+    return fault(doc_error(authority.error().code, "authority key: " + authority.error().detail));
   std::unique_ptr<SyncClient> c(
       new SyncClient(io, config, journal, state, clock, std::move(hooks)));
   c->device_key_ = std::move(*key);
@@ -244,7 +246,7 @@ asio::awaitable<RoundResult> SyncClient::pull_revocations() {
     (void)state_.clear_partial();
     if (!bytes) co_return step_failure("revocations", fault(bytes.error()));
     auto doc = parse_revocation_document(*bytes, authority_);
-    if (!doc) co_return step_failure("revocations", fault(Layer::document, doc.failure()));
+    if (!doc) co_return step_failure("revocations", fault(doc.error()));
     if (doc->number != *number)
       co_return step_failure("revocations", unusable("document number differs from its headers"));
     if (auto s = hooks_.revocations(*doc); !s) co_return step_failure("revocations", s.error());

@@ -107,7 +107,7 @@ DocResult<TrustListDoc> parse_trust_list(std::string_view payload) {
     return malformed("trust list without keys");
   for (const auto& k : *keys) {
     auto info = parse_public_key_json(k.dump());
-    if (!info) return malformed("trust list key: " + info.failure().detail);
+    if (!info) return malformed("trust list key: " + info.error().detail);
     d.keys.push_back(std::move(*info));
   }
   return d;

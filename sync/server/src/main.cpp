@@ -32,12 +32,12 @@ int init(const fs::path& dir, const std::string& cn, const std::string& store_sp
   fs::permissions(dir, fs::perms::owner_all, ec);
   auto authority = gk::generate_issuer_key();
   if (auto s = gk::save_key_pair(authority, dir, "authority"); !s) {
-    std::cerr << "gate-upstream: " << s.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(s.error())) << "\n";
     return 1;
   }
   auto pin = gk::sync::make_self_signed_certificate(dir / "tls.key", dir / "tls.crt", cn);
   if (!pin) {
-    std::cerr << "gate-upstream: " << pin.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(pin.error()) << "\n";
     return 1;
   }
   std::ofstream(dir / "tls.pin") << *pin << "\n";
@@ -56,12 +56,12 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
           const std::string& faults, const std::string& port_file) {
   auto authority = gk::load_secret_key(dir / "authority.key");
   if (!authority) {
-    std::cerr << "gate-upstream: " << authority.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(authority.error())) << "\n";
     return 1;
   }
   auto tls = gk::sync::server_tls_context(dir / "tls.crt", dir / "tls.key");
   if (!tls) {
-    std::cerr << "gate-upstream: " << tls.failure().detail << "\n";
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(tls.error())) << "\n";
     return 1;
   }
   auto store = open_store(dir, store_spec);

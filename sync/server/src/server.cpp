@@ -59,7 +59,7 @@ void UpstreamServer::reload_faults() {
   text << in.rdbuf();
   auto f = parse_faults(text.str());
   if (!f) {
-    std::cerr << "gate-upstream: faults file: " << f.failure().detail << " (faults off)\n";
+    std::cerr << "gate-upstream: faults file: " << f.error().detail << " (faults off)\n";
     service_.set_faults({});
     return;
   }

@@ -94,13 +94,13 @@ unsigned status_for(DocCode code) {
 }
 }  // namespace
 
-Result<Faults> parse_faults(std::string_view text) {
+DocResult<Faults> parse_faults(std::string_view text) {
   Faults f;
   std::istringstream in{std::string(text)};
   std::string item;
   while (in >> item) {
     const auto eq = item.find('=');
-    if (eq == std::string::npos) return fail(Reason::malformed, "fault without '=': " + item);
+    if (eq == std::string::npos) return doc_error(DocCode::syntax, "fault without '=': " + item);
     const std::string key = item.substr(0, eq);
     double v = 0;
     try {
@@ -108,14 +108,14 @@ Result<Faults> parse_faults(std::string_view text) {
       v = std::stod(item.substr(eq + 1), &used);
       if (used != item.size() - eq - 1) throw std::invalid_argument(item);
     } catch (const std::exception&) {
-      return fail(Reason::malformed, "fault value is not a number: " + item);
+      return doc_error(DocCode::syntax, "fault value is not a number: " + item);
     }
     if (key == "stall_ms") {
-      if (v < 0 || v > 600'000) return fail(Reason::malformed, "stall_ms: 0..600000");
+      if (v < 0 || v > 600'000) return doc_error(DocCode::schema, "stall_ms: 0..600000");
       f.stall_ms = static_cast<int>(v);
       continue;
     }
-    if (v < 0 || v > 1) return fail(Reason::malformed, key + ": a probability 0..1");
+    if (v < 0 || v > 1) return doc_error(DocCode::schema, key + ": a probability 0..1");
     if (key == "http500")
       f.http500 = v;
     else if (key == "drop_after_commit")
@@ -123,7 +123,7 @@ Result<Faults> parse_faults(std::string_view text) {
     else if (key == "stale_ack")
       f.stale_ack = v;
     else
-      return fail(Reason::malformed, "unknown fault: " + key);
+      return doc_error(DocCode::schema, "unknown fault: " + key);
   }
   return f;
 }

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "gk/core/bytes.hpp"
@@ -42,18 +44,19 @@ std::string pin_of(X509* cert) {
   return "sha256:" + to_hex(ByteView(md, md_len));
 }
 
-Failure tls_failure(const std::string& what) {
-  return fail(Reason::device_fault, what);
+// OpenSSL refusing to make or sign a fresh key: no file or document is to blame.
+Fault openssl_failure(std::string what) {
+  return {Layer::internal, "openssl", std::move(what)};
 }
 
 }  // namespace
 
-Result<std::string> make_self_signed_certificate(const std::filesystem::path& key_pem,
-                                                 const std::filesystem::path& cert_pem,
-                                                 const std::string& common_name) {
+Expected<std::string, Fault> make_self_signed_certificate(const std::filesystem::path& key_pem,
+                                                          const std::filesystem::path& cert_pem,
+                                                          const std::string& common_name) {
   Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   Cert cert(X509_new());
-  if (!key || !cert) return tls_failure("OpenSSL could not create a key or certificate");
+  if (!key || !cert) return openssl_failure("OpenSSL could not create a key or certificate");
   X509_set_version(cert.get(), 2);
   std::array<std::uint8_t, 8> serial{};
   random_fill(serial);
@@ -72,49 +75,59 @@ Result<std::string> make_self_signed_certificate(const std::filesystem::path& ke
                              0);
   X509_set_issuer_name(cert.get(), name);
   if (X509_sign(cert.get(), key.get(), nullptr) <= 0)
-    return tls_failure("OpenSSL could not sign the certificate");
+    return openssl_failure("OpenSSL could not sign the certificate");
 
   const int fd = ::open(key_pem.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return tls_failure(key_pem.string() + ": cannot create (exists?)");
+  if (fd < 0)
+    return fault(doc_error(DocCode::unreadable,
+                           key_pem.string() + ": cannot create: " + std::strerror(errno)));
   File kf(::fdopen(fd, "w"));
   if (!kf || !PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr))
-    return tls_failure(key_pem.string() + ": cannot write");
+    return fault(doc_error(DocCode::unreadable, key_pem.string() + ": cannot write"));
   File cf(std::fopen(cert_pem.c_str(), "wx"));
-  if (!cf || !PEM_write_X509(cf.get(), cert.get()))
-    return tls_failure(cert_pem.string() + ": cannot write (exists?)");
+  if (!cf)
+    return fault(doc_error(DocCode::unreadable,
+                           cert_pem.string() + ": cannot create: " + std::strerror(errno)));
+  if (!PEM_write_X509(cf.get(), cert.get()))
+    return fault(doc_error(DocCode::unreadable, cert_pem.string() + ": cannot write"));
   return pin_of(cert.get());
 }
 
-Result<std::string> certificate_pin(const std::filesystem::path& cert_pem) {
+DocResult<std::string> certificate_pin(const std::filesystem::path& cert_pem) {
   // Read under the limit of every file gated reads (a FIFO or /dev/zero must not hang it).
   auto text = read_regular_file(cert_pem, kMaxConfigFileBytes);
-  if (!text) return text.failure();
+  if (!text) return text.error();
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(text->data(), static_cast<int>(text->size())), &BIO_free);
   Cert cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!cert) return fail(Reason::malformed, cert_pem.string() + ": not a PEM certificate");
+  if (!cert) return doc_error(DocCode::syntax, cert_pem.string() + ": not a PEM certificate");
   return pin_of(cert.get());
 }
 
-Result<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
+DocResult<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
     const std::filesystem::path& cert_pem, const std::filesystem::path& key_pem) {
   struct stat st {};
-  if (::stat(key_pem.c_str(), &st) != 0) return tls_failure(key_pem.string() + ": missing");
+  if (::stat(key_pem.c_str(), &st) != 0)
+    return doc_error(DocCode::unreadable, key_pem.string() + ": " + std::strerror(errno));
   if (st.st_mode & 077)
-    return fail(Reason::malformed, key_pem.string() + ": readable by group or others (chmod 600)");
+    return doc_error(DocCode::insecure,
+                     key_pem.string() + ": readable by group or others (chmod 600)");
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
   // Both read under the file limit, then handed to OpenSSL from memory.
   auto cert = read_regular_file(cert_pem, kMaxConfigFileBytes);
-  if (!cert) return cert.failure();
-  auto key = read_regular_file(key_pem, kMaxConfigFileBytes);
-  if (!key) return key.failure();
+  if (!cert) return cert.error();
   boost::system::error_code ec;
   ctx->use_certificate_chain(boost::asio::buffer(*cert), ec);
-  if (!ec) ctx->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec);
+  if (ec)
+    return doc_error(DocCode::syntax, cert_pem.string() + ": TLS certificate: " + ec.message());
+  auto key = read_regular_file(key_pem, kMaxConfigFileBytes);
+  if (!key) return key.error();
+  ctx->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec);
   OPENSSL_cleanse(key->data(), key->size());
-  if (ec) return tls_failure("TLS certificate or key: " + ec.message());
+  // Not PEM, or not the key of the certificate: OpenSSL's message says which.
+  if (ec) return doc_error(DocCode::schema, key_pem.string() + ": TLS key: " + ec.message());
   return ctx;
 }
 

@@ -116,7 +116,7 @@ int main() {
   } cleanup{dir};
 
   auto key = generate_issuer_key({kSite});
-  if (auto s = save_key_pair(key, dir / "keys"); !s) die("save key: " + s.failure().detail);
+  if (auto s = save_key_pair(key, dir / "keys"); !s) die("save key: " + s.error().detail);
   fs::copy_file(dir / "keys" / "issuer.pub", dir / "trust" / "issuer.pub");
   const std::string toml =
       "board = \"sim\"\nstate_dir = \"state\"\ntrust_dir = \"trust\"\n"
@@ -127,7 +127,7 @@ int main() {
       "[gate]\nkind = \"sim-gpio\"\npulse_ms = 200\n";
   std::ofstream(dir / "gated.toml") << toml;
   auto config = load_config(dir / "gated.toml");
-  if (!config) die("config: " + config.failure().detail);
+  if (!config) die("config: " + config.error().detail);
   std::ostringstream decisions;  // the daemon's JSON lines, kept off the terminal
   auto daemon = Daemon::create(std::move(*config), DaemonOptions{std::nullopt, &decisions});
   if (!daemon) die("daemon: " + describe(daemon.error()));

@@ -169,11 +169,11 @@ int main(int argc, char** argv) {
   } cleanup{dir};
 
   auto key = generate_issuer_key({kSite});
-  if (auto s = save_key_pair(key, dir / "keys"); !s) die("save key: " + s.failure().detail);
+  if (auto s = save_key_pair(key, dir / "keys"); !s) die("save key: " + s.error().detail);
   fs::copy_file(dir / "keys" / "issuer.pub", dir / "trust" / "issuer.pub");
   if (auto s = create_id_binding_key(dir / "id.key"); !s) die("id key");
   auto id_key = load_id_binding_key(dir / "id.key");
-  if (!id_key) die("id key: " + id_key.failure().detail);
+  if (!id_key) die("id key: " + id_key.error().detail);
   const Bytes serial = *from_hex(kSerial);
   blank_ntag215(dir / "ntag.bin");
   std::ofstream(dir / "enrolment.txt")
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
       conn + "\"\nenrolment_file = \"enrolment.txt\"\nid_card_key = \"id.key\"\n";
   std::ofstream(dir / "gated.toml") << toml;
   auto config = load_config(dir / "gated.toml");
-  if (!config) die("config: " + config.failure().detail);
+  if (!config) die("config: " + config.error().detail);
   const int poll_ms = config->nfc.poll_ms;
   DecisionClock clock;
   std::ostream out(&clock);

@@ -113,18 +113,18 @@ config tampered.toml tampered.bundle root/root.pub
 refused tampered "document/bad_signature"
 
 config wrong-site.toml dev/provision.bundle root/root.pub $'[site]\nid = "site-2"'
-refused wrong-site "wrong_site"
+refused wrong-site "document/refused: the provisioning bundle is for site site-1"
 config wrong-url.toml dev/provision.bundle root/root.pub $'[sync]\nurl = "https://10.0.0.1:443"'
 refused wrong-url "disagree on \[sync\] url"
 mkdir -p dev2
 "$BIN/gatectl" provision --root-key root/root.key --device-id north-2 --site site-1 --checkpoint x \
   --board rpi4-pn532 --trust issuer --authority-key up/authority.pub --out dev2/rpi.bundle >/dev/null
 config wrong-board.toml dev2/rpi.bundle root/root.pub
-refused wrong-board "is for board rpi4-pn532"
+refused wrong-board "document/refused: the provisioning bundle is for board rpi4-pn532"
 
 cp dev/provision.bundle open.bundle && chmod 644 open.bundle
 config open.toml open.bundle root/root.pub
-refused open "readable by group or others"
+refused open "document/insecure: open.bundle: readable by group or others"
 printf '{"format":"gk-provision-bundle-v1","manifest":[1,2' >garbage.bundle && chmod 600 garbage.bundle
 config garbage.toml garbage.bundle root/root.pub
 refused garbage "not a JSON object"

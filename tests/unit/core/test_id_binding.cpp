@@ -34,7 +34,10 @@ TEST_CASE("id binding key file: 0600, never overwritten, refused when readable",
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(create_id_binding_key(file));  // exists
+  auto again = create_id_binding_key(file);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == DocCode::unreadable);
+  CHECK(again.error().detail.find("never overwritten") != std::string::npos);
   auto k1 = load_id_binding_key(file);
   REQUIRE(k1);
   auto k2 = load_id_binding_key(file);
@@ -43,12 +46,17 @@ TEST_CASE("id binding key file: 0600, never overwritten, refused when readable",
   ::chmod(file.c_str(), 0644);
   auto open = load_id_binding_key(file);
   REQUIRE_FALSE(open);
-  CHECK(open.failure().detail.find("chmod 600") != std::string::npos);
+  CHECK(open.error().code == DocCode::insecure);
+  CHECK(open.error().detail.find("chmod 600") != std::string::npos);
   const auto bad = dir / "bad.key";
   std::ofstream(bad) << "not hex\n";
   ::chmod(bad.c_str(), 0600);
-  CHECK_FALSE(load_id_binding_key(bad));
-  CHECK_FALSE(load_id_binding_key(dir / "missing.key"));
+  auto not_hex = load_id_binding_key(bad);
+  REQUIRE_FALSE(not_hex);
+  CHECK(not_hex.error().code == DocCode::syntax);
+  auto missing = load_id_binding_key(dir / "missing.key");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == DocCode::unreadable);
 }
 
 TEST_CASE("masked forms of a serial and a full ID number", "[core][idcard]") {

@@ -140,7 +140,7 @@ struct DaemonRig {
       f << config_text();
     }
     auto config = load_config(dir / "gated.toml");
-    if (!config.ok()) FAIL(config.failure().detail);
+    if (!config.ok()) FAIL(config.error().detail);
     DaemonOptions options;
     options.sim_clock_start = now;
     options.out = &out;

@@ -251,8 +251,20 @@ TEST_CASE("enrolment files: card-bound passes only, errors with line numbers", "
   }
   auto bad = load_enrolment(rig.dir / "enrolment.txt");
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.failure().detail.find("enrolment.txt:3:") != std::string::npos);
-  CHECK_FALSE(load_enrolment(rig.dir / "missing.txt").ok());
+  CHECK(bad.error().code == DocCode::schema);  // line 3: a pass, but bound to no card
+  CHECK(bad.error().detail.find("enrolment.txt:3: pass is not bound to a card UID") !=
+        std::string::npos);
+  {
+    std::ofstream f(rig.dir / "garbage.txt");
+    f << issue_pass_text(bound, rig.key) << "\nGK1:garbage\n";
+  }
+  auto garbage = load_enrolment(rig.dir / "garbage.txt");
+  REQUIRE_FALSE(garbage.ok());
+  CHECK(garbage.error().code == DocCode::syntax);
+  CHECK(garbage.error().detail.find("garbage.txt:2:") != std::string::npos);
+  auto missing = load_enrolment(rig.dir / "missing.txt");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == DocCode::unreadable);
 }
 
 TEST_CASE("a visitor enters on a resident's consent; the row names resident, visitor, guard",
@@ -350,8 +362,11 @@ TEST_CASE("guards log in with a staff pass of this compound and the right PIN", 
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(GuardRegistry::set_pin(file, staff_id, "12").ok());
-  CHECK_FALSE(GuardRegistry::set_pin(file, staff_id, "12ab56").ok());
+  for (const char* pin : {"12", "12ab56"}) {
+    auto refused = GuardRegistry::set_pin(file, staff_id, pin);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(describe(refused.error()) == "document/schema: a PIN is 4 to 12 digits");
+  }
   auto reg = GuardRegistry::load(file);
   REQUIRE(reg.ok());
   auto ok = reg->authenticate(staff_text, "246810", rig.trust, rig.revocations, "site-1", kNow);
@@ -387,7 +402,9 @@ TEST_CASE("guards log in with a staff pass of this compound and the right PIN", 
                           &registered);
   CHECK(registered.empty());
   ::chmod(file.c_str(), 0644);
-  CHECK_FALSE(GuardRegistry::load(file).ok());
+  auto open = GuardRegistry::load(file);
+  REQUIRE_FALSE(open.ok());
+  CHECK(open.error().code == DocCode::insecure);
 }
 
 TEST_CASE("resident ID cards: the keyed hash of the serial finds the enrolled pass", "[kiosk]") {

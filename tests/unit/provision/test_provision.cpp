@@ -133,23 +133,38 @@ TEST_CASE("provision: apply installs the identity once and binds the config", "[
   SECTION("a config stating another site, checkpoint or board") {
     Config other = c;
     other.site.site = "site-2";
-    CHECK(apply(other).reason() == Reason::wrong_site);
+    auto site = apply(other);
+    REQUIRE_FALSE(site);
+    CHECK(site.error().code == DocCode::refused);
+    CHECK(site.error().detail.find("is for site site-1") != std::string::npos);
     other = c;
     other.checkpoint = "南门";
-    CHECK(apply(other).failure().detail.find("disagree on the checkpoint") != std::string::npos);
+    auto checkpoint = apply(other);
+    REQUIRE_FALSE(checkpoint);
+    CHECK(checkpoint.error().code == DocCode::refused);
+    CHECK(checkpoint.error().detail.find("disagree on the checkpoint") != std::string::npos);
     other = c;
     other.board = "rpi4-pn532";
-    CHECK(apply(other).failure().detail.find("is for board sim") != std::string::npos);
+    auto board = apply(other);
+    REQUIRE_FALSE(board);
+    CHECK(board.error().code == DocCode::refused);
+    CHECK(board.error().detail.find("is for board sim") != std::string::npos);
   }
   SECTION("a bundle others can read") {
     fs::permissions(bundle, fs::perms::group_read, fs::perm_options::add);
-    CHECK(apply(again).failure().detail.find("readable by group or others") != std::string::npos);
+    auto open = apply(again);
+    REQUIRE_FALSE(open);
+    CHECK(open.error().code == DocCode::insecure);
+    CHECK(open.error().detail.find("readable by group or others") != std::string::npos);
   }
   SECTION("an extra issuer key placed next to the installed ones") {
     REQUIRE(save_key_pair(generate_issuer_key(), applied.trust_dir, "intruder"));
     fs::remove(applied.trust_dir / "intruder.key");
     Config third = c;
-    CHECK(apply(third).failure().detail.find("not the pass issuers") != std::string::npos);
+    auto extra = apply(third);
+    REQUIRE_FALSE(extra);
+    CHECK(extra.error().code == DocCode::refused);
+    CHECK(extra.error().detail.find("not the pass issuers") != std::string::npos);
   }
 }
 

@@ -105,7 +105,9 @@ TEST_CASE("a client refuses a bad configuration with a clear reason", "[sync][cl
   boost::asio::io_context io;
   auto client = SyncClient::create(io, c, *journal, *st, clock, {});
   REQUIRE_FALSE(client.ok());
-  CHECK(client.failure().detail.find("https://") != std::string::npos);
+  CHECK(client.error().layer == Layer::network);
+  CHECK(client.error().code == code_name(NetCode::bad_url));
+  CHECK(client.error().detail.find("https://") != std::string::npos);
   CHECK_FALSE(parse_https_url("https://host/path").ok());
   CHECK_FALSE(parse_https_url("https://host:99999").ok());
   CHECK(parse_https_url("https://host:8443")->port == "8443");

@@ -11,7 +11,7 @@
 
 using namespace gk;
 using namespace gk::thermometer;
-using Fault = SimMlx90614Bus::Fault;
+using BusFault = SimMlx90614Bus::Fault;  // not gk::Fault, a layer's error
 
 TEST_CASE("SMBus PEC is CRC-8/0x07 as in the MLX90614 datasheet example", "[thermometer]") {
   // Datasheet: read of RAM 0x07 from address 0x5A answering 0x3AD2, PEC 0x30.
@@ -34,13 +34,13 @@ TEST_CASE("bus faults become device errors, and the next read recovers", "[therm
   SimMlx90614Bus bus;
   Mlx90614 t(bus);
   REQUIRE(t.probe() == hal::DeviceError::none);
-  bus.inject(Fault::bad_pec);
+  bus.inject(BusFault::bad_pec);
   CHECK(std::get<hal::DeviceError>(t.read_celsius()) == hal::DeviceError::io);
-  bus.inject(Fault::nack);
+  bus.inject(BusFault::nack);
   CHECK(std::get<hal::DeviceError>(t.read_celsius()) == hal::DeviceError::io);
-  bus.inject(Fault::timeout);
+  bus.inject(BusFault::timeout);
   CHECK(std::get<hal::DeviceError>(t.read_celsius()) == hal::DeviceError::timeout);
-  bus.inject(Fault::error_flag);
+  bus.inject(BusFault::error_flag);
   CHECK(std::get<hal::DeviceError>(t.read_celsius()) == hal::DeviceError::implausible);
   CHECK(hal::has_value(t.read_celsius()));
 }
@@ -121,9 +121,16 @@ TEST_CASE("one reference point corrects the offset; absurd calibrations are refu
   REQUIRE(one.ok());
   CHECK(one->gain == 1.0);
   CHECK(one->correct(36.3) == Approx(35.5));
-  CHECK_FALSE(fit_calibration("x", {}, 0).ok());
-  CHECK_FALSE(fit_calibration("x", {{33.0, 20.0}, {40.0, 40.0}}, 0).ok());  // gain ~2.9
-  CHECK_FALSE(fit_calibration("x", {{37.0, 45.0}}, 0).ok());                // 8 °C off
+  CHECK(describe(fit_calibration("x", {}, 0).error()) == "document/schema: no reference point");
+  // A sensor this far off is broken or not aimed at the reference: the device's fault.
+  auto steep = fit_calibration("x", {{33.0, 20.0}, {40.0, 40.0}}, 0);  // gain ~2.9
+  REQUIRE_FALSE(steep.ok());
+  CHECK(steep.error().layer == Layer::device);
+  CHECK(steep.error().code == "implausible");
+  auto shifted = fit_calibration("x", {{37.0, 45.0}}, 0);  // 8 °C off
+  REQUIRE_FALSE(shifted.ok());
+  CHECK(shifted.error().layer == Layer::device);
+  CHECK(shifted.error().detail.find("offset") != std::string::npos);
 }
 
 TEST_CASE("calibrations are stored per device: a swapped sensor is not corrected",

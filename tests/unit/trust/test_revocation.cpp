@@ -70,10 +70,10 @@ TEST_CASE("numbering: snapshots move forward, deltas apply to their base only",
   auto ids = random_ids(10, 3);
   RevocationList list;
   REQUIRE(list.apply(snapshot(3, {ids[0], ids[1]})).ok());
-  CHECK(list.apply(snapshot(3, {ids[2]})).reason() == Reason::malformed);  // not newer
-  CHECK(list.apply(snapshot(2, {})).reason() == Reason::malformed);        // older: replay
+  CHECK(list.apply(snapshot(3, {ids[2]})).error().code == DocCode::out_of_order);  // not newer
+  CHECK(list.apply(snapshot(2, {})).error().code == DocCode::out_of_order);        // older: replay
   CHECK(list.contains(ids[0]));
-  CHECK(list.apply(delta(2, 4, {ids[2]}, {})).reason() == Reason::malformed);  // wrong base
+  CHECK(list.apply(delta(2, 4, {ids[2]}, {})).error().code == DocCode::out_of_order);  // base
   REQUIRE(list.apply(delta(3, 4, {ids[2]}, {ids[0]})).ok());
   CHECK_FALSE(list.contains(ids[0]));
   CHECK(list.contains(ids[1]));
@@ -100,6 +100,9 @@ TEST_CASE("signed revocation documents: round trip, tamper, scope", "[trust][rev
       INFO("byte " << i);
       CHECK_FALSE(parse_revocation_document(b, trust).ok());
     }
+    Bytes b = signed_doc;
+    b.back() ^= 0x01;  // in the signature
+    CHECK(parse_revocation_document(b, trust).error().code == DocCode::bad_signature);
   }
   SECTION("truncated at every length is refused") {
     for (std::size_t n = 0; n < signed_doc.size(); ++n)
@@ -109,17 +112,20 @@ TEST_CASE("signed revocation documents: round trip, tamper, scope", "[trust][rev
     Bytes b = signed_doc;
     std::size_t count_at = 4 + 1 + 1 + 8 + 24 + 1 + doc.site.size();
     b[count_at] = 0xFF;
-    CHECK(parse_revocation_document(b, trust).reason() == Reason::malformed);
+    CHECK(parse_revocation_document(b, trust).error().code == DocCode::syntax);
   }
   SECTION("a key scoped to one site may not revoke for all") {
     auto all = doc;
     all.site = "*";
-    CHECK(parse_revocation_document(sign_revocation_document(all, key), trust).reason() ==
-          Reason::issuer_out_of_scope);
+    auto r = parse_revocation_document(sign_revocation_document(all, key), trust);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == DocCode::unknown_signer);
+    CHECK(r.error().detail == "signer may not revoke for *");
   }
   SECTION("an untrusted signer") {
     CHECK(parse_revocation_document(sign_revocation_document(doc, generate_issuer_key()), trust)
-              .reason() == Reason::unknown_issuer);
+              .error()
+              .code == DocCode::unknown_signer);
   }
 }
 

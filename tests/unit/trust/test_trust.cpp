@@ -64,6 +64,9 @@ TEST_CASE("trust store loads a directory of .pub files and names a broken one", 
   TrustStore again;
   auto s = again.load_directory(dir.path());
   REQUIRE_FALSE(s.ok());
-  CHECK(s.failure().detail.find("broken.pub") != std::string::npos);
-  CHECK_FALSE(TrustStore{}.load_directory(dir / "missing").ok());
+  CHECK(s.error().code == DocCode::syntax);
+  CHECK(s.error().detail.find("broken.pub") != std::string::npos);
+  auto missing = TrustStore{}.load_directory(dir / "missing");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == DocCode::unreadable);
 }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk::idcard {
 
@@ -38,8 +38,9 @@ struct IdRecord {
 };
 
 // The text block as the module sends it; refused when a field is not what it must be
-// (an ID number that is not 17 digits and a digit or X, dates that are not 8 digits).
-Result<IdRecord> parse_text_block(const std::vector<std::uint8_t>& text);
+// (an ID number that is not 17 digits and a digit or X, dates that are not 8 digits): schema;
+// a block that is not 256 bytes: syntax. The detail never holds the fields' values.
+DocResult<IdRecord> parse_text_block(const std::vector<std::uint8_t>& text);
 // The other way (the module model in tools/idreader-sim).
 std::vector<std::uint8_t> encode_text_block(const IdRecord& r);
 // YYYYMMDD of a unix time in China Standard Time (UTC+8, no daylight saving).

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/hal/devices.hpp"
 
 namespace gk::thermometer {
@@ -37,14 +37,18 @@ struct Calibration {
 
 // Fits gain and offset to the points: least squares with two or more distinct references,
 // the offset alone with one. Refuses a gain outside 0.8..1.2 or an offset beyond ±5 °C: a
-// sensor that far off is broken or not aimed at the reference.
-Result<Calibration> fit_calibration(std::string device, std::vector<CalibrationPoint> points,
-                                    std::int64_t time);
+// sensor that far off is broken or not aimed at the reference (device/implausible); no point
+// at all is document/schema.
+Expected<Calibration, Fault> fit_calibration(std::string device,
+                                             std::vector<CalibrationPoint> points,
+                                             std::int64_t time);
 
 // The calibration file of a state dir: one entry per device, JSON, written atomically.
 std::filesystem::path calibration_file(const std::filesystem::path& state_dir);
-Result<std::vector<Calibration>> load_calibrations(const std::filesystem::path& file);
-Status save_calibration(const std::filesystem::path& file, const Calibration& c);
+// No file: none calibrated yet. A file that is not one, or holds figures fit_calibration
+// refuses, is an error (never silently ignored).
+DocResult<std::vector<Calibration>> load_calibrations(const std::filesystem::path& file);
+DocStatus save_calibration(const std::filesystem::path& file, const Calibration& c);
 std::optional<Calibration> find_calibration(const std::vector<Calibration>& all,
                                             const std::string& device);
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gk/core/errors.hpp"
 #include "gk/core/passage.hpp"
-#include "gk/core/result.hpp"
 #include "gk/policy/site_state.hpp"
 
 namespace gk {
@@ -32,7 +32,7 @@ struct ListenAddress {
   unsigned short port = 0;
   bool loopback() const;
 };
-Result<ListenAddress> parse_listen(std::string_view listen);
+DocResult<ListenAddress> parse_listen(std::string_view listen);
 
 struct CameraConfig {
   std::string source = "none";  // see parse_camera_source
@@ -167,8 +167,10 @@ struct Config {
   ProvisioningConfig provisioning;
 };
 
-// Relative paths in the file are resolved against the file's own folder.
-Result<Config> load_config(const std::filesystem::path& file);
-Result<Config> parse_config(std::string_view text, const std::filesystem::path& source);
+// Relative paths in the file are resolved against the file's own folder. Errors: syntax (not
+// TOML), schema (a key unknown, of the wrong type or out of range; every one found, each as
+// file:line:column), and read_regular_file's for the file itself.
+DocResult<Config> load_config(const std::filesystem::path& file);
+DocResult<Config> parse_config(std::string_view text, const std::filesystem::path& source);
 
 }  // namespace gk

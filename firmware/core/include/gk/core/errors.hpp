@@ -4,8 +4,9 @@
 // layer's words:
 //   database  the journal and the stores (SQLite, PostgreSQL)       DbError
 //   network   the upstream's HTTPS connection                       NetError
-//   document  a signed or parsed document: sync documents, batches,
-//             request signatures, configuration and key files      DocError
+//   document  a file read, parsed or written: sync documents, batches,
+//             request signatures, configuration, key, trust and
+//             enrolment files, provisioning bundles                DocError
 //   device    a reader, sensor or camera                             hal::DeviceError
 //   internal  an exception where none was expected (a bug): named by where it was thrown
 // Each is a stable code plus a human detail (never personal data). Where one of them has to
@@ -53,6 +54,9 @@ enum class DocCode : std::uint8_t {
   out_of_order,         // older than the one in use, or numbered out of sequence
   clock,                // a time outside what the verifier accepts
   refused,              // valid, but not for this receiver (another site's document)
+  unreadable,           // missing, not a regular file, or cannot be read or written (OS error
+                        // in the detail)
+  insecure,             // a key or secret file that group or others can read or write
 };
 
 std::string_view code_name(DbCode c);
@@ -107,11 +111,6 @@ inline Fault fault(const DocError& e) {
 // stored).
 using FaultStatus = Expected<Done, Fault>;
 
-// A layer that still reports a Failure (file and key loaders, the trust store, the kiosk's
-// own SQLite state): its reason's code stands as the layer's code.
-inline Fault fault(Layer l, const Failure& f) {
-  return {l, code(f.reason), f.detail};
-}
 // "network/timeout: connect: Connection timed out"
 std::string describe(const Fault& f);
 

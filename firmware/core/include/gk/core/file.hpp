@@ -7,14 +7,15 @@
 #include <filesystem>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk {
 
 inline constexpr std::size_t kMaxConfigFileBytes = 1u << 20;      // config, guards, keys
 inline constexpr std::size_t kMaxEnrolmentFileBytes = 16u << 20;  // ~50 000 card passes
 
-// The whole file, or Reason::malformed naming the path and what is wrong with it.
-Result<std::string> read_regular_file(const std::filesystem::path& file, std::size_t max_bytes);
+// The whole file, or an error naming the path: unreadable (missing, not a regular file, an
+// OS error) or too_large.
+DocResult<std::string> read_regular_file(const std::filesystem::path& file, std::size_t max_bytes);
 
 }  // namespace gk

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "gk/core/bytes.hpp"
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk {
 
@@ -38,9 +38,9 @@ class IdBindingKey {
 };
 
 // The key file: 64 hex digits and a newline, created 0600 and never overwritten; loading
-// refuses a file readable by group or others.
-Status create_id_binding_key(const std::filesystem::path& file);
-Result<IdBindingKey> load_id_binding_key(const std::filesystem::path& file);
+// refuses a file readable by group or others (insecure).
+DocStatus create_id_binding_key(const std::filesystem::path& file);
+DocResult<IdBindingKey> load_id_binding_key(const std::filesystem::path& file);
 
 // Masked forms for screens and technicians: a serial keeps its first and last byte
 // ("D1************3C"), an 18-character ID number its first 4 and last 4

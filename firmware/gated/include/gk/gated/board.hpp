@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "gk/config/config.hpp"
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/gpio/door.hpp"
 #include "gk/hal/clock.hpp"
 #include "gk/hal/devices.hpp"
@@ -44,7 +44,9 @@ struct Board {
 };
 
 // sim_clock_start: on the sim board with a scenario, the clock is a manual one starting
-// there; otherwise the system clock.
-Result<Board> open_board(const Config& config, std::optional<std::int64_t> sim_clock_start);
+// there; otherwise the system clock. Fails as a document (a setting the config check should
+// have refused, a damaged calibration file) or as a device that cannot be opened.
+Expected<Board, Fault> open_board(const Config& config,
+                                  std::optional<std::int64_t> sim_clock_start);
 
 }  // namespace gk

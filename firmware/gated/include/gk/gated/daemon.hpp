@@ -46,7 +46,7 @@ struct DaemonOptions {
 
 // The files the configuration names, checked by the loaders the daemon uses (trust keys, the
 // device key, guards, TLS, enrolment): what `gated config check` and Daemon::create run first.
-Status preflight(const Config& config);
+DocStatus preflight(const Config& config);
 
 // The daemon is also the guard console's backend: each action goes through the kiosk (and so
 // through the journal) on the event loop (daemon_console.cpp).

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/gated/daemon.hpp"
 
 namespace gk {
@@ -41,7 +41,7 @@ struct Scenario {
   std::vector<ScenarioStep> steps;
 };
 
-Result<Scenario> load_scenario(const std::filesystem::path& file);
+DocResult<Scenario> load_scenario(const std::filesystem::path& file);
 
 // Runs every step; returns the number of steps whose outcome did not match `expect`.
 int run_scenario(Daemon& daemon, const Scenario& scenario, std::ostream& narration);

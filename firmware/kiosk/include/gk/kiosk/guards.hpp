@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/pass.hpp"
 #include "gk/trust/revocation.hpp"
 #include "gk/trust/trust_store.hpp"
@@ -40,15 +40,16 @@ class PinCheck {
 
 class GuardRegistry {
  public:
-  // Reads and checks the file (mode, size, every line), then makes the decoy hash (one
-  // Argon2 run, ~60 ms) so that the first login is not the slow one.
-  static Result<GuardRegistry> load(const std::filesystem::path& file);
+  // Reads and checks the file (mode: insecure, size, every line), then makes the decoy hash
+  // (one Argon2 run, ~60 ms) so that the first login is not the slow one.
+  static DocResult<GuardRegistry> load(const std::filesystem::path& file);
   // The same reading and checks without the decoy: for `gated config check` and preflight,
   // which only need to know whether load() would succeed.
-  static Result<GuardRegistry> read(const std::filesystem::path& file);
-  // Adds or replaces a guard's PIN (4 to 12 digits) and rewrites the file (0600, atomically).
-  static Status set_pin(const std::filesystem::path& file, const PassId& staff_pass,
-                        std::string_view pin);
+  static DocResult<GuardRegistry> read(const std::filesystem::path& file);
+  // Adds or replaces a guard's PIN (4 to 12 digits) and rewrites the file (0600, atomically):
+  // a document error, or internal/out_of_memory if Argon2id cannot have its memory.
+  static FaultStatus set_pin(const std::filesystem::path& file, const PassId& staff_pass,
+                             std::string_view pin);
   std::size_t size() const { return hashes_.size(); }
 
   // The staff pass must verify against `trust`, not be revoked, be valid now, be a staff

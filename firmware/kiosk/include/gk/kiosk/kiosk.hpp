@@ -132,11 +132,12 @@ class Kiosk {
   UnixTime pending_deadline_ = 0;
 };
 
-// Reads an enrolment file: one card-bound pass text per line ('#' comments). Passes
-// without a card UID are refused with the line number.
-Result<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file);
+// Reads an enrolment file: one card-bound pass text per line ('#' comments). A line that is
+// no pass (syntax, unsupported_version) or a pass without a card UID (schema) is refused
+// with the line number.
+DocResult<std::map<Bytes, Bytes>> load_enrolment(const std::filesystem::path& file);
 // One card-bound pass text into an enrolment map (the file above, or a synced list).
-Status add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled);
+DocStatus add_enrolled_pass(std::string_view text, std::map<Bytes, Bytes>& enrolled);
 
 // The measurement as the journal keeps it: estimate, skin and ambient.
 void journal_temperature(Passage& row, const Temperature& t);

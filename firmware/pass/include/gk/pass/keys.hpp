@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/pass.hpp"
 
 namespace gk {
@@ -53,19 +53,20 @@ IssuerKeyPair issuer_key_from_seed(const std::array<std::uint8_t, 32>& seed,
                                    std::vector<std::string> sites = {"*"});
 
 // Writes DIR/<stem>.key (0600, created exclusively: never overwrites) and DIR/<stem>.pub.
-Status save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
-                     const std::string& stem = "issuer");
-Result<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file);
-// Refuses (Reason::malformed with a detail) a key file readable by group/others.
-Result<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file);
+DocStatus save_key_pair(const IssuerKeyPair& pair, const std::filesystem::path& dir,
+                        const std::string& stem = "issuer");
+DocResult<IssuerKeyInfo> load_public_key(const std::filesystem::path& pub_file);
+// Refuses a key file readable by group/others (insecure), before reading it.
+DocResult<IssuerKeyPair> load_secret_key(const std::filesystem::path& key_file);
 
 std::string public_key_json(const IssuerKeyInfo& info);
 // The secret key file's text (keep it in 0600 files only) and its parser, which checks that
 // the secret and public halves belong together.
 std::string secret_key_json(const IssuerKeyPair& pair);
-Result<IssuerKeyPair> parse_secret_key_json(std::string_view text);
-// Creates `path` with `mode` (O_EXCL: never overwrites), writes and fsyncs `data`.
-Status write_new_file(const std::filesystem::path& path, const std::string& data, unsigned mode);
-Result<IssuerKeyInfo> parse_public_key_json(std::string_view json);
+DocResult<IssuerKeyPair> parse_secret_key_json(std::string_view text);
+// Creates `path` with `mode` (O_EXCL: never overwrites), writes and fsyncs `data`; an
+// existing file or a failed write is unreadable, with the OS error.
+DocStatus write_new_file(const std::filesystem::path& path, const std::string& data, unsigned mode);
+DocResult<IssuerKeyInfo> parse_public_key_json(std::string_view json);
 
 }  // namespace gk

@@ -4,7 +4,6 @@
 // from the bundle; what the config states must agree with it, or the device refuses to run
 // (a config edited to point at another upstream, site or trust root is not this device).
 #include "gk/config/config.hpp"
-#include "gk/core/result.hpp"
 #include "gk/provision/bundle.hpp"
 
 namespace gk::provision {
@@ -12,12 +11,12 @@ namespace gk::provision {
 // Checks `config` against the bundle and completes it: site id, checkpoint, [sync] url, pin
 // and device id; installs the device key (0600), the authority key and the issuer keys under
 // state_dir/provisioned/ on first start and points the config at them. A key already
-// installed must be the bundle's. Failures: wrong_site (another compound), malformed
-// (another board, a disagreeing setting, unreadable files) with a detail naming it, and the
-// failures of open_bundle.
-Result<Manifest> apply(Config& config);
+// installed must be the bundle's. Failures: refused (a bundle for another site or board, a
+// setting or an installed key that disagrees with it), the key and file loaders' errors, and
+// those of open_bundle, each with a detail naming what.
+DocResult<Manifest> apply(Config& config);
 
 // Like apply() but touches no file: for gated config check.
-Result<Manifest> check(const Config& config);
+DocResult<Manifest> check(const Config& config);
 
 }  // namespace gk::provision

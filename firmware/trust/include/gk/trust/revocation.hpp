@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 #include "gk/pass/pass.hpp"
 
 namespace gk {
@@ -26,9 +26,9 @@ class RevocationList {
   std::size_t memory_bytes() const;
 
   // Snapshot: any number newer than ours. Delta: base must equal our number and the new
-  // number be newer. Anything older is refused (a replayed list must not un-revoke).
-  // Builds aside and swaps, so a refused or failed apply leaves the list as it was.
-  Status apply(const RevocationDocument& doc);
+  // number be newer. Anything older is refused as out_of_order (a replayed list must not
+  // un-revoke). Builds aside and swaps, so a refused or failed apply leaves the list as it was.
+  DocStatus apply(const RevocationDocument& doc);
 
  private:
   void assign(std::vector<std::pair<std::uint64_t, std::uint32_t>> keys);

@@ -25,7 +25,8 @@ struct RevocationDocument {
 inline constexpr std::size_t kMaxRevocationDocumentBytes = 256u * 1024 * 1024;
 
 Bytes sign_revocation_document(RevocationDocument doc, const IssuerKeyPair& key);
-// Strict parse, then the signer must be a trusted issuer whose scope covers the site.
-Result<RevocationDocument> parse_revocation_document(ByteView bytes, const TrustStore& trust);
+// Strict parse, then the signer must be a trusted issuer whose scope covers the site
+// (unknown_signer if not), and the signature verify (bad_signature).
+DocResult<RevocationDocument> parse_revocation_document(ByteView bytes, const TrustStore& trust);
 
 }  // namespace gk

@@ -12,9 +12,9 @@ namespace gk {
 class TrustStore {
  public:
   void add(IssuerKeyInfo key) { keys_[key.id] = std::move(key); }
-  Status load_file(const std::filesystem::path& pub_file);
+  DocStatus load_file(const std::filesystem::path& pub_file);
   // Every *.pub in the folder; an unreadable or malformed one is an error naming it.
-  Status load_directory(const std::filesystem::path& dir);
+  DocStatus load_directory(const std::filesystem::path& dir);
   const IssuerKeyInfo* find(const KeyId& id) const;
   std::size_t size() const { return keys_.size(); }
 

@@ -60,10 +60,12 @@ std::string status_json(const SyncStatus& s);
 
 class SyncClient {
  public:
-  static Result<std::unique_ptr<SyncClient>> create(boost::asio::io_context& io,
-                                                    const SyncConfig& config, Journal& journal,
-                                                    SyncState& state, hal::TrustedClock& clock,
-                                                    SyncHooks hooks);
+  // Fails as network/bad_url (config.url) or with the key files' document errors.
+  static Expected<std::unique_ptr<SyncClient>, Fault> create(boost::asio::io_context& io,
+                                                             const SyncConfig& config,
+                                                             Journal& journal, SyncState& state,
+                                                             hal::TrustedClock& clock,
+                                                             SyncHooks hooks);
   // Re-applies the documents stored by earlier rounds (after verifying them again).
   FaultStatus restore();
   // One full round. Failures name the step that failed and the layer's error.

@@ -31,7 +31,7 @@ inline constexpr std::string_view time = "gk-time";
 std::string sign_document(std::string_view kind, std::string_view payload,
                           const IssuerKeyPair& authority);
 // The payload of an envelope of `kind` whose signer is in `authority` and whose signature
-// verifies. Failures: malformed, unknown_issuer, bad_signature.
+// verifies. Failures: too_large, syntax, schema, unknown_signer, bad_signature.
 DocResult<std::string> open_document(std::string_view envelope, std::string_view kind,
                                      const TrustStore& authority);
 

@@ -28,8 +28,9 @@ struct Faults {
   double stale_ack = 0;          // answer a journal batch with the device's previous answer
   int stall_ms = 0;              // every answer this late
 };
-// "http500=0.2 drop_after_commit=0.1 stale_ack=0.2 stall_ms=0" (whitespace or newlines).
-Result<Faults> parse_faults(std::string_view text);
+// "http500=0.2 drop_after_commit=0.1 stale_ack=0.2 stall_ms=0" (whitespace or newlines):
+// syntax when an item is not KEY=NUMBER, schema for an unknown key or a value out of range.
+DocResult<Faults> parse_faults(std::string_view text);
 
 // What this instance counted since it started, for GET /metrics (Prometheus text format).
 // Per-device figures are of the devices this instance served; behind a load balancer the

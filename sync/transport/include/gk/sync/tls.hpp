@@ -12,20 +12,21 @@
 #include <filesystem>
 #include <string>
 
-#include "gk/core/result.hpp"
+#include "gk/core/errors.hpp"
 
 namespace gk::sync {
 
 // Writes a new Ed25519 key (PEM, 0600, never overwriting) and a self-signed certificate
-// valid for ten years. Returns the key's pin.
-Result<std::string> make_self_signed_certificate(const std::filesystem::path& key_pem,
-                                                 const std::filesystem::path& cert_pem,
-                                                 const std::string& common_name);
+// valid for ten years. Returns the key's pin; a file that exists or cannot be written is
+// document/unreadable, OpenSSL failing to make or sign the key internal/openssl.
+Expected<std::string, Fault> make_self_signed_certificate(const std::filesystem::path& key_pem,
+                                                          const std::filesystem::path& cert_pem,
+                                                          const std::string& common_name);
 // The pin of the public key in a PEM certificate file.
-Result<std::string> certificate_pin(const std::filesystem::path& cert_pem);
+DocResult<std::string> certificate_pin(const std::filesystem::path& cert_pem);
 
-// TLS 1.3 only. The server context refuses a key file readable by group or others.
-Result<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
+// TLS 1.3 only. The server context refuses a key file readable by group or others (insecure).
+DocResult<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
     const std::filesystem::path& cert_pem, const std::filesystem::path& key_pem);
 // Accepts exactly the server whose leaf certificate carries the pinned key.
 std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string& pin);
