@@ -30,6 +30,11 @@ class PgResult {
     const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr;
     return s ? s : "";
   }
+  // The constraint a violation (23xxx) broke, by name.
+  std::string constraint() const {
+    const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_CONSTRAINT_NAME) : nullptr;
+    return s ? s : "";
+  }
   std::string error() const { return r_ ? PQresultErrorMessage(r_.get()) : "no result"; }
   // The command tag: "COMMIT", or "ROLLBACK" when COMMIT met an aborted transaction.
   std::string tag() const { return r_ ? PQcmdStatus(r_.get()) : ""; }
