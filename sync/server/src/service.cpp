@@ -144,7 +144,23 @@ void UpstreamService::log(std::string_view event, const std::string& device,
       -1, ' ', false, json::error_handler_t::replace));
 }
 
+Metrics UpstreamService::metrics() const {
+  std::lock_guard lock(mutex_);
+  return metrics_;
+}
+
+void UpstreamService::set_faults(Faults f) {
+  std::lock_guard lock(mutex_);
+  faults_ = f;
+}
+
+Faults UpstreamService::faults() const {
+  std::lock_guard lock(mutex_);
+  return faults_;
+}
+
 Response UpstreamService::metrics_text() {
+  const Metrics counted = metrics();
   std::ostringstream m;
   auto help = [&](const char* name, const char* type, const char* text) {
     m << "# HELP " << name << " " << text << "\n# TYPE " << name << " " << type << "\n";
@@ -163,51 +179,57 @@ Response UpstreamService::metrics_text() {
     return out;
   };
   help("gk_upstream_rounds_total", "counter", "Device rounds begun (signed-time requests).");
-  m << "gk_upstream_rounds_total " << metrics_.rounds << "\n";
+  m << "gk_upstream_rounds_total " << counted.rounds << "\n";
   help("gk_upstream_requests_total", "counter", "Requests by route and HTTP status.");
-  for (const auto& [key, n] : metrics_.requests) {
+  for (const auto& [key, n] : counted.requests) {
     const auto sp = key.rfind(' ');
     m << "gk_upstream_requests_total{route=\"" << label(key.substr(0, sp)) << "\",status=\""
       << key.substr(sp + 1) << "\"} " << n << "\n";
   }
   help("gk_upstream_journal_batches_total", "counter", "Journal batches received.");
-  m << "gk_upstream_journal_batches_total " << metrics_.batches << "\n";
+  m << "gk_upstream_journal_batches_total " << counted.batches << "\n";
   help("gk_upstream_journal_batches_refused_total", "counter",
        "Journal batches refused (gap, broken link, differing re-send, store failure).");
-  m << "gk_upstream_journal_batches_refused_total " << metrics_.batches_refused << "\n";
+  m << "gk_upstream_journal_batches_refused_total " << counted.batches_refused << "\n";
   help("gk_upstream_passages_ingested_total", "counter", "Passages newly stored.");
-  m << "gk_upstream_passages_ingested_total " << metrics_.passages_ingested << "\n";
+  m << "gk_upstream_passages_ingested_total " << counted.passages_ingested << "\n";
   help("gk_upstream_passages_duplicate_total", "counter", "Re-sent passages already held.");
-  m << "gk_upstream_passages_duplicate_total " << metrics_.passages_duplicate << "\n";
+  m << "gk_upstream_passages_duplicate_total " << counted.passages_duplicate << "\n";
   help("gk_upstream_auth_refused_total", "counter", "Requests refused by authentication.");
-  m << "gk_upstream_auth_refused_total " << metrics_.auth_refused << "\n";
+  m << "gk_upstream_auth_refused_total " << counted.auth_refused << "\n";
   help("gk_upstream_store_errors_total", "counter", "Store operations that failed.");
-  m << "gk_upstream_store_errors_total " << metrics_.store_errors << "\n";
+  m << "gk_upstream_store_errors_total " << counted.store_errors << "\n";
   help("gk_upstream_list_number", "gauge", "Current number of each published list.");
   m << "gk_upstream_list_number{list=\"revocations\"} " << store_.revocation_number() << "\n";
   if (auto t = store_.trust_list())
     m << "gk_upstream_list_number{list=\"trust-list\"} " << t->number << "\n";
   help("gk_upstream_device_acked", "gauge", "Highest contiguous passage acknowledged per device.");
-  for (const auto& [id, d] : metrics_.devices)
+  for (const auto& [id, d] : counted.devices)
     m << "gk_upstream_device_acked{device=\"" << label(id) << "\"} " << d.acked << "\n";
   help("gk_upstream_device_upload_lag_seconds", "gauge",
        "Seconds since each device's last journal upload here.");
   const UnixTime now = clock_();
-  for (const auto& [id, d] : metrics_.devices)
+  for (const auto& [id, d] : counted.devices)
     m << "gk_upstream_device_upload_lag_seconds{device=\"" << label(id) << "\"} "
       << (now > d.last_upload ? now - d.last_upload : 0) << "\n";
   return reply(200, m.str(), "text/plain; version=0.0.4");
 }
 
 bool UpstreamService::roll(double p) {
+  std::lock_guard lock(mutex_);
+  return roll_locked(p);
+}
+
+bool UpstreamService::roll_locked(double p) {
   return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
 }
 
 Response UpstreamService::handle(const Request& r) {
   // Prometheus scrapes without a device key: counters only, no personal data.
   if (r.method == "GET" && r.target == "/metrics") return metrics_text();
+  const Faults faults = this->faults();
   Response res = [&] {
-    if (roll(faults_.http500)) return error(500, "injected_fault", "injected fault");
+    if (roll(faults.http500)) return error(500, "injected_fault", "injected fault");
     auto target = parse_target(r.target);
     if (!target) return error(400, "bad_request", "bad request target");
     sync::RequestAuth auth{header(r, "x-gk-device"), 0, header(r, "x-gk-nonce"),
@@ -228,7 +250,7 @@ Response UpstreamService::handle(const Request& r) {
     auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
                                    !time_route);
     if (!ok) {
-      ++metrics_.auth_refused;
+      count([](Metrics& m) { ++m.auth_refused; });
       const DocError& e = ok.error();
       log("auth_refused", auth.device_id, e.detail);
       if (e.code == DocCode::bad_signature || e.code == DocCode::unknown_signer)
@@ -236,7 +258,7 @@ Response UpstreamService::handle(const Request& r) {
       return error(status_for(e.code), code_name(e.code), e.detail);
     }
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
-    if (time_route) ++metrics_.rounds;
+    if (time_route) count([](Metrics& m) { ++m.rounds; });
     return route(r, *device);
   }();
   {
@@ -248,9 +270,9 @@ Response UpstreamService::handle(const Request& r) {
                                           "/v1/journal/ack"};
     if (std::find(std::begin(kRoutes), std::end(kRoutes), route) == std::end(kRoutes))
       route = "other";
-    ++metrics_.requests[route + " " + std::to_string(res.status)];
+    count([&](Metrics& m) { ++m.requests[route + " " + std::to_string(res.status)]; });
   }
-  res.stall_ms = std::max(res.stall_ms, faults_.stall_ms);
+  res.stall_ms = std::max(res.stall_ms, faults.stall_ms);
   return res;
 }
 
@@ -298,14 +320,16 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   if (!batch) return error(400, code_name(batch.error().code), batch.error().detail);
   if (batch->device_id != device.id)
     return error(403, "forbidden", "a device may only upload its own journal");
-  ++metrics_.batches;
+  count([](Metrics& m) { ++m.batches; });
   auto ack = store_.receive(*batch, clock_());
   if (!ack) {
-    ++metrics_.batches_refused;
     const DbError& e = ack.error();
     // "refused": not the continuation the store holds (a gap, another device's rows); any
     // other code is the store failing.
-    if (e.code != DbCode::refused) ++metrics_.store_errors;
+    count([&](Metrics& m) {
+      ++m.batches_refused;
+      if (e.code != DbCode::refused) ++m.store_errors;
+    });
     log("journal_refused", device.id, e.detail);
     Response res = error(409, code_name(e.code), e.detail);
     res.body =
@@ -313,16 +337,18 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
             .dump();
     return res;
   }
-  metrics_.passages_ingested += ack->accepted;
-  metrics_.passages_duplicate += ack->duplicates;
-  metrics_.devices[device.id] = {ack->acked, clock_()};
   std::string body =
       json{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}}
           .dump();
   Response res = reply(200, body);
-  if (roll(faults_.drop_after_commit)) res.drop_connection = true;
+  const UnixTime now = clock_();
+  std::lock_guard lock(mutex_);
+  metrics_.passages_ingested += ack->accepted;
+  metrics_.passages_duplicate += ack->duplicates;
+  metrics_.devices[device.id] = {ack->acked, now};
+  if (roll_locked(faults_.drop_after_commit)) res.drop_connection = true;
   auto last = last_ack_.find(device.id);
-  if (last != last_ack_.end() && roll(faults_.stale_ack)) res.body = last->second;
+  if (last != last_ack_.end() && roll_locked(faults_.stale_ack)) res.body = last->second;
   last_ack_[device.id] = body;
   return res;
 }
@@ -343,7 +369,7 @@ Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>
   } else {
     auto d = store_.revocation_document(have, authority_, clock_());
     if (!d) {
-      ++metrics_.store_errors;
+      count([](Metrics& m) { ++m.store_errors; });
       log("store_error", "", d.error().detail);
       return error(500, code_name(d.error().code), d.error().detail);
     }

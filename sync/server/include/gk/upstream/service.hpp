@@ -3,6 +3,7 @@
 // here, so every route is unit-tested and fuzzed directly; server.hpp puts it on TLS.
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,6 +47,9 @@ struct Metrics {
   std::map<std::string, DeviceSeen> devices;
 };
 
+// handle() may run on several threads at once (gate-upstream calls it on a pool of workers, each
+// store call on a connection of its own, see open_store_pool): what the service keeps between
+// requests is behind one lock, held for no store call.
 class UpstreamService {
  public:
   using Clock = std::function<UnixTime()>;
@@ -54,8 +58,8 @@ class UpstreamService {
   UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock, Log log = {});
 
   Response handle(const Request& request);
-  const Metrics& metrics() const { return metrics_; }
-  void set_faults(Faults f) { faults_ = f; }
+  Metrics metrics() const;
+  void set_faults(Faults f);
   const IssuerKeyPair& authority() const { return authority_; }
 
  private:
@@ -64,7 +68,14 @@ class UpstreamService {
   Response revocations(const std::map<std::string, std::uint64_t>& q);
   Response signed_doc(std::string_view kind, std::uint64_t have, std::uint64_t number,
                       const std::string& payload);
+  Faults faults() const;
   bool roll(double p);
+  bool roll_locked(double p);  // with mutex_ held
+  template <class F>
+  void count(F&& f) {
+    std::lock_guard lock(mutex_);
+    f(metrics_);
+  }
   Response metrics_text();
   void log(std::string_view event, const std::string& device, const std::string& detail);
 
@@ -72,7 +83,8 @@ class UpstreamService {
   IssuerKeyPair authority_;
   Clock clock_;
   PublicKey unknown_device_key_;  // an unknown device is verified against this (no secret)
-  sync::ReplayGuard replay_;
+  sync::ReplayGuard replay_;      // safe on several threads by itself
+  mutable std::mutex mutex_;      // over faults_, rng_, last_ack_ and metrics_
   Faults faults_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault

@@ -97,6 +97,12 @@ using PostgresOpener = DbResult<std::unique_ptr<UpstreamStore>> (*)(const std::s
 // migrates the schema.
 DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
                                                     PostgresOpener postgres = nullptr);
+// `n` stores opened by open_store(spec) behind one, for a server that calls it from several
+// threads at once: each call takes a free one (waiting while all are busy), so `n` calls run at
+// once, each on a connection of its own. Writes to SQLite are taken one at a time here (its
+// file has one writer: waiting here wakes at once, where SQLite's busy handler sleeps).
+DbResult<std::unique_ptr<UpstreamStore>> open_store_pool(const std::string& spec,
+                                                         PostgresOpener postgres, std::size_t n);
 // Whether `spec` names a PostgreSQL store (the prefixes open_store takes for one).
 bool names_postgres_store(const std::string& spec);
 // The SQLite store in one file (":memory:" for fuzzing).
