@@ -94,6 +94,21 @@ unsigned status_for(DocCode code) {
 }
 }  // namespace
 
+std::optional<Device> DeviceCache::find(const std::string& id, UnixTime now) const {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(id);
+  // A clock set back counts as expired too: read again.
+  if (it == kept_.end() || now < it->second.read_at || now - it->second.read_at >= ttl_s_)
+    return std::nullopt;
+  return it->second.device;
+}
+
+void DeviceCache::keep(const Device& d, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  if (kept_.size() >= kMaxDevices && !kept_.count(d.id)) kept_.clear();
+  kept_.insert_or_assign(d.id, Kept{d, now});
+}
+
 Result<Faults> parse_faults(std::string_view text) {
   Faults f;
   std::istringstream in{std::string(text)};
@@ -242,13 +257,18 @@ Response UpstreamService::handle(const Request& r) {
     // An unknown device is checked against a key nobody holds, so that it takes the same
     // steps (time window, one signature verification) and gets the same answer as a
     // registered device's bad signature.
+    const UnixTime now = clock_();
     auto lookup = [&](const std::string& id) -> std::optional<PublicKey> {
-      device = store_.device(id);
+      device = devices_.find(id, now);
+      if (!device) {
+        device = store_.device(id);
+        if (device) devices_.keep(*device, now);
+      }
       return device ? device->key : unknown_device_key_;
     };
     const bool time_route = target->path == "/v1/time";
-    auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
-                                   !time_route);
+    auto ok =
+        sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, now, !time_route);
     if (!ok) {
       count([](Metrics& m) { ++m.auth_refused; });
       const DocError& e = ok.error();

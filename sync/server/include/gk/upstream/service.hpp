@@ -4,8 +4,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gk/net/message.hpp"
@@ -47,6 +49,30 @@ struct Metrics {
   std::map<std::string, DeviceSeen> devices;
 };
 
+// Registered devices as read from the store, kept for `ttl_s` seconds: every request of a
+// round is verified against its device's key, and reading it from the store each time was
+// most of a round's store calls. A device re-keyed or moved to another site (gatectl upstream
+// register) is served with what it was for at most that long. Unknown devices are not kept
+// (they are read again each time), so requests under made-up ids cannot fill it. Safe on
+// several threads.
+class DeviceCache {
+ public:
+  static constexpr UnixTime kDefaultTtlS = 5;
+  static constexpr std::size_t kMaxDevices = 200'000;  // at the bound it starts over, empty
+  explicit DeviceCache(UnixTime ttl_s = kDefaultTtlS) : ttl_s_(ttl_s) {}
+  std::optional<Device> find(const std::string& id, UnixTime now) const;
+  void keep(const Device& d, UnixTime now);
+
+ private:
+  struct Kept {
+    Device device;
+    UnixTime read_at = 0;
+  };
+  const UnixTime ttl_s_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Kept> kept_;
+};
+
 // handle() may run on several threads at once (gate-upstream calls it on a pool of workers, each
 // store call on a connection of its own, see open_store_pool): what the service keeps between
 // requests is behind one lock, held for no store call.
@@ -82,6 +108,7 @@ class UpstreamService {
   UpstreamStore& store_;
   IssuerKeyPair authority_;
   Clock clock_;
+  DeviceCache devices_;
   PublicKey unknown_device_key_;  // an unknown device is verified against this (no secret)
   sync::ReplayGuard replay_;      // safe on several threads by itself
   mutable std::mutex mutex_;      // over faults_, rng_, last_ack_ and metrics_
