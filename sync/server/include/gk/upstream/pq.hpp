@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gk/core/bytes.hpp"
@@ -62,6 +63,8 @@ class Connection {
   Connection& operator=(Connection&&) noexcept = default;
 
   // One statement (parameters $1..$n). A broken connection is re-established once first.
+  // Each distinct text is prepared on this connection at its first use and executed by name
+  // after that: the server parses and plans it once, not on every request.
   PgResult exec(std::string_view sql, const std::vector<Param>& params = {});
   // Several statements without parameters (migrations).
   DbStatus exec_script(std::string_view sql);
@@ -75,6 +78,7 @@ class Connection {
   explicit Connection(PGconn* c) : c_(c, &PQfinish) {}
   void reconnect_if_broken();
   std::unique_ptr<PGconn, void (*)(PGconn*)> c_{nullptr, &PQfinish};
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 // BEGIN on construction, ROLLBACK unless committed.
