@@ -76,11 +76,14 @@ struct Listener::State : std::enable_shared_from_this<Listener::State> {
   std::map<std::uint64_t, std::function<void()>> closers;  // every open connection
   std::list<std::uint64_t> handshaking;                    // oldest first
   std::uint64_t failures_in_a_row = 0;
-  // Handlers' off-loop work (Response::off_loop), one job at a time: started on first use.
+  // Handlers' off-loop work (Response::off_loop) on options.off_loop_threads threads: started
+  // on first use.
   std::unique_ptr<asio::thread_pool> worker;
 
   asio::thread_pool& off_loop_worker() {
-    if (!worker) worker = std::make_unique<asio::thread_pool>(1);
+    if (!worker)
+      worker =
+          std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, options.off_loop_threads));
     return *worker;
   }
 
@@ -269,7 +272,7 @@ asio::awaitable<void> stream_events(std::shared_ptr<State> st, Stream& stream, S
   }
 }
 
-// Runs a handler's off-loop work on the worker thread and resumes here, on the loop, with the
+// Runs a handler's off-loop work on a worker thread and resumes here, on the loop, with the
 // step it returned (or its exception). The loop is kept from running out of work meanwhile (a
 // work guard on the io_context itself: Boost 1.74's tracked any_io_executor miscounts).
 asio::awaitable<std::function<Response()>> run_off_loop(State& st, OffLoopWork work) {
@@ -577,7 +580,7 @@ std::string metrics_text(const std::vector<const Listener*>& listeners) {
   family("gate_http_requests_total", "counter", "Requests read.",
          [](L l) { return l.stats().requests; });
   family("gate_http_off_loop_jobs_total", "counter",
-         "Handler work run off the event loop (PIN checks).",
+         "Handler work run off the event loop (PIN checks, upstream store calls).",
          [](L l) { return l.stats().off_loop_jobs; });
   family("gate_http_handler_faults_total", "counter", "Handler exceptions answered 500.",
          [](L l) { return l.stats().handler_faults; });

@@ -39,8 +39,17 @@ RequestAuth sign_request(std::string_view method, std::string_view path, std::st
 
 bool ReplayGuard::first_use(const std::string& device_id, const std::string& nonce, UnixTime time,
                             UnixTime now) {
-  std::erase_if(seen_, [&](const auto& kv) { return kv.second < now - 2 * kMaxClockSkewS; });
+  std::lock_guard lock(mutex_);
+  if (now != forgot_at_) {
+    std::erase_if(seen_, [&](const auto& kv) { return kv.second < now - 2 * kMaxClockSkewS; });
+    forgot_at_ = now;
+  }
   return seen_.try_emplace({device_id, nonce}, time).second;
+}
+
+std::size_t ReplayGuard::size() const {
+  std::lock_guard lock(mutex_);
+  return seen_.size();
 }
 
 DocStatus verify_request(std::string_view method, std::string_view path, std::string_view body,

@@ -1,6 +1,7 @@
 // gate-upstream: the reference upstream server.
 //   gate-upstream init --dir DIR [--store S]                  keys, TLS certificate, database
-//   gate-upstream serve --dir DIR [--store S] [--listen A:P]  serve devices over HTTPS
+//   gate-upstream serve --dir DIR [--store S] [--listen A:P] [--workers N]
+//                                                            serve devices over HTTPS
 // --store: sqlite:DIR (the default: DIR/upstream.db) or postgresql://... (several instances
 // may serve one PostgreSQL database; each has a copy of DIR's keys). Options may also come
 // from a config file: `gate-upstream --config FILE serve`, FILE holding a [serve] section
@@ -20,10 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The store named by --store, else the SQLite file in the state directory.
-gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const fs::path& dir,
-                                                                      const std::string& spec) {
-  return gk::upstream::open_store(spec.empty() ? "sqlite:" + dir.string() : spec,
-                                  gk::upstream::open_postgres_store);
+std::string store_spec_of(const fs::path& dir, const std::string& spec) {
+  return spec.empty() ? "sqlite:" + dir.string() : spec;
 }
 
 int init(const fs::path& dir, const std::string& cn, const std::string& store_spec) {
@@ -41,7 +40,8 @@ int init(const fs::path& dir, const std::string& cn, const std::string& store_sp
     return 1;
   }
   std::ofstream(dir / "tls.pin") << *pin << "\n";
-  auto store = open_store(dir, store_spec);
+  auto store =
+      gk::upstream::open_store(store_spec_of(dir, store_spec), gk::upstream::open_postgres_store);
   if (!store) {
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
     return 1;
@@ -53,7 +53,7 @@ int init(const fs::path& dir, const std::string& cn, const std::string& store_sp
 }
 
 int serve(const fs::path& dir, const std::string& store_spec, const std::string& listen,
-          const std::string& faults, const std::string& port_file) {
+          const std::string& faults, const std::string& port_file, std::size_t workers) {
   auto authority = gk::load_secret_key(dir / "authority.key");
   if (!authority) {
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(authority.error())) << "\n";
@@ -64,7 +64,9 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(tls.error())) << "\n";
     return 1;
   }
-  auto store = open_store(dir, store_spec);
+  // A connection for each worker: their store calls run at once.
+  auto store = gk::upstream::open_store_pool(store_spec_of(dir, store_spec),
+                                             gk::upstream::open_postgres_store, workers);
   if (!store) {
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
     return 1;
@@ -85,9 +87,10 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
   gk::upstream::UpstreamService service(
       **store, std::move(*authority), [] { return static_cast<gk::UnixTime>(std::time(nullptr)); },
       // Structured log: one JSON object a line on stderr (journald or a collector keeps it).
-      [](const std::string& line) { std::cerr << line << "\n"; });
+      // One write a line: workers log at once.
+      [](const std::string& line) { std::cerr << line + "\n"; });
   gk::upstream::UpstreamServer server(io, **tls, {address, static_cast<unsigned short>(port)},
-                                      service, faults);
+                                      service, faults, {.workers = workers});
   if (!port_file.empty()) {
     // Written whole then renamed: a test waiting for the file never reads half a number.
     std::ofstream(port_file + ".tmp") << server.port() << "\n";
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
   CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
   app.require_subcommand(1);
   std::string dir, store, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
+  std::size_t workers = 4;
   // CLI11 reads a subcommand's options from its section: [serve] store = "postgresql://...".
   app.set_config("--config", "", "Options from a file: [serve] store = \"postgresql://...\"");
   auto* init_cmd = app.add_subcommand("init", "Create the authority key, TLS key and database");
@@ -123,6 +127,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", listen, "ADDRESS:PORT (port 0: any free port)");
   serve_cmd->add_option("--faults", faults, "Fault-injection file, re-read on change (tests)");
   serve_cmd->add_option("--port-file", port_file, "Write the bound port here");
+  serve_cmd
+      ->add_option("--workers", workers,
+                   "Threads (each with its own store connection) serving requests off the event "
+                   "loop")
+      ->check(CLI::Range(1, 64));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -133,7 +142,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*init_cmd) return init(dir, cn, store);
-    return serve(dir, store, listen, faults, port_file);
+    return serve(dir, store, listen, faults, port_file, workers);
   } catch (const std::exception& e) {
     std::cerr << "gate-upstream: " << e.what() << "\n";
     return 1;

@@ -49,6 +49,11 @@ const char* const kMigrations[] = {
     CREATE TABLE documents(kind text, scope text, number bigint NOT NULL, payload text NOT NULL,
       PRIMARY KEY (kind, scope));
     )",
+    // 2: a device's first row is no other device's (UpstreamStore::receive), checked by the
+    // database so that it holds across instances; the index also makes the check one lookup.
+    R"(
+    CREATE UNIQUE INDEX journal_first_passage ON journal(hash) WHERE seq = 1;
+    )",
 };
 
 PassId id_from_bytes(const Bytes& b) {
@@ -217,6 +222,8 @@ DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime n
          Connection::array(prevs), Connection::array(entries)});
     if (!ins.ok()) {
       const auto state = ins.sqlstate();
+      if (state == "23505" && ins.constraint() == "journal_first_passage")
+        return first_passage_taken();
       if (state == "23505" || state == "23503" || state == "23514")
         return db_error(DbCode::refused,
                         "the batch does not continue the stored chain: " + ins.error());

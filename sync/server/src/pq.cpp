@@ -24,7 +24,10 @@ DbResult<Connection> Connection::open(const std::string& conninfo) {
 }
 
 void Connection::reconnect_if_broken() {
-  if (c_ && PQstatus(c_.get()) != CONNECTION_OK) PQreset(c_.get());
+  if (c_ && PQstatus(c_.get()) != CONNECTION_OK) {
+    PQreset(c_.get());
+    prepared_.clear();  // a new session: nothing is prepared there
+  }
 }
 
 PgResult Connection::exec(std::string_view sql, const std::vector<Param>& params) {
@@ -36,9 +39,17 @@ PgResult Connection::exec(std::string_view sql, const std::vector<Param>& params
     values.push_back(p ? p->c_str() : nullptr);
     lengths.push_back(p ? static_cast<int>(p->size()) : 0);
   }
-  const std::string text(sql);
-  return PgResult(PQexecParams(c_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
-                               values.data(), lengths.data(), nullptr, 0));
+  std::string text(sql);
+  auto it = prepared_.find(text);
+  if (it == prepared_.end()) {
+    std::string name = "gk" + std::to_string(prepared_.size());
+    PgResult made(
+        PQprepare(c_.get(), name.c_str(), text.c_str(), static_cast<int>(params.size()), nullptr));
+    if (!made.ok()) return made;
+    it = prepared_.emplace(std::move(text), std::move(name)).first;
+  }
+  return PgResult(PQexecPrepared(c_.get(), it->second.c_str(), static_cast<int>(params.size()),
+                                 values.data(), lengths.data(), nullptr, 0));
 }
 
 DbStatus Connection::exec_script(std::string_view sql) {

@@ -27,6 +27,7 @@ net::ListenerOptions upstream_listener(asio::ssl::context& tls, asio::ip::tcp::e
   l.limits.body = limits.io;
   l.limits.write = limits.io;
   l.limits.idle = limits.idle;
+  l.off_loop_threads = limits.workers;
   l.common_headers = {{"Server", "gate-upstream"}};
   return l;
 }
@@ -38,10 +39,16 @@ UpstreamServer::UpstreamServer(asio::io_context& io, asio::ssl::context& tls,
                                std::filesystem::path faults_file, ServerLimits limits)
     : service_(service),
       faults_file_(std::move(faults_file)),
-      listener_(io, upstream_listener(tls, endpoint, limits), [this](const net::Request& r) {
-        reload_faults();
-        return service_.handle(r);
-      }) {}
+      listener_(io, upstream_listener(tls, endpoint, limits),
+                [this, off_loop = limits.workers > 0](const net::Request& r) {
+                  reload_faults();
+                  if (!off_loop) return service_.handle(r);
+                  net::Response later;
+                  later.off_loop = [this, r] {
+                    return [res = service_.handle(r)]() mutable { return std::move(res); };
+                  };
+                  return later;
+                }) {}
 
 void UpstreamServer::reload_faults() {
   if (faults_file_.empty()) return;

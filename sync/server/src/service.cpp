@@ -94,6 +94,21 @@ unsigned status_for(DocCode code) {
 }
 }  // namespace
 
+std::optional<Device> DeviceCache::find(const std::string& id, UnixTime now) const {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(id);
+  // A clock set back counts as expired too: read again.
+  if (it == kept_.end() || now < it->second.read_at || now - it->second.read_at >= ttl_s_)
+    return std::nullopt;
+  return it->second.device;
+}
+
+void DeviceCache::keep(const Device& d, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  if (kept_.size() >= kMaxDevices && !kept_.count(d.id)) kept_.clear();
+  kept_.insert_or_assign(d.id, Kept{d, now});
+}
+
 DocResult<Faults> parse_faults(std::string_view text) {
   Faults f;
   std::istringstream in{std::string(text)};
@@ -144,7 +159,23 @@ void UpstreamService::log(std::string_view event, const std::string& device,
       -1, ' ', false, json::error_handler_t::replace));
 }
 
+Metrics UpstreamService::metrics() const {
+  std::lock_guard lock(mutex_);
+  return metrics_;
+}
+
+void UpstreamService::set_faults(Faults f) {
+  std::lock_guard lock(mutex_);
+  faults_ = f;
+}
+
+Faults UpstreamService::faults() const {
+  std::lock_guard lock(mutex_);
+  return faults_;
+}
+
 Response UpstreamService::metrics_text() {
+  const Metrics counted = metrics();
   std::ostringstream m;
   auto help = [&](const char* name, const char* type, const char* text) {
     m << "# HELP " << name << " " << text << "\n# TYPE " << name << " " << type << "\n";
@@ -163,51 +194,57 @@ Response UpstreamService::metrics_text() {
     return out;
   };
   help("gk_upstream_rounds_total", "counter", "Device rounds begun (signed-time requests).");
-  m << "gk_upstream_rounds_total " << metrics_.rounds << "\n";
+  m << "gk_upstream_rounds_total " << counted.rounds << "\n";
   help("gk_upstream_requests_total", "counter", "Requests by route and HTTP status.");
-  for (const auto& [key, n] : metrics_.requests) {
+  for (const auto& [key, n] : counted.requests) {
     const auto sp = key.rfind(' ');
     m << "gk_upstream_requests_total{route=\"" << label(key.substr(0, sp)) << "\",status=\""
       << key.substr(sp + 1) << "\"} " << n << "\n";
   }
   help("gk_upstream_journal_batches_total", "counter", "Journal batches received.");
-  m << "gk_upstream_journal_batches_total " << metrics_.batches << "\n";
+  m << "gk_upstream_journal_batches_total " << counted.batches << "\n";
   help("gk_upstream_journal_batches_refused_total", "counter",
        "Journal batches refused (gap, broken link, differing re-send, store failure).");
-  m << "gk_upstream_journal_batches_refused_total " << metrics_.batches_refused << "\n";
+  m << "gk_upstream_journal_batches_refused_total " << counted.batches_refused << "\n";
   help("gk_upstream_passages_ingested_total", "counter", "Passages newly stored.");
-  m << "gk_upstream_passages_ingested_total " << metrics_.passages_ingested << "\n";
+  m << "gk_upstream_passages_ingested_total " << counted.passages_ingested << "\n";
   help("gk_upstream_passages_duplicate_total", "counter", "Re-sent passages already held.");
-  m << "gk_upstream_passages_duplicate_total " << metrics_.passages_duplicate << "\n";
+  m << "gk_upstream_passages_duplicate_total " << counted.passages_duplicate << "\n";
   help("gk_upstream_auth_refused_total", "counter", "Requests refused by authentication.");
-  m << "gk_upstream_auth_refused_total " << metrics_.auth_refused << "\n";
+  m << "gk_upstream_auth_refused_total " << counted.auth_refused << "\n";
   help("gk_upstream_store_errors_total", "counter", "Store operations that failed.");
-  m << "gk_upstream_store_errors_total " << metrics_.store_errors << "\n";
+  m << "gk_upstream_store_errors_total " << counted.store_errors << "\n";
   help("gk_upstream_list_number", "gauge", "Current number of each published list.");
   m << "gk_upstream_list_number{list=\"revocations\"} " << store_.revocation_number() << "\n";
   if (auto t = store_.trust_list())
     m << "gk_upstream_list_number{list=\"trust-list\"} " << t->number << "\n";
   help("gk_upstream_device_acked", "gauge", "Highest contiguous passage acknowledged per device.");
-  for (const auto& [id, d] : metrics_.devices)
+  for (const auto& [id, d] : counted.devices)
     m << "gk_upstream_device_acked{device=\"" << label(id) << "\"} " << d.acked << "\n";
   help("gk_upstream_device_upload_lag_seconds", "gauge",
        "Seconds since each device's last journal upload here.");
   const UnixTime now = clock_();
-  for (const auto& [id, d] : metrics_.devices)
+  for (const auto& [id, d] : counted.devices)
     m << "gk_upstream_device_upload_lag_seconds{device=\"" << label(id) << "\"} "
       << (now > d.last_upload ? now - d.last_upload : 0) << "\n";
   return reply(200, m.str(), "text/plain; version=0.0.4");
 }
 
 bool UpstreamService::roll(double p) {
+  std::lock_guard lock(mutex_);
+  return roll_locked(p);
+}
+
+bool UpstreamService::roll_locked(double p) {
   return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p;
 }
 
 Response UpstreamService::handle(const Request& r) {
   // Prometheus scrapes without a device key: counters only, no personal data.
   if (r.method == "GET" && r.target == "/metrics") return metrics_text();
+  const Faults faults = this->faults();
   Response res = [&] {
-    if (roll(faults_.http500)) return error(500, "injected_fault", "injected fault");
+    if (roll(faults.http500)) return error(500, "injected_fault", "injected fault");
     auto target = parse_target(r.target);
     if (!target) return error(400, "bad_request", "bad request target");
     sync::RequestAuth auth{header(r, "x-gk-device"), 0, header(r, "x-gk-nonce"),
@@ -220,15 +257,20 @@ Response UpstreamService::handle(const Request& r) {
     // An unknown device is checked against a key nobody holds, so that it takes the same
     // steps (time window, one signature verification) and gets the same answer as a
     // registered device's bad signature.
+    const UnixTime now = clock_();
     auto lookup = [&](const std::string& id) -> std::optional<PublicKey> {
-      device = store_.device(id);
+      device = devices_.find(id, now);
+      if (!device) {
+        device = store_.device(id);
+        if (device) devices_.keep(*device, now);
+      }
       return device ? device->key : unknown_device_key_;
     };
     const bool time_route = target->path == "/v1/time";
-    auto ok = sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, clock_(),
-                                   !time_route);
+    auto ok =
+        sync::verify_request(r.method, r.target, r.body, auth, lookup, replay_, now, !time_route);
     if (!ok) {
-      ++metrics_.auth_refused;
+      count([](Metrics& m) { ++m.auth_refused; });
       const DocError& e = ok.error();
       log("auth_refused", auth.device_id, e.detail);
       if (e.code == DocCode::bad_signature || e.code == DocCode::unknown_signer)
@@ -236,7 +278,7 @@ Response UpstreamService::handle(const Request& r) {
       return error(status_for(e.code), code_name(e.code), e.detail);
     }
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
-    if (time_route) ++metrics_.rounds;
+    if (time_route) count([](Metrics& m) { ++m.rounds; });
     return route(r, *device);
   }();
   {
@@ -248,9 +290,9 @@ Response UpstreamService::handle(const Request& r) {
                                           "/v1/journal/ack"};
     if (std::find(std::begin(kRoutes), std::end(kRoutes), route) == std::end(kRoutes))
       route = "other";
-    ++metrics_.requests[route + " " + std::to_string(res.status)];
+    count([&](Metrics& m) { ++m.requests[route + " " + std::to_string(res.status)]; });
   }
-  res.stall_ms = std::max(res.stall_ms, faults_.stall_ms);
+  res.stall_ms = std::max(res.stall_ms, faults.stall_ms);
   return res;
 }
 
@@ -298,26 +340,16 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
   if (!batch) return error(400, code_name(batch.error().code), batch.error().detail);
   if (batch->device_id != device.id)
     return error(403, "forbidden", "a device may only upload its own journal");
-  ++metrics_.batches;
-  // Rows are bound to the device that first sent them. Every row's hash covers its whole
-  // history back to the device's first row, so another device's copy can only be accepted
-  // as a journal of its own from seq 1 on: comparing a new journal's first row with every
-  // other device's first row is enough to refuse a copy of any of their rows.
-  if (!batch->entries.empty() && batch->entries.front().seq == 1 && store_.acked(device.id) == 0) {
-    for (const Device& other : store_.devices()) {
-      if (other.id == device.id) continue;
-      const auto first = store_.journal(other.id, 0, 1);
-      if (!first.empty() && first.front().hash == batch->entries.front().hash)
-        return error(409, "refused", "passage 1 was already received from another device");
-    }
-  }
+  count([](Metrics& m) { ++m.batches; });
   auto ack = store_.receive(*batch, clock_());
   if (!ack) {
-    ++metrics_.batches_refused;
     const DbError& e = ack.error();
     // "refused": not the continuation the store holds (a gap, another device's rows); any
     // other code is the store failing.
-    if (e.code != DbCode::refused) ++metrics_.store_errors;
+    count([&](Metrics& m) {
+      ++m.batches_refused;
+      if (e.code != DbCode::refused) ++m.store_errors;
+    });
     log("journal_refused", device.id, e.detail);
     Response res = error(409, code_name(e.code), e.detail);
     res.body =
@@ -325,16 +357,18 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
             .dump();
     return res;
   }
-  metrics_.passages_ingested += ack->accepted;
-  metrics_.passages_duplicate += ack->duplicates;
-  metrics_.devices[device.id] = {ack->acked, clock_()};
   std::string body =
       json{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}}
           .dump();
   Response res = reply(200, body);
-  if (roll(faults_.drop_after_commit)) res.drop_connection = true;
+  const UnixTime now = clock_();
+  std::lock_guard lock(mutex_);
+  metrics_.passages_ingested += ack->accepted;
+  metrics_.passages_duplicate += ack->duplicates;
+  metrics_.devices[device.id] = {ack->acked, now};
+  if (roll_locked(faults_.drop_after_commit)) res.drop_connection = true;
   auto last = last_ack_.find(device.id);
-  if (last != last_ack_.end() && roll(faults_.stale_ack)) res.body = last->second;
+  if (last != last_ack_.end() && roll_locked(faults_.stale_ack)) res.body = last->second;
   last_ack_[device.id] = body;
   return res;
 }
@@ -355,7 +389,7 @@ Response UpstreamService::revocations(const std::map<std::string, std::uint64_t>
   } else {
     auto d = store_.revocation_document(have, authority_, clock_());
     if (!d) {
-      ++metrics_.store_errors;
+      count([](Metrics& m) { ++m.store_errors; });
       log("store_error", "", d.error().detail);
       return error(500, code_name(d.error().code), d.error().detail);
     }

@@ -64,6 +64,8 @@ DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem
       CREATE TABLE IF NOT EXISTS journal(device TEXT NOT NULL, seq INTEGER NOT NULL,
         hash TEXT NOT NULL, entry TEXT NOT NULL, received_at INTEGER NOT NULL,
         PRIMARY KEY(device, seq));
+      -- A device's first row is no other device's (UpstreamStore::receive).
+      CREATE UNIQUE INDEX IF NOT EXISTS journal_first_passage ON journal(hash) WHERE seq = 1;
       CREATE TABLE IF NOT EXISTS revoked(pass_id BLOB PRIMARY KEY, added_in INTEGER NOT NULL,
         removed_in INTEGER) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS revocation_docs(base INTEGER, number INTEGER, bytes BLOB NOT NULL,
@@ -122,6 +124,12 @@ DbResult<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now
     return hash_at.step() == SQLITE_ROW ? std::optional(hash_at.text(0)) : std::nullopt;
   });
   if (!plan) return plan.error();
+  if (!plan->new_entries.empty() && plan->new_entries.front()->seq == 1) {
+    sql::Statement taken(db_, "SELECT 1 FROM journal WHERE seq=1 AND hash=? AND device<>?");
+    taken.bind(1, std::string_view(plan->new_entries.front()->hash));
+    taken.bind(2, std::string_view(batch.device_id));
+    if (taken.step() == SQLITE_ROW) return first_passage_taken();
+  }
   sql::Statement insert(db_, "INSERT INTO journal VALUES(?,?,?,?,?)");
   for (const JournalEntry* e : plan->new_entries) {
     insert.reset();

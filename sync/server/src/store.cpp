@@ -32,6 +32,10 @@ DbStatus check_device_id(const std::string& id) {
   return Done{};
 }
 
+DbError first_passage_taken() {
+  return db_error(DbCode::refused, "passage 1 was already received from another device");
+}
+
 DbResult<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t acked,
                                const StoredHash& stored_hash) {
   BatchPlan plan;

@@ -18,10 +18,11 @@
 //   Host          when asked, a Host that does not name this listener gets 421
 //   handler       exceptions caught, logged, counted and answered 500: one bad request never
 //                 ends the listener; work a handler marks as too slow for the loop
-//                 (Response::off_loop) runs on one worker thread, other sessions going on
+//                 (Response::off_loop) runs on the listener's worker threads (one unless
+//                 configured: `off_loop_threads`), other sessions going on
 //
-// Header names are lower-cased here and nowhere else. Runs on the caller's io_context; its one
-// worker thread starts on the first off-loop job. Construct, use and destroy it on the thread
+// Header names are lower-cased here and nowhere else. Runs on the caller's io_context; its
+// worker threads start on the first off-loop job. Construct, use and destroy it on the thread
 // that runs the io_context.
 //
 // Why here (firmware/net) and not in sync/transport: two of its three users are the kiosk's
@@ -74,6 +75,9 @@ struct ListenerOptions {
   EventHub* hub = nullptr;  // what an event_stream answer streams (must outlive the listener)
   // Re-checked at every keepalive of an event stream: false ends it (e.g. the guard logged out).
   std::function<bool(const Request&)> stream_allowed;
+  // Threads for handlers' off-loop work: 1 runs one job at a time (the kiosk's PIN checks);
+  // gate-upstream runs its store calls there, one store connection a thread.
+  std::size_t off_loop_threads = 1;
   // Where degraded states are said (step: "accept", "handler", "session"); default: stderr.
   std::function<void(std::string_view step, std::string_view detail)> log;
 };
@@ -88,7 +92,7 @@ struct ListenerStats {
   std::uint64_t shed = 0;                 // connections accepted and closed with the spare fd
   std::uint64_t timeouts = 0;             // connections ended by a time limit
   std::uint64_t requests = 0;
-  std::uint64_t off_loop_jobs = 0;   // Response::off_loop work run on the worker thread
+  std::uint64_t off_loop_jobs = 0;   // Response::off_loop work run on the worker threads
   std::uint64_t handler_faults = 0;  // the handler threw: answered 500
   std::uint64_t session_faults = 0;  // a session ended by an exception of ours
   std::uint64_t loop_restarts = 0;   // the accept loop ended by an exception and restarted

@@ -38,8 +38,9 @@ struct Event {
 
 struct Response;
 
-// Work too slow for the event loop (an Argon2 PIN check is ~60 ms). The listener runs it on its
-// worker thread, one job at a time, then calls what it returned back on the loop for the
+// Work too slow for the event loop (an Argon2 PIN check is ~60 ms, a store commit's fsync). The
+// listener runs it on one of its worker threads (ListenerOptions::off_loop_threads; jobs run
+// at once when there are several), then calls what it returned back on the loop for the
 // answer. It must touch nothing the loop touches: it owns copies of what it needs; the
 // returned step may touch the handler's state (it runs on the loop, unless the listener was
 // closed meanwhile).

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -31,15 +32,19 @@ RequestAuth sign_request(std::string_view method, std::string_view path, std::st
                          UnixTime now);
 
 // Nonces seen within the skew window; older ones are forgotten (their time is refused anyway).
+// Safe to use from several threads (a server verifies requests on several at once).
 class ReplayGuard {
  public:
   // False when the nonce was already used.
   bool first_use(const std::string& device_id, const std::string& nonce, UnixTime time,
                  UnixTime now);
-  std::size_t size() const { return seen_.size(); }
+  std::size_t size() const;
 
  private:
+  mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, UnixTime> seen_;
+  // Forgetting walks every nonce: done once a second of `now`, not once a request.
+  UnixTime forgot_at_ = 0;
 };
 
 using DeviceKeyLookup = std::function<std::optional<PublicKey>(const std::string& device_id)>;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gk/core/bytes.hpp"
@@ -28,6 +29,11 @@ class PgResult {
   // The SQLSTATE ("23505" unique violation, "40001" serialization failure, ...).
   std::string sqlstate() const {
     const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr;
+    return s ? s : "";
+  }
+  // The constraint a violation (23xxx) broke, by name.
+  std::string constraint() const {
+    const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_CONSTRAINT_NAME) : nullptr;
     return s ? s : "";
   }
   std::string error() const { return r_ ? PQresultErrorMessage(r_.get()) : "no result"; }
@@ -57,6 +63,8 @@ class Connection {
   Connection& operator=(Connection&&) noexcept = default;
 
   // One statement (parameters $1..$n). A broken connection is re-established once first.
+  // Each distinct text is prepared on this connection at its first use and executed by name
+  // after that: the server parses and plans it once, not on every request.
   PgResult exec(std::string_view sql, const std::vector<Param>& params = {});
   // Several statements without parameters (migrations).
   DbStatus exec_script(std::string_view sql);
@@ -70,6 +78,7 @@ class Connection {
   explicit Connection(PGconn* c) : c_(c, &PQfinish) {}
   void reconnect_if_broken();
   std::unique_ptr<PGconn, void (*)(PGconn*)> c_{nullptr, &PQfinish};
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 // BEGIN on construction, ROLLBACK unless committed.

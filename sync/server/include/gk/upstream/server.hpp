@@ -1,7 +1,9 @@
 #pragma once
 // gate-upstream's network side: UpstreamService::handle on gk::net's listener over TLS 1.3
 // (the pinned self-signed key), HTTP/1.1 keep-alive, on one event loop, so many devices are
-// served at once while the SQLite store is only ever touched from that loop.
+// served at once. The service is called on that loop (its store is only ever touched from
+// there), or with `workers` on that many threads off the loop, so that one device's commit
+// (its fsync, PostgreSQL's round trips) does not hold up the TLS and signatures of the others.
 #include <utility>
 // clang-format off
 #include <boost/asio.hpp>
@@ -27,6 +29,9 @@ struct ServerLimits {
   // TLS handshakes in progress at once; over it the oldest pending is dropped, so idle
   // sockets (which never finish one) cannot keep devices out.
   std::size_t max_handshakes = 64;
+  // 0: the service is called on the loop. N: on N threads off it; the service's store must take
+  // calls from N threads at once (open_store_pool with N connections).
+  std::size_t workers = 0;
 };
 
 class UpstreamServer {

@@ -3,8 +3,11 @@
 // here, so every route is unit-tested and fuzzed directly; server.hpp puts it on TLS.
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gk/net/message.hpp"
@@ -47,6 +50,33 @@ struct Metrics {
   std::map<std::string, DeviceSeen> devices;
 };
 
+// Registered devices as read from the store, kept for `ttl_s` seconds: every request of a
+// round is verified against its device's key, and reading it from the store each time was
+// most of a round's store calls. A device re-keyed or moved to another site (gatectl upstream
+// register) is served with what it was for at most that long. Unknown devices are not kept
+// (they are read again each time), so requests under made-up ids cannot fill it. Safe on
+// several threads.
+class DeviceCache {
+ public:
+  static constexpr UnixTime kDefaultTtlS = 5;
+  static constexpr std::size_t kMaxDevices = 200'000;  // at the bound it starts over, empty
+  explicit DeviceCache(UnixTime ttl_s = kDefaultTtlS) : ttl_s_(ttl_s) {}
+  std::optional<Device> find(const std::string& id, UnixTime now) const;
+  void keep(const Device& d, UnixTime now);
+
+ private:
+  struct Kept {
+    Device device;
+    UnixTime read_at = 0;
+  };
+  const UnixTime ttl_s_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Kept> kept_;
+};
+
+// handle() may run on several threads at once (gate-upstream calls it on a pool of workers, each
+// store call on a connection of its own, see open_store_pool): what the service keeps between
+// requests is behind one lock, held for no store call.
 class UpstreamService {
  public:
   using Clock = std::function<UnixTime()>;
@@ -55,8 +85,8 @@ class UpstreamService {
   UpstreamService(UpstreamStore& store, IssuerKeyPair authority, Clock clock, Log log = {});
 
   Response handle(const Request& request);
-  const Metrics& metrics() const { return metrics_; }
-  void set_faults(Faults f) { faults_ = f; }
+  Metrics metrics() const;
+  void set_faults(Faults f);
   const IssuerKeyPair& authority() const { return authority_; }
 
  private:
@@ -65,15 +95,24 @@ class UpstreamService {
   Response revocations(const std::map<std::string, std::uint64_t>& q);
   Response signed_doc(std::string_view kind, std::uint64_t have, std::uint64_t number,
                       const std::string& payload);
+  Faults faults() const;
   bool roll(double p);
+  bool roll_locked(double p);  // with mutex_ held
+  template <class F>
+  void count(F&& f) {
+    std::lock_guard lock(mutex_);
+    f(metrics_);
+  }
   Response metrics_text();
   void log(std::string_view event, const std::string& device, const std::string& detail);
 
   UpstreamStore& store_;
   IssuerKeyPair authority_;
   Clock clock_;
+  DeviceCache devices_;
   PublicKey unknown_device_key_;  // an unknown device is verified against this (no secret)
-  sync::ReplayGuard replay_;
+  sync::ReplayGuard replay_;      // safe on several threads by itself
+  mutable std::mutex mutex_;      // over faults_, rng_, last_ack_ and metrics_
   Faults faults_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault

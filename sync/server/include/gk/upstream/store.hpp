@@ -53,7 +53,11 @@ class UpstreamStore {
 
   // Journals. A batch must continue the device's chain: entries at or below the mark are
   // duplicates (their hash must match what is stored), the first new one must be
-  // mark + 1 and link to the stored hash. All or nothing per batch.
+  // mark + 1 and link to the stored hash. All or nothing per batch. Rows are bound to the
+  // device that first sent them: every row's hash covers its whole history back to the
+  // device's first row, so another device's copy could only be taken as a journal of its own
+  // from seq 1 on; a first row another device already holds is refused (by a unique index
+  // over first rows' hashes, so that it holds across instances, in the batch's transaction).
   virtual DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) = 0;
   virtual std::int64_t acked(const std::string& device_id) const = 0;
   virtual std::vector<StoredPassage> journal(const std::string& device_id,
@@ -93,6 +97,12 @@ using PostgresOpener = DbResult<std::unique_ptr<UpstreamStore>> (*)(const std::s
 // migrates the schema.
 DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
                                                     PostgresOpener postgres = nullptr);
+// `n` stores opened by open_store(spec) behind one, for a server that calls it from several
+// threads at once: each call takes a free one (waiting while all are busy), so `n` calls run at
+// once, each on a connection of its own. Writes to SQLite are taken one at a time here (its
+// file has one writer: waiting here wakes at once, where SQLite's busy handler sleeps).
+DbResult<std::unique_ptr<UpstreamStore>> open_store_pool(const std::string& spec,
+                                                         PostgresOpener postgres, std::size_t n);
 // Whether `spec` names a PostgreSQL store (the prefixes open_store takes for one).
 bool names_postgres_store(const std::string& spec);
 // The SQLite store in one file (":memory:" for fuzzing).
@@ -111,5 +121,7 @@ DbResult<BatchPlan> plan_batch(const sync::JournalBatch& batch, std::int64_t ack
                                const StoredHash& stored_hash);
 // Device ids as both stores accept them.
 DbStatus check_device_id(const std::string& id);
+// The refusal of a first row another device already holds (both stores say it alike).
+DbError first_passage_taken();
 
 }  // namespace gk::upstream
