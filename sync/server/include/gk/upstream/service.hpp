@@ -9,6 +9,7 @@
 
 #include "gk/net/message.hpp"
 #include "gk/sync/auth.hpp"
+#include "gk/upstream/operators.hpp"
 #include "gk/upstream/store.hpp"
 
 namespace gk::upstream {
@@ -57,6 +58,7 @@ class UpstreamService {
   const Metrics& metrics() const { return metrics_; }
   void set_faults(Faults f) { faults_ = f; }
   const IssuerKeyPair& authority() const { return authority_; }
+  const OperatorApi& operators() const { return operators_; }
 
  private:
   Response route(const Request& r, const Device& device);
@@ -78,6 +80,7 @@ class UpstreamService {
   std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault
   Log log_;
   Metrics metrics_;
+  OperatorApi operators_;  // /v1/operator/...: people, not devices (operators.hpp)
 };
 
 }  // namespace gk::upstream
