@@ -18,8 +18,10 @@
 namespace gk::upstream {
 
 inline constexpr std::string_view kOperatorRoutes = "/v1/operator/";
-// An enrolment list of a large compound is the largest body (~10 000 pass texts).
-inline constexpr std::size_t kMaxOperatorBody = 4u << 20;
+// A district's revocation list published at once is the largest body (200 000 ids: 7 MB of
+// JSON, tests/integration/sync/sync_lists.sh). Over HTTPS the listener's own limit
+// (ServerLimits::max_body, 5 MiB) is lower and applies first.
+inline constexpr std::size_t kMaxOperatorBody = 16u << 20;
 // Rows per page of a journal or of the audit log.
 inline constexpr std::size_t kDefaultPageRows = 1000, kMaxPageRows = 10'000;
 
