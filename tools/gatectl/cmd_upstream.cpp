@@ -1,8 +1,12 @@
-// gatectl upstream: manage the reference upstream (gate-upstream) through its database:
-// register devices, publish revocations, site states, enrolments and the trust list, and
-// read what devices uploaded. The running server sees every change at its next request.
+// gatectl upstream: manage the reference upstream (gate-upstream): register and retire
+// devices, publish revocations, site states, enrolments and the trust list, read what devices
+// uploaded and the audit log. Every subcommand is one request to the operators' API
+// (gk/upstream/operators.hpp): over HTTPS with --url, signed with the operator's key; or, on
+// the host that holds the database (--dir/--store), handed to the same routes in-process as
+// the operator "local". Either way the store audits it and the output is the same.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -10,7 +14,9 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "gk/upstream/operators.hpp"
 #include "gk/upstream/store.hpp"
+#include "operator_client.hpp"
 #include "output.hpp"
 
 namespace gatectl {
@@ -20,6 +26,8 @@ namespace fs = std::filesystem;
 
 struct Common {
   std::string dir, store;
+  OperatorEndpoint remote;
+  std::string operator_key;
   bool json = false;
 };
 
@@ -72,9 +80,65 @@ bool parse_ids(const std::vector<std::string>& in, std::vector<gk::PassId>& out,
 
 void add_common(CLI::App* cmd, Common& c) {
   auto* dir = cmd->add_option("--dir", c.dir, "The upstream's directory (gate-upstream init)");
-  cmd->add_option("--store", c.store, "The upstream's store: postgresql://... (or sqlite:DIR)")
-      ->excludes(dir);
+  auto* store =
+      cmd->add_option("--store", c.store, "The upstream's store: postgresql://... (or sqlite:DIR)")
+          ->excludes(dir);
+  auto* url = cmd->add_option("--url", c.remote.url, "The upstream: https://HOST:PORT")
+                  ->excludes(dir)
+                  ->excludes(store);
+  cmd->add_option("--pin", c.remote.pin, "The upstream's TLS pin (its tls.pin)")->needs(url);
+  cmd->add_option("--operator", c.remote.operator_id, "Operator id (gate-upstream operator add)")
+      ->needs(url);
+  // Not --key: `register --key` is the device's public key.
+  cmd->add_option("--operator-key", c.operator_key, "The operator's secret key file (0600)")
+      ->needs(url);
   cmd->add_flag("--json", c.json, "JSON output");
+}
+
+std::string percent_encoded(std::string_view s) {
+  static const char* const hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+      continue;
+    }
+    out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+// One operators' API request, over HTTPS or in-process. On an answer other than 200 the
+// error is reported (exit 1 when the upstream refused the operator, 2 otherwise) and nullopt
+// returned; otherwise the answer's JSON.
+std::optional<nlohmann::json> perform(const Common& c, const std::string& method,
+                                      const std::string& target, const nlohmann::json& body,
+                                      int& code) {
+  gk::net::Request request{method, target, {}, body.is_null() ? "" : body.dump()};
+  gk::net::Response answer;
+  if (!c.remote.url.empty()) {
+    if (c.remote.pin.empty() || c.remote.operator_id.empty() || c.operator_key.empty()) {
+      code = report_error("--url needs --pin, --operator and --operator-key", c.json);
+      return std::nullopt;
+    }
+    auto key = gk::load_secret_key(c.operator_key);
+    if (!key) return code = report_fault(key.error(), c.json), std::nullopt;
+    auto res = call_operator_api(c.remote, *key, request);
+    if (!res) return code = report_fault(res.error(), c.json), std::nullopt;
+    answer = std::move(*res);
+  } else {
+    auto store = open_store(c);
+    if (!store) return code = report_fault(store.error(), c.json), std::nullopt;
+    gk::upstream::OperatorApi api(**store, now);
+    answer = api.handle_local(request);
+  }
+  auto j = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status == 200 && j.is_object()) return j;
+  std::string what = "upstream answered " + std::to_string(answer.status);
+  if (j.is_object() && j.contains("error"))
+    what += " " + j.value("error", "") + ": " + j.value("detail", "");
+  code = report_error(what, c.json, answer.status == 401 || answer.status == 403 ? 1 : 2);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -100,14 +164,17 @@ void register_upstream(CLI::App& app, Exit& exit) {
   reg->add_option("--site", r->site, "Compound the device guards")->required();
   reg->add_option("--checkpoint", r->checkpoint, "Checkpoint name, e.g. 莲花北村北门");
   reg->callback([r, &exit] {
-    auto store = open_store(*r);
-    if (!store) return void(exit.code = report_fault(store.error(), r->json));
     auto key = gk::load_public_key(r->key);
     if (!key) return void(exit.code = report_fault(key.error(), r->json));
-    if (auto s = (*store)->register_device({r->device, key->key, r->site, r->checkpoint}); !s)
-      return void(exit.code = report_fault(s.error(), r->json));
+    auto res = perform(*r, "POST", "/v1/operator/devices",
+                       {{"id", r->device},
+                        {"public_key", gk::to_hex(key->key)},
+                        {"site", r->site},
+                        {"checkpoint", r->checkpoint}},
+                       exit.code);
+    if (!res) return;
     if (r->json)
-      print_json({{"device", r->device}, {"site", r->site}, {"registered", true}});
+      print_json(*res);
     else
       std::cout << "device " << r->device << " registered for " << r->site << "\n";
   });
@@ -137,15 +204,19 @@ void register_upstream(CLI::App& app, Exit& exit) {
       return;
     if (add.empty() && remove.empty())
       return void(exit.code = report_error("nothing to revoke or unrevoke", v->json));
-    auto store = open_store(*v);
-    if (!store) return void(exit.code = report_fault(store.error(), v->json));
-    auto n = (*store)->revoke(add, remove, now());
-    if (!n) return void(exit.code = report_fault(n.error(), v->json));
+    auto hex = [](const std::vector<gk::PassId>& ids) {
+      std::vector<std::string> out;
+      for (const auto& id : ids) out.push_back(gk::to_hex(id));
+      return out;
+    };
+    auto res = perform(*v, "POST", "/v1/operator/revocations",
+                       {{"add", hex(add)}, {"remove", hex(remove)}}, exit.code);
+    if (!res) return;
     if (v->json)
-      print_json({{"list", *n}, {"revoked", add.size()}, {"unrevoked", remove.size()}});
+      print_json(*res);
     else
-      std::cout << "revocation list " << *n << ": " << add.size() << " revoked, " << remove.size()
-                << " unrevoked\n";
+      std::cout << "revocation list " << res->at("list").get<std::uint64_t>() << ": " << add.size()
+                << " revoked, " << remove.size() << " unrevoked\n";
   });
 
   struct Site : Common {
@@ -165,20 +236,17 @@ void register_upstream(CLI::App& app, Exit& exit) {
   site->add_option("--fever", s->fever, "Fever threshold in °C (35..40)")
       ->check(CLI::Range(35.0, 40.0));
   site->callback([s, &exit] {
-    auto store = open_store(*s);
-    if (!store) return void(exit.code = report_fault(store.error(), s->json));
-    gk::sync::SiteStateDoc d;
-    d.site = s->site;
-    d.outbreak = *gk::outbreak_from_string(s->outbreak);
-    d.quarantined_buildings = {s->quarantine.begin(), s->quarantine.end()};
-    if (s->fever > 0) d.fever_threshold_c = s->fever;
-    auto n = (*store)->set_site_state(d, now());
-    if (!n) return void(exit.code = report_fault(n.error(), s->json));
+    nlohmann::json body{
+        {"site", s->site}, {"outbreak", s->outbreak}, {"quarantine", s->quarantine}};
+    if (s->fever > 0) body["fever"] = s->fever;
+    auto res = perform(*s, "POST", "/v1/operator/site-state", body, exit.code);
+    if (!res) return;
+    const auto n = res->at("number").get<std::uint64_t>();
     if (s->json)
-      print_json({{"site", s->site}, {"number", *n}, {"outbreak", s->outbreak}});
+      print_json({{"site", s->site}, {"number", n}, {"outbreak", s->outbreak}});
     else
-      std::cout << "site state " << *n << " for " << s->site << ": " << s->outbreak << ", "
-                << s->quarantine.size() << " quarantined building(s)\n";
+      std::cout << "site state " << n << " for " << s->site << ": " << s->outbreak << ", "
+                << res->at("quarantined").get<std::size_t>() << " quarantined building(s)\n";
   });
 
   struct Enrol : Common {
@@ -200,15 +268,14 @@ void register_upstream(CLI::App& app, Exit& exit) {
         line.pop_back();
       if (!line.empty() && line[0] != '#') d.passes.push_back(line);
     }
-    auto store = open_store(*e);
-    if (!store) return void(exit.code = report_fault(store.error(), e->json));
-    auto n = (*store)->set_enrolment(d, now());
-    if (!n) return void(exit.code = report_fault(n.error(), e->json));
+    auto res = perform(*e, "POST", "/v1/operator/enrolment",
+                       {{"site", e->site}, {"passes", d.passes}}, exit.code);
+    if (!res) return;
     if (e->json)
-      print_json({{"site", e->site}, {"number", *n}, {"cards", d.passes.size()}});
+      print_json(*res);
     else
-      std::cout << "enrolment " << *n << " for " << e->site << ": " << d.passes.size()
-                << " card(s)\n";
+      std::cout << "enrolment " << res->at("number").get<std::uint64_t>() << " for " << e->site
+                << ": " << d.passes.size() << " card(s)\n";
   });
 
   struct Trust : Common {
@@ -221,20 +288,19 @@ void register_upstream(CLI::App& app, Exit& exit) {
       ->required()
       ->check(CLI::ExistingFile);
   trust->callback([t, &exit] {
-    std::vector<gk::IssuerKeyInfo> keys;
+    auto keys = nlohmann::json::array();
     for (const auto& f : t->keys) {
       auto k = gk::load_public_key(f);
       if (!k) return void(exit.code = report_fault(k.error(), t->json));
-      keys.push_back(*k);
+      keys.push_back(nlohmann::json::parse(gk::public_key_json(*k)));
     }
-    auto store = open_store(*t);
-    if (!store) return void(exit.code = report_fault(store.error(), t->json));
-    auto n = (*store)->set_trust_list(keys, now());
-    if (!n) return void(exit.code = report_fault(n.error(), t->json));
+    auto res = perform(*t, "POST", "/v1/operator/trust-list", {{"keys", keys}}, exit.code);
+    if (!res) return;
     if (t->json)
-      print_json({{"number", *n}, {"keys", keys.size()}});
+      print_json(*res);
     else
-      std::cout << "trust list " << *n << ": " << keys.size() << " issuer key(s)\n";
+      std::cout << "trust list " << res->at("number").get<std::uint64_t>() << ": " << keys.size()
+                << " issuer key(s)\n";
   });
 
   struct Journal : Common {
@@ -246,13 +312,84 @@ void register_upstream(CLI::App& app, Exit& exit) {
   add_common(journal, *j);
   journal->add_option("--device", j->device, "Device id")->required();
   journal->callback([j, &exit] {
-    auto store = open_store(*j);
-    if (!store) return void(exit.code = report_fault(store.error(), j->json));
-    for (const auto& p : (*store)->journal(j->device)) {
-      if (j->json)
-        std::cout << p.entry_json << "\n";
-      else
-        std::cout << p.seq << " " << p.hash << "\n";
+    // Page by page (each read is audited), until a page comes back short.
+    for (std::int64_t after = 0;;) {
+      auto res = perform(*j, "GET",
+                         "/v1/operator/journal?device=" + percent_encoded(j->device) +
+                             "&after=" + std::to_string(after) +
+                             "&limit=" + std::to_string(gk::upstream::kMaxPageRows),
+                         nullptr, exit.code);
+      if (!res) return;
+      const auto& rows = res->at("passages");
+      for (const auto& p : rows) {
+        after = p.at("seq").get<std::int64_t>();
+        if (j->json)
+          std::cout << p.at("entry").get<std::string>() << "\n";
+        else
+          std::cout << after << " " << p.at("hash").get<std::string>() << "\n";
+      }
+      if (rows.size() < gk::upstream::kMaxPageRows) return;
+    }
+  });
+
+  struct Retire : Common {
+    std::string device;
+  };
+  auto x = std::make_shared<Retire>();
+  auto* retire = up->add_subcommand(
+      "retire", "Retire a device: its requests are refused from now on, its journal stays");
+  add_common(retire, *x);
+  retire->add_option("--device", x->device, "Device id")->required();
+  retire->callback([x, &exit] {
+    auto res = perform(*x, "POST", "/v1/operator/devices/retire", {{"id", x->device}}, exit.code);
+    if (!res) return;
+    if (x->json)
+      print_json(*res);
+    else
+      std::cout << "device " << x->device << " retired\n";
+  });
+
+  auto d = std::make_shared<Common>();
+  auto* devices = up->add_subcommand("devices", "Registered devices: 'id site [retired]' per line");
+  add_common(devices, *d);
+  devices->callback([d, &exit] {
+    auto res = perform(*d, "GET", "/v1/operator/devices", nullptr, exit.code);
+    if (!res) return;
+    if (d->json) return print_json(*res);
+    for (const auto& dev : res->at("devices"))
+      std::cout << dev.at("id").get<std::string>() << " " << dev.at("site").get<std::string>()
+                << (dev.at("retired_at").is_null() ? "" : " retired") << "\n";
+  });
+
+  struct Audit : Common {
+    std::int64_t after = 0;
+  };
+  auto a = std::make_shared<Audit>();
+  auto* audit = up->add_subcommand(
+      "audit", "The audit log: 'seq time operator action target outcome' per line");
+  add_common(audit, *a);
+  audit->add_option("--after", a->after, "Only entries after this seq");
+  audit->callback([a, &exit] {
+    for (std::int64_t after = a->after;;) {
+      auto res = perform(*a, "GET",
+                         "/v1/operator/audit?after=" + std::to_string(after) +
+                             "&limit=" + std::to_string(gk::upstream::kMaxPageRows),
+                         nullptr, exit.code);
+      if (!res) return;
+      const auto& rows = res->at("entries");
+      for (const auto& row : rows) {
+        after = row.at("seq").get<std::int64_t>();
+        if (a->json) {
+          std::cout << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+          continue;
+        }
+        const std::string target = row.at("target");
+        std::cout << after << " " << row.at("time").get<std::int64_t>() << " "
+                  << row.at("operator").get<std::string>() << " "
+                  << row.at("action").get<std::string>() << " " << (target.empty() ? "-" : target)
+                  << " " << row.at("outcome").get<std::string>() << "\n";
+      }
+      if (rows.size() < gk::upstream::kMaxPageRows) return;
     }
   });
 }

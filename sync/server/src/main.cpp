@@ -6,7 +6,12 @@
 // may serve one PostgreSQL database; each has a copy of DIR's keys). Options may also come
 // from a config file: `gate-upstream --config FILE serve`, FILE holding a [serve] section
 // (`store = "postgresql://..."`, `listen = "0.0.0.0:8443"`, `dir = ...`).
-// Devices, revocations, site states and enrolments are managed with `gatectl upstream`.
+//   gate-upstream operator add --id ID --key FILE.pub --roles R,R [--dir DIR | --store S]
+//   gate-upstream operator retire --id ID [--dir DIR | --store S]
+//   gate-upstream operator list [--dir DIR | --store S]
+// Operators are the root of trust of the operators' API, so they are managed here, on the
+// host that holds the database (audited as the operator "local"). Devices, revocations, site
+// states and enrolments are managed with `gatectl upstream` (--url: the operators' API).
 #include <CLI/CLI.hpp>
 #include <ctime>
 #include <fstream>
@@ -49,6 +54,50 @@ int init(const fs::path& dir, const std::string& cn, const std::string& store_sp
   std::cout << "upstream initialised in " << dir.string() << "\n"
             << "  authority key (devices trust it): " << (dir / "authority.pub").string() << "\n"
             << "  TLS pin (devices pin it):         " << *pin << "\n";
+  return 0;
+}
+
+struct OperatorArgs {
+  std::string id, key, roles;
+};
+
+int manage_operator(const std::string& what, const fs::path& dir, const std::string& store_spec,
+                    const OperatorArgs& a) {
+  auto store =
+      gk::upstream::open_store(store_spec_of(dir, store_spec), gk::upstream::open_postgres_store);
+  if (!store) {
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
+    return 1;
+  }
+  const auto now = static_cast<gk::UnixTime>(std::time(nullptr));
+  if (what == "list") {
+    for (const auto& op : (*store)->operators())
+      std::cout << op.id << " " << gk::upstream::roles_text(op.roles)
+                << (op.retired_at ? " retired" : "") << "\n";
+    return 0;
+  }
+  gk::DbStatus done = gk::Done{};
+  if (what == "add") {
+    auto roles = gk::upstream::parse_roles(a.roles);
+    if (!roles) {
+      std::cerr << "gate-upstream: --roles: registrar, publisher and/or auditor, comma-separated\n";
+      return 2;
+    }
+    // Only the public half comes here: the operator keeps the secret (gatectl keygen).
+    auto key = gk::load_public_key(a.key);
+    if (!key) {
+      std::cerr << "gate-upstream: " << gk::describe(gk::fault(key.error())) << "\n";
+      return 2;
+    }
+    done = gk::upstream::add_operator_locally(**store, {a.id, key->key, *roles, now, {}});
+  } else {
+    done = gk::upstream::retire_operator_locally(**store, a.id, now);
+  }
+  if (!done) {
+    std::cerr << "gate-upstream: " << gk::describe(gk::fault(done.error())) << "\n";
+    return 1;
+  }
+  std::cout << "operator " << a.id << (what == "add" ? " added: " + a.roles : " retired") << "\n";
   return 0;
 }
 
@@ -132,6 +181,22 @@ int main(int argc, char** argv) {
                    "Threads (each with its own store connection) serving requests off the event "
                    "loop")
       ->check(CLI::Range(1, 64));
+  OperatorArgs op;
+  auto* op_cmd =
+      app.add_subcommand("operator", "Add, retire or list operators (audited as 'local')");
+  op_cmd->require_subcommand(1);
+  auto* op_add = op_cmd->add_subcommand("add", "Add an operator with its public key and roles");
+  auto* op_retire = op_cmd->add_subcommand("retire", "Retire an operator (its id is never reused)");
+  auto* op_list = op_cmd->add_subcommand("list", "Operators: 'id roles [retired]' per line");
+  for (auto* c : {op_add, op_retire, op_list}) {
+    c->add_option("--dir", dir, "State directory made by init");
+    c->add_option("--store", store, "sqlite:DIR (default: --dir) or postgresql://...");
+  }
+  for (auto* c : {op_add, op_retire}) c->add_option("--id", op.id, "Operator id")->required();
+  op_add->add_option("--key", op.key, "The operator's public key (gatectl keygen --name ID)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  op_add->add_option("--roles", op.roles, "registrar,publisher,auditor (any of them)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -142,6 +207,13 @@ int main(int argc, char** argv) {
   }
   try {
     if (*init_cmd) return init(dir, cn, store);
+    if (*op_cmd) {
+      if (dir.empty() && store.empty()) {
+        std::cerr << "gate-upstream: operator: --dir or --store is required\n";
+        return 2;
+      }
+      return manage_operator(*op_add ? "add" : *op_retire ? "retire" : "list", dir, store, op);
+    }
     return serve(dir, store, listen, faults, port_file, workers);
   } catch (const std::exception& e) {
     std::cerr << "gate-upstream: " << e.what() << "\n";

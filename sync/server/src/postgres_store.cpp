@@ -54,6 +54,32 @@ const char* const kMigrations[] = {
     R"(
     CREATE UNIQUE INDEX journal_first_passage ON journal(hash) WHERE seq = 1;
     )",
+    // 3: operators (operators.hpp), retired devices and the audit log. The log is append-only
+    // in the schema: no delete, no truncate, and a row changes once, from pending to its
+    // outcome, whichever instance (or program) writes it.
+    R"(
+    CREATE TABLE retired_devices(id text PRIMARY KEY REFERENCES devices(id),
+      retired_at bigint NOT NULL);
+    CREATE TABLE operators(
+      id text PRIMARY KEY CHECK (octet_length(id) BETWEEN 1 AND 64),
+      public_key bytea NOT NULL CHECK (length(public_key) = 32),
+      roles text NOT NULL, added_at bigint NOT NULL, retired_at bigint);
+    CREATE TABLE audit(seq bigserial PRIMARY KEY, time bigint NOT NULL, operator text NOT NULL,
+      action text NOT NULL, target text NOT NULL, digest text NOT NULL, outcome text NOT NULL);
+    CREATE FUNCTION audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'UPDATE' AND OLD.outcome = 'pending' AND NEW.seq = OLD.seq
+         AND NEW.time = OLD.time AND NEW.operator = OLD.operator AND NEW.action = OLD.action
+         AND NEW.target = OLD.target AND NEW.digest = OLD.digest THEN
+        RETURN NEW;
+      END IF;
+      RAISE EXCEPTION 'the audit log is append-only; a row is settled once';
+    END $$;
+    CREATE TRIGGER audit_guard BEFORE UPDATE OR DELETE ON audit
+      FOR EACH ROW EXECUTE FUNCTION audit_guard();
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+      FOR EACH STATEMENT EXECUTE FUNCTION audit_guard();
+    )",
 };
 
 PassId id_from_bytes(const Bytes& b) {
@@ -96,6 +122,15 @@ class PostgresStore final : public UpstreamStore {
   std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
   DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
   std::optional<sync::TrustListDoc> trust_list() const override;
+  DbStatus retire_device(const std::string& id, UnixTime now) override;
+  std::map<std::string, UnixTime> retired_devices() const override;
+  DbStatus add_operator(const Operator& op) override;
+  DbStatus retire_operator(const std::string& id, UnixTime now) override;
+  std::optional<Operator> find_operator(const std::string& id) const override;
+  std::vector<Operator> operators() const override;
+  DbResult<std::int64_t> append_audit(const AuditEntry& e) override;
+  DbStatus settle_audit(std::int64_t seq, const std::string& outcome) override;
+  std::vector<AuditEntry> audit_log(std::int64_t after_seq, std::size_t limit) const override;
 
  private:
   // Reads that cannot fail in the interface (a missing row is the answer): a database error
@@ -142,17 +177,24 @@ DbStatus PostgresStore::migrate() {
 
 DbStatus PostgresStore::register_device(const Device& d) {
   if (auto ok = check_device_id(d.id); !ok) return ok;
+  // One statement: a retired id is not registered again, even by a concurrent instance.
   auto r = db_.exec(
-      "INSERT INTO devices VALUES($1,$2,$3,$4) ON CONFLICT (id) DO UPDATE SET "
-      "public_key=excluded.public_key, site=excluded.site, checkpoint=excluded.checkpoint",
+      "INSERT INTO devices SELECT $1::text, $2::bytea, $3::text, $4::text WHERE NOT EXISTS (SELECT "
+      "1 FROM retired_devices "
+      "WHERE id=$1) ON CONFLICT (id) DO UPDATE SET public_key=excluded.public_key, "
+      "site=excluded.site, checkpoint=excluded.checkpoint",
       {d.id, Connection::bytea(d.key), d.site, d.checkpoint});
   if (!r.ok()) return db_failure(r, "register device");
+  if (r.tag() == "INSERT 0 0") return db_error(DbCode::refused, "device " + d.id + " was retired");
   return Done{};
 }
 
 std::optional<Device> PostgresStore::device(const std::string& id) const {
   if (!check_device_id(id)) return std::nullopt;
-  auto r = read("SELECT id, public_key, site, checkpoint FROM devices WHERE id=$1", {id});
+  auto r = read(
+      "SELECT id, public_key, site, checkpoint FROM devices d WHERE id=$1 AND NOT EXISTS "
+      "(SELECT 1 FROM retired_devices r WHERE r.id=d.id)",
+      {id});
   if (!r.ok() || r.rows() != 1) return std::nullopt;
   Device d{r.text(0, 0), {}, r.text(0, 2), r.text(0, 3)};
   Bytes k = r.bytes(0, 1);
@@ -427,6 +469,104 @@ std::optional<sync::TrustListDoc> PostgresStore::trust_list() const {
   if (!p) return std::nullopt;
   auto d = sync::parse_trust_list(*p);
   return d ? std::optional(*d) : std::nullopt;
+}
+
+// Operators, retired devices and the audit log.
+
+DbStatus PostgresStore::retire_device(const std::string& id, UnixTime now) {
+  if (!check_device_id(id)) return db_error(DbCode::refused, "no such device");
+  auto r = db_.exec(
+      "INSERT INTO retired_devices SELECT id, $2::bigint FROM devices WHERE id=$1 ON CONFLICT (id) "
+      "DO "
+      "NOTHING",
+      {id, num(now)});
+  if (!r.ok()) return db_failure(r, "retire device");
+  if (r.tag() != "INSERT 0 1")
+    return db_error(DbCode::refused, "no such device, or already retired");
+  return Done{};
+}
+
+std::map<std::string, UnixTime> PostgresStore::retired_devices() const {
+  std::map<std::string, UnixTime> out;
+  auto r = read("SELECT id, retired_at FROM retired_devices", {});
+  for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = r.i64(i, 1);
+  return out;
+}
+
+DbStatus PostgresStore::add_operator(const Operator& op) {
+  if (auto ok = check_id("operator id", op.id); !ok) return ok;
+  auto r = db_.exec("INSERT INTO operators VALUES($1,$2,$3,$4,NULL) ON CONFLICT (id) DO NOTHING",
+                    {op.id, Connection::bytea(op.key), roles_text(op.roles), num(op.added_at)});
+  if (!r.ok()) return db_failure(r, "add operator");
+  if (r.tag() != "INSERT 0 1")
+    return db_error(DbCode::refused, "operator " + op.id + " exists (ids are never reused)");
+  return Done{};
+}
+
+DbStatus PostgresStore::retire_operator(const std::string& id, UnixTime now) {
+  auto r = db_.exec("UPDATE operators SET retired_at=$1 WHERE id=$2 AND retired_at IS NULL",
+                    {num(now), id});
+  if (!r.ok()) return db_failure(r, "retire operator");
+  if (r.tag() != "UPDATE 1") return db_error(DbCode::refused, "no active operator " + id);
+  return Done{};
+}
+
+namespace {
+std::optional<Operator> operator_row(const PgResult& r, int i) {
+  Operator op{r.text(i, 0), {}, parse_roles(r.text(i, 2)).value_or(0), r.i64(i, 3), std::nullopt};
+  if (!r.null(i, 4)) op.retired_at = r.i64(i, 4);
+  Bytes k = r.bytes(i, 1);
+  if (k.size() != op.key.size()) return std::nullopt;
+  std::copy(k.begin(), k.end(), op.key.begin());
+  return op;
+}
+}  // namespace
+
+std::optional<Operator> PostgresStore::find_operator(const std::string& id) const {
+  // PostgreSQL text holds no NUL: such an id is nobody's, and must not reach libpq.
+  if (id.find('\0') != std::string::npos) return std::nullopt;
+  auto r =
+      read("SELECT id, public_key, roles, added_at, retired_at FROM operators WHERE id=$1", {id});
+  if (!r.ok() || r.rows() != 1) return std::nullopt;
+  return operator_row(r, 0);
+}
+
+std::vector<Operator> PostgresStore::operators() const {
+  std::vector<Operator> out;
+  auto r =
+      read("SELECT id, public_key, roles, added_at, retired_at FROM operators ORDER BY id", {});
+  for (int i = 0; i < r.rows(); ++i)
+    if (auto op = operator_row(r, i)) out.push_back(std::move(*op));
+  return out;
+}
+
+DbResult<std::int64_t> PostgresStore::append_audit(const AuditEntry& e) {
+  auto r = db_.exec(
+      "INSERT INTO audit(time, operator, action, target, digest, outcome) "
+      "VALUES($1,$2,$3,$4,$5,$6) RETURNING seq",
+      {num(e.time), e.operator_id, e.action, e.target, e.digest, e.outcome});
+  if (!r.ok() || r.rows() != 1) return db_failure(r, "audit");
+  return r.i64(0, 0);
+}
+
+DbStatus PostgresStore::settle_audit(std::int64_t seq, const std::string& outcome) {
+  auto r = db_.exec("UPDATE audit SET outcome=$1 WHERE seq=$2", {outcome, num(seq)});
+  if (!r.ok()) return db_failure(r, "settle audit");
+  if (r.tag() != "UPDATE 1") return db_error(DbCode::refused, "no such audit row");
+  return Done{};
+}
+
+std::vector<AuditEntry> PostgresStore::audit_log(std::int64_t after_seq, std::size_t limit) const {
+  std::vector<AuditEntry> out;
+  const auto lim = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+  auto r = read(
+      "SELECT seq, time, operator, action, target, digest, outcome FROM audit WHERE seq>$1 "
+      "ORDER BY seq LIMIT $2",
+      {num(after_seq), num(lim)});
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back({r.i64(i, 0), r.i64(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
+                   r.text(i, 6)});
+  return out;
 }
 
 }  // namespace

@@ -149,7 +149,11 @@ UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, 
       authority_(std::move(authority)),
       clock_(std::move(clock)),
       unknown_device_key_(generate_issuer_key().info.key),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      operators_(store_, clock_,
+                 [this](std::string_view event, const std::string& who, const std::string& detail) {
+                   this->log(event, who, detail);
+                 }) {}
 
 void UpstreamService::log(std::string_view event, const std::string& device,
                           const std::string& detail) {
@@ -227,6 +231,7 @@ Response UpstreamService::metrics_text() {
   for (const auto& [id, d] : counted.devices)
     m << "gk_upstream_device_upload_lag_seconds{device=\"" << label(id) << "\"} "
       << (now > d.last_upload ? now - d.last_upload : 0) << "\n";
+  operators_.write_metrics(m);
   return reply(200, m.str(), "text/plain; version=0.0.4");
 }
 
@@ -242,6 +247,8 @@ bool UpstreamService::roll_locked(double p) {
 Response UpstreamService::handle(const Request& r) {
   // Prometheus scrapes without a device key: counters only, no personal data.
   if (r.method == "GET" && r.target == "/metrics") return metrics_text();
+  // Operators authenticate as themselves, not as devices; their API counts its own requests.
+  if (OperatorApi::handles(r.target)) return operators_.handle(r);
   const Faults faults = this->faults();
   Response res = [&] {
     if (roll(faults.http500)) return error(500, "injected_fault", "injected fault");

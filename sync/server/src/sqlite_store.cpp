@@ -42,8 +42,18 @@ class SqliteStore final : public UpstreamStore {
   std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const override;
   DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) override;
   std::optional<sync::TrustListDoc> trust_list() const override;
+  DbStatus retire_device(const std::string& id, UnixTime now) override;
+  std::map<std::string, UnixTime> retired_devices() const override;
+  DbStatus add_operator(const Operator& op) override;
+  DbStatus retire_operator(const std::string& id, UnixTime now) override;
+  std::optional<Operator> find_operator(const std::string& id) const override;
+  std::vector<Operator> operators() const override;
+  DbResult<std::int64_t> append_audit(const AuditEntry& e) override;
+  DbStatus settle_audit(std::int64_t seq, const std::string& outcome) override;
+  std::vector<AuditEntry> audit_log(std::int64_t after_seq, std::size_t limit) const override;
 
  private:
+  bool retired(const std::string& device_id) const;
   std::optional<std::string> latest_payload(const std::string& kind,
                                             const std::string& scope) const;
   DbResult<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
@@ -77,11 +87,31 @@ DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem
   )");
       !s)
     return db_error(DbCode::io, file.string() + ": " + s.error().detail);
+  // The operators' tables (operators.hpp), a block of their own. The audit log is append-only
+  // in the schema itself: no delete, and a row changes once, from pending to its outcome.
+  if (auto s = db->exec(R"(
+      CREATE TABLE IF NOT EXISTS retired_devices(id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS operators(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
+        roles TEXT NOT NULL, added_at INTEGER NOT NULL, retired_at INTEGER);
+      CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL, operator TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, digest TEXT NOT NULL, outcome TEXT NOT NULL);
+      CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER IF NOT EXISTS audit_settle_once BEFORE UPDATE ON audit
+        WHEN OLD.outcome <> 'pending' OR NEW.seq IS NOT OLD.seq OR NEW.time IS NOT OLD.time
+          OR NEW.operator IS NOT OLD.operator OR NEW.action IS NOT OLD.action
+          OR NEW.target IS NOT OLD.target OR NEW.digest IS NOT OLD.digest
+        BEGIN SELECT RAISE(ABORT, 'an audit row is settled once'); END;
+  )");
+      !s)
+    return db_error(DbCode::io, file.string() + ": " + s.error().detail);
   return std::unique_ptr<UpstreamStore>(std::make_unique<SqliteStore>(std::move(*db)));
 }
 
 DbStatus SqliteStore::register_device(const Device& d) {
   if (auto ok = check_device_id(d.id); !ok) return ok;
+  if (retired(d.id)) return db_error(DbCode::refused, "device " + d.id + " was retired");
   sql::Statement st(db_, "INSERT OR REPLACE INTO devices VALUES(?,?,?,?)");
   st.bind(1, std::string_view(d.id)).bind(2, ByteView(d.key)).bind(3, std::string_view(d.site));
   st.bind(4, std::string_view(d.checkpoint));
@@ -90,7 +120,9 @@ DbStatus SqliteStore::register_device(const Device& d) {
 }
 
 std::optional<Device> SqliteStore::device(const std::string& id) const {
-  sql::Statement st(db_, "SELECT id, public_key, site, checkpoint FROM devices WHERE id=?");
+  sql::Statement st(db_,
+                    "SELECT id, public_key, site, checkpoint FROM devices WHERE id=?1 AND NOT "
+                    "EXISTS (SELECT 1 FROM retired_devices WHERE id=?1)");
   st.bind(1, std::string_view(id));
   if (st.step() != SQLITE_ROW) return std::nullopt;
   Device d{st.text(0), {}, st.text(2), st.text(3)};
@@ -102,9 +134,14 @@ std::optional<Device> SqliteStore::device(const std::string& id) const {
 
 std::vector<Device> SqliteStore::devices() const {
   std::vector<Device> out;
-  sql::Statement st(db_, "SELECT id FROM devices ORDER BY id");
-  while (st.step() == SQLITE_ROW)
-    if (auto d = device(st.text(0))) out.push_back(*d);
+  sql::Statement st(db_, "SELECT id, public_key, site, checkpoint FROM devices ORDER BY id");
+  while (st.step() == SQLITE_ROW) {
+    Device d{st.text(0), {}, st.text(2), st.text(3)};
+    Bytes k = st.blob(1);
+    if (k.size() != d.key.size()) continue;
+    std::copy(k.begin(), k.end(), d.key.begin());
+    out.push_back(std::move(d));
+  }
   return out;
 }
 
@@ -307,6 +344,108 @@ std::optional<sync::TrustListDoc> SqliteStore::trust_list() const {
   if (!p) return std::nullopt;
   auto d = sync::parse_trust_list(*p);
   return d ? std::optional(*d) : std::nullopt;
+}
+
+// Operators, retired devices and the audit log.
+
+bool SqliteStore::retired(const std::string& device_id) const {
+  sql::Statement st(db_, "SELECT 1 FROM retired_devices WHERE id=?");
+  st.bind(1, std::string_view(device_id));
+  return st.step() == SQLITE_ROW;
+}
+
+DbStatus SqliteStore::retire_device(const std::string& id, UnixTime now) {
+  sql::Transaction tx(db_);
+  if (!tx.begun()) return db_failure(db_, "begin");
+  sql::Statement known(db_, "SELECT 1 FROM devices WHERE id=?");
+  known.bind(1, std::string_view(id));
+  if (known.step() != SQLITE_ROW) return db_error(DbCode::refused, "no such device");
+  sql::Statement st(db_, "INSERT INTO retired_devices VALUES(?,?) ON CONFLICT(id) DO NOTHING");
+  st.bind(1, std::string_view(id)).bind(2, now);
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "retire device");
+  if (sqlite3_changes(db_.get()) != 1) return db_error(DbCode::refused, "already retired");
+  return tx.commit();
+}
+
+std::map<std::string, UnixTime> SqliteStore::retired_devices() const {
+  std::map<std::string, UnixTime> out;
+  sql::Statement st(db_, "SELECT id, retired_at FROM retired_devices");
+  while (st.step() == SQLITE_ROW) out[st.text(0)] = st.i64(1);
+  return out;
+}
+
+DbStatus SqliteStore::add_operator(const Operator& op) {
+  if (auto ok = check_id("operator id", op.id); !ok) return ok;
+  sql::Statement st(db_, "INSERT INTO operators VALUES(?,?,?,?,NULL) ON CONFLICT(id) DO NOTHING");
+  st.bind(1, std::string_view(op.id)).bind(2, ByteView(op.key));
+  st.bind(3, roles_text(op.roles)).bind(4, op.added_at);
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "add operator");
+  if (sqlite3_changes(db_.get()) != 1)
+    return db_error(DbCode::refused, "operator " + op.id + " exists (ids are never reused)");
+  return Done{};
+}
+
+DbStatus SqliteStore::retire_operator(const std::string& id, UnixTime now) {
+  sql::Statement st(db_, "UPDATE operators SET retired_at=? WHERE id=? AND retired_at IS NULL");
+  st.bind(1, now).bind(2, std::string_view(id));
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "retire operator");
+  if (sqlite3_changes(db_.get()) != 1) return db_error(DbCode::refused, "no active operator " + id);
+  return Done{};
+}
+
+namespace {
+std::optional<Operator> operator_row(const sql::Statement& st) {
+  Operator op{st.text(0), {}, parse_roles(st.text(2)).value_or(0), st.i64(3), std::nullopt};
+  if (!st.is_null(4)) op.retired_at = st.i64(4);
+  Bytes k = st.blob(1);
+  if (k.size() != op.key.size()) return std::nullopt;
+  std::copy(k.begin(), k.end(), op.key.begin());
+  return op;
+}
+}  // namespace
+
+std::optional<Operator> SqliteStore::find_operator(const std::string& id) const {
+  sql::Statement st(db_, "SELECT * FROM operators WHERE id=?");
+  st.bind(1, std::string_view(id));
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  return operator_row(st);
+}
+
+std::vector<Operator> SqliteStore::operators() const {
+  std::vector<Operator> out;
+  sql::Statement st(db_, "SELECT * FROM operators ORDER BY id");
+  while (st.step() == SQLITE_ROW)
+    if (auto op = operator_row(st)) out.push_back(std::move(*op));
+  return out;
+}
+
+DbResult<std::int64_t> SqliteStore::append_audit(const AuditEntry& e) {
+  sql::Statement st(db_,
+                    "INSERT INTO audit(time, operator, action, target, digest, outcome) "
+                    "VALUES(?,?,?,?,?,?) RETURNING seq");
+  st.bind(1, e.time).bind(2, std::string_view(e.operator_id)).bind(3, std::string_view(e.action));
+  st.bind(4, std::string_view(e.target)).bind(5, std::string_view(e.digest));
+  st.bind(6, std::string_view(e.outcome));
+  if (st.step() != SQLITE_ROW) return db_failure(db_, "audit");
+  return st.i64(0);
+}
+
+DbStatus SqliteStore::settle_audit(std::int64_t seq, const std::string& outcome) {
+  sql::Statement st(db_, "UPDATE audit SET outcome=? WHERE seq=?");
+  st.bind(1, std::string_view(outcome)).bind(2, seq);
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "settle audit");
+  if (sqlite3_changes(db_.get()) != 1) return db_error(DbCode::refused, "no such audit row");
+  return Done{};
+}
+
+std::vector<AuditEntry> SqliteStore::audit_log(std::int64_t after_seq, std::size_t limit) const {
+  std::vector<AuditEntry> out;
+  sql::Statement st(db_, "SELECT * FROM audit WHERE seq>? ORDER BY seq LIMIT ?");
+  st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  while (st.step() == SQLITE_ROW)
+    out.push_back(
+        {st.i64(0), st.i64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6)});
+  return out;
 }
 
 }  // namespace gk::upstream

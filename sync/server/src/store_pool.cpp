@@ -64,6 +64,32 @@ class StorePool final : public UpstreamStore {
   }
   std::optional<sync::TrustListDoc> trust_list() const override { return lease()->trust_list(); }
 
+  DbStatus retire_device(const std::string& id, UnixTime now) override {
+    return write([&](UpstreamStore& s) { return s.retire_device(id, now); });
+  }
+  std::map<std::string, UnixTime> retired_devices() const override {
+    return lease()->retired_devices();
+  }
+  DbStatus add_operator(const Operator& op) override {
+    return write([&](UpstreamStore& s) { return s.add_operator(op); });
+  }
+  DbStatus retire_operator(const std::string& id, UnixTime now) override {
+    return write([&](UpstreamStore& s) { return s.retire_operator(id, now); });
+  }
+  std::optional<Operator> find_operator(const std::string& id) const override {
+    return lease()->find_operator(id);
+  }
+  std::vector<Operator> operators() const override { return lease()->operators(); }
+  DbResult<std::int64_t> append_audit(const AuditEntry& e) override {
+    return write([&](UpstreamStore& s) { return s.append_audit(e); });
+  }
+  DbStatus settle_audit(std::int64_t seq, const std::string& outcome) override {
+    return write([&](UpstreamStore& s) { return s.settle_audit(seq, outcome); });
+  }
+  std::vector<AuditEntry> audit_log(std::int64_t after_seq, std::size_t limit) const override {
+    return lease()->audit_log(after_seq, limit);
+  }
+
  private:
   // One store, this caller's alone until the lease ends.
   class Lease {

@@ -1,16 +1,13 @@
 // The upstream's HTTP API driven directly (no sockets): authentication, journal
 // deduplication and ordering, chunked revocation documents, documents and 304s.
-#include <libpq-fe.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "gk/sync/documents.hpp"
 #include "gk/trust/revocation_document.hpp"
 #include "gk/upstream/service.hpp"
 #include "gk_test_support.hpp"
+#include "upstream_test_store.hpp"
 
 using namespace gk;
 using namespace gk::upstream;
@@ -19,23 +16,9 @@ using nlohmann::json;
 namespace {
 constexpr UnixTime kNow = 1'700'000'000;
 
-// The store under test: SQLite in the scratch folder, or, when GK_TEST_PG names a
-// PostgreSQL server (tests/unit/sync/with_postgres.sh starts one), a fresh schema there
-// per test case, so every case sees an empty store on the same server.
-DbResult<std::unique_ptr<UpstreamStore>> open_test_store(const std::filesystem::path& dir) {
-  const char* pg = std::getenv("GK_TEST_PG");
-  if (!pg || !*pg) return open_sqlite_store(dir / "upstream.db");
-  static int cases = 0;
-  const std::string schema = "case_" + std::to_string(::getpid()) + "_" + std::to_string(++cases);
-  std::unique_ptr<PGconn, void (*)(PGconn*)> admin(PQconnectdb(pg), &PQfinish);
-  if (PQstatus(admin.get()) != CONNECTION_OK) return db_error(DbCode::cannot_open, pg);
-  PQclear(PQexec(admin.get(), ("CREATE SCHEMA " + schema).c_str()));
-  return open_postgres_store(std::string(pg) + " options='-c search_path=" + schema + "'");
-}
-
 struct Fixture {
   test::ScratchDir dir;
-  std::unique_ptr<UpstreamStore> owned = std::move(open_test_store(dir.path()).value());
+  std::unique_ptr<UpstreamStore> owned = std::move(test::open_test_store(dir.path()).value());
   UpstreamStore& store = *owned;
   IssuerKeyPair device = generate_issuer_key();
   UnixTime now = kNow;

@@ -12,6 +12,7 @@
 
 #include "gk/net/message.hpp"
 #include "gk/sync/auth.hpp"
+#include "gk/upstream/operators.hpp"
 #include "gk/upstream/store.hpp"
 
 namespace gk::upstream {
@@ -88,6 +89,7 @@ class UpstreamService {
   Metrics metrics() const;
   void set_faults(Faults f);
   const IssuerKeyPair& authority() const { return authority_; }
+  const OperatorApi& operators() const { return operators_; }
 
  private:
   Response route(const Request& r, const Device& device);
@@ -118,6 +120,7 @@ class UpstreamService {
   std::map<std::string, std::string> last_ack_;  // per device, for the stale_ack fault
   Log log_;
   Metrics metrics_;
+  OperatorApi operators_;  // /v1/operator/...: people, not devices (operators.hpp)
 };
 
 }  // namespace gk::upstream

@@ -8,6 +8,7 @@
 // and transactions). Every request reads the current state.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "gk/sync/batch.hpp"
 #include "gk/sync/documents.hpp"
 #include "gk/trust/revocation_document.hpp"
+#include "gk/upstream/principals.hpp"
 
 namespace gk::upstream {
 
@@ -46,9 +48,12 @@ class UpstreamStore {
   // "sqlite" or "postgresql": for logs and metrics.
   virtual std::string_view kind() const = 0;
 
-  // Devices. Ids are 1..64 bytes of UTF-8 without NUL.
+  // Devices. Ids are 1..64 bytes of UTF-8 without NUL. A retired device's id cannot be
+  // registered again (its journal stays, under that id).
   virtual DbStatus register_device(const Device& d) = 0;
+  // An active device: a retired one is not found, so its requests are not authenticated.
   virtual std::optional<Device> device(const std::string& id) const = 0;
+  // Every device ever registered, retired ones too (whose journals still count).
   virtual std::vector<Device> devices() const = 0;
 
   // Journals. A batch must continue the device's chain: entries at or below the mark are
@@ -84,6 +89,24 @@ class UpstreamStore {
   virtual std::optional<sync::EnrolmentDoc> enrolment(const std::string& site) const = 0;
   virtual DbResult<std::uint64_t> set_trust_list(std::vector<IssuerKeyInfo> keys, UnixTime now) = 0;
   virtual std::optional<sync::TrustListDoc> trust_list() const = 0;
+
+  // Retiring a device (operators.hpp): refused for an unknown or already retired id.
+  virtual DbStatus retire_device(const std::string& id, UnixTime now) = 0;
+  virtual std::map<std::string, UnixTime> retired_devices() const = 0;
+
+  // Operators (principals.hpp). An id is added once: refused if it was ever used.
+  virtual DbStatus add_operator(const Operator& op) = 0;
+  // Refused for an unknown or already retired operator.
+  virtual DbStatus retire_operator(const std::string& id, UnixTime now) = 0;
+  // Retired ones too (retired_at set): the caller decides what a retired operator may do.
+  virtual std::optional<Operator> find_operator(const std::string& id) const = 0;
+  virtual std::vector<Operator> operators() const = 0;
+
+  // The audit log, append-only (the schema refuses deletes and any change but settling a
+  // pending row once). append_audit stores `e` (its seq is ignored) and returns its seq.
+  virtual DbResult<std::int64_t> append_audit(const AuditEntry& e) = 0;
+  virtual DbStatus settle_audit(std::int64_t seq, const std::string& outcome) = 0;
+  virtual std::vector<AuditEntry> audit_log(std::int64_t after_seq, std::size_t limit) const = 0;
 };
 
 // The PostgreSQL store (a district: several upstream instances on one database) is a library

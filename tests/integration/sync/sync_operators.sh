@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The operators' API end to end: gate-upstream serve on loopback, operators added on the
+# server host (gate-upstream operator add), and gatectl upstream ... --url driving register,
+# revoke, retire, journal and audit over pinned TLS, including a refused role, an unknown
+# operator, a retired operator and the audit rows all of it left. GK_UPSTREAM_STORE=postgresql:
+# the same against a real PostgreSQL 15 the script starts.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/postgres.sh"
+fail() {
+  echo "FAIL: $*" >&2
+  [ -f "$T/upstream.log" ] && tail -5 "$T/upstream.log" >&2
+  exit 1
+}
+cd "$T"
+# STORE: gate-upstream's options; LOCAL: gatectl's on the server host (the database).
+STORE=(--dir up)
+LOCAL=(--dir up)
+if [ "${GK_UPSTREAM_STORE:-sqlite}" = postgresql ]; then
+  pg_start
+  STORE=(--dir up --store "$PG_URL")
+  LOCAL=(--store "$PG_URL")
+fi
+UP=("$BIN/gate-upstream")
+
+"${UP[@]}" init "${STORE[@]}" >/dev/null
+for who in reg pub aud; do "$GATECTL" keygen --out "op-$who" --name "$who" >/dev/null; done
+"${UP[@]}" operator add "${STORE[@]}" --id reg --key op-reg/reg.pub --roles registrar >/dev/null
+"${UP[@]}" operator add "${STORE[@]}" --id pub --key op-pub/pub.pub --roles publisher >/dev/null
+"${UP[@]}" operator add "${STORE[@]}" --id aud --key op-aud/aud.pub --roles auditor,registrar |
+  grep -qx "operator aud added: auditor,registrar" || fail "operator add"
+"${UP[@]}" operator add "${STORE[@]}" --id pub --key op-pub/pub.pub --roles auditor 2>/dev/null &&
+  fail "an operator id was reused"
+"${UP[@]}" operator add "${STORE[@]}" --id x --key op-pub/pub.pub --roles root 2>/dev/null &&
+  fail "an unknown role was accepted"
+"${UP[@]}" operator list "${STORE[@]}" | grep -qx "pub publisher" || fail "operator list"
+
+"${UP[@]}" serve "${STORE[@]}" --listen 127.0.0.1:0 --port-file up.port 2>>upstream.log &
+PIDS+=("$!")
+wait_file up.port
+URL="https://127.0.0.1:$(cat up.port)"
+PIN=$(cat up/tls.pin)
+as() {  # as OPERATOR gatectl-upstream-arguments...
+  local who=$1 cmd=$2
+  shift 2
+  "$GATECTL" upstream "$cmd" --url "$URL" --pin "$PIN" --operator "$who" --operator-key "op-$who/$who.key" "$@"
+}
+
+# Register, as today's local command prints it.
+"$GATECTL" keygen --out dev --name device >/dev/null
+out=$(as reg register --device kiosk-01 --key dev/device.pub --site site-1 --checkpoint "北门")
+[ "$out" = "device kiosk-01 registered for site-1" ] || fail "register: $out"
+as reg register --device kiosk-02 --key dev/device.pub --site site-1 --json | grep -q '"registered":true' ||
+  fail "register --json"
+
+# A refused role: the publisher may not register, the registrar may not publish.
+set +e
+err=$(as pub register --device kiosk-03 --key dev/device.pub --site site-1 2>&1 >/dev/null)
+code=$?
+set -e
+[ "$code" = 1 ] || fail "a refused role exits 1, not $code"
+echo "$err" | grep -q "403 forbidden: needs role registrar" || fail "refusal names the role: $err"
+as reg revoke "$(printf 'ab%.0s' $(seq 16))" 2>/dev/null && fail "the registrar published a revocation"
+
+# Revoke, as the publisher.
+out=$(as pub revoke "$(printf 'ab%.0s' $(seq 16))" "$(printf 'cd%.0s' $(seq 16))")
+[ "$out" = "revocation list 1: 2 revoked, 0 unrevoked" ] || fail "revoke: $out"
+as pub revoke --unrevoke "$(printf 'cd%.0s' $(seq 16))" --json | grep -q '"list":2' || fail "unrevoke"
+
+# The wrong key, an unknown operator, the wrong pin: refused before anything happens.
+"$GATECTL" upstream devices --url "$URL" --pin "$PIN" --operator reg --operator-key op-pub/pub.key 2>/dev/null &&
+  fail "another operator's key was accepted"
+err=$("$GATECTL" upstream devices --url "$URL" --pin "$PIN" --operator nobody \
+  --operator-key op-pub/pub.key 2>&1) && fail "an unknown operator was accepted"
+echo "$err" | grep -q "401 not_authenticated" || fail "unknown operator: $err"
+"$GATECTL" upstream devices --url "$URL" --pin "sha256:$(printf '0%.0s' $(seq 64))" --operator reg \
+  --operator-key op-reg/reg.key 2>/dev/null && fail "a wrong pin was accepted"
+
+# Retire a device: listed as retired, its journal still readable.
+[ "$(as reg retire --device kiosk-02)" = "device kiosk-02 retired" ] || fail "retire"
+as aud devices | grep -qx "kiosk-02 site-1 retired" || fail "devices: $(as aud devices)"
+as aud journal --device kiosk-02 >journal.txt || fail "journal of a retired device"
+[ ! -s journal.txt ] || fail "an empty journal printed something"
+as pub journal --device kiosk-01 2>/dev/null && fail "the publisher read a journal"
+
+# The local mode still works on the host, and is audited as "local".
+"$GATECTL" upstream site "${LOCAL[@]}" --site site-1 --outbreak lockdown >/dev/null ||
+  fail "local site state"
+
+# A retired operator is refused like a stranger.
+"${UP[@]}" operator retire "${STORE[@]}" --id pub >/dev/null
+err=$(as pub revoke "$(printf 'ef%.0s' $(seq 16))" 2>&1) && fail "a retired operator published"
+echo "$err" | grep -q "401 not_authenticated" || fail "retired operator: $err"
+
+# The audit log: every action, refused ones too, by whom; no body, only its digest.
+as aud audit >audit.txt
+grep -q " local add_operator reg ok$" audit.txt || fail "operator add audited"
+grep -q " local add_operator pub database/refused$" audit.txt || fail "refused re-add audited"
+grep -q " reg register_device kiosk-01 ok$" audit.txt || fail "register audited"
+grep -q " pub register_device - forbidden$" audit.txt || fail "refused role audited"
+grep -q " reg revoke - forbidden$" audit.txt || fail "refused publish audited"
+grep -q " pub revoke +2 -0 ok$" audit.txt || fail "revoke audited"
+grep -q " reg retire_device kiosk-02 ok$" audit.txt || fail "retire audited"
+grep -q " aud read_journal kiosk-02 ok$" audit.txt || fail "journal read audited"
+grep -q " local site_state site-1 ok$" audit.txt || fail "local action audited"
+grep -q " local retire_operator pub ok$" audit.txt || fail "operator retire audited"
+grep -q "nobody" audit.txt && fail "an unauthenticated request reached the audit log"
+grep -q "北门" audit.txt && fail "a body's content reached the audit log"
+as aud audit --json | head -1 | grep -q '"digest":"[0-9a-f]\{64\}"' || fail "audit digest"
+
+# Counted in /metrics.
+curl -sk "$URL/metrics" | grep -q 'gk_upstream_operator_refused_total{cause="role"} [1-9]' ||
+  fail "metrics"
+echo "sync_operators: ok"
