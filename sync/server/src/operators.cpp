@@ -475,10 +475,11 @@ std::vector<std::pair<std::string, std::string>> sign_operator_request(
           {"X-GK-Signature", to_hex(sig)}};
 }
 
-OperatorApi::OperatorApi(UpstreamStore& store, Clock clock, Log log)
+OperatorApi::OperatorApi(UpstreamStore& store, Clock clock, Log log, DeviceChanged device_changed)
     : store_(store),
       clock_(std::move(clock)),
       log_(std::move(log)),
+      device_changed_(std::move(device_changed)),
       unknown_operator_key_(generate_issuer_key().info.key) {}
 
 Response OperatorApi::handle(const Request& r) {
@@ -574,6 +575,9 @@ Response OperatorApi::route(const Request& r, const std::string& who, unsigned r
          std::string(route->action) + " " + entry.target + ": " +
              (result ? "ok" : outcome_of(fault(result.error()))));
   if (!result) return db_refusal(result.error());
+  const std::string_view action = route->action;
+  if (device_changed_ && (action == "register_device" || action == "retire_device"))
+    device_changed_(entry.target);
   return answer(200, *result);
 }
 

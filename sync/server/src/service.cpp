@@ -103,6 +103,11 @@ std::optional<Device> DeviceCache::find(const std::string& id, UnixTime now) con
   return it->second.device;
 }
 
+void DeviceCache::forget(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  kept_.erase(id);
+}
+
 void DeviceCache::keep(const Device& d, UnixTime now) {
   std::lock_guard lock(mutex_);
   if (kept_.size() >= kMaxDevices && !kept_.count(d.id)) kept_.clear();
@@ -150,10 +155,12 @@ UpstreamService::UpstreamService(UpstreamStore& store, IssuerKeyPair authority, 
       clock_(std::move(clock)),
       unknown_device_key_(generate_issuer_key().info.key),
       log_(std::move(log)),
-      operators_(store_, clock_,
-                 [this](std::string_view event, const std::string& who, const std::string& detail) {
-                   this->log(event, who, detail);
-                 }) {}
+      operators_(
+          store_, clock_,
+          [this](std::string_view event, const std::string& who, const std::string& detail) {
+            this->log(event, who, detail);
+          },
+          [this](const std::string& device_id) { devices_.forget(device_id); }) {}
 
 void UpstreamService::log(std::string_view event, const std::string& device,
                           const std::string& detail) {

@@ -52,7 +52,11 @@ class OperatorApi {
   using Clock = std::function<UnixTime()>;
   using Log = std::function<void(std::string_view event, const std::string& who,
                                  const std::string& detail)>;
-  OperatorApi(UpstreamStore& store, Clock clock, Log log = {});
+  // Called after a device was registered or retired (a server that keeps devices for a
+  // while, UpstreamService's DeviceCache, must read it again: a retired device is refused at
+  // once on this instance; other instances within their cache's few seconds).
+  using DeviceChanged = std::function<void(const std::string& device_id)>;
+  OperatorApi(UpstreamStore& store, Clock clock, Log log = {}, DeviceChanged device_changed = {});
 
   static bool handles(std::string_view target) { return target.starts_with(kOperatorRoutes); }
   // A request signed by an operator.
@@ -78,6 +82,7 @@ class OperatorApi {
   UpstreamStore& store_;
   Clock clock_;
   Log log_;
+  DeviceChanged device_changed_;
   PublicKey unknown_operator_key_;  // unknown and retired operators are verified against it
   sync::ReplayGuard replay_;
   mutable std::mutex metrics_mutex_;

@@ -64,6 +64,8 @@ class DeviceCache {
   explicit DeviceCache(UnixTime ttl_s = kDefaultTtlS) : ttl_s_(ttl_s) {}
   std::optional<Device> find(const std::string& id, UnixTime now) const;
   void keep(const Device& d, UnixTime now);
+  // A device an operator registered or retired here: read again at once.
+  void forget(const std::string& id);
 
  private:
   struct Kept {
