@@ -1,9 +1,10 @@
 // The live path's gate: is anything like a QR finder pattern in view? A QR code has three,
 // each a dark-light-dark-light-dark run of widths 1:1:3:1:1 across its centre, whatever the
 // rotation, horizontally and vertically alike. Scanning every third row of the frame for that
-// ratio against a local threshold, and checking each hit down its column, costs about a
-// millisecond at 1920x1080; a zxing-cpp read of the same frame costs tens. A frame without
-// three such candidates, each met on two scanned rows, is not read at all.
+// ratio against a local threshold, and checking each hit down its column, costs about 3.5 ms
+// at 1920x1080 on sensor noise; a zxing-cpp read of the same frame costs tens. A frame
+// without three such candidates, each met on two scanned rows and placed as one code's
+// three corners, is not read at all.
 #include <algorithm>
 #include <array>
 #include <cmath>
