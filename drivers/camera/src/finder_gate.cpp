@@ -78,12 +78,13 @@ struct Candidate {
 };
 
 // Whether three confirmed candidates sit as one code's three finders: module sizes within a
-// factor of two of each other, and, seen from the corner finder, two legs of similar length
-// (within 1.45 of each other: a tilt of 45 degrees shortens one to 0.71) between 8 and 180 modules
-// (a version 1 code has its centres 14 modules apart, version 40 170; a module measured along a row
-// of a code turned 45 degrees is 1.4 true ones) at 70 to 110 degrees (a code turned 45 degrees in
-// the plane and tilted 45 degrees away shows its right angle as 109). Texture and noise make
-// 1:1:3:1:1 rings too, but scattered: three of them in this arrangement are rare.
+// factor of two of each other, and, seen from the corner finder, two legs within a factor of
+// two of each other, of 8 to 180 modules (a version 1 code has its centres 14 modules apart,
+// version 40 170; a module measured along a row of a code turned 45 degrees is 1.4 true
+// ones), at 50 to 130 degrees. The tolerances are wide for tilt and for the centres' row
+// estimate (the last row a candidate was met on): tighter ones (1.45, 70 to 110 degrees)
+// lost 4 of the corpus's 10 codes tilted 45 degrees on the live path. Noise and texture make
+// confirmed 1:1:3:1:1 rings too, but scattered: three in this arrangement are rare.
 bool one_code(const Candidate& a, const Candidate& b, const Candidate& c) {
   const int lo = std::min({a.span, b.span, c.span});
   const int hi = std::max({a.span, b.span, c.span});
@@ -98,8 +99,8 @@ bool one_code(const Candidate& a, const Candidate& b, const Candidate& c) {
     const double ux = u.x - o.x, uy = u.y - o.y, vx = v.x - o.x, vy = v.y - o.y;
     const double lu = std::hypot(ux, uy), lv = std::hypot(vx, vy);
     if (!leg_fits(lu) || !leg_fits(lv)) continue;
-    if (std::max(lu, lv) > 1.45 * std::min(lu, lv)) continue;
-    if (std::abs(ux * vx + uy * vy) <= 0.34 * lu * lv) return true;  // |cos| <= cos 70
+    if (std::max(lu, lv) > 2 * std::min(lu, lv)) continue;
+    if (std::abs(ux * vx + uy * vy) <= 0.64 * lu * lv) return true;  // |cos| <= cos 50
   }
   return false;
 }
