@@ -63,9 +63,9 @@ class QrDecoder {
   unsigned turn_ = 0;
 };
 
-// Whether the frame shows at least three finder-pattern candidates (the 1:1:3:1:1 rings at a
-// QR code's corners, either polarity), found on every third row with a local threshold and
-// checked down the column. About a millisecond at 1920x1080: the live path's gate.
+// Whether the frame shows three finder patterns arranged as one QR code's corners (the
+// 1:1:3:1:1 rings, either polarity), found on every third row with a local threshold and
+// checked down the column. About 3.5 ms at 1920x1080 on noise: the live path's gate.
 bool finder_patterns_in_view(const hal::GreyView& frame);
 
 // Baselines for tests and benchmarks, as a new user would call each library: one ZBar scan,
