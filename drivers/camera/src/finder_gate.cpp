@@ -28,11 +28,12 @@ constexpr int kRowsToConfirm = 2;  // scanned rows a candidate must be met on
 bool finder_ratio(const std::array<int, 5>& w) {
   const int total = w[0] + w[1] + w[2] + w[3] + w[4];
   if (total < 7 * kMinModulePx) return false;
-  auto near = [&](int width, int modules) {
+  // 0 or 1 as an int, combined with & rather than &&: on noise the outcome is a coin toss, a
+  // branch would mispredict.
+  auto near = [&](int width, int modules) -> int {
     return std::abs(14 * width - 2 * modules * total) < modules * total;
   };
-  // & rather than &&: on noise the outcome is a coin toss, a branch would mispredict.
-  return near(w[0], 1) & near(w[1], 1) & near(w[2], 3) & near(w[3], 1) & near(w[4], 1);
+  return (near(w[0], 1) & near(w[1], 1) & near(w[2], 3) & near(w[3], 1) & near(w[4], 1)) != 0;
 }
 
 struct Classifier {
