@@ -5,6 +5,8 @@
 // in, the same for a desk across the city as for the server host (whose own tool,
 // `gate-upstream operator`, adds the operators). Which upstream and as whom: --url, --pin,
 // --operator and --operator-key, or a profile naming the four (gk::OperatorProfile).
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -78,8 +80,9 @@ std::string complete_from_profile(Common& c) {
   }
   if (c.remote.url.empty() || c.remote.pin.empty() || c.remote.operator_id.empty() ||
       c.operator_key.empty())
-    return std::string("which upstream, as whom: --url, --pin, --operator and --operator-key, "
-                       "or --profile FILE (or $") +
+    return std::string(
+               "which upstream, as whom: --url, --pin, --operator and --operator-key, "
+               "or --profile FILE (or $") +
            kProfileVariable + ")";
   return {};
 }
@@ -193,8 +196,8 @@ void register_upstream(CLI::App& app, Exit& exit) {
     const std::size_t total = add.size() + remove.size();
     for (std::size_t from = 0; from < total; from += kRevokeChunk) {
       const std::size_t to = std::min(total, from + kRevokeChunk);
-      auto part = nlohmann::json{{"add", nlohmann::json::array()},
-                                 {"remove", nlohmann::json::array()}};
+      auto part =
+          nlohmann::json{{"add", nlohmann::json::array()}, {"remove", nlohmann::json::array()}};
       for (std::size_t i = from; i < to; ++i)
         part[i < add.size() ? "add" : "remove"].push_back(
             gk::to_hex(i < add.size() ? add[i] : remove[i - add.size()]));
@@ -218,8 +221,8 @@ void register_upstream(CLI::App& app, Exit& exit) {
                   {"unrevoked", remove.size()}});
     else
       std::cout << (lists.size() == 1 ? "revocation list " + std::to_string(lists.back())
-                                      : "revocation lists " + std::to_string(lists.front()) +
-                                            ".." + std::to_string(lists.back()))
+                                      : "revocation lists " + std::to_string(lists.front()) + ".." +
+                                            std::to_string(lists.back()))
                 << ": " << add.size() << " revoked, " << remove.size() << " unrevoked\n";
   });
 

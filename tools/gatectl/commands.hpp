@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-
 namespace gatectl {
 
 struct Exit {

@@ -326,9 +326,9 @@ DocResult<OperatorProfile> parse_operator_profile(std::string_view text,
   top.read("operator", p.operator_id);
   top.read("operator_key", key);
   top.finish();
-  for (const auto& [name, value] : {std::pair{"url", &p.url}, std::pair{"pin", &p.pin},
-                                    std::pair{"operator", &p.operator_id},
-                                    std::pair{"operator_key", &key}})
+  for (const auto& [name, value] :
+       {std::pair{"url", &p.url}, std::pair{"pin", &p.pin}, std::pair{"operator", &p.operator_id},
+        std::pair{"operator_key", &key}})
     if (value->empty()) errors.add(root.source(), std::string(name) + " is required");
   if (!errors.empty()) return doc_error(DocCode::schema, errors.joined());
   p.operator_key = resolve(source.has_parent_path() ? source.parent_path() : ".", key);

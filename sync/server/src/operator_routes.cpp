@@ -258,7 +258,7 @@ Prepared trust_list(UpstreamStore& store, const Request& r, UnixTime now) {
   std::vector<IssuerKeyInfo> infos;
   for (const auto& k : *keys) {
     if (!k.is_object()) return bad(doc_error(DocCode::schema, "keys: public key objects"));
-    auto info = parse_public_key_json(dump(k));
+    auto info = parse_public_key_json(k.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!info) return bad(doc_error(info.error().code, "keys: " + info.error().detail));
     infos.push_back(*info);
   }

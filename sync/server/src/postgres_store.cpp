@@ -316,9 +316,9 @@ DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
   if (!request.empty()) {
     // The request's row first: the same request in flight on another instance makes this
     // insert wait for it, then do nothing; what it committed is the answer.
-    auto claim = db_.exec(
-        "INSERT INTO revocation_requests VALUES($1, 0) ON CONFLICT (request) DO NOTHING",
-        {request});
+    auto claim =
+        db_.exec("INSERT INTO revocation_requests VALUES($1, 0) ON CONFLICT (request) DO NOTHING",
+                 {request});
     if (!claim.ok()) return db_failure(claim, "revocation request");
     if (claim.tag() == "INSERT 0 0") {
       auto seen = db_.exec("SELECT number FROM revocation_requests WHERE request=$1", {request});

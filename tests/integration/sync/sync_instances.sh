@@ -54,7 +54,7 @@ kill -9 "$A_PID"
 for j in "${jobs_[@]}"; do wait "$j" 2>/dev/null || true; done
 # The operator turns to B as well.
 sed "s#^url = .*#url = \"$B_URL\"#" up-operator/profile.toml >up-operator/profile-b.toml
-GATECTL_UPSTREAM_PROFILE=$PWD/up-operator/profile-b.toml
+export GATECTL_UPSTREAM_PROFILE=$PWD/up-operator/profile-b.toml
 upstream_intact || fail "store after instance A was killed"
 held=""
 for k in "${kiosks[@]}"; do held+=" kiosk-0$k:$(upstream_journal "kiosk-0$k" | wc -l)"; done

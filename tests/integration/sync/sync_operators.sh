@@ -66,6 +66,30 @@ out=$(as pub revoke "$(printf 'ab%.0s' $(seq 16))" "$(printf 'cd%.0s' $(seq 16))
 [ "$out" = "revocation list 1: 2 revoked, 0 unrevoked" ] || fail "revoke: $out"
 as pub revoke --unrevoke "$(printf 'cd%.0s' $(seq 16))" --json | grep -q '"list":2' || fail "unrevoke"
 
+# A revocation whose answer is lost: fault-proxy cuts each connection after N bytes from the
+# upstream, for N across the handshake and the answer. Where the cut falls after the upstream
+# applied the request, gatectl gets no answer and sends it twice more under the same request
+# id: every attempt is audited, but the list is made once, and no number is skipped.
+"$BIN/fault-proxy" --upstream "127.0.0.1:$(cat up.port)" --mode-file mode --port-file proxy.port \
+  2>>proxy.log &
+PIDS+=("$!")
+wait_file proxy.port
+audited_revokes() { as aud audit | grep -c " pub revoke +1 -0 ok$"; }
+rows_before=$(audited_revokes)
+succeeded=0
+for n in $(seq 500 100 4000); do
+  echo "reset:$n" >mode
+  "$GATECTL" upstream revoke --url "https://127.0.0.1:$(cat proxy.port)" --pin "$PIN" --operator pub \
+    --operator-key op-pub/pub.key "$(od -An -vtx1 -N16 /dev/urandom | tr -d ' \n')" >/dev/null 2>&1 &&
+    succeeded=$((succeeded + 1))
+done
+rows=$(($(audited_revokes) - rows_before))
+next=$(as pub revoke --json "$(printf '12%.0s' $(seq 16))" | jq .list)
+made=$((next - 3))  # lists 1 and 2 were made above; `next` is the one after the loop's
+[ "$rows" -gt "$succeeded" ] || fail "no cut fell after the upstream applied a request ($rows rows, $succeeded answered)"
+[ "$made" = $((succeeded + (rows - succeeded) / 3)) ] ||
+  fail "$made lists for $succeeded answered and $((rows - succeeded)) unanswered attempts: a re-send made a list"
+
 # The wrong key, an unknown operator, the wrong pin: refused before anything happens.
 "$GATECTL" upstream devices --url "$URL" --pin "$PIN" --operator reg --operator-key op-pub/pub.key 2>/dev/null &&
   fail "another operator's key was accepted"
