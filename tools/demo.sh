@@ -272,7 +272,8 @@ TOML
   $BIN/gated sync --config "$DEMO/gated.toml" >/dev/null
   echo "   kiosk journal $($BIN/gatectl journal export --format json "$DEMO/state/journal.db" | wc -l) rows," \
     "upstream $($BIN/gatectl upstream journal --device lianhua-north-01 | wc -l) rows"
-  echo "-- each of her requests is in the upstream's audit log (seq time operator action target outcome):"
+  echo "-- the upstream's audit log: the host adding her, then each of her requests"
+  echo "   (seq time operator action target outcome):"
   $BIN/gatectl upstream audit | sed 's/^/   /'
 }
 
@@ -341,8 +342,9 @@ part_what_next() {
       $BIN/gated --config $DEMO/gated.toml --scenario $DEMO/scenario.toml
   - The kiosk screen and guard console live: set [screen] listen / [console] listen in
     $DEMO/gated.toml (README "Kiosk screen and guard console") and run gated without --scenario.
-  - Administer the upstream as its operator, by URL (start it again first:
-      $BIN/gate-upstream serve --dir $DEMO/upstream --listen 127.0.0.1:PORT of her profile):
+  - Administer the upstream as its operator, by URL: the demo's upstream stops with the demo,
+    so serve it again on the port in $DEMO/operator/profile.toml, then
+      $BIN/gate-upstream serve --dir $DEMO/upstream --listen 127.0.0.1:PORT &
       GATECTL_UPSTREAM_PROFILE=$DEMO/operator/profile.toml $BIN/gatectl upstream devices
   - Every test, browser tests included (installs Node.js, npm and Chromium too): tools/test.sh
   - The rules and the notices they come from: firmware/policy/DOMAIN.md
