@@ -58,8 +58,8 @@ sleep 1.5
 kill -9 "$UPSTREAM_PID"
 wait "$SYNC_PID" 2>/dev/null || true
 upstream_intact || fail "upstream store after SIGKILL"
-partial=$(upstream_journal | wc -l)
 start_upstream
+partial=$(upstream_journal | wc -l)  # what the killed instance had committed (read by URL)
 kill "$PROXY_PID"
 start_proxy
 write_config
