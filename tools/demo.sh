@@ -219,11 +219,25 @@ part_journal() {
 part_sync() {
   part "upstream sync: gate-upstream on loopback, pinned TLS, signed lists"
   $BIN/gate-upstream init --dir "$DEMO/upstream" --cn demo-upstream
+  echo "-- the district office's operator gets a key of her own (the secret stays on her desk);"
+  echo "   the server host adds its public half with her roles, the root of operator trust:"
+  $BIN/gatectl keygen --out "$DEMO/operator" --name wangfang >/dev/null
+  $BIN/gate-upstream operator add --dir "$DEMO/upstream" --id wangfang \
+    --key "$DEMO/operator/wangfang.pub" --roles publisher,auditor | sed 's/^/   /'
   $BIN/gate-upstream serve --dir "$DEMO/upstream" --listen 127.0.0.1:0 \
     --port-file "$DEMO/upstream/port" 2>"$DEMO/upstream/serve.log" &
   UPSTREAM=$!
   trap 'kill $UPSTREAM 2>/dev/null || true' EXIT
   for _ in $(seq 100); do [ -s "$DEMO/upstream/port" ] && break; sleep 0.05; done
+  # Her profile: which upstream (URL and TLS pin) and as whom, so gatectl upstream needs no
+  # more options; every command is one request signed with her key.
+  cat >"$DEMO/operator/profile.toml" <<TOML
+url = "https://127.0.0.1:$(cat "$DEMO/upstream/port")"
+pin = "$(cat "$DEMO/upstream/tls.pin")"
+operator = "wangfang"
+operator_key = "wangfang.key"
+TOML
+  export GATECTL_UPSTREAM_PROFILE=$DEMO/operator/profile.toml
   echo "-- a technician provisions the kiosk: device key, bundle signed by the provisioning root,"
   echo "   registered upstream; gated from now on runs only as the checkpoint the bundle names:"
   $BIN/gatectl keygen --out "$DEMO/root" --name root >/dev/null
@@ -240,11 +254,12 @@ TOML
   $BIN/gated config check "$DEMO/gated.toml" | sed 's/^/   /'
   echo "-- the kiosk uploads its journal (the upstream acknowledges a high-water mark):"
   $BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"acked":([0-9]+).*"backlog":([0-9]+).*/   acked \1, backlog \2/'
-  echo "   upstream holds $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) passages of this kiosk"
-  echo "-- the district's list 1 is the one the office handed over earlier (李娜); now it also"
+  echo "-- the operator, from her desk, by URL (gatectl upstream journal, her profile):"
+  echo "   upstream holds $($BIN/gatectl upstream journal --device lianhua-north-01 | wc -l) passages of this kiosk"
+  echo "-- the district's list 1 is the one the office handed over earlier (李娜); now she also"
   echo "   revokes 张伟's pass upstream (list 2) and the kiosk pulls the signed delta 1 -> 2:"
-  $BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id li)" >/dev/null
-  $BIN/gatectl upstream revoke --dir "$DEMO/upstream" "$(pass_id zhang)"
+  $BIN/gatectl upstream revoke "$(pass_id li)" >/dev/null
+  $BIN/gatectl upstream revoke "$(pass_id zhang)" | sed 's/^/   /'
   $BIN/gated sync --config "$DEMO/gated.toml" | sed -E 's/.*"revocation_list":([0-9]+).*/   kiosk now holds revocation list \1/'
   cat >"$DEMO/scenario-sync.toml" <<TOML
 start_time = $(($(date +%s) + 60))
@@ -256,7 +271,10 @@ TOML
   run_scenario "$DEMO/scenario-sync.toml"
   $BIN/gated sync --config "$DEMO/gated.toml" >/dev/null
   echo "   kiosk journal $($BIN/gatectl journal export --format json "$DEMO/state/journal.db" | wc -l) rows," \
-    "upstream $($BIN/gatectl upstream journal --dir "$DEMO/upstream" --device lianhua-north-01 | wc -l) rows"
+    "upstream $($BIN/gatectl upstream journal --device lianhua-north-01 | wc -l) rows"
+  echo "-- the upstream's audit log: the host adding her, then each of her requests"
+  echo "   (seq time operator action target outcome):"
+  $BIN/gatectl upstream audit | sed 's/^/   /'
 }
 
 part_id_cards() {
@@ -324,6 +342,10 @@ part_what_next() {
       $BIN/gated --config $DEMO/gated.toml --scenario $DEMO/scenario.toml
   - The kiosk screen and guard console live: set [screen] listen / [console] listen in
     $DEMO/gated.toml (README "Kiosk screen and guard console") and run gated without --scenario.
+  - Administer the upstream as its operator, by URL: the demo's upstream stops with the demo,
+    so serve it again on the port in $DEMO/operator/profile.toml, then
+      $BIN/gate-upstream serve --dir $DEMO/upstream --listen 127.0.0.1:PORT &
+      GATECTL_UPSTREAM_PROFILE=$DEMO/operator/profile.toml $BIN/gatectl upstream devices
   - Every test, browser tests included (installs Node.js, npm and Chromium too): tools/test.sh
   - The rules and the notices they come from: firmware/policy/DOMAIN.md
 EOF

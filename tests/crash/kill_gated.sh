@@ -13,15 +13,12 @@ fail() { echo "FAIL (round ${round:-0}): $*" >&2; exit 1; }
 cd "$T"
 
 SITE=site-1
-"$BIN/gate-upstream" init --dir up >/dev/null
+upstream_start up
 "$BIN/gatectl" keygen --out issuer --site "$SITE" >/dev/null
 "$BIN/gatectl" keygen --out dev --name device >/dev/null
-"$BIN/gatectl" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
+upstream_cmd register --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 mkdir trust spool frames
 cp issuer/issuer.pub trust/
-"$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port 2>upstream.log &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s up.port ] && break; sleep 0.05; done
 NOW=$(date +%s)
 for i in $(seq 8); do
   "$BIN/gatectl" issue --key issuer/issuer.key --site "$SITE" --building "$i" --unit 1-101 \
@@ -86,7 +83,7 @@ check_upstream() {
   for _ in 1 2 3; do "$BIN/gated" sync --config gated.toml >>sync.log 2>&1 && ok=1 && break; done
   [ $ok = 1 ] || fail "sync after the kills: $(tail -1 sync.log)"
   diff <(sqlite3 state/journal.db "SELECT seq || ' ' || hash FROM passages ORDER BY seq") \
-    <("$BIN/gatectl" upstream journal --dir up --device kiosk-01) >/dev/null ||
+    <(upstream_cmd journal --device kiosk-01) >/dev/null ||
     fail "upstream journal differs from the kiosk's"
 }
 

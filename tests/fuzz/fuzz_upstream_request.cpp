@@ -20,7 +20,7 @@ struct Fixture {
     gk::sync::SiteStateDoc s;
     s.site = "site-1";
     (void)store.set_site_state(s, 1'700'000'000);
-    (void)store.revoke({gk::PassId{1}}, {}, 1'700'000'000);
+    (void)store.revoke({gk::PassId{1}}, {}, 1'700'000'000, "");
   }
 };
 }  // namespace

@@ -9,6 +9,18 @@
 #   wait_file F   waits up to 5 s for F to be non-empty, else calls the script's fail()
 #   listener_port OUT NAME   the port gated reported for its listener NAME (screen, console)
 #         in its output file OUT, waiting up to 20 s for it (a sanitized gated starts slowly); else calls fail()
+#   upstream_start DIR [SERVE-OPTION...]   an upstream for the test: upstream_init, then
+#         upstream_serve
+#   upstream_init DIR   gate-upstream init --dir DIR (unless DIR holds one already) and an
+#         operator "ops" holding every role (gate-upstream operator add; its key in
+#         DIR-operator/), the way a server host sets one up
+#   upstream_serve DIR [SERVE-OPTION...]   gate-upstream serve --dir DIR on 127.0.0.1:0 in the
+#         background (stderr to DIR.log); sets UPSTREAM_PID, UPSTREAM_URL, UPSTREAM_PIN, and
+#         writes the operator's profile DIR-operator/profile.toml, exported as
+#         GATECTL_UPSTREAM_PROFILE (so a plain `gatectl upstream CMD` goes by URL as "ops")
+#   UPSTREAM_STORE   options naming the store for those three (e.g. (--store "$PG_URL"));
+#         empty: DIR's SQLite file
+#   upstream_cmd CMD ARG...   "$GATECTL" upstream CMD ARG... (by that profile)
 # Each script keeps its own fail(), because what is worth printing on failure differs.
 BIN=${GK_BIN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/bin}
 BIN=$(cd "$BIN" && pwd)
@@ -34,3 +46,34 @@ listener_port() {
   done
   fail "gated did not report its $2 port: $(tail -5 "$1" 2>/dev/null)"
 }
+UPSTREAM_STORE=()
+upstream_init() {
+  local dir=$1
+  [ -f "$dir/authority.key" ] || "$BIN/gate-upstream" init --dir "$dir" "${UPSTREAM_STORE[@]}" >/dev/null ||
+    fail "gate-upstream init"
+  [ -f "$dir-operator/ops.key" ] || "$GATECTL" keygen --out "$dir-operator" --name ops >/dev/null
+  "$BIN/gate-upstream" operator list --dir "$dir" "${UPSTREAM_STORE[@]}" | grep -q '^ops ' ||
+    "$BIN/gate-upstream" operator add --dir "$dir" "${UPSTREAM_STORE[@]}" --id ops \
+      --key "$dir-operator/ops.pub" --roles registrar,publisher,auditor >/dev/null || fail "operator add"
+}
+upstream_serve() {
+  local dir=$1
+  shift
+  rm -f "$dir.port"
+  "$BIN/gate-upstream" serve --dir "$dir" "${UPSTREAM_STORE[@]}" --listen 127.0.0.1:0 \
+    --port-file "$dir.port" "$@" 2>>"$dir.log" &
+  UPSTREAM_PID=$!
+  PIDS+=("$UPSTREAM_PID")
+  wait_file "$dir.port"
+  UPSTREAM_URL="https://127.0.0.1:$(cat "$dir.port")"
+  UPSTREAM_PIN=$(cat "$dir/tls.pin")
+  printf 'url = "%s"\npin = "%s"\noperator = "ops"\noperator_key = "ops.key"\n' \
+    "$UPSTREAM_URL" "$UPSTREAM_PIN" >"$dir-operator/profile.toml"
+  export GATECTL_UPSTREAM_PROFILE
+  GATECTL_UPSTREAM_PROFILE=$(cd "$dir-operator" && pwd)/profile.toml
+}
+upstream_start() {
+  upstream_init "$1"
+  upstream_serve "$@"
+}
+upstream_cmd() { "$GATECTL" upstream "$@"; }

@@ -9,14 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 fail() { echo "FAIL: $*" >&2; tail -20 "$T/gated.out" >&2 2>/dev/null || true; exit 1; }
 cd "$T"
 PHONE=13912345678 ID=11010519491231002X CARD=6222020200112233445 VISITOR_PHONE=13698765432
-"$BIN/gate-upstream" init --dir up >/dev/null
+upstream_start up
 "$BIN/gatectl" keygen --out issuer --site site-1 >/dev/null
 "$BIN/gatectl" keygen --out dev --name device >/dev/null
-"$BIN/gatectl" upstream register --dir up --device kiosk-01 --key dev/device.pub --site site-1 >/dev/null
+upstream_cmd register --device kiosk-01 --key dev/device.pub --site site-1 >/dev/null
 mkdir trust spool && cp issuer/issuer.pub trust/
-"$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port 2>upstream.log &
-PIDS+=("$!")
-wait_file up.port
 NOW=$(date +%s)
 "$BIN/gatectl" issue --key issuer/issuer.key --site site-1 --building 5 --name 李娜 \
   --valid-from "$NOW" --png resident.png >/dev/null
@@ -96,7 +93,7 @@ sleep 0.2
 
 found=0
 for needle in "$PHONE" "$ID" "$CARD" "$VISITOR_PHONE"; do
-  for f in state/journal.db* state/sync.db* up/upstream.db* gated.out gated.err upstream.log \
+  for f in state/journal.db* state/sync.db* up/upstream.db* gated.out gated.err up.log \
     screen.events console.events state/*.json; do
     [ -f "$f" ] || continue
     if grep -aq -- "$needle" "$f"; then

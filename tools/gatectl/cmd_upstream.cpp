@@ -1,69 +1,44 @@
 // gatectl upstream: manage the reference upstream (gate-upstream): register and retire
 // devices, publish revocations, site states, enrolments and the trust list, read what devices
-// uploaded and the audit log. Every subcommand is one request to the operators' API
-// (gk/upstream/operators.hpp): over HTTPS with --url, signed with the operator's key; or, on
-// the host that holds the database (--dir/--store), handed to the same routes in-process as
-// the operator "local". Either way the store audits it and the output is the same.
-#include <unistd.h>
-
+// uploaded and the audit log. Every subcommand is a request to the upstream's operators' API
+// (gk/upstream/operators.hpp) over pinned HTTPS, signed with the operator's own key: one way
+// in, the same for a desk across the city as for the server host (whose own tool,
+// `gate-upstream operator`, adds the operators). Which upstream and as whom: --url, --pin,
+// --operator and --operator-key, or a profile naming the four (gk::OperatorProfile).
+#include <algorithm>
+#include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <ctime>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
+#include "gk/config/config.hpp"
+#include "gk/core/bytes.hpp"
 #include "gk/upstream/operators.hpp"
-#include "gk/upstream/store.hpp"
 #include "operator_client.hpp"
 #include "output.hpp"
 
 namespace gatectl {
 namespace {
 
-namespace fs = std::filesystem;
+// The variable that names a profile when --profile is not given.
+constexpr const char* kProfileVariable = "GATECTL_UPSTREAM_PROFILE";
+// Pass ids per revocation request: 50 000 ids are 1.7 MB of JSON, a third of the listener's
+// 5 MiB body limit (ServerLimits::max_body), so a list of any length goes in bounded
+// requests, each one list number and one audit row.
+constexpr std::size_t kRevokeChunk = 50'000;
+// A request that got no answer (the connection failed or was cut) may have been applied or
+// not. Reads, and revocations (each carries a request id: a re-send the upstream already
+// applied returns the number it made then), are sent again, the same bytes with a fresh
+// signature; other changes are reported, for the operator to look (gatectl upstream audit).
+constexpr int kSendAttempts = 3;
 
 struct Common {
-  std::string dir, store;
   OperatorEndpoint remote;
-  std::string operator_key;
+  std::string operator_key, profile;
   bool json = false;
 };
-
-std::vector<char*> command_line;
-
-// gatectl does not link the PostgreSQL store: the same command runs as gatectl-upstream (the
-// same commands with it), from gatectl's own directory. Returns only if that cannot start.
-gk::DbError run_as_gatectl_upstream() {
-  std::error_code ec;
-  const auto exe = fs::read_symlink("/proc/self/exe", ec);
-  const auto helper = (ec ? fs::path(".") : exe.parent_path()) / "gatectl-upstream";
-  std::vector<char*> argv = command_line;
-  std::string name = helper.string();
-  if (!argv.empty()) argv[0] = name.data();
-  argv.push_back(nullptr);
-  ::execv(helper.c_str(), argv.data());
-  return gk::db_error(gk::DbCode::cannot_open,
-                      "a PostgreSQL store needs " + helper.string() + " (" + std::strerror(errno) +
-                          "): it is built with gate-upstream and runs "
-                          "where the upstream is administered, not on a kiosk");
-}
-
-gk::DbResult<std::unique_ptr<gk::upstream::UpstreamStore>> open_store(const Common& c) {
-  if (gk::upstream::names_postgres_store(c.store) && !postgres_opener())
-    return run_as_gatectl_upstream();
-  if (!c.store.empty()) return gk::upstream::open_store(c.store, postgres_opener());
-  if (c.dir.empty()) return gk::db_error(gk::DbCode::cannot_open, "--dir or --store is required");
-  if (!fs::exists(fs::path(c.dir) / "upstream.db"))
-    return gk::db_error(gk::DbCode::cannot_open,
-                        c.dir + ": no upstream.db (run gate-upstream init --dir " + c.dir + ")");
-  return gk::upstream::open_sqlite_store(fs::path(c.dir) / "upstream.db");
-}
-
-gk::UnixTime now() {
-  return static_cast<gk::UnixTime>(std::time(nullptr));
-}
 
 bool parse_ids(const std::vector<std::string>& in, std::vector<gk::PassId>& out, bool json,
                int& code) {
@@ -79,20 +54,37 @@ bool parse_ids(const std::vector<std::string>& in, std::vector<gk::PassId>& out,
 }
 
 void add_common(CLI::App* cmd, Common& c) {
-  auto* dir = cmd->add_option("--dir", c.dir, "The upstream's directory (gate-upstream init)");
-  auto* store =
-      cmd->add_option("--store", c.store, "The upstream's store: postgresql://... (or sqlite:DIR)")
-          ->excludes(dir);
-  auto* url = cmd->add_option("--url", c.remote.url, "The upstream: https://HOST:PORT")
-                  ->excludes(dir)
-                  ->excludes(store);
-  cmd->add_option("--pin", c.remote.pin, "The upstream's TLS pin (its tls.pin)")->needs(url);
-  cmd->add_option("--operator", c.remote.operator_id, "Operator id (gate-upstream operator add)")
-      ->needs(url);
+  cmd->add_option("--url", c.remote.url, "The upstream: https://HOST:PORT");
+  cmd->add_option("--pin", c.remote.pin, "The upstream's TLS pin (its tls.pin)");
+  cmd->add_option("--operator", c.remote.operator_id, "Operator id (gate-upstream operator add)");
   // Not --key: `register --key` is the device's public key.
-  cmd->add_option("--operator-key", c.operator_key, "The operator's secret key file (0600)")
-      ->needs(url);
+  cmd->add_option("--operator-key", c.operator_key, "The operator's secret key file (0600)");
+  cmd->add_option("--profile", c.profile,
+                  std::string("TOML file with url, pin, operator, operator_key (default: $") +
+                      kProfileVariable + "); options given override it");
   cmd->add_flag("--json", c.json, "JSON output");
+}
+
+// The four settings from the options, completed from the profile; "" when complete, else why not.
+std::string complete_from_profile(Common& c) {
+  std::string file = c.profile;
+  if (file.empty())
+    if (const char* env = std::getenv(kProfileVariable)) file = env;
+  if (!file.empty()) {
+    auto p = gk::load_operator_profile(file);
+    if (!p) return "profile " + file + ": " + gk::describe(gk::fault(p.error()));
+    if (c.remote.url.empty()) c.remote.url = p->url;
+    if (c.remote.pin.empty()) c.remote.pin = p->pin;
+    if (c.remote.operator_id.empty()) c.remote.operator_id = p->operator_id;
+    if (c.operator_key.empty()) c.operator_key = p->operator_key.string();
+  }
+  if (c.remote.url.empty() || c.remote.pin.empty() || c.remote.operator_id.empty() ||
+      c.operator_key.empty())
+    return std::string(
+               "which upstream, as whom: --url, --pin, --operator and --operator-key, "
+               "or --profile FILE (or $") +
+           kProfileVariable + ")";
+  return {};
 }
 
 std::string percent_encoded(std::string_view s) {
@@ -108,30 +100,27 @@ std::string percent_encoded(std::string_view s) {
   return out;
 }
 
-// One operators' API request, over HTTPS or in-process. On an answer other than 200 the
-// error is reported (exit 1 when the upstream refused the operator, 2 otherwise) and nullopt
-// returned; otherwise the answer's JSON.
-std::optional<nlohmann::json> perform(const Common& c, const std::string& method,
+// One operators' API request. On an answer other than 200 the error is reported (exit 1 when
+// the upstream refused the operator, 2 otherwise) and nullopt returned; otherwise the
+// answer's JSON.
+std::optional<nlohmann::json> perform(Common& c, const std::string& method,
                                       const std::string& target, const nlohmann::json& body,
                                       int& code) {
-  gk::net::Request request{method, target, {}, body.is_null() ? "" : body.dump()};
-  gk::net::Response answer;
-  if (!c.remote.url.empty()) {
-    if (c.remote.pin.empty() || c.remote.operator_id.empty() || c.operator_key.empty()) {
-      code = report_error("--url needs --pin, --operator and --operator-key", c.json);
-      return std::nullopt;
-    }
-    auto key = gk::load_secret_key(c.operator_key);
-    if (!key) return code = report_fault(key.error(), c.json), std::nullopt;
-    auto res = call_operator_api(c.remote, *key, request);
-    if (!res) return code = report_fault(res.error(), c.json), std::nullopt;
-    answer = std::move(*res);
-  } else {
-    auto store = open_store(c);
-    if (!store) return code = report_fault(store.error(), c.json), std::nullopt;
-    gk::upstream::OperatorApi api(**store, now);
-    answer = api.handle_local(request);
+  if (const std::string missing = complete_from_profile(c); !missing.empty())
+    return code = report_error(missing, c.json), std::nullopt;
+  // load_secret_key refuses a key file others may read (document/insecure).
+  auto key = gk::load_secret_key(c.operator_key);
+  if (!key) return code = report_fault(key.error(), c.json), std::nullopt;
+  const gk::net::Request request{method, target, {}, body.is_null() ? "" : body.dump()};
+  const bool resend = method == "GET" || (body.is_object() && body.contains("request"));
+  auto res = call_operator_api(c.remote, *key, request);
+  for (int attempt = 1; !res && resend && attempt < kSendAttempts; ++attempt) {
+    std::cerr << "gatectl: no answer from " << c.remote.url << " ("
+              << gk::describe(gk::fault(res.error())) << "); sending again\n";
+    res = call_operator_api(c.remote, *key, request);
   }
+  if (!res) return code = report_fault(res.error(), c.json), std::nullopt;
+  const gk::net::Response& answer = *res;
   auto j = nlohmann::json::parse(answer.body, nullptr, false);
   if (answer.status == 200 && j.is_object()) return j;
   std::string what = "upstream answered " + std::to_string(answer.status);
@@ -142,10 +131,6 @@ std::optional<nlohmann::json> perform(const Common& c, const std::string& method
 }
 
 }  // namespace
-
-void remember_command_line(int argc, char** argv) {
-  command_line.assign(argv, argv + argc);
-}
 
 void register_upstream(CLI::App& app, Exit& exit) {
   auto* up = app.add_subcommand("upstream", "Manage the reference upstream server's state");
@@ -204,19 +189,41 @@ void register_upstream(CLI::App& app, Exit& exit) {
       return;
     if (add.empty() && remove.empty())
       return void(exit.code = report_error("nothing to revoke or unrevoke", v->json));
-    auto hex = [](const std::vector<gk::PassId>& ids) {
-      std::vector<std::string> out;
-      for (const auto& id : ids) out.push_back(gk::to_hex(id));
-      return out;
-    };
-    auto res = perform(*v, "POST", "/v1/operator/revocations",
-                       {{"add", hex(add)}, {"remove", hex(remove)}}, exit.code);
-    if (!res) return;
+    // Additions first, then removals, kRevokeChunk ids a request: each request is one list
+    // number, published as it comes (a kiosk that syncs in between gets the lists so far and
+    // the rest as deltas next time).
+    std::vector<std::uint64_t> lists;
+    const std::size_t total = add.size() + remove.size();
+    for (std::size_t from = 0; from < total; from += kRevokeChunk) {
+      const std::size_t to = std::min(total, from + kRevokeChunk);
+      auto part =
+          nlohmann::json{{"add", nlohmann::json::array()}, {"remove", nlohmann::json::array()}};
+      for (std::size_t i = from; i < to; ++i)
+        part[i < add.size() ? "add" : "remove"].push_back(
+            gk::to_hex(i < add.size() ? add[i] : remove[i - add.size()]));
+      std::array<std::uint8_t, 16> request{};
+      gk::random_fill(request);
+      part["request"] = gk::to_hex(request);
+      auto res = perform(*v, "POST", "/v1/operator/revocations", part, exit.code);
+      if (!res) {
+        if (!lists.empty())
+          std::cerr << "gatectl: lists " << lists.front() << ".." << lists.back()
+                    << " were published (ids 1.." << from << " of " << total
+                    << "); the rest was not\n";
+        return;
+      }
+      lists.push_back(res->at("list").get<std::uint64_t>());
+    }
     if (v->json)
-      print_json(*res);
+      print_json({{"list", lists.back()},
+                  {"lists", lists},
+                  {"revoked", add.size()},
+                  {"unrevoked", remove.size()}});
     else
-      std::cout << "revocation list " << res->at("list").get<std::uint64_t>() << ": " << add.size()
-                << " revoked, " << remove.size() << " unrevoked\n";
+      std::cout << (lists.size() == 1 ? "revocation list " + std::to_string(lists.back())
+                                      : "revocation lists " + std::to_string(lists.front()) + ".." +
+                                            std::to_string(lists.back()))
+                << ": " << add.size() << " revoked, " << remove.size() << " unrevoked\n";
   });
 
   struct Site : Common {

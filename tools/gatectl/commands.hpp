@@ -5,8 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "gk/upstream/store.hpp"
-
 namespace gatectl {
 
 struct Exit {
@@ -28,13 +26,5 @@ void register_health(CLI::App& app, Exit& exit);
 void register_provision(CLI::App& app, Exit& exit);
 void register_status(CLI::App& app, Exit& exit);
 void register_thermometer(CLI::App& app, Exit& exit);
-
-// The command line as main() got it, for `gatectl upstream` to hand a PostgreSQL store's
-// command to gatectl-upstream unchanged.
-void remember_command_line(int argc, char** argv);
-// The PostgreSQL store's opener where this program links it (gatectl-upstream), else null
-// (gatectl: libpq and its Kerberos, LDAP and SASL closure would cost every small command its
-// start-up; see postgres_opener_*.cpp).
-gk::upstream::PostgresOpener postgres_opener();
 
 }  // namespace gatectl

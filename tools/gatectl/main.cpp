@@ -13,7 +13,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("gatectl ") + GK_VERSION);
   gatectl::Exit exit;
-  gatectl::remember_command_line(argc, argv);
   gatectl::register_keys(app, exit);
   gatectl::register_pass(app, exit);
   gatectl::register_revoke(app, exit);

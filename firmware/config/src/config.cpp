@@ -306,6 +306,41 @@ DocResult<Config> parse_config(std::string_view text, const std::filesystem::pat
   return c;
 }
 
+DocResult<OperatorProfile> parse_operator_profile(std::string_view text,
+                                                  const std::filesystem::path& source) {
+  OperatorProfile p;
+  p.source = source;
+  toml::table root;
+  try {
+    root = toml::parse(text, source.string());
+  } catch (const toml::parse_error& e) {
+    TomlErrors errors;
+    errors.add(e.source(), std::string(e.description()));
+    return doc_error(DocCode::syntax, errors.joined());
+  }
+  TomlErrors errors;
+  TomlSection top(root, "", errors);
+  std::string key;
+  top.read("url", p.url);
+  top.read("pin", p.pin);
+  top.read("operator", p.operator_id);
+  top.read("operator_key", key);
+  top.finish();
+  for (const auto& [name, value] :
+       {std::pair{"url", &p.url}, std::pair{"pin", &p.pin}, std::pair{"operator", &p.operator_id},
+        std::pair{"operator_key", &key}})
+    if (value->empty()) errors.add(root.source(), std::string(name) + " is required");
+  if (!errors.empty()) return doc_error(DocCode::schema, errors.joined());
+  p.operator_key = resolve(source.has_parent_path() ? source.parent_path() : ".", key);
+  return p;
+}
+
+DocResult<OperatorProfile> load_operator_profile(const std::filesystem::path& file) {
+  auto text = read_regular_file(file, kMaxConfigFileBytes);
+  if (!text) return text.error();
+  return parse_operator_profile(*text, file);
+}
+
 DocResult<Config> load_config(const std::filesystem::path& file) {
   auto text = read_regular_file(file, kMaxConfigFileBytes);
   if (!text) return text.error();

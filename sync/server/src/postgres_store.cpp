@@ -80,6 +80,11 @@ const char* const kMigrations[] = {
     CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
       FOR EACH STATEMENT EXECUTE FUNCTION audit_guard();
     )",
+    // 4: revocation publishes by their publisher's request id (UpstreamStore::revoke), so that
+    // a re-sent request is recognised whichever instance it reaches.
+    R"(
+    CREATE TABLE revocation_requests(request text PRIMARY KEY, number bigint NOT NULL);
+    )",
 };
 
 PassId id_from_bytes(const Bytes& b) {
@@ -110,7 +115,7 @@ class PostgresStore final : public UpstreamStore {
   std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
                                      std::size_t limit) const override;
   DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                                 UnixTime now) override;
+                                 UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
@@ -304,11 +309,30 @@ std::uint64_t PostgresStore::revocation_number() const {
 }
 
 DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
-                                              const std::vector<PassId>& remove, UnixTime) {
+                                              const std::vector<PassId>& remove, UnixTime,
+                                              const std::string& request) {
   pq::Transaction tx(db_);
   if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
+  if (!request.empty()) {
+    // The request's row first: the same request in flight on another instance makes this
+    // insert wait for it, then do nothing; what it committed is the answer.
+    auto claim =
+        db_.exec("INSERT INTO revocation_requests VALUES($1, 0) ON CONFLICT (request) DO NOTHING",
+                 {request});
+    if (!claim.ok()) return db_failure(claim, "revocation request");
+    if (claim.tag() == "INSERT 0 0") {
+      auto seen = db_.exec("SELECT number FROM revocation_requests WHERE request=$1", {request});
+      if (!seen.ok() || seen.rows() != 1) return db_failure(seen, "revocation request");
+      return static_cast<std::uint64_t>(seen.i64(0, 0));
+    }
+  }
   auto number = next_number("revocations", "*");
   if (!number) return number.error();
+  if (!request.empty()) {
+    auto r = db_.exec("UPDATE revocation_requests SET number=$2 WHERE request=$1",
+                      {request, num(static_cast<std::int64_t>(*number))});
+    if (!r.ok()) return db_failure(r, "revocation request");
+  }
   auto ids = [](const std::vector<PassId>& v) {
     std::vector<std::string> out;
     for (const auto& id : v) out.push_back(Connection::bytea(id));

@@ -30,7 +30,7 @@ class SqliteStore final : public UpstreamStore {
   std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
                                      std::size_t limit) const override;
   DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                                 UnixTime now) override;
+                                 UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
@@ -90,6 +90,9 @@ DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem
   // The operators' tables (operators.hpp), a block of their own. The audit log is append-only
   // in the schema itself: no delete, and a row changes once, from pending to its outcome.
   if (auto s = db->exec(R"(
+      -- Revocation publishes by their publisher's request id (UpstreamStore::revoke).
+      CREATE TABLE IF NOT EXISTS revocation_requests(request TEXT PRIMARY KEY,
+        number INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS retired_devices(id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS operators(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
         roles TEXT NOT NULL, added_at INTEGER NOT NULL, retired_at INTEGER);
@@ -206,12 +209,25 @@ std::uint64_t SqliteStore::revocation_number() const {
 }
 
 DbResult<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,
-                                            const std::vector<PassId>& remove, UnixTime) {
+                                            const std::vector<PassId>& remove, UnixTime,
+                                            const std::string& request) {
+  // One writer at a time on the file (the transaction takes the write lock at once, see
+  // sql::Transaction), so looking the request up and recording it cannot race.
   sql::Transaction tx(db_);
   if (!tx.begun()) return db_failure(db_, "begin");
+  if (!request.empty()) {
+    sql::Statement seen(db_, "SELECT number FROM revocation_requests WHERE request=?");
+    seen.bind(1, std::string_view(request));
+    if (seen.step() == SQLITE_ROW) return static_cast<std::uint64_t>(seen.i64(0));
+  }
   auto number = next_number("revocations", "*");
   if (!number) return number.error();
   const auto n = static_cast<std::int64_t>(*number);
+  if (!request.empty()) {
+    sql::Statement rec(db_, "INSERT INTO revocation_requests VALUES(?,?)");
+    rec.bind(1, std::string_view(request)).bind(2, n);
+    if (rec.step() != SQLITE_DONE) return db_failure(db_, "revocation request");
+  }
   sql::Statement ins(db_,
                      "INSERT INTO revoked VALUES(?,?,NULL) ON CONFLICT(pass_id) DO UPDATE SET "
                      "added_in=excluded.added_in, removed_in=NULL WHERE removed_in IS NOT NULL");

@@ -33,8 +33,8 @@ class StorePool final : public UpstreamStore {
     return lease()->journal(device_id, after_seq, limit);
   }
   DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
-                                 UnixTime now) override {
-    return write([&](UpstreamStore& s) { return s.revoke(add, remove, now); });
+                                 UnixTime now, const std::string& request) override {
+    return write([&](UpstreamStore& s) { return s.revoke(add, remove, now, request); });
   }
   std::uint64_t revocation_number() const override { return lease()->revocation_number(); }
   // Nearly always a read of the cached document, so not taken as a write: the one write, when

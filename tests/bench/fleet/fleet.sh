@@ -47,10 +47,6 @@ for config in $CONFIGS; do
     *) fail "unknown config $config" ;;
   esac
   "$BIN/gate-upstream" init --dir up --store "$store" >/dev/null
-  # Lists for the kiosks to pull: a revocation list, the site's state, the trust list.
-  "$GATECTL" upstream revoke --store "$store" 0123456789abcdef0123456789abcdef >/dev/null
-  "$GATECTL" upstream site --store "$store" --site fleet-site >/dev/null
-  "$GATECTL" upstream trust --store "$store" issuer/issuer.pub >/dev/null
   "$BIN/fleet-sim" register --store "$store" --kiosks "$KIOSKS" >/dev/null || fail "register"
   urls=()
   pids=()
@@ -63,6 +59,14 @@ for config in $CONFIGS; do
     wait_file "up$i.port"
     urls+=(--url "https://127.0.0.1:$(cat "up$i.port")")
   done
+  # Lists for the kiosks to pull (a revocation list, the site's state, the trust list),
+  # published by URL as an operator does: gatectl has no other way in.
+  UPSTREAM_STORE=(--store "$store")
+  upstream_init up
+  ops=("${urls[0]}" "${urls[1]}" --pin "$(cat up/tls.pin)" --operator ops --operator-key up-operator/ops.key)
+  "$GATECTL" upstream revoke "${ops[@]}" 0123456789abcdef0123456789abcdef >/dev/null || fail "revoke"
+  "$GATECTL" upstream site "${ops[@]}" --site fleet-site >/dev/null || fail "site"
+  "$GATECTL" upstream trust "${ops[@]}" issuer/issuer.pub >/dev/null || fail "trust"
   out=$("$BIN/fleet-sim" run "${urls[@]}" --pin "$(cat up/tls.pin)" --authority-key up/authority.pub \
     --kiosks "$KIOSKS" --passages "$PASSAGES" --rounds "$ROUNDS" --batch "$BATCH" \
     --concurrency "$CONC" --time-limit 1200) || fail "$config: fleet-sim run: $out"

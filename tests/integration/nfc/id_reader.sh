@@ -172,10 +172,8 @@ sqlite3 "$T/state/journal.db" "SELECT count(*) FROM passages WHERE reason = 'id_
 
 # The journal goes upstream (sync.db on the kiosk, upstream.db there): the same rows.
 $GATECTL keygen --out "$T/dev" --name device >/dev/null
-$GATECTL upstream register --dir "$T/up" --device kiosk-01 --key "$T/dev/device.pub" --site s1 >/dev/null
-"$BIN/gate-upstream" serve --dir "$T/up" --listen 127.0.0.1:0 --port-file "$T/up.port" 2>"$T/up.err" &
-PIDS+=("$!")
-wait_file "$T/up.port"
+upstream_start "$T/up"
+upstream_cmd register --device kiosk-01 --key "$T/dev/device.pub" --site s1 >/dev/null
 cat >>"$T/desk.toml" <<TOML
 url = "https://127.0.0.1:$(cat "$T/up.port")"
 pin = "$(cat "$T/up/tls.pin")"
@@ -184,13 +182,13 @@ device_key = "dev/device.key"
 TOML
 timeout 30 $BIN/gated sync --config "$T/desk.toml" >"$T/sync.out" 2>"$T/sync.err" || fail "sync: $(cat "$T/sync.err")"
 rows=$(sqlite3 "$T/state/journal.db" "SELECT count(*) FROM passages")
-[ "$($GATECTL upstream journal --dir "$T/up" --device kiosk-01 | grep -c .)" = "$rows" ] || fail "upstream journal"
+[ "$(upstream_cmd journal --device kiosk-01 | grep -c .)" = "$rows" ] || fail "upstream journal"
 
 # Privacy: no ID number, no address (whole or its street), no full name in clear anywhere.
 needles=(410105199003051234 41010219800101567X 410103198505054321 花园路88号 大学路12号 建设路9号
   河南省郑州市金水区花园路 张三丰 王五 赵六)
 for n in "${needles[@]}"; do
-  if grep -rlaF -- "$n" "$T/state" "$T/up" "$T/sync.out" "$T/sync.err" "$T/up.err" "$T/decisions.jsonl" "$T/gated.err" "$T/screen.sse" "$T/metrics.txt" \
+  if grep -rlaF -- "$n" "$T/state" "$T/up" "$T/sync.out" "$T/sync.err" "$T/up.log" "$T/decisions.jsonl" "$T/gated.err" "$T/screen.sse" "$T/metrics.txt" \
     "$T/enrolment.txt" "$T/enrol.json" "$T/read.json" "$T/probe.json" "$T/desk.out" "$T/desk.err" \
     "$T"/reg*.json; then
     fail "$n found in clear"

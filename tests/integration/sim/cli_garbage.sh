@@ -49,7 +49,7 @@ expect_not_utf8() {  # expect_not_utf8 "argument N ..." CMD...
 for bad in $'\x80' $'\xc0\xaf' $'\xed\xa0\x80' $'\xe5\xbc'; do
   expect_not_utf8 "argument 7 (after --name)" \
     $BIN/gatectl issue --key "$T/k/issuer.key" --site s --name "张$bad"
-  expect_not_utf8 "argument 6 (after --site)" $BIN/gatectl upstream site --dir "$T" --site "$bad"
+  expect_not_utf8 "argument 6 (after --site)" $BIN/gatectl upstream site --url https://127.0.0.1:1 --site "$bad"
   expect_not_utf8 "argument 2 (after --config)" $BIN/gated --config "$bad"
   expect_not_utf8 "argument 3 (after --dir)" $BIN/gate-upstream serve --dir "$T$bad"
 done

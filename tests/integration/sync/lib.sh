@@ -14,13 +14,12 @@ cd "$T"
 
 STORE_KIND=${GK_UPSTREAM_STORE:-sqlite}
 case "$STORE_KIND" in
-  sqlite) STORE=(--dir up) ;;
-  postgresql) pg_start; STORE=(--store "$PG_URL") ;;
+  sqlite) ;;
+  postgresql) pg_start; UPSTREAM_STORE=(--store "$PG_URL") ;;
   *) fail "GK_UPSTREAM_STORE: sqlite or postgresql" ;;
 esac
 # gate-upstream's own options: its key folder, and the shared store when there is one.
-SERVE_STORE=(--dir up)
-[ "$STORE_KIND" = sqlite ] || SERVE_STORE+=("${STORE[@]}")
+SERVE_STORE=(--dir up "${UPSTREAM_STORE[@]}")
 # The store's own integrity check (SQLite's, or amcheck over PostgreSQL's B-tree indexes)
 # and the count of (device, seq) stored more than once.
 upstream_intact() {
@@ -38,20 +37,14 @@ upstream_duplicates() {
 }
 
 SITE=site-1
-"$BIN/gate-upstream" init "${SERVE_STORE[@]}" >/dev/null
+upstream_init up
 "$GATECTL" keygen --out issuer --site "$SITE" >/dev/null
 "$GATECTL" keygen --out dev --name device >/dev/null
-"$GATECTL" upstream register "${STORE[@]}" --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 mkdir trust && cp issuer/issuer.pub trust/
 
-start_upstream() {
-  rm -f up.port
-  "$BIN/gate-upstream" serve "${SERVE_STORE[@]}" --listen 127.0.0.1:0 --port-file up.port --faults faults \
-    2>>upstream.log &
-  UPSTREAM_PID=$!
-  PIDS+=("$UPSTREAM_PID")
-  wait_file up.port
-}
+# The operators' requests go straight to it (the profile upstream_serve writes); the kiosk's
+# through the proxy.
+start_upstream() { upstream_serve up --faults faults; }
 start_proxy() {
   rm -f proxy.port
   "$BIN/fault-proxy" --upstream "127.0.0.1:$(cat up.port)" --mode-file mode --port-file proxy.port \
@@ -62,6 +55,7 @@ start_proxy() {
 }
 start_upstream
 start_proxy
+upstream_cmd register --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 
 write_config() {  # the kiosk talks to the upstream through the proxy
   cat >gated.toml <<TOML
@@ -108,7 +102,7 @@ passages() {  # passages N [expect]: N passages of our resident through gated's 
 }
 
 kiosk_journal() { sqlite3 state/journal.db "SELECT seq || ' ' || hash FROM passages ORDER BY seq"; }
-upstream_journal() { "$GATECTL" upstream journal "${STORE[@]}" --device "${1:-kiosk-01}"; }
+upstream_journal() { upstream_cmd journal --device "${1:-kiosk-01}"; }
 journals_equal() {
   diff <(kiosk_journal) <(upstream_journal) >journal.diff || fail "journals differ after $1: $(head -5 journal.diff)"
 }

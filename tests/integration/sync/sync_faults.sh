@@ -58,8 +58,8 @@ sleep 1.5
 kill -9 "$UPSTREAM_PID"
 wait "$SYNC_PID" 2>/dev/null || true
 upstream_intact || fail "upstream store after SIGKILL"
-partial=$(upstream_journal | wc -l)
 start_upstream
+partial=$(upstream_journal | wc -l)  # what the killed instance had committed (read by URL)
 kill "$PROXY_PID"
 start_proxy
 write_config
@@ -69,7 +69,7 @@ journals_equal "the upstream restart (it held $partial rows when killed)"
 # Many kiosks at once: five more devices, each with its own key and journal, upload together.
 for k in 2 3 4 5 6; do
   "$GATECTL" keygen --out "dev$k" --name device >/dev/null
-  "$GATECTL" upstream register "${STORE[@]}" --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
+  upstream_cmd register --device "kiosk-0$k" --key "dev$k/device.pub" --site "$SITE" >/dev/null
   sed -e "s#^state_dir = .*#state_dir = \"state$k\"#" -e "s#^device_id = .*#device_id = \"kiosk-0$k\"#" \
     -e "s#^device_key = .*#device_key = \"dev$k/device.key\"#" \
     -e "s#^url = .*#url = \"https://127.0.0.1:$(cat up.port)\"#" gated.toml >"gated$k.toml"

@@ -19,7 +19,7 @@ B_URL="https://127.0.0.1:$(cat b.port)"
 kiosks=(2 3 4 5)
 for k in "${kiosks[@]}"; do
   "$GATECTL" keygen --out "dev$k" --name device >/dev/null
-  "$GATECTL" upstream register "${STORE[@]}" --device "kiosk-0$k" --key "dev$k/device.pub" \
+  upstream_cmd register --device "kiosk-0$k" --key "dev$k/device.pub" \
     --site "$SITE" >/dev/null
   # Even kiosks on A (through the slow proxy, so the kill lands mid-upload), odd ones on B.
   url=$B_URL
@@ -52,6 +52,9 @@ for _ in $(seq 200); do
 done
 kill -9 "$A_PID"
 for j in "${jobs_[@]}"; do wait "$j" 2>/dev/null || true; done
+# The operator turns to B as well.
+sed "s#^url = .*#url = \"$B_URL\"#" up-operator/profile.toml >up-operator/profile-b.toml
+export GATECTL_UPSTREAM_PROFILE=$PWD/up-operator/profile-b.toml
 upstream_intact || fail "store after instance A was killed"
 held=""
 for k in "${kiosks[@]}"; do held+=" kiosk-0$k:$(upstream_journal "kiosk-0$k" | wc -l)"; done
@@ -70,12 +73,17 @@ for k in "${kiosks[@]}"; do
 done
 [ "$(upstream_duplicates)" = 0 ] || fail "passages stored twice"
 
-# Numbering is the database's: publishes through the store from two sides at once are 1..n.
+# Numbering is the database's: publishes through both instances at once (A restarted) are 1..n.
+start_upstream
 for i in 1 2 3 4 5 6; do
-  "$GATECTL" upstream site "${STORE[@]}" --site "$SITE" --quarantine "$i" --json >"site$i.json" &
+  side=()
+  [ $((i % 2)) = 0 ] && side=(--url "$B_URL")
+  upstream_cmd site "${side[@]}" --site "$SITE" --quarantine "$i" --json >"site$i.json" &
 done
 wait_jobs=0
-for j in $(jobs -p); do [ "$j" = "$B_PID" ] || [ "$j" = "$PROXY_PID" ] || wait "$j" || wait_jobs=1; done
+for j in $(jobs -p); do
+  [ "$j" = "$B_PID" ] || [ "$j" = "$PROXY_PID" ] || [ "$j" = "$UPSTREAM_PID" ] || wait "$j" || wait_jobs=1
+done
 [ $wait_jobs = 0 ] || fail "a concurrent publish failed"
 numbers=$(cat site*.json | grep -o '"number":[0-9]*' | cut -d: -f2 | sort -n | tr '\n' ' ')
 [ "$numbers" = "1 2 3 4 5 6 " ] || fail "site state numbers under concurrent publishing: $numbers"

@@ -2,8 +2,9 @@
 # The operators' API end to end: gate-upstream serve on loopback, operators added on the
 # server host (gate-upstream operator add), and gatectl upstream ... --url driving register,
 # revoke, retire, journal and audit over pinned TLS, including a refused role, an unknown
-# operator, a retired operator and the audit rows all of it left. GK_UPSTREAM_STORE=postgresql:
-# the same against a real PostgreSQL 15 the script starts.
+# operator, a retired operator, a profile instead of the four options, a key others may read,
+# hostile text in every field a person types, and the audit rows all of it left.
+# GK_UPSTREAM_STORE=postgresql: the same against a real PostgreSQL 15 the script starts.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/harness.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/postgres.sh"
@@ -13,13 +14,11 @@ fail() {
   exit 1
 }
 cd "$T"
-# STORE: gate-upstream's options; LOCAL: gatectl's on the server host (the database).
+# STORE: gate-upstream's options (the server host's own tool, the only one with the database).
 STORE=(--dir up)
-LOCAL=(--dir up)
 if [ "${GK_UPSTREAM_STORE:-sqlite}" = postgresql ]; then
   pg_start
   STORE=(--dir up --store "$PG_URL")
-  LOCAL=(--store "$PG_URL")
 fi
 UP=("$BIN/gate-upstream")
 
@@ -67,6 +66,30 @@ out=$(as pub revoke "$(printf 'ab%.0s' $(seq 16))" "$(printf 'cd%.0s' $(seq 16))
 [ "$out" = "revocation list 1: 2 revoked, 0 unrevoked" ] || fail "revoke: $out"
 as pub revoke --unrevoke "$(printf 'cd%.0s' $(seq 16))" --json | grep -q '"list":2' || fail "unrevoke"
 
+# A revocation whose answer is lost: fault-proxy cuts each connection after N bytes from the
+# upstream, for N across the handshake and the answer. Where the cut falls after the upstream
+# applied the request, gatectl gets no answer and sends it twice more under the same request
+# id: every attempt is audited, but the list is made once, and no number is skipped.
+"$BIN/fault-proxy" --upstream "127.0.0.1:$(cat up.port)" --mode-file mode --port-file proxy.port \
+  2>>proxy.log &
+PIDS+=("$!")
+wait_file proxy.port
+audited_revokes() { as aud audit | { grep -c " pub revoke +1 -0 ok$" || true; }; }
+rows_before=$(audited_revokes)
+succeeded=0
+for n in $(seq 500 100 4000); do
+  echo "reset:$n" >mode
+  "$GATECTL" upstream revoke --url "https://127.0.0.1:$(cat proxy.port)" --pin "$PIN" --operator pub \
+    --operator-key op-pub/pub.key "$(od -An -vtx1 -N16 /dev/urandom | tr -d ' \n')" >/dev/null 2>&1 &&
+    succeeded=$((succeeded + 1))
+done
+rows=$(($(audited_revokes) - rows_before))
+next=$(as pub revoke --json "$(printf '12%.0s' $(seq 16))" | jq .list)
+made=$((next - 3))  # lists 1 and 2 were made above; `next` is the one after the loop's
+[ "$rows" -gt "$succeeded" ] || fail "no cut fell after the upstream applied a request ($rows rows, $succeeded answered)"
+[ "$made" = $((succeeded + (rows - succeeded) / 3)) ] ||
+  fail "$made lists for $succeeded answered and $((rows - succeeded)) unanswered attempts: a re-send made a list"
+
 # The wrong key, an unknown operator, the wrong pin: refused before anything happens.
 "$GATECTL" upstream devices --url "$URL" --pin "$PIN" --operator reg --operator-key op-pub/pub.key 2>/dev/null &&
   fail "another operator's key was accepted"
@@ -83,9 +106,66 @@ as aud journal --device kiosk-02 >journal.txt || fail "journal of a retired devi
 [ ! -s journal.txt ] || fail "an empty journal printed something"
 as pub journal --device kiosk-01 2>/dev/null && fail "the publisher read a journal"
 
-# The local mode still works on the host, and is audited as "local".
-"$GATECTL" upstream site "${LOCAL[@]}" --site site-1 --outbreak lockdown >/dev/null ||
-  fail "local site state"
+# A profile names the upstream and the operator (relative key path: the profile's folder);
+# options given override it.
+printf 'url = "%s"\npin = "%s"\noperator = "pub"\noperator_key = "pub.key"\n' "$URL" "$PIN" \
+  >op-pub/profile.toml
+GATECTL_UPSTREAM_PROFILE=op-pub/profile.toml "$GATECTL" upstream site --site site-1 \
+  --outbreak lockdown >/dev/null || fail "site state by the profile in the environment"
+"$GATECTL" upstream devices --profile op-pub/profile.toml --operator aud \
+  --operator-key op-aud/aud.key | grep -q "^kiosk-01 " || fail "options override the profile"
+err=$("$GATECTL" upstream devices 2>&1) && fail "no upstream named, yet it ran"
+echo "$err" | grep -q -- "--profile" || fail "what is missing is named: $err"
+printf 'url = "%s"\nurl_typo = 1\n' "$URL" >bad-profile.toml
+err=$("$GATECTL" upstream devices --profile bad-profile.toml 2>&1) && fail "a broken profile was used"
+echo "$err" | grep -q "url_typo" || fail "unknown profile key named: $err"
+# A secret key others may read is refused before anything is sent (document/insecure).
+chmod 644 op-pub/pub.key
+err=$("$GATECTL" upstream site --profile op-pub/profile.toml --site site-1 2>&1) &&
+  fail "a key readable by others was used"
+echo "$err" | grep -q "insecure" || fail "insecure key: $err"
+chmod 600 op-pub/pub.key
+
+# Text people type, through gatectl, HTTPS and the store and back. Free text (a checkpoint,
+# a building) is any UTF-8 up to its limit, quotes and backslashes included; ids are 1..64
+# bytes without quotes, backslashes or control characters, and refused cleanly otherwise.
+odd=$'莲花北村 "北门" \\ \'x\' \t\u00e9'
+long_id=$(printf '莲%.0s' $(seq 21))  # 63 bytes
+as reg register --device "$long_id" --key dev/device.pub --site "$long_id" --checkpoint "$odd" >/dev/null ||
+  fail "a 63-byte UTF-8 id"
+as aud devices --json | jq -e --arg id "$long_id" --arg c "$odd" \
+  '.devices[] | select(.id == $id and .site == $id and .checkpoint == $c)' >/dev/null ||
+  fail "free text did not come back intact: $(as aud devices --json)"
+as aud journal --device "$long_id" >/dev/null || fail "journal of a UTF-8 id (percent-encoded query)"
+for bad in "kiosk\"1" 'kiosk\1' "$(printf '莲%.0s' $(seq 22))" "kiosk$(printf '\t')1"; do
+  set +e
+  err=$(as reg register --device "$bad" --key dev/device.pub --site site-1 2>&1)
+  code=$?
+  set -e
+  [ "$code" = 2 ] || fail "id '$bad': exit $code, not 2"
+  echo "$err" | grep -q "400 schema: id: " || fail "id '$bad' refused unclearly: $err"
+  set +e
+  as aud journal --device "$bad" >/dev/null 2>&1
+  code=$?
+  set -e
+  [ "$code" = 2 ] || fail "journal of id '$bad': exit $code"
+done
+err=$(as pub site --site site-1 --quarantine "$(printf 'x%.0s' $(seq 257))" 2>&1) &&
+  fail "a 257-byte building name"
+echo "$err" | grep -q "longer than 256 bytes" || fail "building length: $err"
+as pub site --site site-1 --quarantine "$odd" --quarantine "$(printf '楼%.0s' $(seq 85))" >/dev/null ||
+  fail "quoted and 255-byte building names"
+# An operator id no operator can have is the same 401 as a stranger's, and breaks nothing.
+for who in 'a"b' 'a\b' "$(printf 'o%.0s' $(seq 65))"; do
+  err=$("$GATECTL" upstream devices --url "$URL" --pin "$PIN" --operator "$who" \
+    --operator-key op-aud/aud.key 2>&1) && fail "operator '$who' accepted"
+  echo "$err" | grep -q "upstream answered 401" || fail "operator '$who': $err"
+done
+# NUL: no shell argument can hold one (the kernel's argv strings end at it); a file can, and
+# the upstream refuses it in every text field (a pass text here) before any action.
+printf 'PASS\0TEXT\n' >nul.txt
+err=$(as pub enrol --site site-1 nul.txt 2>&1) && fail "a pass text with NUL was published"
+echo "$err" | grep -q "passes: contains NUL" || fail "NUL refused unclearly: $err"
 
 # A retired operator is refused like a stranger.
 "${UP[@]}" operator retire "${STORE[@]}" --id pub >/dev/null
@@ -102,11 +182,16 @@ grep -q " reg revoke - forbidden$" audit.txt || fail "refused publish audited"
 grep -q " pub revoke +2 -0 ok$" audit.txt || fail "revoke audited"
 grep -q " reg retire_device kiosk-02 ok$" audit.txt || fail "retire audited"
 grep -q " aud read_journal kiosk-02 ok$" audit.txt || fail "journal read audited"
-grep -q " local site_state site-1 ok$" audit.txt || fail "local action audited"
+grep -q " pub site_state site-1 ok$" audit.txt || fail "profile's action audited"
+grep -q " pub site_state - document/schema$" audit.txt || fail "refused text audited"
+grep -q " reg register_device - document/schema$" audit.txt || fail "refused id audited"
+grep -q " pub enrolment - document/schema$" audit.txt || fail "refused NUL audited"
 grep -q " local retire_operator pub ok$" audit.txt || fail "operator retire audited"
 grep -q "nobody" audit.txt && fail "an unauthenticated request reached the audit log"
 grep -q "北门" audit.txt && fail "a body's content reached the audit log"
-as aud audit --json | head -1 | grep -q '"digest":"[0-9a-f]\{64\}"' || fail "audit digest"
+# Whole to a file: `| head -1` would close the pipe on gatectl (SIGPIPE) under pipefail.
+as aud audit --json >audit.json
+head -1 audit.json | grep -q '"digest":"[0-9a-f]\{64\}"' || fail "audit digest"
 
 # Counted in /metrics.
 curl -sk "$URL/metrics" | grep -q 'gk_upstream_operator_refused_total{cause="role"} [1-9]' ||

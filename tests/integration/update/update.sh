@@ -111,13 +111,9 @@ has "journal	failed	"
 cp journal.good state/journal.db
 
 # Upstream: not required -> an unreachable one is reported, not fatal; required -> fatal.
-"$BIN/gate-upstream" init --dir up >/dev/null
+upstream_start up
 "$BIN/gatectl" keygen --out dev --name device >/dev/null
-"$BIN/gatectl" upstream register --dir up --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
-"$BIN/gate-upstream" serve --dir up --listen 127.0.0.1:0 --port-file up.port 2>upstream.log &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s up.port ] && break; sleep 0.05; done
-[ -s up.port ] || fail "gate-upstream did not start"
+upstream_cmd register --device kiosk-01 --key dev/device.pub --site "$SITE" >/dev/null
 sync_toml() {  # sync_toml URL PIN
   printf '[sync]\nurl = "%s"\npin = "%s"\ndevice_id = "kiosk-01"\ndevice_key = "dev/device.key"\nauthority_key = "up/authority.pub"\ntimeout_s = 2\n' "$1" "$2"
 }

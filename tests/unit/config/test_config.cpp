@@ -256,3 +256,37 @@ TEST_CASE("configured strings hold no control characters", "[config]") {
   CHECK(error_of(text).find("site.quarantined_buildings must not hold control characters") !=
         std::string::npos);
 }
+
+TEST_CASE("an operator's profile names the upstream and the operator, every key required",
+          "[config]") {
+  const char* good = R"(
+url = "https://upstream.example:8443"
+pin = "sha256:00"
+operator = "wangfang"
+operator_key = "keys/wangfang.key"
+)";
+  auto p = parse_operator_profile(good, "/home/wf/.config/gatectl/profile.toml");
+  REQUIRE(p.ok());
+  CHECK(p->url == "https://upstream.example:8443");
+  CHECK(p->operator_id == "wangfang");
+  // Relative to the profile's folder, wherever gatectl runs.
+  CHECK(p->operator_key == "/home/wf/.config/gatectl/keys/wangfang.key");
+
+  std::string text = good;
+  text.erase(text.find("pin ="), text.find('\n', text.find("pin =")) - text.find("pin =") + 1);
+  auto missing = parse_operator_profile(text, "p.toml");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().detail.find("pin is required") != std::string::npos);
+
+  auto unknown = parse_operator_profile(std::string(good) + "operator_secret = \"x\"\n", "p.toml");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().detail.find("operator_secret") != std::string::npos);
+
+  text = good;
+  text.replace(text.find("wangfang\""), 9, "wang\\tfang\"");
+  auto control = parse_operator_profile(text, "p.toml");
+  REQUIRE_FALSE(control.ok());
+  CHECK(control.error().detail.find("operator must not hold control characters") !=
+        std::string::npos);
+  CHECK_FALSE(parse_operator_profile("url = [", "p.toml").ok());
+}

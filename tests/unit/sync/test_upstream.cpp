@@ -101,7 +101,7 @@ TEST_CASE("numeric parameters are parsed strictly", "[sync][upstream]") {
   Fixture f;
   PassId id{};
   random_fill(id);
-  REQUIRE(f.store.revoke({id}, {}, kNow).value() == 1);
+  REQUIRE(f.store.revoke({id}, {}, kNow, "").value() == 1);
   REQUIRE(f.call("GET", "/v1/revocations?have=0").status == 200);
   CHECK(f.call("GET", "/v1/revocations?have=0&number=1&offset=0").status == 200);
   for (const char* bad :
@@ -187,13 +187,31 @@ TEST_CASE("a re-sent passage that differs from the stored one is refused", "[syn
   CHECK(f.store.journal("kiosk-01").front().hash == f.journal.entries(0, 1).front().hash);
 }
 
+TEST_CASE("a revocation re-sent under its request id is applied once and keeps its number",
+          "[sync][upstream]") {
+  Fixture f;
+  PassId a{}, b{};
+  random_fill(a);
+  random_fill(b);
+  const std::string request(32, 'a'), other(32, 'b');
+  REQUIRE(f.store.revoke({a}, {}, kNow, request).value() == 1);
+  // The same request again (its answer was lost): no second list, no number skipped.
+  CHECK(f.store.revoke({a}, {}, kNow, request).value() == 1);
+  CHECK(f.store.revocation_number() == 1);
+  REQUIRE(f.store.revoke({b}, {}, kNow, other).value() == 2);
+  CHECK(f.store.revoke({a}, {}, kNow, request).value() == 1);
+  CHECK(f.store.revocation_number() == 2);
+  // Without a request id every publish is a list of its own.
+  CHECK(f.store.revoke({a}, {}, kNow, "").value() == 3);
+}
+
 TEST_CASE("revocation lists come as snapshot, delta, 304, and in resumable chunks",
           "[sync][upstream]") {
   Fixture f;
   CHECK(f.call("GET", "/v1/revocations?have=0").status == 404);
   std::vector<PassId> ids(100'000);
   for (std::size_t i = 0; i < ids.size(); ++i) random_fill(ids[i]);
-  REQUIRE(f.store.revoke(ids, {}, kNow).value() == 1);
+  REQUIRE(f.store.revoke(ids, {}, kNow, "").value() == 1);
 
   // A 1.6 MB snapshot in two chunks, reassembled and verified.
   Response first = f.call("GET", "/v1/revocations?have=0");
@@ -220,7 +238,7 @@ TEST_CASE("revocation lists come as snapshot, delta, 304, and in resumable chunk
   // List 2 removes one id and adds one: a device at 1 gets a two-entry delta.
   PassId fresh{};
   random_fill(fresh);
-  REQUIRE(f.store.revoke({fresh}, {ids[7]}, kNow).value() == 2);
+  REQUIRE(f.store.revoke({fresh}, {ids[7]}, kNow, "").value() == 2);
   Response delta = f.call("GET", "/v1/revocations?have=1");
   REQUIRE(delta.status == 200);
   auto d = parse_revocation_document(as_bytes(delta.body), f.authority);
@@ -291,7 +309,7 @@ TEST_CASE("metrics count rounds, ingest, refusals, lists and per-device marks",
   REQUIRE(f.call("POST", "/v1/journal", f.batch(35, 5)).status == 409);   // a gap
   auto stranger = generate_issuer_key();
   REQUIRE(f.call("GET", "/v1/trust-list", "", &stranger).status == 401);
-  REQUIRE(f.store.revoke({PassId{7}}, {}, kNow).value() == 1);
+  REQUIRE(f.store.revoke({PassId{7}}, {}, kNow, "").value() == 1);
   Response m = f.service.handle({"GET", "/metrics", {}, ""});
   REQUIRE(m.status == 200);
   CHECK(m.body.find("gk_upstream_rounds_total 1\n") != std::string::npos);

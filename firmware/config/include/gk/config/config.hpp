@@ -173,4 +173,21 @@ struct Config {
 DocResult<Config> load_config(const std::filesystem::path& file);
 DocResult<Config> parse_config(std::string_view text, const std::filesystem::path& source);
 
+// An operator's profile for `gatectl upstream` (--profile FILE, or the file
+// $GATECTL_UPSTREAM_PROFILE names): which upstream, and as whom, so that the four options
+// need not be typed for every command. Every key is required:
+//   url = "https://upstream.example:8443"
+//   pin = "sha256:..."            # the upstream's tls.pin
+//   operator = "alice"            # gate-upstream operator add --id alice
+//   operator_key = "alice.key"    # relative to the profile's folder; 0600, like every
+//                                 # secret key (load_secret_key refuses it otherwise)
+struct OperatorProfile {
+  std::filesystem::path source;
+  std::string url, pin, operator_id;
+  std::filesystem::path operator_key;
+};
+DocResult<OperatorProfile> load_operator_profile(const std::filesystem::path& file);
+DocResult<OperatorProfile> parse_operator_profile(std::string_view text,
+                                                  const std::filesystem::path& source);
+
 }  // namespace gk

@@ -59,11 +59,8 @@ class OperatorApi {
   OperatorApi(UpstreamStore& store, Clock clock, Log log = {}, DeviceChanged device_changed = {});
 
   static bool handles(std::string_view target) { return target.starts_with(kOperatorRoutes); }
-  // A request signed by an operator.
+  // A request signed by an operator (the only way in: gatectl upstream goes by URL too).
   net::Response handle(const net::Request& r);
-  // The same routes for a program on the host that holds the database (gatectl upstream
-  // --dir/--store): no signature, every role, audited as the operator "local".
-  net::Response handle_local(const net::Request& r);
 
   // A copy: requests are served on several threads (gate-upstream serve --workers).
   OperatorMetrics metrics() const;

@@ -32,7 +32,7 @@ struct Operator {
   std::optional<UnixTime> retired_at;
 };
 
-// The id the programs on the server host act as (gate-upstream operator, gatectl --dir):
+// The id gate-upstream's own commands on the server host act as (gate-upstream operator):
 // they hold the database, so they are the root of operator trust. Never an operator's id.
 inline constexpr std::string_view kLocalOperator = "local";
 

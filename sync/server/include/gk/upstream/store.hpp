@@ -69,9 +69,14 @@ class UpstreamStore {
                                              std::int64_t after_seq = 0,
                                              std::size_t limit = SIZE_MAX) const = 0;
 
-  // Revocations: each publish makes a new list number.
+  // Revocations: each publish makes a new list number. `request` is the publisher's id for
+  // this publish (gatectl upstream revoke sends a long list in several, each with its own),
+  // or empty: a request id already applied changes nothing and returns the number it made
+  // then, so that a request re-sent after a lost answer is neither applied twice nor burns a
+  // number (across instances too: the id is a key of the store).
   virtual DbResult<std::uint64_t> revoke(const std::vector<PassId>& add,
-                                         const std::vector<PassId>& remove, UnixTime now) = 0;
+                                         const std::vector<PassId>& remove, UnixTime now,
+                                         const std::string& request) = 0;
   virtual std::uint64_t revocation_number() const = 0;
   // The signed document that takes a device from `have` to the current list (a snapshot
   // when `have` is 0), cached so that every chunk of one download is the same bytes (also
