@@ -163,9 +163,8 @@ std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string&
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(native, [](SSL* ssl, SSL_SESSION* session) -> int {
     auto* cache = static_cast<TlsSessionCache*>(SSL_get_ex_data(ssl, cache_index()));
-    if (!cache) return 0;  // not ours: OpenSSL frees it
-    cache->keep(session);
-    return 1;
+    if (cache) cache->keep(session);
+    return 0;  // the cache keeps a copy; OpenSSL releases its own reference
   });
   ctx->set_verify_mode(ssl::verify_peer);
   ctx->set_verify_callback([pin](bool, ssl::verify_context& vc) {
@@ -223,7 +222,9 @@ void TlsSessionCache::forget() {
 }
 
 void TlsSessionCache::keep(SSL_SESSION* session) {
-  session_.reset(session);
+  // A copy: OpenSSL marks the connection's own session not resumable when the connection is
+  // closed without a close_notify (as a round's end, or a dropped link, does).
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) session_.reset(copy);
 }
 
 }  // namespace gk::sync

@@ -71,7 +71,7 @@ class TlsSessionCache {
   bool has_ticket() const { return session_ != nullptr; }
   const Counts& counts() const { return counts_; }
 
-  // For the context's new-session callback.
+  // For the context's new-session callback: keeps a copy of `session`.
   void keep(SSL_SESSION* session);
 
  private:
