@@ -107,8 +107,8 @@ Expected<std::unique_ptr<SyncClient>, Fault> SyncClient::create(asio::io_context
   HttpLimits limits;
   limits.timeout = std::chrono::seconds(config.timeout_s);
   limits.max_body = kMaxDocumentBytes;
-  c->session_ = std::make_unique<HttpsSession>(io.get_executor(), *c->tls_, *endpoint, limits,
-                                               &c->tickets_);
+  c->session_ =
+      std::make_unique<HttpsSession>(io.get_executor(), *c->tls_, *endpoint, limits, &c->tickets_);
   clock.raise_floor(state.last_trusted_time());
   return c;
 }

@@ -48,8 +48,7 @@ std::string pin_of(X509* cert) {
 // connection's tickets go to (borrowed: the cache outlives the connection).
 int pin_index() {
   static const int index = SSL_CTX_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
         delete static_cast<std::string*>(ptr);
       });
   return index;
@@ -178,8 +177,8 @@ std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string&
 }
 
 bool peer_matches_pin(SSL* ssl) {
-  const auto* pin = static_cast<const std::string*>(
-      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_index()));
+  const auto* pin =
+      static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_index()));
   X509* peer = SSL_get0_peer_certificate(ssl);
   return pin && !pin->empty() && peer && pin_of(peer) == *pin;
 }

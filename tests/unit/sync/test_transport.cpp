@@ -95,8 +95,8 @@ TEST_CASE("a resumed session whose key is not the pin's is refused", "[sync][tra
   auto pin = sync::make_self_signed_certificate(dir.path / "tls.key", dir.path / "tls.crt", "up");
   REQUIRE(pin);
   // Another key's pin: what a kiosk re-provisioned for another upstream holds.
-  auto other = sync::make_self_signed_certificate(dir.path / "other.key", dir.path / "other.crt",
-                                                  "other");
+  auto other =
+      sync::make_self_signed_certificate(dir.path / "other.key", dir.path / "other.crt", "other");
   REQUIRE(other);
   asio::io_context io;
   Upstream up(io, dir.path);
