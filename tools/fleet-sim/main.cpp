@@ -57,6 +57,9 @@ struct KioskState {
   std::int64_t acked = 0;
   std::string acked_hash = gk::kGenesisHash;
   std::uint64_t revocations = 0, site_state = 0, trust_list = 0;
+  // The kiosk's last TLS session, resumed by its next round's connection (as SyncClient does).
+  std::unique_ptr<gk::sync::TlsSessionCache> tickets =
+      std::make_unique<gk::sync::TlsSessionCache>();
 };
 
 struct Stats {
@@ -94,6 +97,18 @@ class Fleet {
     return stats_;
   }
   bool timed_out() const { return timed_out_; }
+  gk::sync::TlsSessionCache::Counts tls() const {
+    gk::sync::TlsSessionCache::Counts sum;
+    for (const auto& k : states_) {
+      const auto& c = k.tickets->counts();
+      sum.full += c.full;
+      sum.resumed += c.resumed;
+      sum.declined += c.declined;
+      sum.failed += c.failed;
+      sum.pin_refused += c.pin_refused;
+    }
+    return sum;
+  }
 
  private:
   struct Work {
@@ -162,8 +177,9 @@ class Fleet {
   }
 
   asio::awaitable<Outcome> round(KioskState& k, Work w) {
+    // One connection for the whole round, closed at its end, as SyncClient does.
     gk::sync::HttpsSession s(io_.get_executor(), tls_, endpoints_[w.kiosk % endpoints_.size()],
-                             {std::chrono::milliseconds(20'000), 8u << 20});
+                             {std::chrono::milliseconds(20'000), 8u << 20}, k.tickets.get());
     // Signed time for a fresh nonce.
     std::string nonce(32, '0');
     static std::mt19937_64 rng{std::random_device{}()};
@@ -262,6 +278,7 @@ int run(const Options& o) {
   Stats st = fleet.run();
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
   const bool complete = !fleet.timed_out() && st.passages_acked == o.kiosks * o.passages;
+  const auto handshakes = fleet.tls();
   std::cout << json{{"kiosks", o.kiosks},
                     {"instances", o.urls.size()},
                     {"rounds", st.round_ms.size()},
@@ -272,6 +289,11 @@ int run(const Options& o) {
                     {"passages_per_s", static_cast<double>(st.passages_acked) / s},
                     {"round_ms_p50", percentile(st.round_ms, 0.5)},
                     {"round_ms_p99", percentile(st.round_ms, 0.99)},
+                    {"tls_full", handshakes.full},
+                    {"tls_resumed", handshakes.resumed},
+                    {"tls_declined", handshakes.declined},
+                    {"tls_failed", handshakes.failed},
+                    {"tls_pin_refused", handshakes.pin_refused},
                     {"complete", complete},
                     {"last_error", st.last_error}}
                    .dump()

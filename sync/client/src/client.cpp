@@ -77,6 +77,12 @@ std::string status_json(const SyncStatus& s) {
                 {"trust_list", age(s.age_trust_list)}}},
               {"revocation_list", s.revocation_number},
               {"stale", s.stale},
+              {"tls",
+               {{"full", s.tls.full},
+                {"resumed", s.tls.resumed},
+                {"declined", s.tls.declined},
+                {"failed", s.tls.failed},
+                {"pin_refused", s.tls.pin_refused}}},
               {"clock_trusted", s.clock_trusted}}
       .dump(-1, ' ', false, json::error_handler_t::replace);  // last_error quotes the upstream
 }
@@ -101,7 +107,8 @@ Expected<std::unique_ptr<SyncClient>, Fault> SyncClient::create(asio::io_context
   HttpLimits limits;
   limits.timeout = std::chrono::seconds(config.timeout_s);
   limits.max_body = kMaxDocumentBytes;
-  c->session_ = std::make_unique<HttpsSession>(io.get_executor(), *c->tls_, *endpoint, limits);
+  c->session_ =
+      std::make_unique<HttpsSession>(io.get_executor(), *c->tls_, *endpoint, limits, &c->tickets_);
   clock.raise_floor(state.last_trusted_time());
   return c;
 }
@@ -168,7 +175,10 @@ asio::awaitable<RoundResult> SyncClient::round() {
                            [this, &d] { return pull_document(d.kind, d.list, d.path); });
   }
   if (result) result = co_await step("journal", [this] { return push_journal(); });
-  if (!result) session_->close();  // the next round starts on a fresh connection
+  // Whatever the outcome, the next round starts on a fresh connection, resuming this one's
+  // TLS session: no idle connection is held on the upstream between rounds (thousands of
+  // kiosks would fill its budget), and none goes stale behind a mobile carrier's NAT.
+  session_->close();
   (void)state_.note_round(clock_.now(), result.ok(), result ? "" : describe(result.error()));
   if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());
   co_return result;
@@ -364,6 +374,7 @@ SyncStatus SyncClient::status() const {
   s.acked = state_.acked();
   s.head = journal_.head_seq();
   s.clock_trusted = clock_.trusted();
+  s.tls = tickets_.counts();
   s.revocation_number = hooks_.revocation_number ? hooks_.revocation_number() : 0;
   auto age = [&](std::string_view list, std::int64_t max_age, std::int64_t& out) {
     const UnixTime at = state_.confirmed_at(list);

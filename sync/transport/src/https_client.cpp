@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 
 namespace gk::sync {
 
@@ -42,8 +43,12 @@ NetResult<HttpsEndpoint> parse_https_url(std::string_view url) {
 }
 
 HttpsSession::HttpsSession(asio::any_io_executor ex, asio::ssl::context& tls,
-                           HttpsEndpoint endpoint, HttpLimits limits)
-    : ex_(std::move(ex)), tls_(tls), endpoint_(std::move(endpoint)), limits_(limits) {}
+                           HttpsEndpoint endpoint, HttpLimits limits, TlsSessionCache* tickets)
+    : ex_(std::move(ex)),
+      tls_(tls),
+      endpoint_(std::move(endpoint)),
+      limits_(limits),
+      tickets_(tickets) {}
 
 void HttpsSession::close() {
   if (stream_) {
@@ -55,32 +60,52 @@ void HttpsSession::close() {
 }
 
 asio::awaitable<NetStatus> HttpsSession::connect() {
-  close();
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(ex_);
   auto endpoints = co_await resolver.async_resolve(endpoint_.host, endpoint_.port,
                                                    asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return net_failure(NetCode::resolve, "resolve", ec);
-  stream_.emplace(ex_, tls_);
-  auto& tcp = beast::get_lowest_layer(*stream_);
-  tcp.expires_after(limits_.timeout);
-  co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
+  // At most twice: a handshake that offered a ticket and failed is retried as a full one.
+  for (int attempt = 0;; ++attempt) {
     close();
-    co_return net_failure(NetCode::connect, "connect", ec);
+    stream_.emplace(ex_, tls_);
+    auto& tcp = beast::get_lowest_layer(*stream_);
+    tcp.expires_after(limits_.timeout);
+    co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      close();
+      co_return net_failure(NetCode::connect, "connect", ec);
+    }
+    bool offered = false;
+    auto shaken = co_await handshake(offered);
+    if (shaken) {
+      ++connections_;
+      co_return Done{};
+    }
+    close();
+    if (!offered || attempt > 0) co_return shaken;
+    tickets_->failed();
+    std::clog << "gk-sync: TLS resumption with " << endpoint_.host << ":" << endpoint_.port
+              << " failed (" << shaken.error().detail << "); retrying with a full handshake\n";
   }
-  tcp.expires_after(limits_.timeout);
+}
+
+asio::awaitable<NetStatus> HttpsSession::handshake(bool& offered) {
+  offered = tickets_ && tickets_->attach(stream_->native_handle());
+  boost::system::error_code ec;
+  beast::get_lowest_layer(*stream_).expires_after(limits_.timeout);
   co_await stream_->async_handshake(asio::ssl::stream_base::client,
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    close();
     // A certificate refused by the pin is the one failure a technician must fix on site.
     const bool pin = ec.message().find("certificate verify failed") != std::string::npos;
     co_return net_failure(
         NetCode::tls,
         pin ? "TLS handshake: the upstream's key does not match the pin" : "TLS handshake", ec);
   }
-  ++connections_;
+  if (tickets_ && !tickets_->accept(stream_->native_handle(), offered))
+    co_return net_error(NetCode::tls,
+                        "TLS handshake: the resumed session's key does not match the pin");
   co_return Done{};
 }
 

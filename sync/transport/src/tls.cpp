@@ -44,6 +44,20 @@ std::string pin_of(X509* cert) {
   return "sha256:" + to_hex(ByteView(md, md_len));
 }
 
+// The pin a client context accepts (a std::string the context owns), and the TlsSessionCache a
+// connection's tickets go to (borrowed: the cache outlives the connection).
+int pin_index() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(ptr);
+      });
+  return index;
+}
+int cache_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 // OpenSSL refusing to make or sign a fresh key: no file or document is to blame.
 Fault openssl_failure(std::string what) {
   return {Layer::internal, "openssl", std::move(what)};
@@ -115,6 +129,13 @@ DocResult<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  // Resumption by stateless TLS 1.3 tickets, encrypted with keys this context makes at start
+  // (never shared, never stored: a restart or another instance means a full handshake). One
+  // ticket per handshake is enough for a client that keeps one; no server-side session cache,
+  // so thousands of kiosks cost no memory here. Two hours covers a kiosk's sync interval.
+  SSL_CTX_set_num_tickets(ctx->native_handle(), 1);
+  SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_timeout(ctx->native_handle(), 2 * 3600);
   // Both read under the file limit, then handed to OpenSSL from memory.
   auto cert = read_regular_file(cert_pem, kMaxConfigFileBytes);
   if (!cert) return cert.error();
@@ -134,7 +155,16 @@ DocResult<std::unique_ptr<boost::asio::ssl::context>> server_tls_context(
 std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string& pin) {
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION);
+  SSL_CTX_set_ex_data(native, pin_index(), new std::string(pin));
+  // Tickets go to the connection's TlsSessionCache, never to OpenSSL's own cache.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(native, [](SSL* ssl, SSL_SESSION* session) -> int {
+    auto* cache = static_cast<TlsSessionCache*>(SSL_get_ex_data(ssl, cache_index()));
+    if (cache) cache->keep(session);
+    return 0;  // the cache keeps a copy; OpenSSL releases its own reference
+  });
   ctx->set_verify_mode(ssl::verify_peer);
   ctx->set_verify_callback([pin](bool, ssl::verify_context& vc) {
     X509_STORE_CTX* store = vc.native_handle();
@@ -144,6 +174,56 @@ std::unique_ptr<boost::asio::ssl::context> client_tls_context(const std::string&
     return leaf && !pin.empty() && pin_of(leaf) == pin;
   });
   return ctx;
+}
+
+bool peer_matches_pin(SSL* ssl) {
+  const auto* pin =
+      static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_index()));
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  return pin && !pin->empty() && peer && pin_of(peer) == *pin;
+}
+
+void TlsSessionCache::SessionFree::operator()(SSL_SESSION* s) const {
+  SSL_SESSION_free(s);
+}
+
+TlsSessionCache::TlsSessionCache() = default;
+TlsSessionCache::~TlsSessionCache() = default;
+
+bool TlsSessionCache::attach(SSL* ssl) {
+  SSL_set_ex_data(ssl, cache_index(), this);
+  if (session_ && !SSL_SESSION_is_resumable(session_.get())) forget();
+  return session_ && SSL_set_session(ssl, session_.get()) == 1;
+}
+
+bool TlsSessionCache::accept(SSL* ssl, bool offered) {
+  if (!SSL_session_reused(ssl)) {
+    ++(offered ? counts_.declined : counts_.full);
+    if (offered) forget();  // the upstream will send a fresh ticket on this connection
+    return true;
+  }
+  if (!peer_matches_pin(ssl)) {
+    ++counts_.pin_refused;
+    forget();
+    return false;
+  }
+  ++counts_.resumed;
+  return true;
+}
+
+void TlsSessionCache::failed() {
+  ++counts_.failed;
+  forget();
+}
+
+void TlsSessionCache::forget() {
+  session_.reset();
+}
+
+void TlsSessionCache::keep(SSL_SESSION* session) {
+  // A copy: OpenSSL marks the connection's own session not resumable when the connection is
+  // closed without a close_notify (as a round's end, or a dropped link, does).
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) session_.reset(copy);
 }
 
 }  // namespace gk::sync

@@ -8,7 +8,8 @@
 # (the kiosks' batch size, one transaction a batch) into the same database in the same run; round
 # latency p50/p99; the servers' peak resident memory. After every run `fleet-sim verify`
 # checks the store holds exactly the kiosks' journals (nothing lost, nothing twice): the
-# benchmark fails if not.
+# benchmark fails if not. Each kiosk's round is one connection; its second and later rounds
+# resume the TLS session of the one before (as SyncClient does): the stderr line says how many.
 #   tests/bench/fleet/fleet.sh [KIOSKS [PASSAGES [ROUNDS]]]     (default 2000 20 2)
 # GK_FLEET_CONFIGS="pg-1 pg-2" runs a subset; GK_FLEET_CONCURRENCY (default 64).
 set -euo pipefail
@@ -83,5 +84,5 @@ for config in $CONFIGS; do
   printf "%-8s %8d %10d %12.0f %12.0f %7.2f %9.1f %9.1f %s\n" "$config" "$KIOSKS" \
     "$(json_field "$out" passages)" "$ours" "$base" "$(echo "$ours / $base" | bc -l)" \
     "$(json_field "$out" round_ms_p50)" "$(json_field "$out" round_ms_p99)" "$rss"
-  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; verify: $check" >&2
+  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; TLS handshakes: $(json_field "$out" tls_resumed) resumed, $(json_field "$out" tls_full) full, $(json_field "$out" tls_declined) declined, $(json_field "$out" tls_failed) failed; verify: $check" >&2
 done

@@ -2,7 +2,9 @@
 // The kiosk's side of sync (sync/PROTOCOL.md), on the daemon's event loop: one round pulls
 // the signed time, the revocation list (delta or snapshot, in resumable chunks), the site
 // state, the trust list and the enrolment list, then pushes the journal until the upstream
-// has acknowledged every passage. Rounds repeat every interval; a failed round backs off
+// has acknowledged every passage. A round's requests share one keep-alive connection, closed
+// at the round's end; the next round resumes its TLS session (sync/PROTOCOL.md,
+// "Connections"). Rounds repeat every interval; a failed round backs off
 // exponentially with jitter. Nothing is applied before it is complete and verified, and
 // nothing on the device is marked before the upstream acknowledged it.
 #include <utility>
@@ -55,6 +57,9 @@ struct SyncStatus {
   bool stale = false;
   bool clock_trusted = false;
   std::uint64_t revocation_number = 0;
+  // The round's TLS connections: full handshakes, resumed ones, and resumptions that fell
+  // back to a full handshake (declined by the upstream, failed, or refused by the pin).
+  TlsSessionCache::Counts tls;
 };
 std::string status_json(const SyncStatus& s);
 
@@ -110,6 +115,7 @@ class SyncClient {
   IssuerKeyPair device_key_;
   TrustStore authority_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
+  TlsSessionCache tickets_;  // before session_: the session's connections point to it
   std::unique_ptr<HttpsSession> session_;
   boost::asio::steady_timer timer_;
   int failures_ = 0;
