@@ -22,10 +22,10 @@ const std::map<std::string, int> kFloors = {
     {"lots", 1},         {"monitor", 9},       {"nominal", 30},    {"noncompliant", 8},
     {"pathological", 8}, {"perspective", 13},  {"rotations", 22},  {"shadows", 4},
 };
-// Overall: the floor is what the cascade reads now (202 of 271, 75 %); the target is
-// 80 % (217), which it does not reach yet: printed as a warning until it does, then make it
-// the floor.
-constexpr int kOverallFloor = 202;
+// Overall: the floor is what the cascade reads now (204 of 271, 75 %) less one image of
+// slack; the target is 80 % (217), which it does not reach yet: printed as a warning
+// until it does, then make it the floor.
+constexpr int kOverallFloor = 203;
 constexpr double kTargetShare = 0.80;
 
 struct Tally {

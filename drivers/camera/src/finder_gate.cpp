@@ -21,6 +21,9 @@ constexpr int kRowStep = 3;        // a finder's centre band is 3 modules high: 
 constexpr int kMinModulePx = 1;    // below a pixel per module nothing reads anyway
 constexpr int kContrast = 10;      // grey levels below/above the local mean to count as dark/light
 constexpr int kRowsToConfirm = 2;  // scanned rows a candidate must be met on
+// finder_codes stops collecting past this many regions: a scene (a printed sheet of codes,
+// a textured wall) can pair its finders in many ways, and each region costs a read.
+constexpr std::size_t kMaxCodes = 16;
 
 // Whether five consecutive run widths read 1:1:3:1:1 (the tolerance zxing-cpp's finder
 // search uses too: half a module on the outer runs, a module and a half on the centre), in
@@ -86,10 +89,11 @@ struct Candidate {
 // estimate (the last row a candidate was met on): tighter ones (1.45, 70 to 110 degrees)
 // lost 4 of the corpus's 10 codes tilted 45 degrees on the live path. Noise and texture make
 // confirmed 1:1:3:1:1 rings too, but scattered: three in this arrangement are rare.
-bool one_code(const Candidate& a, const Candidate& b, const Candidate& c) {
+// The index (0 to 2) of the corner finder when a, b and c fit, else -1.
+int one_code(const Candidate& a, const Candidate& b, const Candidate& c) {
   const int lo = std::min({a.span, b.span, c.span});
   const int hi = std::max({a.span, b.span, c.span});
-  if (hi > 2 * lo) return false;
+  if (hi > 2 * lo) return -1;
   const double m = (a.span + b.span + c.span) / 21.0;
   auto leg_fits = [&](double len) { return len >= 8 * m && len <= 180 * m; };
   const Candidate* p[3] = {&a, &b, &c};
@@ -101,14 +105,33 @@ bool one_code(const Candidate& a, const Candidate& b, const Candidate& c) {
     const double lu = std::hypot(ux, uy), lv = std::hypot(vx, vy);
     if (!leg_fits(lu) || !leg_fits(lv)) continue;
     if (std::max(lu, lv) > 2 * std::min(lu, lv)) continue;
-    if (std::abs(ux * vx + uy * vy) <= 0.64 * lu * lv) return true;  // |cos| <= cos 50
+    if (std::abs(ux * vx + uy * vy) <= 0.64 * lu * lv) return corner;  // |cos| <= cos 50
   }
-  return false;
+  return -1;
 }
 
-}  // namespace
+// The region a code with these three finders covers: its four corners' centres (the fourth
+// finder-less corner completes the parallelogram) and, around them, the finders' own 3.5
+// modules plus the 4-module quiet zone the standard asks for, plus a module for the centres'
+// row estimate.
+FinderCode code_region(const Candidate* p[3], int corner) {
+  const Candidate& o = *p[corner];
+  const Candidate& u = *p[(corner + 1) % 3];
+  const Candidate& v = *p[(corner + 2) % 3];
+  const float m = static_cast<float>(o.span + u.span + v.span) / 21.0F;
+  const float xs[4] = {static_cast<float>(o.x), static_cast<float>(u.x), static_cast<float>(v.x),
+                       static_cast<float>(u.x + v.x - o.x)};
+  const float ys[4] = {static_cast<float>(o.y), static_cast<float>(u.y), static_cast<float>(v.y),
+                       static_cast<float>(u.y + v.y - o.y)};
+  const float margin = 8.5F * m;
+  return {*std::min_element(xs, xs + 4) - margin, *std::min_element(ys, ys + 4) - margin,
+          *std::max_element(xs, xs + 4) + margin, *std::max_element(ys, ys + 4) + margin, m};
+}
 
-bool finder_patterns_in_view(const hal::GreyView& frame) {
+// The scan behind both entry points: with `all` false it stops at the first three finders
+// placed as one code (the live gate needs a yes or no only), else it goes on to the end of
+// the frame and collects every such region.
+bool scan(const hal::GreyView& frame, bool all, std::vector<FinderCode>* codes) {
   if (!frame.data || frame.width < 21 || frame.height < 21) return false;
   const cv::Mat grey(frame.height, frame.width, CV_8UC1, const_cast<std::uint8_t*>(frame.data),
                      static_cast<std::size_t>(frame.stride));
@@ -189,13 +212,33 @@ bool finder_patterns_in_view(const hal::GreyView& frame) {
       }
       same->y = y;
       if (++same->rows != kRowsToConfirm) continue;
+      bool met = false;
       for (std::size_t i = 0; i < confirmed.size(); ++i)
-        for (std::size_t k = i + 1; k < confirmed.size(); ++k)
-          if (one_code(confirmed[i], confirmed[k], *same)) return true;
+        for (std::size_t k = i + 1; k < confirmed.size(); ++k) {
+          const Candidate* t[3] = {&confirmed[i], &confirmed[k], &*same};
+          const int corner = one_code(*t[0], *t[1], *t[2]);
+          if (corner < 0) continue;
+          if (!all) return true;
+          met = true;
+          codes->push_back(code_region(t, corner));
+        }
       confirmed.push_back(*same);
+      if (met && codes->size() > kMaxCodes) return true;
     }
   }
-  return false;
+  return all && !codes->empty();
+}
+
+}  // namespace
+
+bool finder_patterns_in_view(const hal::GreyView& frame) {
+  return scan(frame, false, nullptr);
+}
+
+std::vector<FinderCode> finder_codes(const hal::GreyView& frame) {
+  std::vector<FinderCode> codes;
+  scan(frame, true, &codes);
+  return codes;
 }
 
 }  // namespace gk::camera

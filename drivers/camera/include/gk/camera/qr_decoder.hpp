@@ -49,13 +49,14 @@ class QrDecoder {
   // held in view meets every pass of the still cascade within three frames.
   std::vector<QrCode> decode_stream(const hal::GreyView& frame);
   // Which pass read the last code (for benchmarks and logs), e.g. "zxing/3", "zxing",
-  // "zbar/4", "zxing-sharpened", "zxing-inverted/3"; empty when none read.
+  // "zbar/4", "zxing-sharpened", "zxing-inverted/3", "zxing-region"; empty when none read.
   const std::string& last_pass() const { return last_pass_; }
 
   struct Pass;
 
  private:
   std::vector<QrCode> run(const hal::GreyView& frame, const Pass* const* passes, std::size_t n);
+  std::vector<QrCode> read_regions(const hal::GreyView& frame);
   struct Scanner;
   std::unique_ptr<Scanner> scanner_;
   DecoderOptions options_;
@@ -67,6 +68,15 @@ class QrDecoder {
 // 1:1:3:1:1 rings, either polarity), found on every third row with a local threshold and
 // checked down the column. About 3.5 ms at 1920x1080 on noise: the live path's gate.
 bool finder_patterns_in_view(const hal::GreyView& frame);
+
+// Where the same scan, run over the whole frame, finds three finders placed as one code: the
+// region that code would cover with its quiet zone (frame pixels, not clipped to the frame)
+// and the module size its finders measured. In the order their third finder was confirmed.
+struct FinderCode {
+  float x0, y0, x1, y1;
+  float module;
+};
+std::vector<FinderCode> finder_codes(const hal::GreyView& frame);
 
 // Baselines for tests and benchmarks, as a new user would call each library: one ZBar scan,
 // QR only, of the full frame; one zxing-cpp 1.4 ReadBarcodes, QR only, its default hints.
