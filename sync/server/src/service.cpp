@@ -365,6 +365,9 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
       if (e.code != DbCode::refused) ++m.store_errors;
     });
     log("journal_refused", device.id, e.detail);
+    // A store that failed is not the device's fault: 503, and the kiosk keeps its rows for the
+    // next round. Only a batch that does not continue what is held gets 409 and the mark.
+    if (e.code != DbCode::refused) return error(503, code_name(e.code), e.detail);
     Response res = error(409, code_name(e.code), e.detail);
     res.body =
         json{{"error", code_name(e.code)}, {"detail", e.detail}, {"acked", store_.acked(device.id)}}
