@@ -114,17 +114,26 @@ DocResult<ListenAddress> parse_listen(std::string_view listen) {
   return l;
 }
 
-DocResult<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
-  Config c;
-  c.source = source;
-  toml::table root;
+namespace {
+// toml++ reports a syntax error by exception; the loaders answer with the document layer's
+// error, carrying file:line:column.
+DocResult<toml::table> parse_toml(std::string_view text, const std::filesystem::path& source) {
   try {
-    root = toml::parse(text, source.string());
+    return toml::parse(text, source.string());
   } catch (const toml::parse_error& e) {
     TomlErrors errors;
     errors.add(e.source(), std::string(e.description()));
     return doc_error(DocCode::syntax, errors.joined());
   }
+}
+}  // namespace
+
+DocResult<Config> parse_config(std::string_view text, const std::filesystem::path& source) {
+  Config c;
+  c.source = source;
+  auto parsed = parse_toml(text, source);
+  if (!parsed) return parsed.error();
+  toml::table& root = *parsed;
   const std::filesystem::path base = source.has_parent_path() ? source.parent_path() : ".";
   TomlErrors errors;
   TomlSection top(root, "", errors);
@@ -310,14 +319,9 @@ DocResult<OperatorProfile> parse_operator_profile(std::string_view text,
                                                   const std::filesystem::path& source) {
   OperatorProfile p;
   p.source = source;
-  toml::table root;
-  try {
-    root = toml::parse(text, source.string());
-  } catch (const toml::parse_error& e) {
-    TomlErrors errors;
-    errors.add(e.source(), std::string(e.description()));
-    return doc_error(DocCode::syntax, errors.joined());
-  }
+  auto parsed = parse_toml(text, source);
+  if (!parsed) return parsed.error();
+  toml::table& root = *parsed;
   TomlErrors errors;
   TomlSection top(root, "", errors);
   std::string key;
