@@ -149,9 +149,17 @@ Response OperatorApi::handle(const Request& r) {
                                   msg.size(), key.data()) != 0 ||
       !op)
     return refuse(not_authenticated(), "bad signature, or no such operator");
-  // Last, so that a forged request cannot burn a real operator's nonce.
-  if (!replay_.first_use(id, r.header("x-gk-nonce"), time, now))
-    return refuse(error(401, "replayed", "nonce already used (replay)"), "replayed");
+  // Last, so that a forged request cannot burn a real operator's nonce. Claimed in the store,
+  // not in this instance's memory: instances behind one load balancer share the database, and
+  // a request replayed to another instance must meet the same refusal. A store that cannot
+  // answer refuses the request (fail closed).
+  auto fresh =
+      store_.claim_operator_nonce(id, r.header("x-gk-nonce"), time, now - 2 * sync::kMaxClockSkewS);
+  if (!fresh) {
+    if (log_) log_("store_error", utf8::repaired(id), fresh.error().detail);
+    return count(r, error(503, code_name(fresh.error().code), fresh.error().detail));
+  }
+  if (!*fresh) return refuse(error(401, "replayed", "nonce already used (replay)"), "replayed");
   return count(r, route(r, op->id, op->roles));
 }
 

@@ -85,6 +85,13 @@ const char* const kMigrations[] = {
     R"(
     CREATE TABLE revocation_requests(request text PRIMARY KEY, number bigint NOT NULL);
     )",
+    // 5: operators' request nonces, claimed once across every instance
+    // (UpstreamStore::claim_operator_nonce): a request replayed to another instance is refused.
+    R"(
+    CREATE TABLE operator_nonces(operator text NOT NULL, nonce text NOT NULL,
+      time bigint NOT NULL, PRIMARY KEY(operator, nonce));
+    CREATE INDEX operator_nonces_time ON operator_nonces(time);
+    )",
 };
 
 PassId id_from_bytes(const Bytes& b) {
@@ -132,6 +139,8 @@ class PostgresStore final : public UpstreamStore {
   DbStatus add_operator(const Operator& op) override;
   DbStatus retire_operator(const std::string& id, UnixTime now) override;
   std::optional<Operator> find_operator(const std::string& id) const override;
+  DbResult<bool> claim_operator_nonce(const std::string& operator_id, const std::string& nonce,
+                                      UnixTime time, UnixTime forget_before) override;
   std::vector<Operator> operators() const override;
   DbResult<std::int64_t> append_audit(const AuditEntry& e) override;
   DbStatus settle_audit(std::int64_t seq, const std::string& outcome) override;
@@ -533,6 +542,19 @@ DbStatus PostgresStore::retire_operator(const std::string& id, UnixTime now) {
   if (!r.ok()) return db_failure(r, "retire operator");
   if (r.tag() != "UPDATE 1") return db_error(DbCode::refused, "no active operator " + id);
   return Done{};
+}
+
+DbResult<bool> PostgresStore::claim_operator_nonce(const std::string& operator_id,
+                                                   const std::string& nonce, UnixTime time,
+                                                   UnixTime forget_before) {
+  if (auto r = db_.exec("DELETE FROM operator_nonces WHERE time < $1", {num(forget_before)});
+      !r.ok())
+    return db_failure(r, "forget operator nonces");
+  // The primary key decides between instances that see the same nonce at once.
+  auto r = db_.exec("INSERT INTO operator_nonces VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
+                    {operator_id, nonce, num(time)});
+  if (!r.ok()) return db_failure(r, "claim operator nonce");
+  return r.tag() == "INSERT 0 1";
 }
 
 namespace {

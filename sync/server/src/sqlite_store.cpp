@@ -47,6 +47,8 @@ class SqliteStore final : public UpstreamStore {
   DbStatus add_operator(const Operator& op) override;
   DbStatus retire_operator(const std::string& id, UnixTime now) override;
   std::optional<Operator> find_operator(const std::string& id) const override;
+  DbResult<bool> claim_operator_nonce(const std::string& operator_id, const std::string& nonce,
+                                      UnixTime time, UnixTime forget_before) override;
   std::vector<Operator> operators() const override;
   DbResult<std::int64_t> append_audit(const AuditEntry& e) override;
   DbStatus settle_audit(std::int64_t seq, const std::string& outcome) override;
@@ -93,6 +95,9 @@ DbResult<std::unique_ptr<UpstreamStore>> open_sqlite_store(const std::filesystem
       -- Revocation publishes by their publisher's request id (UpstreamStore::revoke).
       CREATE TABLE IF NOT EXISTS revocation_requests(request TEXT PRIMARY KEY,
         number INTEGER NOT NULL);
+      -- Operators' request nonces within the clock window (UpstreamStore::claim_operator_nonce).
+      CREATE TABLE IF NOT EXISTS operator_nonces(operator TEXT NOT NULL, nonce TEXT NOT NULL,
+        time INTEGER NOT NULL, PRIMARY KEY(operator, nonce));
       CREATE TABLE IF NOT EXISTS retired_devices(id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS operators(id TEXT PRIMARY KEY, public_key BLOB NOT NULL,
         roles TEXT NOT NULL, added_at INTEGER NOT NULL, retired_at INTEGER);
@@ -407,6 +412,18 @@ DbStatus SqliteStore::retire_operator(const std::string& id, UnixTime now) {
   if (st.step() != SQLITE_DONE) return db_failure(db_, "retire operator");
   if (sqlite3_changes(db_.get()) != 1) return db_error(DbCode::refused, "no active operator " + id);
   return Done{};
+}
+
+DbResult<bool> SqliteStore::claim_operator_nonce(const std::string& operator_id,
+                                                 const std::string& nonce, UnixTime time,
+                                                 UnixTime forget_before) {
+  sql::Statement forget(db_, "DELETE FROM operator_nonces WHERE time < ?");
+  forget.bind(1, forget_before);
+  if (forget.step() != SQLITE_DONE) return db_failure(db_, "forget operator nonces");
+  sql::Statement st(db_, "INSERT OR IGNORE INTO operator_nonces VALUES(?,?,?)");
+  st.bind(1, std::string_view(operator_id)).bind(2, std::string_view(nonce)).bind(3, time);
+  if (st.step() != SQLITE_DONE) return db_failure(db_, "claim operator nonce");
+  return sqlite3_changes(db_.get()) == 1;
 }
 
 namespace {

@@ -76,6 +76,12 @@ class StorePool final : public UpstreamStore {
   DbStatus retire_operator(const std::string& id, UnixTime now) override {
     return write([&](UpstreamStore& s) { return s.retire_operator(id, now); });
   }
+  DbResult<bool> claim_operator_nonce(const std::string& operator_id, const std::string& nonce,
+                                      UnixTime time, UnixTime forget_before) override {
+    return write([&](UpstreamStore& s) {
+      return s.claim_operator_nonce(operator_id, nonce, time, forget_before);
+    });
+  }
   std::optional<Operator> find_operator(const std::string& id) const override {
     return lease()->find_operator(id);
   }

@@ -242,6 +242,27 @@ TEST_CASE("operators: an unknown operator gets the very answer a bad signature g
   CHECK(f.audit().size() == 4);
 }
 
+TEST_CASE("operators: a request replayed to another instance on the same store is refused",
+          "[sync][upstream][operators]") {
+  Ops f;
+  // A second instance: its own service, replay memory and caches, the same database.
+  UpstreamService other{f.store, generate_issuer_key(), [&f] { return f.now; }};
+  auto req = f.signed_request("POST", "/v1/operator/devices", f.register_body().dump(), "reg",
+                              f.registrar);
+  CHECK(f.service.handle(req).status == 200);
+  Response again = other.handle(req);
+  CHECK(again.status == 401);
+  CHECK(json::parse(again.body).at("error") == "replayed");
+  CHECK(f.audit().size() == 4);  // 3 operators added, 1 registration: the replay wrote nothing
+  // A fresh request of the same operator goes through on that instance.
+  auto list = f.signed_request("GET", "/v1/operator/devices", "", "reg", f.registrar);
+  CHECK(other.handle(list).status == 200);
+  // Claims outside the clock window are forgotten, and their requests refused by time anyway.
+  f.now += 3 * sync::kMaxClockSkewS;
+  CHECK(other.handle(req).status == 401);
+  CHECK(json::parse(other.handle(req).body).at("error") == "clock");
+}
+
 TEST_CASE("operators: a replayed request is refused", "[sync][upstream][operators]") {
   Ops f;
   auto req = f.signed_request("POST", "/v1/operator/devices", f.register_body().dump(), "reg",

@@ -81,7 +81,6 @@ class OperatorApi {
   Log log_;
   DeviceChanged device_changed_;
   PublicKey unknown_operator_key_;  // unknown and retired operators are verified against it
-  sync::ReplayGuard replay_;
   mutable std::mutex metrics_mutex_;
   OperatorMetrics metrics_;  // under metrics_mutex_
 };

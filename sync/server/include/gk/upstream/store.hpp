@@ -106,6 +106,12 @@ class UpstreamStore {
   // Retired ones too (retired_at set): the caller decides what a retired operator may do.
   virtual std::optional<Operator> find_operator(const std::string& id) const = 0;
   virtual std::vector<Operator> operators() const = 0;
+  // An operator's request nonce, claimed once across every instance on this store: false when
+  // it was claimed before (a replay, whichever instance saw it first). Claims older than
+  // `forget_before` are dropped on the way (their request time is refused anyway).
+  virtual DbResult<bool> claim_operator_nonce(const std::string& operator_id,
+                                              const std::string& nonce, UnixTime time,
+                                              UnixTime forget_before) = 0;
 
   // The audit log, append-only (the schema refuses deletes and any change but settling a
   // pending row once). append_audit stores `e` (its seq is ignored) and returns its seq.
