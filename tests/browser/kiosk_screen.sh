@@ -28,6 +28,9 @@ checkpoint = "莲花北村北门"
 [camera]
 source = "spool:spool"
 fps = 20
+# Each image dropped into the spool is a person at the kiosk: the second viewport shows the
+# same pass again, which the live camera's 3 s window would take for the same sighting.
+dedup_window_ms = 0
 [screen]
 listen = "127.0.0.1:0"
 TOML
