@@ -8,6 +8,7 @@
 // clang-format on
 #include <unistd.h>
 
+#include <exception>
 #include <filesystem>
 #include <optional>
 
@@ -55,6 +56,8 @@ NetResult<sync::HttpResponse> fetch(asio::io_context& io, asio::ssl::context& cl
                                     const sync::HttpsEndpoint& ep, sync::TlsSessionCache& tickets) {
   sync::HttpsSession session(io.get_executor(), client_tls, ep, {}, &tickets);
   std::optional<NetResult<sync::HttpResponse>> out;
+  std::exception_ptr thrown;
+  bool finished = false;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
@@ -62,8 +65,14 @@ NetResult<sync::HttpResponse> fetch(asio::io_context& io, asio::ssl::context& cl
         session.close();
         out = std::move(r);
       },
-      asio::detached);
-  REQUIRE(run_until(io, [&] { return out.has_value(); }));
+      // Not detached: an exception in the request is the test's failure, not a silent hang.
+      [&](std::exception_ptr e) {
+        thrown = e;
+        finished = true;
+      });
+  REQUIRE(run_until(io, [&] { return finished; }));
+  if (thrown) std::rethrow_exception(thrown);
+  REQUIRE(out.has_value());
   return std::move(*out);
 }
 
