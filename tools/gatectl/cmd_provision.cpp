@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "gk/core/bytes.hpp"
 #include "gk/provision/bundle.hpp"
+#include "gk/upstream/operators.hpp"
 #include "gk/upstream/store.hpp"
 #include "output.hpp"
 
@@ -108,7 +109,9 @@ int provision(Options& o) {
   std::fill(text.begin(), text.end(), '\0');
   if (!written) return report_fault(written.error(), o.json);
   if (store) {
-    if (auto s = store->register_device({m.device_id, device.info.key, m.site, m.checkpoint}); !s) {
+    if (auto s = gk::upstream::register_device_locally(
+            *store, {m.device_id, device.info.key, m.site, m.checkpoint}, m.issued_at);
+        !s) {
       std::error_code ec;
       fs::remove(o.out, ec);  // a bundle the upstream does not know would never sync
       return report_fault(s.error(), o.json);

@@ -269,4 +269,19 @@ DbStatus retire_operator_locally(UpstreamStore& store, const std::string& id, Un
   return audited<Done>(store, e, act, nullptr);
 }
 
+DbStatus register_device_locally(UpstreamStore& store, const Device& d, UnixTime now) {
+  if (auto ok = check_id("device id", d.id); !ok) return ok;
+  if (auto ok = check_id("site", d.site); !ok) return ok;
+  // The digest covers what was registered, as the API's covers its request body.
+  AuditEntry e{0,
+               now,
+               std::string(kLocalOperator),
+               "register_device",
+               d.id,
+               body_digest(to_hex(d.key) + " " + d.site + " " + d.checkpoint),
+               "pending"};
+  std::function<DbResult<Done>()> act = [&]() -> DbStatus { return store.register_device(d); };
+  return audited<Done>(store, e, act, nullptr);
+}
+
 }  // namespace gk::upstream

@@ -24,6 +24,9 @@ provision() {  # provision OUT [extra args]: a bundle for site-1's north gate
 mkdir dev
 provision dev/provision.bundle --json >provision.json
 grep -q '"registered":true' provision.json || fail "not registered: $(cat provision.json)"
+# The registration is in the audit log like an operator's, as the host's own "local".
+[ "$(sqlite3 up/upstream.db "SELECT operator, action, target, outcome FROM audit")" = \
+  "local|register_device|north-1|ok" ] || fail "registration not audited: $(sqlite3 up/upstream.db 'SELECT * FROM audit')"
 [ "$(stat -c %a dev/provision.bundle)" = 600 ] || fail "bundle is not 0600"
 grep -q '"secret_key"' dev/provision.bundle || fail "bundle carries no device key"
 provision dev/provision.bundle 2>err.txt && fail "a registered device id was provisioned again"

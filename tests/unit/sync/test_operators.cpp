@@ -299,6 +299,26 @@ TEST_CASE("operators: a retired operator is not authenticated", "[sync][upstream
   CHECK(rows[5].outcome == "database/refused");
 }
 
+TEST_CASE("operators: a device registered on the upstream's host is audited as local",
+          "[sync][upstream][operators]") {
+  Ops f;
+  const std::size_t before = f.audit().size();
+  const Device d{"local-north", f.registrar.info.key, "site-1", "莲花北村北门 \"x\"\\"};
+  REQUIRE(register_device_locally(f.store, d, kNow + 5));
+  CHECK(f.store.device("local-north")->checkpoint == d.checkpoint);
+  // A bad id is refused before the store sees it; the audit log shows only the good one.
+  CHECK(!register_device_locally(f.store, {"bad\"id", d.key, "site-1", ""}, kNow + 6));
+  CHECK(!f.store.device("bad\"id"));
+  auto rows = f.audit();
+  REQUIRE(rows.size() == before + 1);
+  CHECK(rows.back().operator_id == "local");
+  CHECK(rows.back().action == "register_device");
+  CHECK(rows.back().target == "local-north");
+  CHECK(rows.back().time == kNow + 5);
+  CHECK(rows.back().outcome == "ok");
+  CHECK(rows.back().digest.size() == 64);
+}
+
 TEST_CASE("operators: a retired device is refused, its journal stays readable",
           "[sync][upstream][operators]") {
   Ops f;

@@ -89,5 +89,9 @@ class OperatorApi {
 // operator trust. Audited as the operator "local", write-ahead like every API change.
 DbStatus add_operator_locally(UpstreamStore& store, const Operator& op);
 DbStatus retire_operator_locally(UpstreamStore& store, const std::string& id, UnixTime now);
+// gatectl provision --register DIR, on the host that holds the reference upstream's folder:
+// the device registered (or its key replaced) as the API's register_device does, audited as
+// "local" under the same action name, so the audit log shows every device that came to be.
+DbStatus register_device_locally(UpstreamStore& store, const Device& d, UnixTime now);
 
 }  // namespace gk::upstream
