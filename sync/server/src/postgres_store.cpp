@@ -8,12 +8,13 @@
 //  - list numbers come from one upsert per (kind, scope), under the row's lock;
 //  - a revocation document is built in one snapshot and cached by (base, number) with
 //    ON CONFLICT DO NOTHING: every instance serves the first one stored, byte for byte.
-// The schema is versioned (schema_migrations), migrated under an advisory lock at open.
+// The schema and its migrations: postgres_schema.cpp.
 #include <algorithm>
 #include <iostream>
 
 #include "gk/upstream/pq.hpp"
 #include "gk/upstream/store.hpp"
+#include "postgres_schema.hpp"
 
 namespace gk::upstream {
 namespace {
@@ -22,86 +23,10 @@ using pq::Connection;
 using pq::Param;
 using pq::PgResult;
 
-// Append-only: a deployed database has run every earlier step; never edit one.
-const char* const kMigrations[] = {
-    // 1: the tables of the SQLite store, with the journal's rules as constraints.
-    R"(
-    CREATE TABLE devices(
-      id text PRIMARY KEY CHECK (octet_length(id) BETWEEN 1 AND 64),
-      public_key bytea NOT NULL CHECK (length(public_key) = 32),
-      site text NOT NULL, checkpoint text NOT NULL);
-    CREATE TABLE journal(
-      device text NOT NULL REFERENCES devices(id),
-      seq bigint NOT NULL CHECK (seq > 0),
-      hash text NOT NULL,
-      prev_seq bigint, prev_hash text,
-      entry text NOT NULL,
-      received_at bigint NOT NULL,
-      PRIMARY KEY (device, seq),
-      UNIQUE (device, seq, hash),
-      CHECK ((seq = 1 AND prev_seq IS NULL) OR (prev_seq = seq - 1 AND prev_hash IS NOT NULL)),
-      FOREIGN KEY (device, prev_seq, prev_hash) REFERENCES journal(device, seq, hash));
-    CREATE TABLE revoked(pass_id bytea PRIMARY KEY CHECK (length(pass_id) = 16),
-      added_in bigint NOT NULL, removed_in bigint);
-    CREATE TABLE revocation_docs(base bigint, number bigint, bytes bytea NOT NULL,
-      PRIMARY KEY (base, number));
-    CREATE TABLE numbers(kind text, scope text, number bigint NOT NULL, PRIMARY KEY (kind, scope));
-    CREATE TABLE documents(kind text, scope text, number bigint NOT NULL, payload text NOT NULL,
-      PRIMARY KEY (kind, scope));
-    )",
-    // 2: a device's first row is no other device's (UpstreamStore::receive), checked by the
-    // database so that it holds across instances; the index also makes the check one lookup.
-    R"(
-    CREATE UNIQUE INDEX journal_first_passage ON journal(hash) WHERE seq = 1;
-    )",
-    // 3: operators (operators.hpp), retired devices and the audit log. The log is append-only
-    // in the schema: no delete, no truncate, and a row changes once, from pending to its
-    // outcome, whichever instance (or program) writes it.
-    R"(
-    CREATE TABLE retired_devices(id text PRIMARY KEY REFERENCES devices(id),
-      retired_at bigint NOT NULL);
-    CREATE TABLE operators(
-      id text PRIMARY KEY CHECK (octet_length(id) BETWEEN 1 AND 64),
-      public_key bytea NOT NULL CHECK (length(public_key) = 32),
-      roles text NOT NULL, added_at bigint NOT NULL, retired_at bigint);
-    CREATE TABLE audit(seq bigserial PRIMARY KEY, time bigint NOT NULL, operator text NOT NULL,
-      action text NOT NULL, target text NOT NULL, digest text NOT NULL, outcome text NOT NULL);
-    CREATE FUNCTION audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF TG_OP = 'UPDATE' AND OLD.outcome = 'pending' AND NEW.seq = OLD.seq
-         AND NEW.time = OLD.time AND NEW.operator = OLD.operator AND NEW.action = OLD.action
-         AND NEW.target = OLD.target AND NEW.digest = OLD.digest THEN
-        RETURN NEW;
-      END IF;
-      RAISE EXCEPTION 'the audit log is append-only; a row is settled once';
-    END $$;
-    CREATE TRIGGER audit_guard BEFORE UPDATE OR DELETE ON audit
-      FOR EACH ROW EXECUTE FUNCTION audit_guard();
-    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
-      FOR EACH STATEMENT EXECUTE FUNCTION audit_guard();
-    )",
-    // 4: revocation publishes by their publisher's request id (UpstreamStore::revoke), so that
-    // a re-sent request is recognised whichever instance it reaches.
-    R"(
-    CREATE TABLE revocation_requests(request text PRIMARY KEY, number bigint NOT NULL);
-    )",
-    // 5: operators' request nonces, claimed once across every instance
-    // (UpstreamStore::claim_operator_nonce): a request replayed to another instance is refused.
-    R"(
-    CREATE TABLE operator_nonces(operator text NOT NULL, nonce text NOT NULL,
-      time bigint NOT NULL, PRIMARY KEY(operator, nonce));
-    CREATE INDEX operator_nonces_time ON operator_nonces(time);
-    )",
-};
-
 PassId id_from_bytes(const Bytes& b) {
   PassId id{};
   std::copy_n(b.begin(), std::min(b.size(), id.size()), id.begin());
   return id;
-}
-
-DbError db_failure(const PgResult& r, const std::string& what) {
-  return db_error(DbCode::io, "postgresql: " + what + ": " + r.error());
 }
 
 std::string num(std::int64_t v) {
@@ -111,7 +36,6 @@ std::string num(std::int64_t v) {
 class PostgresStore final : public UpstreamStore {
  public:
   explicit PostgresStore(Connection c) : db_(std::move(c)) {}
-  DbStatus migrate();
 
   std::string_view kind() const override { return "postgresql"; }
   DbStatus register_device(const Device& d) override;
@@ -162,33 +86,6 @@ class PostgresStore final : public UpstreamStore {
   mutable Connection db_;  // a handle: reading through it changes nothing we own
 };
 
-DbStatus PostgresStore::migrate() {
-  pq::Transaction tx(db_);
-  if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
-  // Instances starting together: one migrates, the others wait and then see it done.
-  if (auto r = db_.exec("SELECT pg_advisory_xact_lock(hashtext('gate-upstream schema'))"); !r.ok())
-    return db_failure(r, "schema lock");
-  if (auto r = db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version integer PRIMARY KEY, "
-                        "applied_at timestamptz NOT NULL DEFAULT now())");
-      !r.ok())
-    return db_failure(r, "schema_migrations");
-  auto v = db_.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!v.ok()) return db_failure(v, "schema version");
-  const auto have = v.i64(0, 0);
-  const auto known = static_cast<std::int64_t>(std::size(kMigrations));
-  if (have > known)
-    return db_error(DbCode::io, "postgresql: the database is at schema " + num(have) +
-                                    ", newer than this gate-upstream (" + num(known) + ")");
-  for (auto i = have; i < known; ++i) {
-    if (auto s = db_.exec_script(kMigrations[i]); !s)
-      return db_error(DbCode::io, "migration " + num(i + 1) + ": " + s.error().detail);
-    if (auto r = db_.exec("INSERT INTO schema_migrations(version) VALUES($1)", {num(i + 1)});
-        !r.ok())
-      return db_failure(r, "record migration");
-  }
-  return tx.commit();
-}
-
 DbStatus PostgresStore::register_device(const Device& d) {
   if (auto ok = check_device_id(d.id); !ok) return ok;
   // One statement: a retired id is not registered again, even by a concurrent instance.
@@ -198,7 +95,7 @@ DbStatus PostgresStore::register_device(const Device& d) {
       "WHERE id=$1) ON CONFLICT (id) DO UPDATE SET public_key=excluded.public_key, "
       "site=excluded.site, checkpoint=excluded.checkpoint",
       {d.id, Connection::bytea(d.key), d.site, d.checkpoint});
-  if (!r.ok()) return db_failure(r, "register device");
+  if (!r.ok()) return pq::failure(r, "register device");
   if (r.tag() == "INSERT 0 0") return db_error(DbCode::refused, "device " + d.id + " was retired");
   return Done{};
 }
@@ -244,7 +141,7 @@ DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime n
       "SELECT (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1) FROM devices "
       "WHERE id=$1 FOR UPDATE",
       {batch.device_id});
-  if (!mark.ok()) return db_failure(mark, "journal mark");
+  if (!mark.ok()) return pq::failure(mark, "journal mark");
   if (mark.rows() != 1) return db_error(DbCode::refused, "unknown device");
   const std::int64_t acked = mark.i64(0, 0);
   std::map<std::int64_t, std::string> held;  // hashes of the re-sent seqs and of the mark
@@ -252,7 +149,7 @@ DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime n
     const auto from = std::min(batch.entries.front().seq, acked);
     auto h = db_.exec("SELECT seq, hash FROM journal WHERE device=$1 AND seq BETWEEN $2 AND $3",
                       {batch.device_id, num(from), num(acked)});
-    if (!h.ok()) return db_failure(h, "journal hashes");
+    if (!h.ok()) return pq::failure(h, "journal hashes");
     for (int i = 0; i < h.rows(); ++i) held[h.i64(i, 0)] = h.text(i, 1);
   }
   auto plan = plan_batch(batch, acked, [&](std::int64_t seq) -> std::optional<std::string> {
@@ -283,7 +180,7 @@ DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime n
       if (state == "23505" || state == "23503" || state == "23514")
         return db_error(DbCode::refused,
                         "the batch does not continue the stored chain: " + ins.error());
-      return db_failure(ins, "store passages");
+      return pq::failure(ins, "store passages");
     }
   }
   if (auto s = tx.commit(); !s) return s.error();
@@ -308,7 +205,7 @@ DbResult<std::uint64_t> PostgresStore::next_number(const std::string& kind,
       "INSERT INTO numbers VALUES($1,$2,1) ON CONFLICT (kind, scope) DO UPDATE SET "
       "number=numbers.number+1 RETURNING number",
       {kind, scope});
-  if (!r.ok() || r.rows() != 1) return db_failure(r, "number " + kind);
+  if (!r.ok() || r.rows() != 1) return pq::failure(r, "number " + kind);
   return static_cast<std::uint64_t>(r.i64(0, 0));
 }
 
@@ -328,10 +225,10 @@ DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
     auto claim =
         db_.exec("INSERT INTO revocation_requests VALUES($1, 0) ON CONFLICT (request) DO NOTHING",
                  {request});
-    if (!claim.ok()) return db_failure(claim, "revocation request");
+    if (!claim.ok()) return pq::failure(claim, "revocation request");
     if (claim.tag() == "INSERT 0 0") {
       auto seen = db_.exec("SELECT number FROM revocation_requests WHERE request=$1", {request});
-      if (!seen.ok() || seen.rows() != 1) return db_failure(seen, "revocation request");
+      if (!seen.ok() || seen.rows() != 1) return pq::failure(seen, "revocation request");
       return static_cast<std::uint64_t>(seen.i64(0, 0));
     }
   }
@@ -340,7 +237,7 @@ DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
   if (!request.empty()) {
     auto r = db_.exec("UPDATE revocation_requests SET number=$2 WHERE request=$1",
                       {request, num(static_cast<std::int64_t>(*number))});
-    if (!r.ok()) return db_failure(r, "revocation request");
+    if (!r.ok()) return pq::failure(r, "revocation request");
   }
   auto ids = [](const std::vector<PassId>& v) {
     std::vector<std::string> out;
@@ -353,13 +250,13 @@ DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,
         "ON CONFLICT (pass_id) DO UPDATE SET added_in=excluded.added_in, removed_in=NULL "
         "WHERE revoked.removed_in IS NOT NULL",
         {ids(add), num(static_cast<std::int64_t>(*number))});
-    if (!r.ok()) return db_failure(r, "revoke");
+    if (!r.ok()) return pq::failure(r, "revoke");
   }
   if (!remove.empty()) {
     auto r = db_.exec(
         "UPDATE revoked SET removed_in=$1 WHERE pass_id = ANY($2::bytea[]) AND removed_in IS NULL",
         {num(static_cast<std::int64_t>(*number)), ids(remove)});
-    if (!r.ok()) return db_failure(r, "unrevoke");
+    if (!r.ok()) return pq::failure(r, "unrevoke");
   }
   if (auto s = tx.commit(); !s) return s.error();
   return *number;
@@ -407,7 +304,7 @@ DbResult<Bytes> PostgresStore::revocation_document(std::uint64_t have,
     auto collect = [&](std::string_view sql, std::vector<Param> params,
                        std::vector<PassId>& into) -> DbStatus {
       auto r = db_.exec(sql, params);
-      if (!r.ok()) return db_failure(r, "revocations");
+      if (!r.ok()) return pq::failure(r, "revocations");
       for (int i = 0; i < r.rows(); ++i) into.push_back(id_from_bytes(r.bytes(i, 0)));
       return Done{};
     };
@@ -428,7 +325,7 @@ DbResult<Bytes> PostgresStore::revocation_document(std::uint64_t have,
   auto put =
       db_.exec("INSERT INTO revocation_docs VALUES($1,$2,$3) ON CONFLICT (base, number) DO NOTHING",
                {num(base), num(number), Connection::bytea(bytes)});
-  if (!put.ok()) return db_failure(put, "cache revocation document");
+  if (!put.ok()) return pq::failure(put, "cache revocation document");
   (void)db_.exec("DELETE FROM revocation_docs WHERE number<$1", {num(number)});
   auto stored = cached_revocation_document(static_cast<std::uint64_t>(base),
                                            static_cast<std::uint64_t>(number));
@@ -454,7 +351,7 @@ DbResult<std::uint64_t> PostgresStore::publish(
       "INSERT INTO documents VALUES($1,$2,$3,$4) ON CONFLICT (kind, scope) DO UPDATE SET "
       "number=excluded.number, payload=excluded.payload",
       {kind, scope, num(static_cast<std::int64_t>(*n)), payload_for(*n)});
-  if (!r.ok()) return db_failure(r, "store " + kind);
+  if (!r.ok()) return pq::failure(r, "store " + kind);
   if (auto s = tx.commit(); !s) return s.error();
   return *n;
 }
@@ -513,7 +410,7 @@ DbStatus PostgresStore::retire_device(const std::string& id, UnixTime now) {
       "DO "
       "NOTHING",
       {id, num(now)});
-  if (!r.ok()) return db_failure(r, "retire device");
+  if (!r.ok()) return pq::failure(r, "retire device");
   if (r.tag() != "INSERT 0 1")
     return db_error(DbCode::refused, "no such device, or already retired");
   return Done{};
@@ -530,7 +427,7 @@ DbStatus PostgresStore::add_operator(const Operator& op) {
   if (auto ok = check_id("operator id", op.id); !ok) return ok;
   auto r = db_.exec("INSERT INTO operators VALUES($1,$2,$3,$4,NULL) ON CONFLICT (id) DO NOTHING",
                     {op.id, Connection::bytea(op.key), roles_text(op.roles), num(op.added_at)});
-  if (!r.ok()) return db_failure(r, "add operator");
+  if (!r.ok()) return pq::failure(r, "add operator");
   if (r.tag() != "INSERT 0 1")
     return db_error(DbCode::refused, "operator " + op.id + " exists (ids are never reused)");
   return Done{};
@@ -539,7 +436,7 @@ DbStatus PostgresStore::add_operator(const Operator& op) {
 DbStatus PostgresStore::retire_operator(const std::string& id, UnixTime now) {
   auto r = db_.exec("UPDATE operators SET retired_at=$1 WHERE id=$2 AND retired_at IS NULL",
                     {num(now), id});
-  if (!r.ok()) return db_failure(r, "retire operator");
+  if (!r.ok()) return pq::failure(r, "retire operator");
   if (r.tag() != "UPDATE 1") return db_error(DbCode::refused, "no active operator " + id);
   return Done{};
 }
@@ -549,11 +446,11 @@ DbResult<bool> PostgresStore::claim_operator_nonce(const std::string& operator_i
                                                    UnixTime forget_before) {
   if (auto r = db_.exec("DELETE FROM operator_nonces WHERE time < $1", {num(forget_before)});
       !r.ok())
-    return db_failure(r, "forget operator nonces");
+    return pq::failure(r, "forget operator nonces");
   // The primary key decides between instances that see the same nonce at once.
   auto r = db_.exec("INSERT INTO operator_nonces VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
                     {operator_id, nonce, num(time)});
-  if (!r.ok()) return db_failure(r, "claim operator nonce");
+  if (!r.ok()) return pq::failure(r, "claim operator nonce");
   return r.tag() == "INSERT 0 1";
 }
 
@@ -591,13 +488,13 @@ DbResult<std::int64_t> PostgresStore::append_audit(const AuditEntry& e) {
       "INSERT INTO audit(time, operator, action, target, digest, outcome) "
       "VALUES($1,$2,$3,$4,$5,$6) RETURNING seq",
       {num(e.time), e.operator_id, e.action, e.target, e.digest, e.outcome});
-  if (!r.ok() || r.rows() != 1) return db_failure(r, "audit");
+  if (!r.ok() || r.rows() != 1) return pq::failure(r, "audit");
   return r.i64(0, 0);
 }
 
 DbStatus PostgresStore::settle_audit(std::int64_t seq, const std::string& outcome) {
   auto r = db_.exec("UPDATE audit SET outcome=$1 WHERE seq=$2", {outcome, num(seq)});
-  if (!r.ok()) return db_failure(r, "settle audit");
+  if (!r.ok()) return pq::failure(r, "settle audit");
   if (r.tag() != "UPDATE 1") return db_error(DbCode::refused, "no such audit row");
   return Done{};
 }
@@ -620,9 +517,8 @@ std::vector<AuditEntry> PostgresStore::audit_log(std::int64_t after_seq, std::si
 DbResult<std::unique_ptr<UpstreamStore>> open_postgres_store(const std::string& conninfo) {
   auto c = Connection::open(conninfo);
   if (!c) return c.error();
-  auto store = std::make_unique<PostgresStore>(std::move(*c));
-  if (auto s = store->migrate(); !s) return s.error();
-  return std::unique_ptr<UpstreamStore>(std::move(store));
+  if (auto s = pg_schema::migrate(*c); !s) return s.error();
+  return std::unique_ptr<UpstreamStore>(std::make_unique<PostgresStore>(std::move(*c)));
 }
 
 }  // namespace gk::upstream

@@ -105,4 +105,8 @@ DbStatus Transaction::commit() {
   return Done{};
 }
 
+DbError failure(const PgResult& r, const std::string& what) {
+  return db_error(DbCode::io, "postgresql: " + what + ": " + r.error());
+}
+
 }  // namespace gk::pq

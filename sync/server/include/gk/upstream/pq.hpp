@@ -98,4 +98,7 @@ class Transaction {
   std::string error_;
 };
 
+// A failed statement as the store layer's error: "postgresql: WHAT: libpq's message".
+DbError failure(const PgResult& r, const std::string& what);
+
 }  // namespace gk::pq
