@@ -154,6 +154,12 @@ using Prep = Pass::Prep;
 // tests/corpus/photos (hits, and CPU ms per image at up to 1920 px), and the order is the one
 // that reads the most per millisecond spent on the images the earlier passes left; a pass
 // that reads only what another reads, or reads one image for many ms, is not here.
+// - zxing-cpp at a quarter (140 images alone, 1.1 ms with the frame already scaled): the
+//   cheapest pass that reads the most, so it goes first; at a 1080p camera's frame its
+//   modules are still 2 px or more for any code that fills a fifth of the width. Put after
+//   the third it read only 6 more, but first it takes 78 of the images the third and the
+//   full frame read later for 2 to 6 times the cost: `gatectl scan` CPU 1.49 -> 1.44x raw
+//   zxing-cpp (tests/bench/camera/scan.sh, old and new binaries in one run), same 204 reads;
 // - zxing-cpp at a third (119 images, 2.7 ms): phone screens photographed by a camera carry
 //   a moire from their pixel grid that the full frame's binariser turns into noise and a
 //   third of the frame averages away (every `monitor` photo is read there, none at full
@@ -177,6 +183,7 @@ using Prep = Pass::Prep;
 // under a tenth of the cost and lost 8 of 202 images; asking for three finders placed as one
 // code after the first pass lost 27.
 constexpr Pass kThird{Engine::zxing, 3, Binarizer::LocalAverage, true, Prep::none, "zxing/3"};
+constexpr Pass kQuarter{Engine::zxing, 4, Binarizer::LocalAverage, true, Prep::none, "zxing/4"};
 constexpr Pass kFull{Engine::zxing, 1, Binarizer::LocalAverage, false, Prep::none, "zxing"};
 constexpr Pass kZbarQuarter{Engine::zbar, 4, Binarizer::LocalAverage, false, Prep::none, "zbar/4"};
 constexpr Pass kSharpened{Engine::zxing,    1, Binarizer::LocalAverage, true, Prep::sharpened,
@@ -189,9 +196,9 @@ constexpr Pass kEqualizedThird{
     Engine::zxing, 3, Binarizer::LocalAverage, true, Prep::equalized, "zxing-equalized/3"};
 constexpr Pass kZbarThird{Engine::zbar, 3, Binarizer::LocalAverage, false, Prep::none, "zbar/3"};
 
-constexpr const Pass* kStill[] = {
-    &kThird,         &kFull,           &kZbarQuarter, &kSharpened, &kHistogramQuarter,
-    &kInvertedThird, &kEqualizedThird, &kZbarThird};
+constexpr const Pass* kStill[] = {&kQuarter,       &kThird,          &kFull,
+                                  &kZbarQuarter,   &kSharpened,      &kHistogramQuarter,
+                                  &kInvertedThird, &kEqualizedThird, &kZbarThird};
 // Live video: after the gate, the third on every frame, then one of these in turn, each about
 // one or two full reads' cost. A code in view meets every pass of the still cascade within
 // three frames (the bound; at 30 fps, 100 ms).
