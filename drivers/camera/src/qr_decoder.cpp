@@ -154,9 +154,10 @@ using Prep = Pass::Prep;
 // tests/corpus/photos (hits, and CPU ms per image at up to 1920 px), and the order is the one
 // that reads the most per millisecond spent on the images the earlier passes left; a pass
 // that reads only what another reads, or reads one image for many ms, is not here.
-// - zxing-cpp at a quarter (140 images alone, 1.1 ms with the frame already scaled): the
-//   cheapest pass that reads the most, so it goes first; at a 1080p camera's frame its
-//   modules are still 2 px or more for any code that fills a fifth of the width. Put after
+// - zxing-cpp at a quarter (140 images alone, 1.1 ms with the frame already scaled, 2 ms
+//   with the scaling): the cheapest pass that reads the most, so it goes first; in a 1080p
+//   frame a version-5 e-pass (37 modules) filling a fifth of the width still has modules of
+//   2.6 px there, and denser or smaller codes fall to the later passes. Put after
 //   the third it read only 6 more, but first it takes 78 of the images the third and the
 //   full frame read later for 2 to 6 times the cost: `gatectl scan` CPU 1.49 -> 1.44x raw
 //   zxing-cpp (tests/bench/camera/scan.sh, old and new binaries in one run), same 204 reads;

@@ -16,7 +16,7 @@ using nlohmann::json;
 
 // Free text (a checkpoint's name, a quarantined building, a pass text): any UTF-8 but NUL,
 // which neither store can hold as text.
-constexpr std::size_t kMaxName = 256, kMaxPassText = 8192;
+constexpr std::size_t kMaxName = kMaxNameBytes, kMaxPassText = 8192;
 // The query of a target, percent-decoded ("%22" is a quote; '+' is itself). A parameter given
 // twice, a key without '=' or a broken escape: nullopt.
 std::optional<std::map<std::string, std::string>> parse_query(std::string_view target) {

@@ -272,6 +272,7 @@ DbStatus retire_operator_locally(UpstreamStore& store, const std::string& id, Un
 DbStatus register_device_locally(UpstreamStore& store, const Device& d, UnixTime now) {
   if (auto ok = check_id("device id", d.id); !ok) return ok;
   if (auto ok = check_id("site", d.site); !ok) return ok;
+  if (auto ok = check_name("checkpoint", d.checkpoint); !ok) return ok;
   // The digest covers what was registered, as the API's covers its request body.
   AuditEntry e{0,
                now,

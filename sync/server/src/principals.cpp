@@ -52,4 +52,15 @@ DbStatus check_id(std::string_view what, std::string_view id) {
   return Done{};
 }
 
+DbStatus check_name(std::string_view what, std::string_view name) {
+  const std::string w(what);
+  if (name.size() > kMaxNameBytes)
+    return db_error(DbCode::refused,
+                    w + ": longer than " + std::to_string(kMaxNameBytes) + " bytes");
+  if (name.find('\0') != std::string_view::npos)
+    return db_error(DbCode::refused, w + ": contains NUL");
+  if (!utf8::valid(name)) return db_error(DbCode::refused, w + ": not UTF-8");
+  return Done{};
+}
+
 }  // namespace gk::upstream

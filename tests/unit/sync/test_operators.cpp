@@ -309,14 +309,23 @@ TEST_CASE("operators: a device registered on the upstream's host is audited as l
   // A bad id is refused before the store sees it; the audit log shows only the good one.
   CHECK(!register_device_locally(f.store, {"bad\"id", d.key, "site-1", ""}, kNow + 6));
   CHECK(!f.store.device("bad\"id"));
+  // The checkpoint is free text within the API's own limit: 85 Chinese characters (255
+  // bytes) are a name, 86 are not, and nothing was stored or audited for the refusal.
+  std::string name;
+  for (int i = 0; i < 85; ++i) name += "门";
+  REQUIRE(register_device_locally(f.store, {"long-85", d.key, "site-1", name}, kNow + 7));
+  CHECK(!register_device_locally(f.store, {"long-86", d.key, "site-1", name + "门"}, kNow + 8));
+  CHECK(!f.store.device("long-86"));
   auto rows = f.audit();
-  REQUIRE(rows.size() == before + 1);
-  CHECK(rows.back().operator_id == "local");
-  CHECK(rows.back().action == "register_device");
-  CHECK(rows.back().target == "local-north");
-  CHECK(rows.back().time == kNow + 5);
-  CHECK(rows.back().outcome == "ok");
-  CHECK(rows.back().digest.size() == 64);
+  REQUIRE(rows.size() == before + 2);
+  const AuditEntry& first = rows[before];
+  CHECK(first.operator_id == "local");
+  CHECK(first.action == "register_device");
+  CHECK(first.target == "local-north");
+  CHECK(first.time == kNow + 5);
+  CHECK(first.outcome == "ok");
+  CHECK(first.digest.size() == 64);
+  CHECK(rows.back().target == "long-85");
 }
 
 TEST_CASE("operators: a retired device is refused, its journal stays readable",

@@ -31,7 +31,7 @@ class PgResult {
     const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr;
     return s ? s : "";
   }
-  // The constraint a violation (23xxx) broke, by name.
+  // The constraint an integrity violation (SQLSTATE class 23) broke, by name.
   std::string constraint() const {
     const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_CONSTRAINT_NAME) : nullptr;
     return s ? s : "";

@@ -52,4 +52,9 @@ struct AuditEntry {
 // never needs escaping wherever it is shown, logged or passed on.
 DbStatus check_id(std::string_view what, std::string_view id);
 
+// Free text the operators' API stores (a device's checkpoint, a quarantined building): at
+// most kMaxNameBytes of UTF-8 without NUL; the local commands apply the same rule.
+inline constexpr std::size_t kMaxNameBytes = 256;
+DbStatus check_name(std::string_view what, std::string_view name);
+
 }  // namespace gk::upstream
