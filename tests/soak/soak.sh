@@ -16,9 +16,14 @@
 #    grow 18 MB after the warm-up of the two-hour run against a 6.6 MB tolerance; a 75 s run
 #    is too short for slow leaks (they are what the long run is for);
 #  - the number of open descriptors grew at all;
-#  - the decision latency p99 of the last quarter exceeds the first quarter's by more than
+#  - the decision latency of the last quarter exceeds the first quarter's by more than
 #    SOAK_LAT_FACTOR (default 2) and by more than SOAK_LAT_SLACK_MS (default 30, so that a
-#    scheduler hiccup on a shared machine is not read as growth);
+#    scheduler hiccup on a shared machine is not read as growth), at the median always and
+#    at p99 when every quarter holds at least 1000 passages. State that accumulates (an
+#    unindexed journal, a growing queue) slows every passage, so it moves the median; a p99
+#    of fewer than 1000 samples is the second-slowest passage or so of its quarter, i.e.
+#    whichever test the scheduler ran beside it (CI runs ctest -j2), not a trend. The long
+#    run has 18 000 passages a quarter and gates both;
 #  - fewer than 99% of the passages fed got a decision.
 set -euo pipefail
 DURATION=${1:?usage: soak.sh DURATION_S [RATE]}
@@ -149,20 +154,30 @@ for qn in 0 1 2 3; do
   read -r _ rss_q fds_q _ < <(awk -v e="$end_t" '$1 <= e + 1 {last = $0} END {print last}' samples.log)
   printf '  %7s %9s %8s %8s %12s %9s\n' "$((qn + 1))" "$n" "$(pct $qn 0.5)" "$(pct $qn 0.99)" "$rss_q" "$fds_q"
 done
+p50_first=$(pct 0 0.5)
+p50_last=$(pct 3 0.5)
 p99_first=$(pct 0 0.99)
 p99_last=$(pct 3 0.99)
+per_quarter_min=$(awk '{n[$1]++} END {m = -1; for (k = 0; k < 4; k++) if (m < 0 || n[k] + 0 < m) m = n[k] + 0; print m}' latency.log)
+P99_MIN_SAMPLES=1000
 matched=$(wc -l <latency.log)
 echo "  fed $fed, decided $decided_end, matched $matched, frames without a decision $skipped," \
   "decisions matching no frame $unmatched;" \
   "RSS ${rss_warm} -> ${rss_end} kB after warm-up (tolerance ${RSS_TOL_KB} + 48 B a passage); fds ${fds_warm} -> ${fds_end};" \
-  "p99 ${p99_first} -> ${p99_last} ms (factor ${LAT_FACTOR}, slack ${LAT_SLACK_MS} ms)"
+  "p50 ${p50_first} -> ${p50_last} ms, p99 ${p99_first} -> ${p99_last} ms (factor ${LAT_FACTOR}, slack ${LAT_SLACK_MS} ms)"
 
 [ "$fed" -eq $((DURATION * RATE)) ] || fail "fed $fed passages, expected $((DURATION * RATE))"
 ((matched * 100 >= fed * 99)) || fail "only $matched of $fed passages got a decision"
 tol_kb=$((RSS_TOL_KB + fed * 3 * 48 / 4 / 1024))
 ((rss_end - rss_warm <= tol_kb)) || fail "RSS grew by $((rss_end - rss_warm)) kB after warm-up (tolerance $tol_kb)"
 ((fds_end <= fds_warm)) || fail "open descriptors grew from $fds_warm to $fds_end"
-awk -v f="$p99_first" -v l="$p99_last" -v k="$LAT_FACTOR" -v s="$LAT_SLACK_MS" \
-  'BEGIN { exit !(l > f * k && l > f + s) }' &&
-  fail "latency p99 grew from $p99_first ms (first quarter) to $p99_last ms (last quarter)"
+grew() { awk -v f="$1" -v l="$2" -v k="$LAT_FACTOR" -v s="$LAT_SLACK_MS" 'BEGIN { exit !(l > f * k && l > f + s) }'; }
+grew "$p50_first" "$p50_last" &&
+  fail "latency p50 grew from $p50_first ms (first quarter) to $p50_last ms (last quarter)"
+if ((per_quarter_min >= P99_MIN_SAMPLES)); then
+  grew "$p99_first" "$p99_last" &&
+    fail "latency p99 grew from $p99_first ms (first quarter) to $p99_last ms (last quarter)"
+else
+  echo "  p99 reported, not gated: $per_quarter_min passages in the smallest quarter, fewer than $P99_MIN_SAMPLES"
+fi
 echo "soak: ok"
