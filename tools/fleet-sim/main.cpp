@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -294,6 +295,7 @@ int run(const Options& o) {
                     {"tls_declined", handshakes.declined},
                     {"tls_failed", handshakes.failed},
                     {"tls_pin_refused", handshakes.pin_refused},
+                    {"cpu_s", static_cast<double>(std::clock()) / CLOCKS_PER_SEC},
                     {"complete", complete},
                     {"last_error", st.last_error}}
                    .dump()

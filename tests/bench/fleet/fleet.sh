@@ -32,6 +32,9 @@ cd "$T"
 
 json_field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# CPU seconds (user + system) a process has used so far: fields 14 and 15 of /proc/PID/stat,
+# counted after the command name (which may hold spaces) in clock ticks.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat"; }
 
 printf "%-8s %8s %10s %12s %12s %7s %9s %9s %s\n" config kiosks passages "ingest/s" "raw/s" ratio \
   "p50 ms" "p99 ms" "server peak RSS MiB"
@@ -68,9 +71,14 @@ for config in $CONFIGS; do
   "$GATECTL" upstream revoke "${ops[@]}" 0123456789abcdef0123456789abcdef >/dev/null || fail "revoke"
   "$GATECTL" upstream site "${ops[@]}" --site fleet-site >/dev/null || fail "site"
   "$GATECTL" upstream trust "${ops[@]}" issuer/issuer.pub >/dev/null || fail "trust"
+  cpu_before=0
+  for p in "${pids[@]}"; do cpu_before=$(echo "$cpu_before + $(cpu_s "$p")" | bc -l); done
   out=$("$BIN/fleet-sim" run "${urls[@]}" --pin "$(cat up/tls.pin)" --authority-key up/authority.pub \
     --kiosks "$KIOSKS" --passages "$PASSAGES" --rounds "$ROUNDS" --batch "$BATCH" \
     --concurrency "$CONC" --time-limit 1200) || fail "$config: fleet-sim run: $out"
+  cpu_server=0
+  for p in "${pids[@]}"; do cpu_server=$(echo "$cpu_server + $(cpu_s "$p")" | bc -l); done
+  cpu_server=$(echo "$cpu_server - $cpu_before" | bc -l)
   rss=""
   for p in "${pids[@]}"; do rss+="$(rss_mib "$p") "; kill "$p"; wait "$p" 2>/dev/null || true; done
   check=$("$BIN/fleet-sim" verify --store "$store" --kiosks "$KIOSKS" --passages "$PASSAGES") ||
@@ -84,5 +92,5 @@ for config in $CONFIGS; do
   printf "%-8s %8d %10d %12.0f %12.0f %7.2f %9.1f %9.1f %s\n" "$config" "$KIOSKS" \
     "$(json_field "$out" passages)" "$ours" "$base" "$(echo "$ours / $base" | bc -l)" \
     "$(json_field "$out" round_ms_p50)" "$(json_field "$out" round_ms_p99)" "$rss"
-  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; TLS handshakes: $(json_field "$out" tls_resumed) resumed, $(json_field "$out" tls_full) full, $(json_field "$out" tls_declined) declined, $(json_field "$out" tls_failed) failed; verify: $check" >&2
+  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; TLS handshakes: $(json_field "$out" tls_resumed) resumed, $(json_field "$out" tls_full) full, $(json_field "$out" tls_declined) declined, $(json_field "$out" tls_failed) failed; CPU: server $cpu_server s, kiosks $(json_field "$out" cpu_s) s; verify: $check" >&2
 done

@@ -1,33 +1,38 @@
 #pragma once
-// Minimal RAII over the SQLite C API: a Database owns sqlite3*, a Statement owns
-// sqlite3_stmt*, a Transaction rolls back unless committed. Errors are values of the
-// database layer (DbError, gk/core/errors.hpp).
+// Minimal RAII over the SQLite C API: a Database owns sqlite3* and the prepared statements
+// it keeps for reuse, a Statement borrows one of them for its scope, a Transaction rolls
+// back unless committed. Errors are values of the database layer (DbError,
+// gk/core/errors.hpp).
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "gk/core/bytes.hpp"
 #include "gk/core/errors.hpp"
 
 namespace gk::sql {
 
+class Statement;
+
 class Database {
  public:
   Database() = default;
-  ~Database() {
-    if (db_) sqlite3_close_v2(db_);
-  }
+  ~Database() { close(); }
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
-  Database(Database&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+  Database(Database&& o) noexcept
+      : db_(std::exchange(o.db_, nullptr)), idle_(std::exchange(o.idle_, {})) {}
   Database& operator=(Database&& o) noexcept {
     if (this != &o) {
-      if (db_) sqlite3_close_v2(db_);
+      close();
       db_ = std::exchange(o.db_, nullptr);
+      idle_ = std::exchange(o.idle_, {});
     }
     return *this;
   }
@@ -64,17 +69,63 @@ class Database {
   std::string error() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
 
  private:
+  friend class Statement;
+  // Statements are prepared once per connection and kept: preparing (parsing and planning
+  // the SQL) cost about as much as running the statement on the upstream's journal path.
+  // A kept statement is reset, so it holds no lock and pins no WAL snapshot. At most
+  // kMaxKept distinct texts are kept; statements built from varying text are finalized.
+  static constexpr std::size_t kMaxKept = 64;
+
+  sqlite3_stmt* take(std::string_view sql) const {
+    auto it = idle_.find(std::string(sql));
+    if (it != idle_.end() && !it->second.empty()) {
+      sqlite3_stmt* st = it->second.back();
+      it->second.pop_back();
+      return st;
+    }
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_finalize(st);
+      return nullptr;
+    }
+    return st;
+  }
+  void give_back(sqlite3_stmt* st) const {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    const char* text = sqlite3_sql(st);
+    auto it = idle_.find(text);
+    if (it == idle_.end() && idle_.size() < kMaxKept) it = idle_.emplace(text, 0).first;
+    // Two of one text are kept when they were in use at once (a nested query); more are not.
+    if (it != idle_.end() && it->second.size() < 2) {
+      it->second.push_back(st);
+      return;
+    }
+    sqlite3_finalize(st);
+  }
+  void close() {
+    for (auto& [_, kept] : idle_)
+      for (sqlite3_stmt* st : kept) sqlite3_finalize(st);
+    idle_.clear();
+    if (db_) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
   sqlite3* db_ = nullptr;
+  mutable std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
 };
 
+// A prepared statement borrowed from its Database for this scope (prepared on first use of
+// its text, kept by the Database afterwards); it must not outlive the Database.
 class Statement {
  public:
-  Statement(const Database& db, std::string_view sql) {
-    if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
-        SQLITE_OK)
-      error_ = sqlite3_errmsg(db.get());
+  Statement(const Database& db, std::string_view sql) : db_(db), stmt_(db.take(sql)) {
+    if (!stmt_) error_ = sqlite3_errmsg(db.get());
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    if (stmt_) db_.give_back(stmt_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -131,6 +182,7 @@ class Statement {
   }
 
  private:
+  const Database& db_;
   sqlite3_stmt* stmt_ = nullptr;
   std::string error_;
 };
@@ -138,21 +190,29 @@ class Statement {
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() succeeded.
 class Transaction {
  public:
-  explicit Transaction(Database& db) : db_(db) { begun_ = db_.exec("BEGIN IMMEDIATE").ok(); }
+  explicit Transaction(Database& db) : db_(db) { begun_ = run("BEGIN IMMEDIATE").ok(); }
   ~Transaction() {
-    if (begun_ && !committed_) (void)db_.exec("ROLLBACK");
+    if (begun_ && !committed_) (void)run("ROLLBACK");
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   bool begun() const { return begun_; }
   DbStatus commit() {
     if (!begun_) return db_error(DbCode::io, "transaction not begun: " + db_.error());
-    DbStatus s = db_.exec("COMMIT");
+    DbStatus s = run("COMMIT");
     if (s) committed_ = true;
     return s;
   }
 
  private:
+  // Through kept statements: these three run once per transaction.
+  DbStatus run(std::string_view sql) {
+    Statement st(db_, sql);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return Done{};
+    return db_error(Database::code_of(rc), st.ok() ? db_.error() : st.error());
+  }
+
   Database& db_;
   bool begun_ = false;
   bool committed_ = false;
