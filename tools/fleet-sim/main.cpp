@@ -1,9 +1,11 @@
 // fleet-sim: a fleet of simulated kiosks against gate-upstream, for load tests and the fleet
 // benchmark. Each kiosk has its own Ed25519 device key and hash-chained journal (both
 // derived from --seed and its index, so separate runs agree) and speaks the device protocol
-// over real TLS with the pinned key: signed time, revocation list (chunks), site state and
-// trust list (signed documents, verified against the authority key), then journal batches
-// until the upstream acknowledges the round's last passage.
+// over real TLS with the pinned key, as gated's SyncClient does: the signed time with the
+// round's heads, then only the lists whose number the kiosk does not hold (revocation list
+// in chunks, site state, trust list, enrolment: signed documents verified against the
+// authority key), then journal batches until the upstream acknowledges the round's last
+// passage.
 //   fleet-sim register --store S --kiosks N [--site X]   register the fleet's device keys
 //   fleet-sim run --url U [--url U2 ...] --pin P --authority-key F --kiosks N
 //                 [--passages P --rounds R --batch B --concurrency C --time-limit S]
@@ -57,7 +59,7 @@ struct KioskState {
   fleet::Kiosk kiosk;
   std::int64_t acked = 0;
   std::string acked_hash = gk::kGenesisHash;
-  std::uint64_t revocations = 0, site_state = 0, trust_list = 0;
+  std::uint64_t revocations = 0, site_state = 0, trust_list = 0, enrolment = 0;
   // The kiosk's last TLS session, resumed by its next round's connection (as SyncClient does).
   std::unique_ptr<gk::sync::TlsSessionCache> tickets =
       std::make_unique<gk::sync::TlsSessionCache>();
@@ -188,16 +190,37 @@ class Fleet {
     auto t = co_await call(s, k, http::verb::get, "/v1/time?nonce=" + nonce, "");
     if (!t) co_return gk::fault(t.error());
     if (t->status != 200) co_return http_refused("time: HTTP " + std::to_string(t->status));
+    // Verified and bound to the nonce, as SyncClient does; its heads say which pulls the
+    // round needs (those whose number the kiosk does not hold), as they do for SyncClient.
+    auto time_payload = gk::sync::open_document(t->body, gk::sync::kind::time, authority_);
+    if (!time_payload) co_return gk::fault(time_payload.error());
+    auto time_doc = gk::sync::parse_time(*time_payload);
+    if (!time_doc) co_return gk::fault(time_doc.error());
+    if (time_doc->nonce != nonce)
+      co_return gk::fault(gk::doc_error(gk::DocCode::replayed, "time: answer to another nonce"));
+    const auto& h = time_doc->heads;
+    auto needed = [&](std::uint64_t gk::sync::RoundHeads::*head, std::uint64_t have) {
+      return !h || ((*h).*head != have && (*h).*head != 0);
+    };
     // The revocation list, chunk by chunk, verified whole.
-    if (auto st = co_await pull_revocations(s, k); !st) co_return st;
-    if (auto st =
-            co_await pull_doc(s, k, "/v1/site-state", gk::sync::kind::site_state, k.site_state);
-        !st)
-      co_return st;
-    if (auto st =
-            co_await pull_doc(s, k, "/v1/trust-list", gk::sync::kind::trust_list, k.trust_list);
-        !st)
-      co_return st;
+    if (needed(&gk::sync::RoundHeads::revocations, k.revocations))
+      if (auto st = co_await pull_revocations(s, k); !st) co_return st;
+    const struct {
+      const char* route;
+      std::string_view kind;
+      std::uint64_t gk::sync::RoundHeads::*head;
+      std::uint64_t& have;
+    } docs[] = {
+        {"/v1/site-state", gk::sync::kind::site_state, &gk::sync::RoundHeads::site_state,
+         k.site_state},
+        {"/v1/trust-list", gk::sync::kind::trust_list, &gk::sync::RoundHeads::trust_list,
+         k.trust_list},
+        {"/v1/enrolment", gk::sync::kind::enrolment, &gk::sync::RoundHeads::enrolment,
+         k.enrolment},
+    };
+    for (const auto& d : docs)
+      if (needed(d.head, d.have))
+        if (auto st = co_await pull_doc(s, k, d.route, d.kind, d.have); !st) co_return st;
     // The journal up to this round's head, in batches, resent from whatever mark comes back.
     const auto head = static_cast<std::int64_t>(o_.passages * w.round / o_.rounds);
     while (k.acked < head) {

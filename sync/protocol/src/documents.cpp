@@ -95,7 +95,14 @@ std::string payload_of(const EnrolmentDoc& d) {
 }
 
 std::string payload_of(const TimeDoc& d) {
-  return json{{"time", d.time}, {"nonce", d.nonce}}.dump();
+  json j{{"time", d.time}, {"nonce", d.nonce}};
+  if (d.heads)
+    j["heads"] = {{"revocations", d.heads->revocations},
+                  {"site_state", d.heads->site_state},
+                  {"trust_list", d.heads->trust_list},
+                  {"enrolment", d.heads->enrolment},
+                  {"acked", d.heads->acked}};
+  return j.dump();
 }
 
 DocResult<TrustListDoc> parse_trust_list(std::string_view payload) {
@@ -148,6 +155,15 @@ DocResult<TimeDoc> parse_time(std::string_view payload) {
   TimeDoc d;
   if (!j || !get_field(*j, "time", d.time) || !get_field(*j, "nonce", d.nonce) || d.time <= 0)
     return malformed("time document lacks time or nonce");
+  if (auto h = j->find("heads"); h != j->end()) {
+    RoundHeads r;
+    if (!h->is_object() || !get_field(*h, "revocations", r.revocations) ||
+        !get_field(*h, "site_state", r.site_state) || !get_field(*h, "trust_list", r.trust_list) ||
+        !get_field(*h, "enrolment", r.enrolment) || !get_field(*h, "acked", r.acked) ||
+        r.acked < 0)
+      return malformed("time document: heads lack a list number or the journal mark");
+    d.heads = r;
+  }
   return d;
 }
 

@@ -48,6 +48,8 @@ class PostgresStore final : public UpstreamStore {
   DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
                                  UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
+  DbResult<sync::RoundHeads> round_heads(const std::string& site,
+                               const std::string& device_id) const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
@@ -212,6 +214,27 @@ DbResult<std::uint64_t> PostgresStore::next_number(const std::string& kind,
 std::uint64_t PostgresStore::revocation_number() const {
   auto r = read("SELECT number FROM numbers WHERE kind='revocations' AND scope='*'", {});
   return r.ok() && r.rows() == 1 ? static_cast<std::uint64_t>(r.i64(0, 0)) : 0;
+}
+
+DbResult<sync::RoundHeads> PostgresStore::round_heads(const std::string& site,
+                                            const std::string& device_id) const {
+  // One statement, so one snapshot: the numbers agree with each other.
+  auto r = read(
+      "SELECT COALESCE((SELECT number FROM numbers WHERE kind='revocations' AND scope='*'), 0), "
+      "COALESCE((SELECT number FROM documents WHERE kind='site-state' AND scope=$1), 0), "
+      "COALESCE((SELECT number FROM documents WHERE kind='trust-list' AND scope='*'), 0), "
+      "COALESCE((SELECT number FROM documents WHERE kind='enrolment' AND scope=$1), 0), "
+      "COALESCE((SELECT MAX(seq) FROM journal WHERE device=$2), 0)",
+      {site, device_id});
+  if (!r.ok() || r.rows() != 1) return pq::failure(r, "round heads");
+  sync::RoundHeads h;
+  auto u = [&](int c) { return static_cast<std::uint64_t>(std::max<std::int64_t>(r.i64(0, c), 0)); };
+  h.revocations = u(0);
+  h.site_state = u(1);
+  h.trust_list = u(2);
+  h.enrolment = u(3);
+  h.acked = r.i64(0, 4);
+  return h;
 }
 
 DbResult<std::uint64_t> PostgresStore::revoke(const std::vector<PassId>& add,

@@ -321,7 +321,15 @@ Response UpstreamService::route(const Request& r, const Device& device) {
     auto nonce = target->raw.find("nonce");
     if (nonce == target->raw.end() || !fixed_from_hex<16>(nonce->second))
       return error(400, "bad_request", "nonce: 32 hex digits");
-    sync::TimeDoc d{clock_(), nonce->second};
+    sync::TimeDoc d{clock_(), nonce->second, std::nullopt};
+    // Without heads the kiosk pulls every list as it would from an older upstream: a store
+    // that cannot be read must never tell it that nothing is published.
+    if (auto heads = store_.round_heads(device.site, device.id)) {
+      d.heads = *heads;
+    } else {
+      count([](Metrics& m) { ++m.store_errors; });
+      log("store_error", device.id, heads.error().detail);
+    }
     return reply(200, sync::sign_document(sync::kind::time, payload_of(d), authority_));
   }
   if (path == "/v1/revocations") return revocations(target->numbers);

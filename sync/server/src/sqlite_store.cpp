@@ -32,6 +32,8 @@ class SqliteStore final : public UpstreamStore {
   DbResult<std::uint64_t> revoke(const std::vector<PassId>& add, const std::vector<PassId>& remove,
                                  UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
+  DbResult<sync::RoundHeads> round_heads(const std::string& site,
+                               const std::string& device_id) const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
@@ -211,6 +213,27 @@ DbResult<std::uint64_t> SqliteStore::next_number(const std::string& kind,
 std::uint64_t SqliteStore::revocation_number() const {
   sql::Statement st(db_, "SELECT number FROM numbers WHERE kind='revocations' AND scope='*'");
   return st.step() == SQLITE_ROW ? static_cast<std::uint64_t>(st.i64(0)) : 0;
+}
+
+DbResult<sync::RoundHeads> SqliteStore::round_heads(const std::string& site,
+                                          const std::string& device_id) const {
+  // One statement, so one read snapshot: the numbers agree with each other.
+  sql::Statement st(db_, R"(SELECT
+      (SELECT number FROM numbers WHERE kind='revocations' AND scope='*'),
+      (SELECT number FROM documents WHERE kind='site-state' AND scope=?1),
+      (SELECT number FROM documents WHERE kind='trust-list' AND scope='*'),
+      (SELECT number FROM documents WHERE kind='enrolment' AND scope=?1),
+      (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=?2))");
+  st.bind(1, std::string_view(site)).bind(2, std::string_view(device_id));
+  if (st.step() != SQLITE_ROW) return db_failure(db_, "round heads");
+  sync::RoundHeads h;
+  auto u = [&](int c) { return static_cast<std::uint64_t>(std::max<std::int64_t>(st.i64(c), 0)); };
+  h.revocations = u(0);
+  h.site_state = u(1);
+  h.trust_list = u(2);
+  h.enrolment = u(3);
+  h.acked = st.i64(4);
+  return h;
 }
 
 DbResult<std::uint64_t> SqliteStore::revoke(const std::vector<PassId>& add,

@@ -37,6 +37,10 @@ class StorePool final : public UpstreamStore {
     return write([&](UpstreamStore& s) { return s.revoke(add, remove, now, request); });
   }
   std::uint64_t revocation_number() const override { return lease()->revocation_number(); }
+  DbResult<sync::RoundHeads> round_heads(const std::string& site,
+                               const std::string& device_id) const override {
+    return lease()->round_heads(site, device_id);
+  }
   // Nearly always a read of the cached document, so not taken as a write: the one write, when
   // a new list number is first asked for, waits in SQLite's busy handler instead.
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,

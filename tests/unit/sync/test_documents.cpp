@@ -90,7 +90,30 @@ TEST_CASE("trust lists, enrolments and time round-trip", "[sync][documents]") {
   auto e2 = parse_enrolment(payload_of(e));
   REQUIRE(e2.ok());
   CHECK(e2->passes == e.passes);
-  auto tm = parse_time(payload_of(TimeDoc{1'590'000'123, std::string(32, 'a')}));
+  auto tm = parse_time(payload_of(TimeDoc{1'590'000'123, std::string(32, 'a'), std::nullopt}));
   REQUIRE(tm.ok());
   CHECK(tm->time == 1'590'000'123);
+  CHECK_FALSE(tm->heads);  // an older upstream's document: the kiosk pulls every list
+}
+
+TEST_CASE("the time document carries the round's heads, strictly", "[sync][documents]") {
+  const RoundHeads h{7, 3, 2, 0, 41};
+  auto tm = parse_time(payload_of(TimeDoc{1'590'000'123, std::string(32, 'a'), h}));
+  REQUIRE(tm.ok());
+  REQUIRE(tm->heads);
+  CHECK(tm->heads->revocations == 7);
+  CHECK(tm->heads->site_state == 3);
+  CHECK(tm->heads->trust_list == 2);
+  CHECK(tm->heads->enrolment == 0);
+  CHECK(tm->heads->acked == 41);
+  const std::string base = R"({"time":1590000123,"nonce":")" + std::string(32, 'a') + R"(","heads":)";
+  for (const char* bad :
+       {R"(7)", R"({})", R"({"revocations":7,"site_state":3,"trust_list":2,"enrolment":0})",
+        R"({"revocations":-1,"site_state":3,"trust_list":2,"enrolment":0,"acked":0})",
+        R"({"revocations":7,"site_state":3.5,"trust_list":2,"enrolment":0,"acked":0})",
+        R"({"revocations":7,"site_state":3,"trust_list":"2","enrolment":0,"acked":0})",
+        R"({"revocations":7,"site_state":3,"trust_list":2,"enrolment":0,"acked":-4})"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_time(base + bad + "}").ok());
+  }
 }

@@ -99,7 +99,8 @@ class SyncClient {
   boost::asio::awaitable<RoundResult> pull_time();
   boost::asio::awaitable<RoundResult> pull_revocations();
   boost::asio::awaitable<RoundResult> pull_document(std::string_view kind, std::string_view list,
-                                                    std::string path);
+                                                    std::string path,
+                                                    std::uint64_t RoundHeads::*head);
   boost::asio::awaitable<RoundResult> push_journal();
   boost::asio::awaitable<RoundResult> step(
       std::string name, std::function<boost::asio::awaitable<RoundResult>()> body);
@@ -117,6 +118,9 @@ class SyncClient {
   std::unique_ptr<boost::asio::ssl::context> tls_;
   TlsSessionCache tickets_;  // before session_: the session's connections point to it
   std::unique_ptr<HttpsSession> session_;
+  // This round's signed heads (from the time document): the pulls they show current are
+  // skipped. Empty when the upstream sent none (an older one, or its store unreadable).
+  std::optional<RoundHeads> heads_;
   boost::asio::steady_timer timer_;
   int failures_ = 0;
   bool stopped_ = false;

@@ -60,10 +60,21 @@ struct EnrolmentDoc {
   std::vector<std::string> passes;  // pass texts, each verified like any other pass
 };
 
+// What the upstream holds for the asking device when it answers: the number of each list it
+// would serve that device (0: none published) and the device's journal mark. Signed with the
+// time and bound to the nonce, it lets a kiosk skip every pull whose number it already holds
+// (a steady round is then the time and the journal batches) on better evidence than an
+// unsigned 304: a channel cannot claim "nothing new" without the authority's signature.
+struct RoundHeads {
+  std::uint64_t revocations = 0, site_state = 0, trust_list = 0, enrolment = 0;
+  std::int64_t acked = 0;
+};
+
 // The upstream's clock, bound to the device's request nonce so it cannot be replayed.
 struct TimeDoc {
   UnixTime time = 0;
-  std::string nonce;  // 32 hex digits, the one the device sent
+  std::string nonce;                 // 32 hex digits, the one the device sent
+  std::optional<RoundHeads> heads;  // absent from upstreams older than the field
 };
 
 std::string payload_of(const TrustListDoc& d);
