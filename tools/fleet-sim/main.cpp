@@ -133,8 +133,8 @@ class Fleet {
 
   // The batches of every round as the round loop below cuts them when nothing fails.
   void plan_batches(std::size_t index, KioskState& k) const {
-    const auto all = fleet::journal(index, 1, static_cast<std::int64_t>(o_.passages),
-                                    gk::kGenesisHash);
+    const auto all =
+        fleet::journal(index, 1, static_cast<std::int64_t>(o_.passages), gk::kGenesisHash);
     std::int64_t from = 0;
     for (std::size_t r = 1; r <= o_.rounds; ++r) {
       const auto head = static_cast<std::int64_t>(o_.passages * r / o_.rounds);
@@ -246,8 +246,7 @@ class Fleet {
          k.site_state},
         {"/v1/trust-list", gk::sync::kind::trust_list, &gk::sync::RoundHeads::trust_list,
          k.trust_list},
-        {"/v1/enrolment", gk::sync::kind::enrolment, &gk::sync::RoundHeads::enrolment,
-         k.enrolment},
+        {"/v1/enrolment", gk::sync::kind::enrolment, &gk::sync::RoundHeads::enrolment, k.enrolment},
     };
     for (const auto& d : docs)
       if (needed(d.head, d.have))

@@ -159,8 +159,7 @@ DocResult<TimeDoc> parse_time(std::string_view payload) {
     RoundHeads r;
     if (!h->is_object() || !get_field(*h, "revocations", r.revocations) ||
         !get_field(*h, "site_state", r.site_state) || !get_field(*h, "trust_list", r.trust_list) ||
-        !get_field(*h, "enrolment", r.enrolment) || !get_field(*h, "acked", r.acked) ||
-        r.acked < 0)
+        !get_field(*h, "enrolment", r.enrolment) || !get_field(*h, "acked", r.acked) || r.acked < 0)
       return malformed("time document: heads lack a list number or the journal mark");
     d.heads = r;
   }

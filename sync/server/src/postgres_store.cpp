@@ -49,7 +49,7 @@ class PostgresStore final : public UpstreamStore {
                                  UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
   DbResult<sync::RoundHeads> round_heads(const std::string& site,
-                               const std::string& device_id) const override;
+                                         const std::string& device_id) const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
@@ -217,7 +217,7 @@ std::uint64_t PostgresStore::revocation_number() const {
 }
 
 DbResult<sync::RoundHeads> PostgresStore::round_heads(const std::string& site,
-                                            const std::string& device_id) const {
+                                                      const std::string& device_id) const {
   // One statement, so one snapshot: the numbers agree with each other.
   auto r = read(
       "SELECT COALESCE((SELECT number FROM numbers WHERE kind='revocations' AND scope='*'), 0), "
@@ -228,7 +228,9 @@ DbResult<sync::RoundHeads> PostgresStore::round_heads(const std::string& site,
       {site, device_id});
   if (!r.ok() || r.rows() != 1) return pq::failure(r, "round heads");
   sync::RoundHeads h;
-  auto u = [&](int c) { return static_cast<std::uint64_t>(std::max<std::int64_t>(r.i64(0, c), 0)); };
+  auto u = [&](int c) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(r.i64(0, c), 0));
+  };
   h.revocations = u(0);
   h.site_state = u(1);
   h.trust_list = u(2);

@@ -33,7 +33,7 @@ class SqliteStore final : public UpstreamStore {
                                  UnixTime now, const std::string& request) override;
   std::uint64_t revocation_number() const override;
   DbResult<sync::RoundHeads> round_heads(const std::string& site,
-                               const std::string& device_id) const override;
+                                         const std::string& device_id) const override;
   DbResult<Bytes> revocation_document(std::uint64_t have, const IssuerKeyPair& authority,
                                       UnixTime now) override;
   std::optional<Bytes> cached_revocation_document(std::uint64_t base,
@@ -216,7 +216,7 @@ std::uint64_t SqliteStore::revocation_number() const {
 }
 
 DbResult<sync::RoundHeads> SqliteStore::round_heads(const std::string& site,
-                                          const std::string& device_id) const {
+                                                    const std::string& device_id) const {
   // One statement, so one read snapshot: the numbers agree with each other.
   sql::Statement st(db_, R"(SELECT
       (SELECT number FROM numbers WHERE kind='revocations' AND scope='*'),

@@ -38,7 +38,7 @@ class StorePool final : public UpstreamStore {
   }
   std::uint64_t revocation_number() const override { return lease()->revocation_number(); }
   DbResult<sync::RoundHeads> round_heads(const std::string& site,
-                               const std::string& device_id) const override {
+                                         const std::string& device_id) const override {
     return lease()->round_heads(site, device_id);
   }
   // Nearly always a read of the cached document, so not taken as a write: the one write, when

@@ -106,7 +106,8 @@ TEST_CASE("the time document carries the round's heads, strictly", "[sync][docum
   CHECK(tm->heads->trust_list == 2);
   CHECK(tm->heads->enrolment == 0);
   CHECK(tm->heads->acked == 41);
-  const std::string base = R"({"time":1590000123,"nonce":")" + std::string(32, 'a') + R"(","heads":)";
+  const std::string base =
+      R"({"time":1590000123,"nonce":")" + std::string(32, 'a') + R"(","heads":)";
   for (const char* bad :
        {R"(7)", R"({})", R"({"revocations":7,"site_state":3,"trust_list":2,"enrolment":0})",
         R"({"revocations":-1,"site_state":3,"trust_list":2,"enrolment":0,"acked":0})",

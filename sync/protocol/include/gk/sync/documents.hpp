@@ -73,7 +73,7 @@ struct RoundHeads {
 // The upstream's clock, bound to the device's request nonce so it cannot be replayed.
 struct TimeDoc {
   UnixTime time = 0;
-  std::string nonce;                 // 32 hex digits, the one the device sent
+  std::string nonce;                // 32 hex digits, the one the device sent
   std::optional<RoundHeads> heads;  // absent from upstreams older than the field
 };
 

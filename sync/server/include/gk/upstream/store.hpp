@@ -81,7 +81,7 @@ class UpstreamStore {
   // In one read, what the time document tells the device (sync::RoundHeads): the numbers of
   // the lists it would be served (its site's state and enrolment) and its journal mark.
   virtual DbResult<sync::RoundHeads> round_heads(const std::string& site,
-                                       const std::string& device_id) const = 0;
+                                                 const std::string& device_id) const = 0;
   // The signed document that takes a device from `have` to the current list (a snapshot
   // when `have` is 0), cached so that every chunk of one download is the same bytes (also
   // when the chunks come from different instances).
