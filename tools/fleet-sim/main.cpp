@@ -70,6 +70,11 @@ struct KioskState {
     std::vector<std::string> hashes;
   };
   std::map<std::int64_t, Planned> batches{};
+  static Planned plan(const gk::sync::JournalBatch& b) {
+    Planned p{b.entries.back().seq, gk::sync::encode_batch(b), {}};
+    for (const auto& e : b.entries) p.hashes.push_back(e.hash);
+    return p;
+  }
   // The kiosk's last TLS session, resumed by its next round's connection (as SyncClient does).
   std::unique_ptr<gk::sync::TlsSessionCache> tickets =
       std::make_unique<gk::sync::TlsSessionCache>();
@@ -141,9 +146,7 @@ class Fleet {
       while (from < head) {
         const auto last = std::min<std::int64_t>(head, from + static_cast<std::int64_t>(o_.batch));
         gk::sync::JournalBatch b{k.kiosk.id, {all.begin() + from, all.begin() + last}};
-        KioskState::Planned p{last, gk::sync::encode_batch(b), {}};
-        for (const auto& e : b.entries) p.hashes.push_back(e.hash);
-        k.batches.emplace(from, std::move(p));
+        k.batches.emplace(from, KioskState::plan(b));
         from = last;
       }
     }
@@ -261,8 +264,7 @@ class Fleet {
       if (planned == k.batches.end() || planned->second.last > head) {
         gk::sync::JournalBatch b{k.kiosk.id,
                                  fleet::journal(w.kiosk, k.acked + 1, last, k.acked_hash)};
-        now = {last, gk::sync::encode_batch(b), {}};
-        for (const auto& e : b.entries) now.hashes.push_back(e.hash);
+        now = KioskState::plan(b);
       }
       const KioskState::Planned& p = now.body.empty() ? planned->second : now;
       last = p.last;
