@@ -31,19 +31,28 @@ faults=(
   "mode truncate:1400" "mode garble:700" "mode garble:1450" "mode dup:100" "mode dup:1400"
   "mode reorder:100" "mode reorder:1400" "mode stall:3000"
   "faults http500=0.5" "faults drop_after_commit=1" "faults stale_ack=1"
-  "faults drop_after_commit=0.5 stale_ack=0.5 http500=0.2"
+  "faults drop_after_commit=0.5 stale_ack=0.5 http500=0.5"
 )
 for f in "${faults[@]}"; do
   read -r where what <<<"$f"
   passages 40
   echo "$what" >"$where"
-  # A few rounds under the fault: they may fail, they must never corrupt anything.
+  # A few rounds under the fault: they may fail, they must never corrupt anything. A fault
+  # of chance (faults with a probability) gets up to 10 rounds to bite: a round with nothing
+  # new is the signed time alone, so at http500=0.5 three rounds all pass one time in 16;
+  # ten, about one in 4 000.
   failed=0
-  for _ in 1 2 3; do sync_once || failed=$((failed + 1)); done
+  rounds=0
+  max=3
+  [ "$where" = faults ] && [[ "$what" == *=0.* ]] && max=10
+  while ((rounds < 3 || (failed == 0 && rounds < max))); do
+    sync_once || failed=$((failed + 1))
+    rounds=$((rounds + 1))
+  done
   # Every fault must actually bite (else this test proves nothing), except stale acks,
   # which the client absorbs by resending from the mark it was given.
   [ "$what" = stale_ack=1 ] || [ $failed -gt 0 ] || fail "fault '$what' never made a round fail"
-  echo "fault $what: $failed/3 rounds failed; last: $(grep -o 'gated: sync: .*' sync.log | tail -1)"
+  echo "fault $what: $failed/$rounds rounds failed; last: $(grep -o 'gated: sync: .*' sync.log | tail -1)"
   sync_clean "$what"
   journals_equal "$what"
   upstream_intact || fail "upstream store after $what"
