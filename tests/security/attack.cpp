@@ -11,9 +11,15 @@
 //
 // What it asserts (exit 1 otherwise, with the figures):
 //   - every pass presented is decided (one new "decision" line in FILE per pass, within 5 s);
-//   - the p99 decision latency under the flood is within R (default 2) times the quiet p99
-//     of the same run; quiet and flooded rounds alternate, so a machine that gets busier or
-//     quieter meanwhile weighs on both figures alike;
+//   - the median decision latency under the flood is within R (default 2) times the quiet
+//     median of the same run, and so is the p99, measured against a quiet p99 of at least
+//     100 ms; quiet and flooded rounds alternate, so a machine that gets busier or quieter
+//     meanwhile weighs on both figures alike. Why the tail has a floor: a round holds a
+//     dozen passages, so its p99 is its slowest one, and one passage that met another
+//     test's burst of work (22 ms quiet, 45 ms flooded, seen in CI) is the scheduler, not
+//     the flood. A passage under 100 ms is instant to the person at the gate; a flood that
+//     stalls the gate costs seconds and still fails, and a flood that slows every passage
+//     moves the median;
 //   - the flood ends cleanly: every attacker socket is closed, and when --metrics-port is
 //     given, gated's screen answers /metrics and shows no connection left on the attacked
 //     listener within 5 s.
@@ -225,12 +231,15 @@ double present(const Options& o, const fs::path& png, int serial) {
   return -1;
 }
 
-double p99(std::vector<double> v) {
+double quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(0.99 * static_cast<double>(v.size() - 1) + 0.5);
+  const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
 }
+
+// The quiet p99 the flooded one is measured against (see the header).
+constexpr double kTailFloorMs = 100;
 
 // gated's /metrics on the screen, from the kiosk's own address; "" when it does not answer.
 std::string scrape(int port) {
@@ -377,7 +386,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(100ms);
     } while (Clock::now() < deadline);
   }
-  const double q = p99(quiet), f = p99(flooded);
+  const double q = quantile(quiet, 0.99), f = quantile(flooded, 0.99);
+  const double qm = quantile(quiet, 0.5), fm = quantile(flooded, 0.5);
   std::ostringstream statuses;
   for (auto [k, v] : total.statuses)
     statuses << (statuses.tellp() > 0 ? "," : "") << '"' << k << "\":" << v;
@@ -385,10 +395,11 @@ int main(int argc, char** argv) {
             << ",\"refused_at_once\":" << total.refused_at_once
             << ",\"cut_later\":" << total.cut_later << ",\"held_to_end\":" << total.held_to_end
             << ",\"statuses\":{" << statuses.str() << "},\"passes\":" << serial
-            << ",\"undecided\":" << undecided << ",\"quiet_p99_ms\":" << q
-            << ",\"flood_p99_ms\":" << f << ",\"ratio\":" << (q > 0 ? f / q : 0)
-            << ",\"allowed_ratio\":" << o.ratio << ",\"kiosk_stream\":" << kiosk_stream
-            << ",\"connections_left\":" << left << "}\n";
+            << ",\"undecided\":" << undecided << ",\"quiet_p50_ms\":" << qm
+            << ",\"flood_p50_ms\":" << fm << ",\"p50_ratio\":" << (qm > 0 ? fm / qm : 0)
+            << ",\"quiet_p99_ms\":" << q << ",\"flood_p99_ms\":" << f
+            << ",\"ratio\":" << (q > 0 ? f / q : 0) << ",\"allowed_ratio\":" << o.ratio
+            << ",\"kiosk_stream\":" << kiosk_stream << ",\"connections_left\":" << left << "}\n";
   bool ok = true;
   const auto check = [&](bool cond, const std::string& what) {
     if (!cond) {
@@ -398,8 +409,11 @@ int main(int argc, char** argv) {
   };
   check(kiosk_stream != 0, "the kiosk page did not get its event stream during the flood");
   check(undecided == 0, std::to_string(undecided) + " passes were not decided");
-  check(o.passes.empty() || f <= o.ratio * q,
-        "p99 under the flood above " + std::to_string(o.ratio) + "x the quiet p99");
+  check(o.passes.empty() || fm <= o.ratio * qm,
+        "median under the flood above " + std::to_string(o.ratio) + "x the quiet median");
+  check(o.passes.empty() || f <= o.ratio * std::max(q, kTailFloorMs),
+        "p99 under the flood above " + std::to_string(o.ratio) + "x the quiet p99 (floor " +
+            std::to_string(kTailFloorMs) + " ms)");
   check(o.metrics_port == 0 || left == 0, "connections left on the " + o.listener + " listener");
   if (!metrics.empty() || o.metrics_port == 0) {
   } else {
