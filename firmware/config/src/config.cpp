@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "gk/core/file.hpp"
+#include "gk/core/names.hpp"
 #include "toml_reader.hpp"
 
 namespace gk {
@@ -36,8 +37,10 @@ std::string listen_problem(const std::string& listen) {
 }
 
 void read_site(TomlSection& s, Config& c) {
-  s.read("id", c.site.site);
-  s.read("checkpoint", c.checkpoint);
+  // gk::names' rules, the ones the provisioning bundle and the upstream apply.
+  s.read_checked("id", c.site.site, [](const std::string& v) { return names::id_problem(v); });
+  s.read_checked("checkpoint", c.checkpoint,
+                 [](const std::string& v) { return names::name_problem(v); });
   s.read_enum("outbreak", c.site.outbreak, outbreak_from_string, "normal, lockdown");
   std::vector<std::string> quarantined;
   s.read_strings("quarantined_buildings", quarantined);
@@ -211,7 +214,8 @@ DocResult<Config> parse_config(std::string_view text, const std::filesystem::pat
   if (auto s = top.section("sync")) {
     s->read("url", c.sync.url);
     s->read("pin", c.sync.pin);
-    s->read("device_id", c.sync.device_id);
+    s->read_checked("device_id", c.sync.device_id,
+                    [](const std::string& v) { return names::id_problem(v); });
     s->read("device_key", c.sync.device_key);
     s->read("authority_key", c.sync.authority_key);
     s->read("interval_s", c.sync.interval_s, 1, 86400);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gk/core/names.hpp"
 #include "gk/sync/documents.hpp"
 #include "gk/sync/json_field.hpp"
 
@@ -59,8 +60,15 @@ DocResult<Manifest> parse_manifest(std::string_view payload) {
     return malformed(
         "manifest lacks device_id, site, checkpoint, board, upstream_url, upstream_pin or "
         "issued_at");
-  if (m.device_id.empty() || m.site.empty() || m.checkpoint.empty() || m.board.empty())
-    return malformed("manifest has an empty device_id, site, checkpoint or board");
+  if (m.checkpoint.empty()) return malformed("manifest has an empty checkpoint");
+  // The rules the upstream registers the device by and gated's config reads it by: a bundle
+  // that opens is one the rest of the system takes whole.
+  for (auto [key, value] :
+       {std::pair{"device_id", &m.device_id}, {"site", &m.site}, {"board", &m.board}})
+    if (std::string why = names::id_problem(*value); !why.empty())
+      return malformed(std::string(key) + ": " + why);
+  if (std::string why = names::name_problem(m.checkpoint); !why.empty())
+    return malformed("checkpoint: " + why);
   if (!m.upstream_url.empty() && !m.upstream_url.starts_with("https://"))
     return malformed("upstream_url must start with https://");
   if (!m.upstream_url.empty() && !plausible_pin(m.upstream_pin))

@@ -2,7 +2,7 @@
 // the operators' API, its routes and gate-upstream's own operator commands.
 #include "gk/upstream/principals.hpp"
 
-#include "gk/core/utf8.hpp"
+#include "gk/core/names.hpp"
 
 namespace gk::upstream {
 
@@ -43,23 +43,14 @@ std::string roles_text(unsigned roles) {
 }
 
 DbStatus check_id(std::string_view what, std::string_view id) {
-  const std::string w(what);
-  if (id.empty() || id.size() > 64) return db_error(DbCode::refused, w + ": 1..64 bytes");
-  if (!utf8::valid(id)) return db_error(DbCode::refused, w + ": not UTF-8");
-  for (unsigned char c : id)
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '\'')
-      return db_error(DbCode::refused, w + ": no control characters, quotes or backslashes");
+  if (std::string why = names::id_problem(id); !why.empty())
+    return db_error(DbCode::refused, std::string(what) + ": " + why);
   return Done{};
 }
 
 DbStatus check_name(std::string_view what, std::string_view name) {
-  const std::string w(what);
-  if (name.size() > kMaxNameBytes)
-    return db_error(DbCode::refused,
-                    w + ": longer than " + std::to_string(kMaxNameBytes) + " bytes");
-  if (name.find('\0') != std::string_view::npos)
-    return db_error(DbCode::refused, w + ": contains NUL");
-  if (!utf8::valid(name)) return db_error(DbCode::refused, w + ": not UTF-8");
+  if (std::string why = names::name_problem(name); !why.empty())
+    return db_error(DbCode::refused, std::string(what) + ": " + why);
   return Done{};
 }
 

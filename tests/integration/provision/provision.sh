@@ -33,6 +33,24 @@ provision dev/provision.bundle 2>err.txt && fail "a registered device id was pro
 grep -q "already registered upstream" err.txt || fail "re-registration refusal: $(cat err.txt)"
 provision dev/provision.bundle --replace 2>err.txt && fail "an existing bundle was overwritten"
 grep -q "refusing to overwrite" err.txt || fail "overwrite refusal: $(cat err.txt)"
+# A checkpoint or id the rest of the system would refuse is refused before anything is
+# written: no bundle, no registration, no audit row (each of gatectl's own rules, the ones
+# the bundle is opened by, gated's config read by and the upstream registers by).
+long=$(printf '门%.0s' $(seq 86))  # 258 bytes
+for bad in "--checkpoint=$long" "--device-id=north\\2" "--site=site\"1"; do
+  args=(--root-key root/root.key --device-id north-2 --site site-1 --checkpoint 北门
+    --trust issuer/issuer.pub --upstream "$URL" --register up --out dev/refused.bundle)
+  case $bad in
+    --checkpoint=*) args[7]=${bad#--checkpoint=} ;;
+    --device-id=*) args[3]=${bad#--device-id=} ;;
+    --site=*) args[5]=${bad#--site=} ;;
+  esac
+  "$BIN/gatectl" provision "${args[@]}" 2>err.txt && fail "provisioned with $bad"
+  grep -Eq "longer than 256 bytes|no control characters, quotes or backslashes" err.txt ||
+    fail "refusal of $bad: $(cat err.txt)"
+  [ ! -e dev/refused.bundle ] || fail "a bundle was written for $bad"
+  [ "$(sqlite3 up/upstream.db "SELECT COUNT(*) FROM audit")" = 1 ] || fail "$bad reached the upstream"
+done
 
 config() {  # config FILE BUNDLE ROOT_PUB [extra TOML]
   cat >"$1" <<TOML

@@ -257,6 +257,38 @@ TEST_CASE("configured strings hold no control characters", "[config]") {
         std::string::npos);
 }
 
+TEST_CASE("site, checkpoint and device ids follow the rules the bundle and upstream apply",
+          "[config]") {
+  const auto with = [](std::string_view from, const std::string& to) {
+    std::string text = kGood;
+    text.replace(text.find(from), from.size(), to);
+    return parse_config(text, "/etc/gated/gated.toml");
+  };
+  const auto refusal = [&](std::string_view from, const std::string& to) {
+    auto r = with(from, to);
+    REQUIRE_FALSE(r);
+    return r.error().detail;
+  };
+  // A checkpoint is free text: quotes and backslashes are characters, 256 bytes the limit.
+  auto c = with("莲花北村北门", R"(北门 \\ \"东\")");
+  REQUIRE(c);
+  CHECK(c->checkpoint == "北门 \\ \"东\"");
+  std::string longest;
+  while (longest.size() + 3 <= 256) longest += "门";
+  REQUIRE(with("莲花北村北门", longest));
+  CHECK(refusal("莲花北村北门", longest + "xx").find("site.checkpoint: longer than 256 bytes") !=
+        std::string::npos);
+  // A site id is never escaped anywhere: no quotes, backslashes or emptiness, 64 bytes.
+  CHECK(refusal("sz-lianhua-01", R"(sz\\01)").find("site.id: no control characters") !=
+        std::string::npos);
+  CHECK(refusal("sz-lianhua-01", R"(sz\"01)").find("site.id: no control characters") !=
+        std::string::npos);
+  CHECK(refusal("sz-lianhua-01", "").find("site.id: 1..64 bytes") != std::string::npos);
+  CHECK(refusal("sz-lianhua-01", std::string(65, 's')).find("site.id: 1..64 bytes") !=
+        std::string::npos);
+  CHECK(with("sz-lianhua-01", "深圳-莲花"));
+}
+
 TEST_CASE("an operator's profile names the upstream and the operator, every key required",
           "[config]") {
   const char* good = R"(

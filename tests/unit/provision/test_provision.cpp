@@ -96,6 +96,38 @@ TEST_CASE("provision: refusals name their reason", "[provision]") {
   }
 }
 
+TEST_CASE("provision: ids and the checkpoint follow the rules gated and the upstream apply",
+          "[provision]") {
+  Keys k;
+  const auto opens = [&](const Manifest& m) {
+    return open_bundle(write_bundle(m, k.device, k.root), roots_of(k.root));
+  };
+  Manifest m = manifest_for(k);
+  // Free text: quotes, backslashes and 256 bytes of Chinese are a checkpoint.
+  m.checkpoint = "北门 \\ \"东\" ";
+  while (m.checkpoint.size() + 3 <= 256) m.checkpoint += "门";
+  auto b = opens(m);
+  REQUIRE(b);
+  CHECK(b->manifest.checkpoint == m.checkpoint);
+  m.checkpoint += "xx";
+  CHECK(opens(m).error().detail.find("checkpoint: longer than 256 bytes") != std::string::npos);
+  m.checkpoint = std::string("北\0门", 7);
+  CHECK(opens(m).error().detail.find("checkpoint: contains NUL") != std::string::npos);
+  // Ids are never escaped where they go (file names, metric labels, log lines).
+  for (std::string bad :
+       {std::string("north\"1"), std::string("north\\1"), std::string(65, 'n'), std::string()}) {
+    m = manifest_for(k);
+    m.device_id = bad;
+    CHECK(opens(m).error().detail.find("device_id: ") != std::string::npos);
+    m = manifest_for(k);
+    m.site = bad;
+    CHECK(opens(m).error().detail.find("site: ") != std::string::npos);
+    m = manifest_for(k);
+    m.board = bad;
+    CHECK(opens(m).error().detail.find("board: ") != std::string::npos);
+  }
+}
+
 TEST_CASE("provision: apply installs the identity once and binds the config", "[provision]") {
   Keys k;
   gk::test::ScratchDir dir;

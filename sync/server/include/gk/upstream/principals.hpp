@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gk/core/errors.hpp"
+#include "gk/core/names.hpp"
 #include "gk/pass/keys.hpp"
 
 namespace gk::upstream {
@@ -48,13 +49,14 @@ struct AuditEntry {
 };
 
 // Ids as the operators' API accepts them (operators, and the devices and sites it names):
-// 1..64 bytes of UTF-8 without control characters, quotes or backslashes, so that an id
-// never needs escaping wherever it is shown, logged or passed on.
+// gk::names' id rule (1..64 bytes of UTF-8 without control characters, quotes or
+// backslashes), the one the provisioning bundle and gated's config apply too.
 DbStatus check_id(std::string_view what, std::string_view id);
 
-// Free text the operators' API stores (a device's checkpoint, a quarantined building): at
-// most kMaxNameBytes of UTF-8 without NUL; the local commands apply the same rule.
-inline constexpr std::size_t kMaxNameBytes = 256;
+// Free text the operators' API stores (a device's checkpoint, a quarantined building):
+// gk::names' name rule (at most kMaxNameBytes of UTF-8 without NUL); the local commands, the
+// provisioning bundle and gated's config apply the same rule.
+inline constexpr std::size_t kMaxNameBytes = names::kMaxNameBytes;
 DbStatus check_name(std::string_view what, std::string_view name);
 
 }  // namespace gk::upstream
