@@ -59,6 +59,22 @@ TEST_CASE("a statement's text is prepared once per connection and kept reset", "
   CHECK(again.step() == SQLITE_DONE);
 }
 
+TEST_CASE("a text is kept as written, trailing blanks and semicolon included", "[core][sqlite]") {
+  // SQLite's own copy of the text (sqlite3_sql) ends with the first statement; the text the
+  // caller wrote is the key, so these are prepared once each, not once per use.
+  test::ScratchDir dir;
+  auto db = open_numbers(dir);
+  const int before = prepared(db).count;
+  for (int i = 0; i < 20; ++i)
+    for (std::string_view text :
+         {"SELECT COUNT(*) FROM t ", "SELECT COUNT(*) FROM t;\n", "SELECT COUNT(*) FROM t"}) {
+      sql::Statement st(db, text);
+      REQUIRE(st.step() == SQLITE_ROW);
+      CHECK(st.i64(0) == 5);
+    }
+  CHECK(prepared(db).count == before + 3);
+}
+
 TEST_CASE("one text in use twice at once gets two statements, each with its own rows",
           "[core][sqlite]") {
   test::ScratchDir dir;

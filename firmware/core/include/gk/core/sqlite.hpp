@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,33 +77,42 @@ class Database {
   // kMaxKept distinct texts are kept; statements built from varying text are finalized.
   static constexpr std::size_t kMaxKept = 64;
 
-  sqlite3_stmt* take(std::string_view sql) const {
-    auto it = idle_.find(std::string(sql));
+  // The kept statements of one text; null for a text past the bound (finalized when done).
+  using Kept = std::vector<sqlite3_stmt*>;
+  struct Taken {
+    sqlite3_stmt* stmt = nullptr;
+    Kept* kept = nullptr;
+  };
+
+  // Keyed by the text as the caller wrote it, never by sqlite3_sql(): that one stops at the
+  // end of the first statement, so a text with a trailing blank or semicolon would be
+  // prepared afresh every time.
+  Taken take(std::string_view sql) const {
+    auto it = idle_.find(sql);
     if (it != idle_.end() && !it->second.empty()) {
       sqlite3_stmt* st = it->second.back();
       it->second.pop_back();
-      return st;
+      return {st, &it->second};
     }
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
         SQLITE_OK) {
       sqlite3_finalize(st);
-      return nullptr;
+      return {};
     }
-    return st;
+    if (it == idle_.end() && idle_.size() < kMaxKept) it = idle_.emplace(sql, Kept{}).first;
+    // Node-based: the address of a mapped value outlives rehashing.
+    return {st, it == idle_.end() ? nullptr : &it->second};
   }
-  void give_back(sqlite3_stmt* st) const {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    const char* text = sqlite3_sql(st);
-    auto it = idle_.find(text);
-    if (it == idle_.end() && idle_.size() < kMaxKept) it = idle_.emplace(text, 0).first;
+  void give_back(const Taken& t) const {
+    sqlite3_reset(t.stmt);
+    sqlite3_clear_bindings(t.stmt);
     // Two of one text are kept when they were in use at once (a nested query); more are not.
-    if (it != idle_.end() && it->second.size() < 2) {
-      it->second.push_back(st);
+    if (t.kept && t.kept->size() < 2) {
+      t.kept->push_back(t.stmt);
       return;
     }
-    sqlite3_finalize(st);
+    sqlite3_finalize(t.stmt);
   }
   void close() {
     for (auto& [_, kept] : idle_)
@@ -113,18 +123,23 @@ class Database {
   }
 
   sqlite3* db_ = nullptr;
-  mutable std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::unordered_map<std::string, Kept, TextHash, std::equal_to<>> idle_;
 };
 
 // A prepared statement borrowed from its Database for this scope (prepared on first use of
 // its text, kept by the Database afterwards); it must not outlive the Database.
 class Statement {
  public:
-  Statement(const Database& db, std::string_view sql) : db_(db), stmt_(db.take(sql)) {
+  Statement(const Database& db, std::string_view sql)
+      : db_(db), taken_(db.take(sql)), stmt_(taken_.stmt) {
     if (!stmt_) error_ = sqlite3_errmsg(db.get());
   }
   ~Statement() {
-    if (stmt_) db_.give_back(stmt_);
+    if (stmt_) db_.give_back(taken_);
   }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -183,6 +198,7 @@ class Statement {
 
  private:
   const Database& db_;
+  Database::Taken taken_;
   sqlite3_stmt* stmt_ = nullptr;
   std::string error_;
 };
