@@ -44,6 +44,9 @@ void read_site(TomlSection& s, Config& c) {
   s.read_enum("outbreak", c.site.outbreak, outbreak_from_string, "normal, lockdown");
   std::vector<std::string> quarantined;
   s.read_strings("quarantined_buildings", quarantined);
+  for (const auto& b : quarantined)  // the name rule, as the upstream's site state applies it
+    if (std::string why = names::name_problem(b); !why.empty())
+      s.add_error(s.where("quarantined_buildings"), "site.quarantined_buildings: " + why);
   c.site.quarantined_buildings = {quarantined.begin(), quarantined.end()};
   s.read("fever_threshold_c", c.site.fever_threshold_c, 35.0, 40.0);
   double refer_from = 0;

@@ -287,6 +287,10 @@ TEST_CASE("site, checkpoint and device ids follow the rules the bundle and upstr
   CHECK(refusal("sz-lianhua-01", std::string(65, 's')).find("site.id: 1..64 bytes") !=
         std::string::npos);
   CHECK(with("sz-lianhua-01", "深圳-莲花"));
+  // A quarantined building is a name too, as the upstream's site state takes it.
+  CHECK(refusal(R"("12", "7")", "\"12\", \"" + longest + "xx\"")
+            .find("site.quarantined_buildings: longer than 256 bytes") != std::string::npos);
+  CHECK(with(R"("12", "7")", "\"12\", \"" + longest + "\""));
 }
 
 TEST_CASE("an operator's profile names the upstream and the operator, every key required",
