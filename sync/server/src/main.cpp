@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
   app.require_subcommand(1);
   std::string dir, store, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
-  std::size_t workers = 4;
+  std::size_t workers = 16;
   // CLI11 reads a subcommand's options from its section: [serve] store = "postgresql://...".
   app.set_config("--config", "", "Options from a file: [serve] store = \"postgresql://...\"");
   auto* init_cmd = app.add_subcommand("init", "Create the authority key, TLS key and database");

@@ -217,6 +217,14 @@ Response UpstreamService::metrics_text() {
   help("gk_upstream_journal_batches_refused_total", "counter",
        "Journal batches refused (gap, broken link, differing re-send, store failure).");
   m << "gk_upstream_journal_batches_refused_total " << counted.batches_refused << "\n";
+  const auto commits = store_.journal_commits();
+  help("gk_upstream_journal_commits_total", "counter",
+       "Store commits that journal batches took: on SQLite, batches that arrive together share "
+       "one (group commit), so batches / commits is the mean group.");
+  m << "gk_upstream_journal_commits_total " << commits.commits << "\n";
+  help("gk_upstream_journal_committed_batches_total", "counter",
+       "Journal batches those commits held.");
+  m << "gk_upstream_journal_committed_batches_total " << commits.batches << "\n";
   help("gk_upstream_passages_ingested_total", "counter", "Passages newly stored.");
   m << "gk_upstream_passages_ingested_total " << counted.passages_ingested << "\n";
   help("gk_upstream_passages_duplicate_total", "counter", "Re-sent passages already held.");

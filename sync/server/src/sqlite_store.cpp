@@ -26,6 +26,8 @@ class SqliteStore final : public UpstreamStore {
   std::optional<Device> device(const std::string& id) const override;
   std::vector<Device> devices() const override;
   DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override;
+  std::vector<DbResult<Ack>> receive_group(std::span<const sync::JournalBatch* const> batches,
+                                           UnixTime now) override;
   std::int64_t acked(const std::string& device_id) const override;
   std::vector<StoredPassage> journal(const std::string& device_id, std::int64_t after_seq,
                                      std::size_t limit) const override;
@@ -58,6 +60,8 @@ class SqliteStore final : public UpstreamStore {
 
  private:
   bool retired(const std::string& device_id) const;
+  // One batch inside the group's open transaction.
+  DbResult<Ack> receive_part(const sync::JournalBatch& batch, UnixTime now);
   std::optional<std::string> latest_payload(const std::string& kind,
                                             const std::string& scope) const;
   DbResult<std::uint64_t> next_number(const std::string& kind, const std::string& scope);
@@ -162,8 +166,36 @@ std::int64_t SqliteStore::acked(const std::string& device_id) const {
 }
 
 DbResult<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now) {
+  const sync::JournalBatch* one[] = {&batch};
+  return std::move(receive_group(one, now).front());
+}
+
+std::vector<DbResult<Ack>> SqliteStore::receive_group(
+    std::span<const sync::JournalBatch* const> batches, UnixTime now) {
+  auto all = [&](DbError e) { return std::vector<DbResult<Ack>>(batches.size(), e); };
   sql::Transaction tx(db_);
-  if (!tx.begun()) return db_failure(db_, "begin");
+  if (!tx.begun()) return all(db_failure(db_, "begin"));
+  std::vector<DbResult<Ack>> out;
+  out.reserve(batches.size());
+  for (const sync::JournalBatch* batch : batches) {
+    sql::Savepoint part(db_);
+    if (!part.begun()) return all(db_failure(db_, "savepoint"));
+    auto ack = receive_part(*batch, now);
+    if (ack) {
+      if (auto kept = part.keep(); !kept) return all(kept.error());
+    } else if (!db_.in_transaction()) {
+      // SQLite ended the transaction (disk full, I/O): what the group wrote is gone.
+      return all(ack.error());
+    }
+    // A batch that failed is undone alone (the savepoint's destructor): it cannot take the
+    // rest of its group down with it, however often it is sent again.
+    out.push_back(std::move(ack));
+  }
+  if (auto s = tx.commit(); !s) return all(s.error());
+  return out;
+}
+
+DbResult<Ack> SqliteStore::receive_part(const sync::JournalBatch& batch, UnixTime now) {
   sql::Statement hash_at(db_, "SELECT hash FROM journal WHERE device=? AND seq=?");
   auto plan = plan_batch(batch, acked(batch.device_id), [&](std::int64_t seq) {
     hash_at.reset();
@@ -184,7 +216,6 @@ DbResult<Ack> SqliteStore::receive(const sync::JournalBatch& batch, UnixTime now
     insert.bind(3, std::string_view(e->hash)).bind(4, sync::encode_entry(*e)).bind(5, now);
     if (insert.step() != SQLITE_DONE) return db_failure(db_, "store passage");
   }
-  if (auto s = tx.commit(); !s) return s.error();
   return plan->ack;
 }
 

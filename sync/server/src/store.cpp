@@ -21,6 +21,14 @@ DbResult<std::unique_ptr<UpstreamStore>> open_store(const std::string& spec,
                   "store '" + spec + "': sqlite:DIR, postgresql://... or postgresql:KEY=VALUE...");
 }
 
+std::vector<DbResult<Ack>> UpstreamStore::receive_group(
+    std::span<const sync::JournalBatch* const> batches, UnixTime now) {
+  std::vector<DbResult<Ack>> out;
+  out.reserve(batches.size());
+  for (const auto* b : batches) out.push_back(receive(*b, now));
+  return out;
+}
+
 bool names_postgres_store(const std::string& spec) {
   return spec.rfind("postgresql:", 0) == 0 || spec.rfind("postgres://", 0) == 0;
 }

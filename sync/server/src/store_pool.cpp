@@ -1,13 +1,80 @@
 // Several connections to one store behind the UpstreamStore interface, for a server that calls
 // it from several threads at once (open_store_pool).
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 #include "gk/upstream/store.hpp"
 
 namespace gk::upstream {
 namespace {
+
+// Group commit: a batch that arrives while a commit is under way waits, with every other that
+// arrives meanwhile, for the next commit, which the first of them (the leader) runs for all;
+// one log flush for the group, and each batch is still answered only after the commit that
+// holds it. A group is at most the callers blocked here: one per server worker thread.
+class CommitGroup {
+ public:
+  using Outcomes = std::vector<DbResult<Ack>>;
+  using Commit = std::function<Outcomes(std::span<const sync::JournalBatch* const>)>;
+
+  DbResult<Ack> join(const sync::JournalBatch& batch, const Commit& commit) {
+    Waiting me{&batch};
+    std::unique_lock lock(mutex_);
+    waiting_.push_back(&me);
+    while (!me.outcome) {
+      if (leading_) {
+        committed_.wait(lock);
+        continue;
+      }
+      leading_ = true;
+      const std::vector<Waiting*> group = std::exchange(waiting_, {});
+      lock.unlock();
+      std::vector<const sync::JournalBatch*> batches;
+      for (const Waiting* w : group) batches.push_back(w->batch);
+      Outcomes outcomes;
+      try {
+        outcomes = commit(batches);
+      } catch (const std::exception& e) {  // the others must not wait for ever
+        outcomes.assign(group.size(), db_error(DbCode::io, std::string("commit: ") + e.what()));
+      }
+      lock.lock();
+      for (std::size_t i = 0; i < group.size(); ++i) group[i]->outcome = std::move(outcomes[i]);
+      counts_.commits += 1;
+      counts_.batches += group.size();
+      leading_ = false;
+      committed_.notify_all();
+    }
+    return std::move(*me.outcome);
+  }
+  // A batch committed on its own (counted alike).
+  template <class F>
+  DbResult<Ack> alone(F&& receive) {
+    auto outcome = receive();
+    std::lock_guard lock(mutex_);
+    counts_.commits += 1;
+    counts_.batches += 1;
+    return outcome;
+  }
+  UpstreamStore::CommitCounts counts() const {
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
+
+ private:
+  struct Waiting {
+    const sync::JournalBatch* batch;
+    std::optional<DbResult<Ack>> outcome{};
+  };
+  mutable std::mutex mutex_;
+  std::condition_variable committed_;  // a group's outcomes are in
+  std::vector<Waiting*> waiting_;      // for the next group
+  bool leading_ = false;               // a group is being committed
+  UpstreamStore::CommitCounts counts_;
+};
 
 class StorePool final : public UpstreamStore {
  public:
@@ -23,8 +90,13 @@ class StorePool final : public UpstreamStore {
   std::optional<Device> device(const std::string& id) const override { return lease()->device(id); }
   std::vector<Device> devices() const override { return lease()->devices(); }
   DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) override {
-    return write([&](UpstreamStore& s) { return s.receive(batch, now); });
+    // PostgreSQL flushes concurrent commits together by itself; one SQLite writer cannot.
+    if (!one_writer_) return group_.alone([&] { return lease()->receive(batch, now); });
+    return group_.join(batch, [&](std::span<const sync::JournalBatch* const> batches) {
+      return write([&](UpstreamStore& s) { return s.receive_group(batches, now); });
+    });
   }
+  CommitCounts journal_commits() const override { return group_.counts(); }
   std::int64_t acked(const std::string& device_id) const override {
     return lease()->acked(device_id);
   }
@@ -143,6 +215,7 @@ class StorePool final : public UpstreamStore {
   mutable std::mutex mutex_;  // over free_
   mutable std::condition_variable returned_;
   mutable std::vector<UpstreamStore*> free_;
+  CommitGroup group_;
 };
 
 }  // namespace

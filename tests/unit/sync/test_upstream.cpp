@@ -1,7 +1,9 @@
 // The upstream's HTTP API driven directly (no sockets): authentication, journal
 // deduplication and ordering, chunked revocation documents, documents and 304s.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "gk/sync/documents.hpp"
 #include "gk/trust/revocation_document.hpp"
@@ -168,6 +170,100 @@ TEST_CASE("journal batches: contiguous, deduplicated, all or nothing", "[sync][u
   CHECK(f.call("POST", "/v1/journal", "{").status == 400);
   CHECK(f.call("POST", "/v1/journal", "").status == 400);
   CHECK(f.store.journal("kiosk-01").size() == 20);
+}
+
+namespace {
+// A device's chain of n passages from seq `first`, hashed as a kiosk's journal hashes them.
+std::vector<JournalEntry> chain(const std::string& gate, std::int64_t first, std::int64_t n,
+                                std::string prev = kGenesisHash) {
+  std::vector<JournalEntry> out;
+  for (std::int64_t seq = first; seq < first + n; ++seq) {
+    JournalEntry e;
+    e.seq = seq;
+    e.passage.time = kNow + seq;
+    e.passage.gate = gate;
+    e.prev_hash = prev;
+    e.hash = chain_hash(seq, row_fields(e.passage), prev);
+    prev = e.hash;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a commit group keeps each batch all or nothing, and its refusals its own",
+          "[sync][upstream]") {
+  Fixture f;
+  REQUIRE(
+      f.store.register_device({"kiosk-02", generate_issuer_key().info.key, "site-1", "南门"}).ok());
+  const auto one = chain("北门 \"1\"", 1, 10);
+  const sync::JournalBatch first{"kiosk-01", {one.begin(), one.begin() + 5}};
+  const sync::JournalBatch rest{"kiosk-01", {one.begin() + 5, one.end()}};  // continues `first`
+  const auto two = chain("南门", 1, 4);
+  const sync::JournalBatch gap{"kiosk-02", {two.begin() + 2, two.end()}};     // 3..4 before 1..2
+  const sync::JournalBatch copy{"kiosk-02", {one.begin(), one.begin() + 2}};  // kiosk-01's rows
+  const sync::JournalBatch own{"kiosk-02", {two.begin(), two.begin() + 2}};
+  const sync::JournalBatch* group[] = {&first, &gap, &rest, &copy, &own};
+  auto out = f.store.receive_group(group, kNow);
+  REQUIRE(out.size() == 5);
+  REQUIRE(out[0].ok());
+  CHECK(out[0]->acked == 5);
+  REQUIRE_FALSE(out[1].ok());
+  CHECK(out[1].error().code == DbCode::refused);
+  CHECK(out[1].error().detail.find("gap") != std::string::npos);
+  REQUIRE(out[2].ok());  // sees the rows `first` wrote in the same transaction
+  CHECK(out[2]->acked == 10);
+  REQUIRE_FALSE(out[3].ok());
+  CHECK(out[3].error().detail.find("another device") != std::string::npos);
+  REQUIRE(out[4].ok());
+  CHECK(out[4]->acked == 2);
+  const auto held = f.store.journal("kiosk-01");
+  REQUIRE(held.size() == 10);
+  CHECK(held.back().hash == one.back().hash);
+  CHECK(f.store.journal("kiosk-02").size() == 2);
+  // The refused batches changed nothing: the gap, sent again after the rows it needs, is taken.
+  const sync::JournalBatch* again[] = {&gap};
+  out = f.store.receive_group(again, kNow);
+  REQUIRE(out[0].ok());
+  CHECK(out[0]->acked == 4);
+}
+
+// The pool is SQLite's here in both runs of this file (a PostgreSQL pool needs a server per
+// connection string, which tests/integration/sync_instances.sh covers).
+TEST_CASE("batches sent at once from many threads are each stored once, in groups",
+          "[sync][upstream]") {
+  test::ScratchDir dir;
+  auto pool = open_store_pool("sqlite:" + dir.path().string(), nullptr, 4);
+  REQUIRE(pool.ok());
+  UpstreamStore& store = **pool;
+  constexpr int kDevices = 8, kBatches = 12, kEach = 3;
+  std::vector<std::thread> kiosks;
+  std::atomic<int> failures = 0;
+  for (int d = 0; d < kDevices; ++d) {
+    const std::string id = "kiosk-门-" + std::to_string(d);
+    REQUIRE(store.register_device({id, generate_issuer_key().info.key, "site-1", "门"}).ok());
+    kiosks.emplace_back([&store, &failures, id] {
+      const auto rows = chain(id, 1, kBatches * kEach);
+      for (int b = 0; b < kBatches; ++b) {
+        const sync::JournalBatch batch{id,
+                                       {rows.begin() + b * kEach, rows.begin() + (b + 1) * kEach}};
+        auto ack = store.receive(batch, kNow);
+        if (!ack || ack->acked != (b + 1) * kEach || ack->accepted != kEach) ++failures;
+      }
+    });
+  }
+  for (auto& t : kiosks) t.join();
+  CHECK(failures == 0);
+  for (int d = 0; d < kDevices; ++d) {
+    const std::string id = "kiosk-门-" + std::to_string(d);
+    const auto held = store.journal(id);
+    REQUIRE(held.size() == kBatches * kEach);
+    CHECK(held.back().hash == chain(id, 1, kBatches * kEach).back().hash);
+  }
+  const auto counted = store.journal_commits();
+  CHECK(counted.batches == kDevices * kBatches);
+  CHECK(counted.commits >= 1);
+  CHECK(counted.commits <= counted.batches);
 }
 
 TEST_CASE("a re-sent passage that differs from the stored one is refused", "[sync][upstream]") {

@@ -67,6 +67,9 @@ class Database {
   }
 
   sqlite3* get() const { return db_; }
+  // SQLite ends a transaction by itself on some errors (disk full, I/O): after a failure
+  // inside one, this says whether it is still open.
+  bool in_transaction() const { return db_ && sqlite3_get_autocommit(db_) == 0; }
   std::string error() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
 
  private:
@@ -203,6 +206,15 @@ class Statement {
   std::string error_;
 };
 
+// A statement without rows that controls a transaction (BEGIN, COMMIT, SAVEPOINT, ...),
+// through kept statements: these run once or more per transaction.
+inline DbStatus run_control(Database& db, std::string_view sql) {
+  Statement st(db, sql);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return Done{};
+  return db_error(Database::code_of(rc), st.ok() ? db.error() : st.error());
+}
+
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() succeeded.
 class Transaction {
  public:
@@ -221,17 +233,38 @@ class Transaction {
   }
 
  private:
-  // Through kept statements: these three run once per transaction.
-  DbStatus run(std::string_view sql) {
-    Statement st(db_, sql);
-    const int rc = st.step();
-    if (rc == SQLITE_DONE) return Done{};
-    return db_error(Database::code_of(rc), st.ok() ? db_.error() : st.error());
-  }
+  DbStatus run(std::string_view sql) { return run_control(db_, sql); }
 
   Database& db_;
   bool begun_ = false;
   bool committed_ = false;
+};
+
+// A savepoint inside an open transaction: SAVEPOINT on construction; on destruction, unless
+// keep() succeeded, ROLLBACK TO and RELEASE, which undo this part alone and leave the
+// transaction open. For a transaction that holds several all-or-nothing parts (a commit group).
+class Savepoint {
+ public:
+  explicit Savepoint(Database& db) : db_(db) { begun_ = run("SAVEPOINT part").ok(); }
+  ~Savepoint() {
+    if (begun_ && !kept_) (void)(run("ROLLBACK TO part").ok() && run("RELEASE part").ok());
+  }
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  bool begun() const { return begun_; }
+  DbStatus keep() {
+    if (!begun_) return db_error(DbCode::io, "savepoint not begun: " + db_.error());
+    DbStatus s = run("RELEASE part");
+    if (s) kept_ = true;
+    return s;
+  }
+
+ private:
+  DbStatus run(std::string_view sql) { return run_control(db_, sql); }
+
+  Database& db_;
+  bool begun_ = false;
+  bool kept_ = false;
 };
 
 }  // namespace gk::sql

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,18 @@ class UpstreamStore {
   // from seq 1 on; a first row another device already holds is refused (by a unique index
   // over first rows' hashes, so that it holds across instances, in the batch's transaction).
   virtual DbResult<Ack> receive(const sync::JournalBatch& batch, UnixTime now) = 0;
+  // Several batches (of any devices) received as receive() would, each all or nothing and
+  // each with its own outcome, made durable by one commit (group commit: one log flush for
+  // all of them); no outcome is returned before that commit. A store failure (not a batch's
+  // refusal) fails every batch of the group: none is kept, and each kiosk sends again. The
+  // default commits them one by one.
+  virtual std::vector<DbResult<Ack>> receive_group(
+      std::span<const sync::JournalBatch* const> batches, UnixTime now);
+  // How many durable commits journal batches took, and how many batches they held.
+  struct CommitCounts {
+    std::uint64_t commits = 0, batches = 0;
+  };
+  virtual CommitCounts journal_commits() const { return {}; }
   virtual std::int64_t acked(const std::string& device_id) const = 0;
   virtual std::vector<StoredPassage> journal(const std::string& device_id,
                                              std::int64_t after_seq = 0,
