@@ -120,3 +120,55 @@ TEST_CASE("a row that is not valid UTF-8 still encodes, and its hash still verif
   CHECK(parsed->entries[0].passage.operator_id == p.operator_id);
   CHECK(parsed->entries[0].hash == b.entries[0].hash);
 }
+
+TEST_CASE("an entry is written as json itself would write it, whatever its texts hold",
+          "[sync][batch][utf8]") {
+  // The upstream stores encode_entry()'s text for every passage and answers operators with
+  // it; the writer builds it without a JSON tree, so it must stay json's canonical form:
+  // parsing it and writing it again gives the same bytes (key order, escapes, numbers).
+  std::mt19937 rng(19);
+  const std::vector<std::string> pieces = {"北门",      "\"",
+                                           "\\",        std::string(1, '\0'),
+                                           "\x01",      "\x1f",
+                                           "\x7f",      "\b\f\n\r\t",
+                                           "é",         "\xF0\x9F\x98\xB7",
+                                           "\xE9\x97",  "\xFF",
+                                           "'",         "/",
+                                           "</script>", "a"};
+  auto text = [&] {
+    std::string t;
+    for (int n = static_cast<int>(rng() % 6); n > 0; --n) t += pieces[rng() % pieces.size()];
+    return t;
+  };
+  auto maybe = [&]() -> std::optional<std::string> {
+    if (rng() % 3 == 0) return std::nullopt;
+    return text();
+  };
+  const std::vector<double> numbers = {36.0, 37.3, 34.56, -0.0, 1e-7, 1e300, 21.25, 0.1 + 0.2};
+  for (int i = 0; i < 500; ++i) {
+    JournalEntry e;
+    e.seq = static_cast<std::int64_t>(rng()) * 4096;
+    Passage& p = e.passage;
+    p.time = 1'700'000'000 + static_cast<std::int64_t>(rng() % 100000);
+    p.gate = text();
+    p.detail = text();
+    p.operator_id = maybe();
+    p.holder = maybe();
+    p.phone = maybe();
+    if (rng() % 2) p.pass_id = PassId{static_cast<std::uint8_t>(rng())};
+    if (rng() % 2) p.consenting_resident = PassId{1, 2, 3};
+    if (rng() % 2) p.role = Role::visitor;
+    if (rng() % 2) p.temperature_c = numbers[rng() % numbers.size()];
+    if (rng() % 2) p.skin_c = numbers[rng() % numbers.size()];
+    if (rng() % 2) p.ambient_c = numbers[rng() % numbers.size()];
+    p.sealed = rng() % 2 ? Bytes{0, 255} : Bytes{};
+    e.prev_hash = "ab";
+    e.hash = "cd";
+    const std::string written = encode_entry(e);
+    INFO(written);
+    CHECK(nlohmann::json::parse(written).dump() == written);
+    const std::string batch = encode_batch({"kiosk-01", {e, e}});
+    CHECK(nlohmann::json::parse(batch).dump() == batch);
+    CHECK(nlohmann::json::parse(batch)["entries"][1].dump() == written);
+  }
+}
