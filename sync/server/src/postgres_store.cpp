@@ -139,18 +139,21 @@ DbResult<Ack> PostgresStore::receive(const sync::JournalBatch& batch, UnixTime n
   pq::Transaction tx(db_);
   if (!tx.begun()) return db_error(DbCode::io, "postgresql: begin: " + tx.error());
   // The device's row lock: batches of one device are received one at a time, on any instance.
+  // The same statement reads the mark's hash, which a batch that continues the chain links to:
+  // a round trip fewer for every batch.
   auto mark = db_.exec(
-      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1) FROM devices "
-      "WHERE id=$1 FOR UPDATE",
+      "SELECT d.m, (SELECT hash FROM journal WHERE device=$1 AND seq=d.m) FROM "
+      "(SELECT (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE device=$1) AS m FROM devices "
+      "WHERE id=$1 FOR UPDATE) AS d",
       {batch.device_id});
   if (!mark.ok()) return pq::failure(mark, "journal mark");
   if (mark.rows() != 1) return db_error(DbCode::refused, "unknown device");
   const std::int64_t acked = mark.i64(0, 0);
   std::map<std::int64_t, std::string> held;  // hashes of the re-sent seqs and of the mark
-  if (acked > 0 && !batch.entries.empty()) {
-    const auto from = std::min(batch.entries.front().seq, acked);
+  if (acked > 0) held[acked] = mark.text(0, 1);
+  if (acked > 0 && !batch.entries.empty() && batch.entries.front().seq < acked) {
     auto h = db_.exec("SELECT seq, hash FROM journal WHERE device=$1 AND seq BETWEEN $2 AND $3",
-                      {batch.device_id, num(from), num(acked)});
+                      {batch.device_id, num(batch.entries.front().seq), num(acked - 1)});
     if (!h.ok()) return pq::failure(h, "journal hashes");
     for (int i = 0; i < h.rows(); ++i) held[h.i64(i, 0)] = h.text(i, 1);
   }

@@ -11,7 +11,8 @@
 # benchmark fails if not. Each kiosk's round is one connection; its second and later rounds
 # resume the TLS session of the one before (as SyncClient does): the stderr line says how many.
 #   tests/bench/fleet/fleet.sh [KIOSKS [PASSAGES [ROUNDS]]]     (default 2000 20 2)
-# GK_FLEET_CONFIGS="pg-1 pg-2" runs a subset; GK_FLEET_CONCURRENCY (default 64).
+# GK_FLEET_CONFIGS="pg-1 pg-2" runs a subset; GK_FLEET_CONCURRENCY (default 64); GK_FLEET_BATCH
+# (default 25) passages a journal batch (gated sends up to its [sync] batch_size, 500).
 set -euo pipefail
 source "$(dirname "$0")/../../lib/harness.sh"
 source "$(dirname "$0")/../../lib/postgres.sh"
@@ -23,7 +24,7 @@ fail() {
 KIOSKS=${1:-2000}
 PASSAGES=${2:-20}
 ROUNDS=${3:-2}
-BATCH=25
+BATCH=${GK_FLEET_BATCH:-25}
 CONC=${GK_FLEET_CONCURRENCY:-64}
 CONFIGS=${GK_FLEET_CONFIGS:-sqlite pg-1 pg-2}
 cd "$T"
