@@ -87,6 +87,19 @@ TEST_CASE("garbage batches are refused with a reason, never a crash", "[sync][ba
         "{\"kind\":\"gk-journal-batch\",\"version\":1,\"device\":\"d\",\"entries\":[]}"})
     CHECK_FALSE(parse_batch(s).ok());
   CHECK_FALSE(parse_batch(std::string(kMaxBatchBytes + 1, ' ')).ok());
+  // A second "entries" (json's tree would keep the last one): refused, not guessed at.
+  std::string twice = good;
+  twice.insert(twice.find(R"("kind")"),
+               good.substr(good.find(R"("entries")"),
+                           good.find(R"(,"kind")") - good.find(R"("entries")") + 1));
+  REQUIRE(nlohmann::json::parse(twice).is_object());
+  CHECK(parse_batch(twice).error().code == DocCode::schema);
+  // Keys in any order, and keys it does not know (a newer kiosk's), are read alike.
+  auto reordered = nlohmann::json::parse(good);
+  reordered["entries"][0]["a_newer_field"] = nlohmann::json::array({nlohmann::json::object()});
+  nlohmann::ordered_json backwards;
+  for (const char* k : {"version", "kind", "entries", "device"}) backwards[k] = reordered[k];
+  CHECK(parse_batch(backwards.dump()).ok());
   std::mt19937 rng(3);
   for (int i = 0; i < 2000; ++i) {
     std::string t = good;
