@@ -44,7 +44,7 @@ std::vector<gk::JournalEntry> journal(std::size_t index, std::int64_t first, std
     e.seq = seq;
     e.passage = std::move(p);
     e.prev_hash = prev_hash;
-    e.hash = gk::chain_hash(seq, gk::row_fields(e.passage), prev_hash);
+    e.hash = gk::chain_hash(seq, e.passage, prev_hash);
     prev_hash = e.hash;
     out.push_back(std::move(e));
   }

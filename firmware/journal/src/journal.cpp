@@ -178,7 +178,7 @@ DbResult<std::int64_t> Journal::append_in_transaction(const Passage& in) {
   if (p.ambient_c) p.ambient_c = std::round(*p.ambient_c * 100.0) / 100.0;
   auto [head_seq, head_hash] = read_pair(db_, "chain_head");
   const std::int64_t seq = head_seq + 1;
-  const std::string hash = chain_hash(seq, row_fields(p), head_hash);
+  const std::string hash = chain_hash(seq, p, head_hash);
   sql::Statement ins(db_, detail::kInsertSql);
   if (!ins.ok()) return db_error(DbCode::io, ins.error());
   detail::bind_row(ins, seq, p, head_hash, hash);

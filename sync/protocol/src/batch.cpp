@@ -423,7 +423,7 @@ class BatchReader final : public nlohmann::json_sax<json> {
       if (e->prev_hash != batch_.entries.back().hash)
         return doc_error(DocCode::schema, "chain link broken");
     }
-    if (chain_hash(e->seq, row_fields(e->passage), e->prev_hash) != e->hash)
+    if (chain_hash(e->seq, e->passage, e->prev_hash) != e->hash)
       return doc_error(DocCode::bad_signature,
                        "passage " + std::to_string(e->seq) + " does not match its hash");
     batch_.entries.push_back(std::move(*e));

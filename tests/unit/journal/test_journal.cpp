@@ -362,3 +362,44 @@ TEST_CASE("a journal changed under its writer fails closed, and stays closed", "
   CHECK_FALSE(j->append(sample_passage(7)).ok());
   CHECK_FALSE(j->watch().ok());
 }
+
+TEST_CASE("a row's hash is the same from its fields and from the passage, and never changes",
+          "[journal][chain]") {
+  // Stored journals verify only while the hash of a row stays what it was when the row was
+  // written: these were computed by the field-by-field form of 2026-12-03 (before the
+  // passage form existed). Quotes, a backslash, NUL, Chinese text, null fields and the
+  // readings (a skin reading missing beside an ambient one) are all in them.
+  Passage a;
+  a.time = 1700000000;
+  a.gate = "北门, \"east\"\\";
+  a.credential_kind = CredentialKind::qr;
+  a.pass_id = PassId{1, 2, 3};
+  a.role = Role::resident;
+  a.decision = Decision::admit;
+  a.reason = Reason::ok;
+  a.temperature_c = 36.5;
+  a.skin_c = 34.62;
+  a.ambient_c = 21.25;
+  a.holder = "张*";
+  a.phone = "138**8058";
+  a.detail = std::string("x\0y", 3);
+  a.sealed = Bytes{0, 255};
+  Passage b;
+  b.time = -5;
+  b.operator_id = "staff-1";
+  b.consenting_resident = PassId{9};
+  b.ambient_c = 20.0;
+  b.decision = Decision::deny;
+  b.reason = Reason::fever;
+  const Passage c;
+  const std::string ha = "480edbf9a08ae06175c27e62c2f18ac643369566e9c43abbfcabbcfc7d313d34";
+  const std::string hb = "d3a8fa8482b38d1ce3a8acdfa65daec882931a6f305720e5765c0f71820b41cb";
+  const std::string hc = "91c149cc35ab9b88475822d47c38053242c30ef4409128491aec237e41ea933b";
+  CHECK(chain_hash(1, row_fields(a), kGenesisHash) == ha);
+  CHECK(chain_hash(1, a, kGenesisHash) == ha);
+  CHECK(chain_hash(2, row_fields(b), "ab") == hb);
+  CHECK(chain_hash(2, b, "ab") == hb);
+  CHECK(chain_hash(9007199254740993LL, row_fields(c), "") == hc);
+  CHECK(chain_hash(9007199254740993LL, c, "") == hc);
+  CHECK(chain_hash(1, a, "") != ha);  // prev_hash is part of it
+}

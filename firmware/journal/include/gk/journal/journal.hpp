@@ -140,6 +140,9 @@ using RowFields = std::vector<std::optional<std::string>>;
 RowFields row_fields(const Passage& p);
 // The hash of a row: BLAKE2b-256 over prev_hash, seq and the row's fields.
 std::string chain_hash(std::int64_t seq, const RowFields& fields, const std::string& prev_hash);
+// The same hash from the passage itself (what row_fields(p) would give), without building the
+// fields: every passage appended, and every one the upstream receives, is hashed this way.
+std::string chain_hash(std::int64_t seq, const Passage& p, const std::string& prev_hash);
 inline const std::string kGenesisHash(64, '0');
 
 }  // namespace gk
