@@ -5,7 +5,9 @@
 // round's heads, then only the lists whose number the kiosk does not hold (revocation list
 // in chunks, site state, trust list, enrolment: signed documents verified against the
 // authority key), then journal batches until the upstream acknowledges the round's last
-// passage.
+// passage. A kiosk's round after a successful one is steady, as SyncClient's: its first
+// journal batch asks for the round's time and heads, so a round without new lists is one
+// request.
 //   fleet-sim register --store S --kiosks N [--site X]   register the fleet's device keys
 //   fleet-sim run --url U [--url U2 ...] --pin P --authority-key F --kiosks N
 //                 [--passages P --rounds R --batch B --concurrency C --time-limit S]
@@ -60,6 +62,9 @@ struct KioskState {
   fleet::Kiosk kiosk;
   std::int64_t acked = 0;
   std::string acked_hash = gk::kGenesisHash;
+  // Its last round succeeded and its clock holds that round's signed time: the next round
+  // with passages is steady (its first journal batch asks the time), as SyncClient's.
+  bool steady = false;
   std::uint64_t revocations = 0, site_state = 0, trust_list = 0, enrolment = 0;
   // The journal batches the rounds will send, encoded before the clock starts (a real kiosk
   // encodes on its own CPU; here that would take a third of the shared machine from the
@@ -213,28 +218,95 @@ class Fleet {
     co_return gk::Done{};
   }
 
+  static std::string fresh_nonce() {
+    std::string nonce(32, '0');
+    static std::mt19937_64 rng{std::random_device{}()};
+    for (auto& c : nonce) c = "0123456789abcdef"[rng() % 16];
+    return nonce;
+  }
+
+  // The signed time bound to `nonce`, verified as SyncClient does; its heads say which pulls
+  // the round needs (those whose number the kiosk does not hold).
+  gk::Expected<std::optional<gk::sync::RoundHeads>, gk::Fault> take_time(std::string_view envelope,
+                                                                         const std::string& nonce) {
+    auto doc = gk::sync::open_time(envelope, nonce, authority_);
+    if (!doc) return gk::fault(doc.error());
+    return doc->heads;
+  }
+
+  // One journal batch from the kiosk's mark up to at most `head`; `nonce` non-empty: the
+  // round's first batch of a steady round, whose answer brings the round's time too (its
+  // envelope is returned, empty when the upstream sent none).
+  asio::awaitable<gk::Expected<std::string, gk::Fault>> post_batch(gk::sync::HttpsSession& s,
+                                                                   KioskState& k, Work w,
+                                                                   std::int64_t head,
+                                                                   const std::string& nonce) {
+    auto last = std::min<std::int64_t>(head, k.acked + static_cast<std::int64_t>(o_.batch));
+    // After a partial acknowledgement the batch starts elsewhere than planned: encode it now.
+    auto planned = k.batches.find(k.acked);
+    KioskState::Planned now;
+    if (planned == k.batches.end() || planned->second.last > head) {
+      gk::sync::JournalBatch b{k.kiosk.id,
+                               fleet::journal(w.kiosk, k.acked + 1, last, k.acked_hash)};
+      now = KioskState::plan(b);
+    }
+    const KioskState::Planned& p = now.body.empty() ? planned->second : now;
+    last = p.last;
+    // (A named target: GCC 12 mishandles a conditional's temporary across a suspension.)
+    std::string target = "/v1/journal";
+    if (!nonce.empty()) target += "?nonce=" + nonce;
+    auto res = co_await call(s, k, http::verb::post, std::move(target), p.body);
+    if (!res) co_return gk::fault(res.error());
+    auto body = json::parse(res->body, nullptr, false);
+    if (res->status != 200 || !body.is_object() || !body.contains("acked"))
+      co_return http_refused("journal: HTTP " + std::to_string(res->status) + " " +
+                             res->body.substr(0, 200));
+    const auto acked = body["acked"].get<std::int64_t>();
+    if (acked < k.acked || acked > last)
+      co_return gk::fault(gk::doc_error(gk::DocCode::schema, "journal: ack out of range"));
+    stats_.passages_acked += static_cast<std::size_t>(acked - k.acked);
+    if (acked > k.acked) {
+      k.acked_hash = p.hashes[static_cast<std::size_t>(acked - k.acked - 1)];
+      k.acked = acked;
+    }
+    std::string envelope;
+    if (body.contains("time") && body["time"].is_string())
+      envelope = body["time"].get<std::string>();
+    co_return envelope;
+  }
+
   asio::awaitable<Outcome> round(KioskState& k, Work w) {
     // One connection for the whole round, closed at its end, as SyncClient does.
     gk::sync::HttpsSession s(io_.get_executor(), tls_, endpoints_[w.kiosk % endpoints_.size()],
                              {std::chrono::milliseconds(20'000), 8u << 20}, k.tickets.get());
-    // Signed time for a fresh nonce.
-    std::string nonce(32, '0');
-    static std::mt19937_64 rng{std::random_device{}()};
-    for (auto& c : nonce) c = "0123456789abcdef"[rng() % 16];
-    auto t = co_await call(s, k, http::verb::get, "/v1/time?nonce=" + nonce, "");
-    if (!t) co_return gk::fault(t.error());
-    if (t->status != 200) co_return http_refused("time: HTTP " + std::to_string(t->status));
-    // Verified and bound to the nonce, as SyncClient does; its heads say which pulls the
-    // round needs (those whose number the kiosk does not hold), as they do for SyncClient.
-    auto time_payload = gk::sync::open_document(t->body, gk::sync::kind::time, authority_);
-    if (!time_payload) co_return gk::fault(time_payload.error());
-    auto time_doc = gk::sync::parse_time(*time_payload);
-    if (!time_doc) co_return gk::fault(time_doc.error());
-    if (time_doc->nonce != nonce)
-      co_return gk::fault(gk::doc_error(gk::DocCode::replayed, "time: answer to another nonce"));
-    const auto& h = time_doc->heads;
-    auto needed = [&](std::uint64_t gk::sync::RoundHeads::*head, std::uint64_t have) {
-      return !h || ((*h).*head != have && (*h).*head != 0);
+    const auto head = static_cast<std::int64_t>(o_.passages * w.round / o_.rounds);
+    const bool steady = k.steady && k.acked < head;
+    k.steady = false;
+    std::optional<gk::sync::RoundHeads> h;
+    bool timed = false;
+    // A steady round, as SyncClient's: the time and heads come with the first journal batch.
+    if (steady) {
+      const std::string nonce = fresh_nonce();
+      auto envelope = co_await post_batch(s, k, w, head, nonce);
+      if (!envelope) co_return envelope.error();
+      if (!envelope->empty()) {
+        auto heads = take_time(*envelope, nonce);
+        if (!heads) co_return heads.error();
+        h = *heads;
+        timed = true;
+      }
+    }
+    if (!timed) {
+      const std::string nonce = fresh_nonce();
+      auto t = co_await call(s, k, http::verb::get, "/v1/time?nonce=" + nonce, "");
+      if (!t) co_return gk::fault(t.error());
+      if (t->status != 200) co_return http_refused("time: HTTP " + std::to_string(t->status));
+      auto heads = take_time(t->body, nonce);
+      if (!heads) co_return heads.error();
+      h = *heads;
+    }
+    auto needed = [&](std::uint64_t gk::sync::RoundHeads::*list, std::uint64_t have) {
+      return !h || ((*h).*list != have && (*h).*list != 0);
     };
     // The revocation list, chunk by chunk, verified whole.
     if (needed(&gk::sync::RoundHeads::revocations, k.revocations))
@@ -255,35 +327,11 @@ class Fleet {
       if (needed(d.head, d.have))
         if (auto st = co_await pull_doc(s, k, d.route, d.kind, d.have); !st) co_return st;
     // The journal up to this round's head, in batches, resent from whatever mark comes back.
-    const auto head = static_cast<std::int64_t>(o_.passages * w.round / o_.rounds);
-    while (k.acked < head) {
-      auto last = std::min<std::int64_t>(head, k.acked + static_cast<std::int64_t>(o_.batch));
-      // After a partial acknowledgement the batch starts elsewhere than planned: encode it now.
-      auto planned = k.batches.find(k.acked);
-      KioskState::Planned now;
-      if (planned == k.batches.end() || planned->second.last > head) {
-        gk::sync::JournalBatch b{k.kiosk.id,
-                                 fleet::journal(w.kiosk, k.acked + 1, last, k.acked_hash)};
-        now = KioskState::plan(b);
-      }
-      const KioskState::Planned& p = now.body.empty() ? planned->second : now;
-      last = p.last;
-      auto res = co_await call(s, k, http::verb::post, "/v1/journal", p.body);
-      if (!res) co_return gk::fault(res.error());
-      auto body = json::parse(res->body, nullptr, false);
-      if (res->status != 200 || !body.is_object() || !body.contains("acked"))
-        co_return http_refused("journal: HTTP " + std::to_string(res->status) + " " +
-                               res->body.substr(0, 200));
-      const auto acked = body["acked"].get<std::int64_t>();
-      if (acked < k.acked || acked > last)
-        co_return gk::fault(gk::doc_error(gk::DocCode::schema, "journal: ack out of range"));
-      stats_.passages_acked += static_cast<std::size_t>(acked - k.acked);
-      if (acked > k.acked) {
-        k.acked_hash = p.hashes[static_cast<std::size_t>(acked - k.acked - 1)];
-        k.acked = acked;
-      }
-    }
+    while (k.acked < head)
+      if (auto sent = co_await post_batch(s, k, w, head, std::string()); !sent)
+        co_return sent.error();
     s.close();
+    k.steady = true;
     co_return gk::Done{};
   }
 

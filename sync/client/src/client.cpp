@@ -175,46 +175,68 @@ asio::awaitable<RoundResult> SyncClient::step(std::string name,
 
 asio::awaitable<RoundResult> SyncClient::round() {
   heads_.reset();
-  RoundResult result = co_await step("time", [this] { return pull_time(); });
+  // A steady round (the clock anchored by an earlier round's signed time, that round a
+  // success, passages to send) is one request: the first journal batch asks for the round's
+  // time and heads too. Any other round asks the time first, so that a kiosk whose uploads
+  // keep failing still pulls its lists, and one whose clock is not yet the upstream's is
+  // not refused for its request time.
+  const bool steady = last_round_ok_ && clock_.anchored() && journal_.head_seq() > state_.acked();
+  last_round_ok_ = false;
+  RoundResult result = Done{};
+  if (steady) {
+    result = co_await step("journal", [this] { return push_journal(Upload::with_time); });
+    // An upstream that answered without the time (an older one, a stale answer): ask it.
+    if (result && !heads_) result = co_await step("time", [this] { return pull_time(); });
+  } else {
+    result = co_await step("time", [this] { return pull_time(); });
+  }
   if (result) result = co_await step("revocations", [this] { return pull_revocations(); });
   for (const auto& d : kDocuments) {
     if (!result) break;
     result = co_await step(std::string(d.list),
                            [this, &d] { return pull_document(d.kind, d.list, d.path, d.head); });
   }
-  if (result) result = co_await step("journal", [this] { return push_journal(); });
+  // After a steady round's lists, the rest of its journal (if a batch did not hold it all).
+  if (result)
+    result = co_await step("journal", [this, steady] {
+      return push_journal(steady ? Upload::continued : Upload::from_heads);
+    });
   // Whatever the outcome, the next round starts on a fresh connection, resuming this one's
   // TLS session: no idle connection is held on the upstream between rounds (thousands of
   // kiosks would fill its budget), and none goes stale behind a mobile carrier's NAT.
   session_->close();
+  last_round_ok_ = result.ok();
   (void)state_.note_round(clock_.now(), result.ok(), result ? "" : describe(result.error()));
   if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());
   co_return result;
 }
 
-asio::awaitable<RoundResult> SyncClient::pull_time() {
+std::string SyncClient::fresh_nonce() {
   std::array<std::uint8_t, 16> nonce_bytes{};
   random_fill(nonce_bytes);
-  const std::string nonce = to_hex(nonce_bytes);
-  auto res = co_await call(http::verb::get, "/v1/time?nonce=" + nonce);
-  if (!res) co_return step_failure("time", fault(res.error()));
-  if (res->status != 200) co_return step_failure("time", refused(*res));
-  auto payload = open_document(res->body, kind::time, authority_);
-  if (!payload) co_return step_failure("time", fault(payload.error()));
-  auto doc = parse_time(*payload);
-  if (!doc) co_return step_failure("time", fault(doc.error()));
-  if (doc->nonce != nonce)
-    co_return step_failure(
-        "time", fault(doc_error(DocCode::replayed, "answer to another request (replayed?)")));
+  return to_hex(nonce_bytes);
+}
+
+RoundResult SyncClient::take_time(std::string_view envelope, const std::string& nonce) {
+  auto doc = open_time(envelope, nonce, authority_);
+  if (!doc) return step_failure("time", fault(doc.error()));
   // Never backwards past what was already trusted: a replayed or wrong upstream clock
   // must not reopen expired passes.
   if (doc->time + kMaxClockSkewS < clock_.floor())
-    co_return step_failure(
+    return step_failure(
         "time", fault(doc_error(DocCode::clock, "upstream time is before the last trusted time")));
   clock_.anchor(std::max(doc->time, clock_.floor()));
   (void)state_.note_trusted_time(clock_.now());
   heads_ = doc->heads;
-  co_return Done{};
+  return Done{};
+}
+
+asio::awaitable<RoundResult> SyncClient::pull_time() {
+  const std::string nonce = fresh_nonce();
+  auto res = co_await call(http::verb::get, "/v1/time?nonce=" + nonce);
+  if (!res) co_return step_failure("time", fault(res.error()));
+  if (res->status != 200) co_return step_failure("time", refused(*res));
+  co_return take_time(res->body, nonce);
 }
 
 asio::awaitable<RoundResult> SyncClient::pull_revocations() {
@@ -337,47 +359,67 @@ asio::awaitable<RoundResult> SyncClient::pull_document(std::string_view kind_nam
   co_return Done{};
 }
 
-asio::awaitable<RoundResult> SyncClient::push_journal() {
-  auto read_ack = [](const std::string& body) -> std::optional<std::int64_t> {
-    json j = json::parse(body, nullptr, false);
+asio::awaitable<RoundResult> SyncClient::push_journal(Upload how) {
+  auto read_ack = [](const json& j) -> std::optional<std::int64_t> {
     if (!j.is_object() || !j.contains("acked") || !j["acked"].is_number_integer())
       return std::nullopt;
     const auto a = j["acked"].get<std::int64_t>();
     return a >= 0 ? std::optional(a) : std::nullopt;
   };
-  // The mark comes with the signed heads; from an upstream that sent none, by asking.
+  const std::int64_t head = journal_.head_seq();
+  // The mark this device's own journal can hold; more means the upstream holds another
+  // device's passages under this id.
+  auto beyond_head = [head](std::int64_t acked) {
+    return step_failure("journal",
+                        fault(doc_error(DocCode::out_of_order,
+                                        "upstream holds " + std::to_string(acked) +
+                                            " passages of this device, which has only " +
+                                            std::to_string(head) + " (a replaced device id?)")));
+  };
+  // Where the upload starts: the mark of the signed heads; from an upstream that sent none,
+  // by asking; in a steady round, the mark this device recorded last (the upstream's answer
+  // corrects it if it moved: a 409 carries its own).
   std::optional<std::int64_t> acked;
-  if (heads_) {
+  if (how != Upload::from_heads) {
+    acked = state_.acked();
+  } else if (heads_) {
     acked = heads_->acked;
   } else {
     auto res = co_await call(http::verb::get, "/v1/journal/ack");
     if (!res) co_return step_failure("journal", fault(res.error()));
     if (res->status != 200) co_return step_failure("journal", refused(*res));
-    acked = read_ack(res->body);
+    acked = read_ack(json::parse(res->body, nullptr, false));
   }
   if (!acked) co_return step_failure("journal", unusable("acknowledgement unreadable"));
-  const std::int64_t head = journal_.head_seq();
-  if (*acked > head)
-    co_return step_failure("journal",
-                           fault(doc_error(DocCode::out_of_order,
-                                           "upstream holds " + std::to_string(*acked) +
-                                               " passages of this device, which has only " +
-                                               std::to_string(head) + " (a replaced device id?)")));
+  if (*acked > head) co_return beyond_head(*acked);
   (void)state_.set_acked(*acked);
   int stuck = 0;
   while (*acked < head) {
     auto entries = journal_.entries(*acked, static_cast<std::size_t>(config_.batch_size));
     if (entries.empty()) break;
     JournalBatch batch{config_.device_id, std::move(entries)};
-    auto post = co_await call(http::verb::post, "/v1/journal", encode_batch(batch));
+    const std::string nonce = how == Upload::with_time ? fresh_nonce() : std::string();
+    const std::string target = nonce.empty() ? "/v1/journal" : "/v1/journal?nonce=" + nonce;
+    auto post = co_await call(http::verb::post, target, encode_batch(batch));
     if (!post) co_return step_failure("journal", fault(post.error()));
     // 200: stored (or already held); 409: not the continuation the upstream expected,
     // and its body says where it stands. Either way, continue from the upstream's mark.
     if (post->status != 200 && post->status != 409)
       co_return step_failure("journal", refused(*post));
-    auto now_acked = read_ack(post->body);
-    if (!now_acked || *now_acked > head)
-      co_return step_failure("journal", unusable("acknowledgement unreadable"));
+    const json answer = json::parse(post->body, nullptr, false);
+    auto now_acked = read_ack(answer);
+    if (!now_acked) co_return step_failure("journal", unusable("acknowledgement unreadable"));
+    if (*now_acked > head) co_return beyond_head(*now_acked);
+    if (how == Upload::with_time) {
+      // The round's time rides on its first batch only. Without one, round() asks for it.
+      if (answer.contains("time") && answer["time"].is_string())
+        if (auto t = take_time(answer["time"].get<std::string>(), nonce); !t) co_return t;
+      how = Upload::continued;
+      acked = now_acked;
+      (void)state_.set_acked(*acked);
+      // The lists come before the rest of the journal, as in every round.
+      co_return Done{};
+    }
     stuck = *now_acked > *acked ? 0 : stuck + 1;
     if (stuck >= 3)
       co_return step_failure("journal",

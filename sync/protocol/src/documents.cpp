@@ -166,4 +166,15 @@ DocResult<TimeDoc> parse_time(std::string_view payload) {
   return d;
 }
 
+DocResult<TimeDoc> open_time(std::string_view envelope, std::string_view nonce,
+                             const TrustStore& authority) {
+  auto payload = open_document(envelope, kind::time, authority);
+  if (!payload) return payload.error();
+  auto doc = parse_time(*payload);
+  if (!doc) return doc;
+  if (doc->nonce != nonce)
+    return doc_error(DocCode::replayed, "answer to another request (replayed?)");
+  return doc;
+}
+
 }  // namespace gk::sync

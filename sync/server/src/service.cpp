@@ -204,7 +204,8 @@ Response UpstreamService::metrics_text() {
     }
     return out;
   };
-  help("gk_upstream_rounds_total", "counter", "Device rounds begun (signed-time requests).");
+  help("gk_upstream_rounds_total", "counter",
+       "Device rounds begun (signed-time requests, alone or with a journal batch).");
   m << "gk_upstream_rounds_total " << counted.rounds << "\n";
   help("gk_upstream_requests_total", "counter", "Requests by route and HTTP status.");
   for (const auto& [key, n] : counted.requests) {
@@ -300,7 +301,8 @@ Response UpstreamService::handle(const Request& r) {
       return error(status_for(e.code), code_name(e.code), e.detail);
     }
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
-    if (time_route) count([](Metrics& m) { ++m.rounds; });
+    if (time_route || (target->path == "/v1/journal" && target->raw.count("nonce")))
+      count([](Metrics& m) { ++m.rounds; });
     return route(r, *device);
   }();
   {
@@ -322,23 +324,18 @@ Response UpstreamService::route(const Request& r, const Device& device) {
   auto target = parse_target(r.target);
   const std::string& path = target->path;
   auto have = target->numbers.count("have") ? target->numbers.at("have") : 0;
-  if (path == "/v1/journal" && r.method == "POST") return journal_post(r, device);
+  // A round's time: asked for alone, or with the round's first journal batch.
+  auto nonce = target->raw.find("nonce");
+  const bool with_time = nonce != target->raw.end();
+  if (with_time && !fixed_from_hex<16>(nonce->second))
+    return error(400, "bad_request", "nonce: 32 hex digits");
+  if (path == "/v1/journal" && r.method == "POST")
+    return journal_post(r, device, with_time ? nonce->second : std::string());
   if (r.method != "GET") return error(405, "method_not_allowed", "method not allowed");
   if (path == "/v1/journal/ack") return reply(200, json{{"acked", store_.acked(device.id)}}.dump());
   if (path == "/v1/time") {
-    auto nonce = target->raw.find("nonce");
-    if (nonce == target->raw.end() || !fixed_from_hex<16>(nonce->second))
-      return error(400, "bad_request", "nonce: 32 hex digits");
-    sync::TimeDoc d{clock_(), nonce->second, std::nullopt};
-    // Without heads the kiosk pulls every list as it would from an older upstream: a store
-    // that cannot be read must never tell it that nothing is published.
-    if (auto heads = store_.round_heads(device.site, device.id)) {
-      d.heads = *heads;
-    } else {
-      count([](Metrics& m) { ++m.store_errors; });
-      log("store_error", device.id, heads.error().detail);
-    }
-    return reply(200, sync::sign_document(sync::kind::time, payload_of(d), authority_));
+    if (!with_time) return error(400, "bad_request", "nonce: 32 hex digits");
+    return reply(200, signed_time(device, nonce->second));
   }
   if (path == "/v1/revocations") return revocations(target->numbers);
   if (path == "/v1/site-state") {
@@ -359,13 +356,27 @@ Response UpstreamService::route(const Request& r, const Device& device) {
   return error(404, "not_found", "no such route");
 }
 
+std::string UpstreamService::signed_time(const Device& device, const std::string& nonce) {
+  sync::TimeDoc d{clock_(), nonce, std::nullopt};
+  // Without heads the kiosk pulls every list as it would from an older upstream: a store
+  // that cannot be read must never tell it that nothing is published.
+  if (auto heads = store_.round_heads(device.site, device.id)) {
+    d.heads = *heads;
+  } else {
+    count([](Metrics& m) { ++m.store_errors; });
+    log("store_error", device.id, heads.error().detail);
+  }
+  return sync::sign_document(sync::kind::time, payload_of(d), authority_);
+}
+
 Response UpstreamService::signed_doc(std::string_view kind, std::uint64_t have,
                                      std::uint64_t number, const std::string& payload) {
   if (have == number) return reply(304, "");
   return reply(200, sync::sign_document(kind, payload, authority_));
 }
 
-Response UpstreamService::journal_post(const Request& r, const Device& device) {
+Response UpstreamService::journal_post(const Request& r, const Device& device,
+                                       const std::string& nonce) {
   auto batch = sync::parse_batch(r.body);
   if (!batch) return error(400, code_name(batch.error().code), batch.error().detail);
   if (batch->device_id != device.id)
@@ -384,22 +395,32 @@ Response UpstreamService::journal_post(const Request& r, const Device& device) {
     // A store that failed is not the device's fault: 503, and the kiosk keeps its rows for the
     // next round. Only a batch that does not continue what is held gets 409 and the mark.
     if (e.code != DbCode::refused) return error(503, code_name(e.code), e.detail);
+    json refusal{
+        {"error", code_name(e.code)}, {"detail", e.detail}, {"acked", store_.acked(device.id)}};
+    if (!nonce.empty()) refusal["time"] = signed_time(device, nonce);
     Response res = error(409, code_name(e.code), e.detail);
-    res.body =
-        json{{"error", code_name(e.code)}, {"detail", e.detail}, {"acked", store_.acked(device.id)}}
-            .dump();
+    res.body = refusal.dump();
     return res;
   }
-  std::string body =
-      json{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}}
-          .dump();
+  const json ack_body{
+      {"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}};
+  const std::string body = ack_body.dump();
+  // The round's time and heads, read after the commit (so `acked` there is the new mark) and
+  // bound to this request's nonce: a steady round is this one request.
   Response res = reply(200, body);
+  if (!nonce.empty()) {
+    json with_time = ack_body;
+    with_time["time"] = signed_time(device, nonce);
+    res.body = with_time.dump();
+  }
   const UnixTime now = clock_();
   std::lock_guard lock(mutex_);
   metrics_.passages_ingested += ack->accepted;
   metrics_.passages_duplicate += ack->duplicates;
   metrics_.devices[device.id] = {ack->acked, now};
   if (roll_locked(faults_.drop_after_commit)) res.drop_connection = true;
+  // A stale answer is the device's previous acknowledgement alone: the fault is an old mark,
+  // and the kiosk, finding no time bound to its nonce, asks for the time on its own.
   auto last = last_ack_.find(device.id);
   if (last != last_ack_.end() && roll_locked(faults_.stale_ack)) res.body = last->second;
   last_ack_[device.id] = body;

@@ -2,9 +2,10 @@
 // The kiosk's side of sync (sync/PROTOCOL.md), on the daemon's event loop: one round pulls
 // the signed time, the revocation list (delta or snapshot, in resumable chunks), the site
 // state, the trust list and the enrolment list, then pushes the journal until the upstream
-// has acknowledged every passage. A round's requests share one keep-alive connection, closed
-// at the round's end; the next round resumes its TLS session (sync/PROTOCOL.md,
-// "Connections"). Rounds repeat every interval; a failed round backs off
+// has acknowledged every passage. A steady round asks the time with its first journal batch
+// instead, so that a round with passages and no new list is one request. A round's requests share
+// one keep-alive connection, closed at the round's end; the next round resumes its TLS session
+// (sync/PROTOCOL.md, "Connections"). Rounds repeat every interval; a failed round backs off
 // exponentially with jitter. Nothing is applied before it is complete and verified, and
 // nothing on the device is marked before the upstream acknowledged it.
 #include <utility>
@@ -96,12 +97,20 @@ class SyncClient {
              SyncState& state, hal::TrustedClock& clock, SyncHooks hooks);
   boost::asio::awaitable<NetResult<HttpResponse>> call(boost::beast::http::verb method,
                                                        std::string target, std::string body = {});
+  // Where an upload starts and what its first batch asks: from the signed heads' mark (the
+  // round began with the time); with_time, from the mark this device recorded, the first
+  // batch bringing the round's time and heads (a steady round); continued, the rest of a
+  // steady round's journal after its lists.
+  enum class Upload { from_heads, with_time, continued };
+  static std::string fresh_nonce();
+  // Verifies a time envelope bound to `nonce`, anchors the clock to it and takes its heads.
+  RoundResult take_time(std::string_view envelope, const std::string& nonce);
   boost::asio::awaitable<RoundResult> pull_time();
   boost::asio::awaitable<RoundResult> pull_revocations();
   boost::asio::awaitable<RoundResult> pull_document(std::string_view kind, std::string_view list,
                                                     std::string path,
                                                     std::uint64_t RoundHeads::*head);
-  boost::asio::awaitable<RoundResult> push_journal();
+  boost::asio::awaitable<RoundResult> push_journal(Upload how);
   boost::asio::awaitable<RoundResult> step(
       std::string name, std::function<boost::asio::awaitable<RoundResult>()> body);
   FaultStatus apply_document(std::string_view kind, const std::string& envelope, bool restoring);
@@ -123,6 +132,7 @@ class SyncClient {
   std::optional<RoundHeads> heads_;
   boost::asio::steady_timer timer_;
   int failures_ = 0;
+  bool last_round_ok_ = false;  // the last round (in this process) succeeded to its end
   bool stopped_ = false;
   std::function<void(const std::string&)> probe_;
   std::unique_ptr<service::Supervised> task_;

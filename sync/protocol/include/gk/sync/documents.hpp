@@ -86,5 +86,10 @@ DocResult<TrustListDoc> parse_trust_list(std::string_view payload);
 DocResult<SiteStateDoc> parse_site_state(std::string_view payload);
 DocResult<EnrolmentDoc> parse_enrolment(std::string_view payload);
 DocResult<TimeDoc> parse_time(std::string_view payload);
+// A time envelope as the kiosk takes it: signed by `authority`, a well-formed time document,
+// and bound to `nonce`, the one the kiosk sent (else `replayed`: an answer to another
+// request). The one check for the time route's answer and the journal upload's.
+DocResult<TimeDoc> open_time(std::string_view envelope, std::string_view nonce,
+                             const TrustStore& authority);
 
 }  // namespace gk::sync

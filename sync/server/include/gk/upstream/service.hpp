@@ -95,7 +95,10 @@ class UpstreamService {
 
  private:
   Response route(const Request& r, const Device& device);
-  Response journal_post(const Request& r, const Device& device);
+  // `nonce` (32 hex, or empty): answer with the round's signed time and heads as well.
+  Response journal_post(const Request& r, const Device& device, const std::string& nonce);
+  // The gk-time envelope for `nonce`, with the device's heads as the store holds them now.
+  std::string signed_time(const Device& device, const std::string& nonce);
   Response revocations(const std::map<std::string, std::uint64_t>& q);
   Response signed_doc(std::string_view kind, std::uint64_t have, std::uint64_t number,
                       const std::string& payload);
