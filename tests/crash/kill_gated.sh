@@ -5,7 +5,8 @@
 #  - the journal passes PRAGMA integrity_check and its hash chain verifies;
 #  - every gate pulse the simulated relay recorded names a committed, admitted passage;
 # and every 50 rounds and at the end, after one clean sync, the upstream holds exactly the
-# kiosk's journal (seq and hash for every row).
+# kiosk's journal (seq and hash for every row). Last, gated runs for 6 s while people keep
+# coming: its steady rounds must be one request each (more rounds than time requests).
 set -euo pipefail
 ROUNDS=${1:-100}
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
@@ -98,6 +99,30 @@ for round in $(seq "$ROUNDS"); do
   check_journal
   if ((round % 50 == 0)); then check_upstream; fi
 done
+check_upstream
+
+# Then gated runs undisturbed while people keep coming: after its first round (time first),
+# each round with passages to send is steady, one journal POST that brings the round's
+# signed time (sync/PROTOCOL.md), so the upstream counts more rounds than time requests.
+# Stopped with SIGKILL as above, then the upstream must again hold exactly its journal.
+metric() {  # metric REGEX: the sum of the upstream's matching /metrics lines
+  curl -sk "https://127.0.0.1:$(cat up.port)/metrics" | grep -E "$1" | awk '{s += $NF} END {print s + 0}'
+}
+rounds_before=$(metric '^gk_upstream_rounds_total ')
+times_before=$(metric '^gk_upstream_requests_total\{route="/v1/time"')
+"$BIN/gated" --config gated.toml >>gated.log 2>&1 &
+pid=$!
+for _ in $(seq 6); do
+  feed 2
+  sleep 1
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+rounds=$(($(metric '^gk_upstream_rounds_total ') - rounds_before))
+times=$(($(metric '^gk_upstream_requests_total\{route="/v1/time"') - times_before))
+echo "kill_gated: a live gated for 6 s: $rounds rounds, $times of them asked the time first"
+((rounds >= 3 && times < rounds)) || fail "no steady round: $rounds rounds, $times time requests"
+check_journal
 check_upstream
 rows=$(sqlite3 state/journal.db "SELECT COUNT(*) FROM passages")
 pulses=$(wc -l <state/pulses.log 2>/dev/null || echo 0)
