@@ -218,13 +218,6 @@ class Fleet {
     co_return gk::Done{};
   }
 
-  static std::string fresh_nonce() {
-    std::string nonce(32, '0');
-    static std::mt19937_64 rng{std::random_device{}()};
-    for (auto& c : nonce) c = "0123456789abcdef"[rng() % 16];
-    return nonce;
-  }
-
   // The signed time bound to `nonce`, verified as SyncClient does; its heads say which pulls
   // the round needs (those whose number the kiosk does not hold).
   gk::Expected<std::optional<gk::sync::RoundHeads>, gk::Fault> take_time(std::string_view envelope,
@@ -286,7 +279,7 @@ class Fleet {
     bool timed = false;
     // A steady round, as SyncClient's: the time and heads come with the first journal batch.
     if (steady) {
-      const std::string nonce = fresh_nonce();
+      const std::string nonce = gk::sync::fresh_nonce();
       auto envelope = co_await post_batch(s, k, w, head, nonce);
       if (!envelope) co_return envelope.error();
       if (!envelope->empty()) {
@@ -297,7 +290,7 @@ class Fleet {
       }
     }
     if (!timed) {
-      const std::string nonce = fresh_nonce();
+      const std::string nonce = gk::sync::fresh_nonce();
       auto t = co_await call(s, k, http::verb::get, "/v1/time?nonce=" + nonce, "");
       if (!t) co_return gk::fault(t.error());
       if (t->status != 200) co_return http_refused("time: HTTP " + std::to_string(t->status));

@@ -109,9 +109,7 @@ std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
   gk::TrustStore authority;
   authority.add(*authority_key);
 
-  std::array<std::uint8_t, 16> nonce_bytes{};
-  gk::random_fill(nonce_bytes);
-  const std::string nonce = gk::to_hex(nonce_bytes);
+  const std::string nonce = gk::sync::fresh_nonce();
   const std::string target = "/v1/time?nonce=" + nonce;
   const auto now = static_cast<gk::UnixTime>(std::time(nullptr));
   auto auth = gk::sync::sign_request("GET", target, "", sync.device_id, *key, now);
@@ -138,11 +136,8 @@ std::string ask_time(const gk::SyncConfig& sync, std::string& detail) {
   if (!*res) return gk::describe(gk::fault(res->error()));
   if ((*res)->status != 200)
     return "HTTP " + std::to_string((*res)->status) + " " + (*res)->body.substr(0, 200);
-  auto payload = gk::sync::open_document((*res)->body, gk::sync::kind::time, authority);
-  if (!payload) return "time answer: " + gk::describe(gk::fault(payload.error()));
-  auto doc = gk::sync::parse_time(*payload);
+  auto doc = gk::sync::open_time((*res)->body, nonce, authority);
   if (!doc) return "time answer: " + gk::describe(gk::fault(doc.error()));
-  if (doc->nonce != nonce) return "time answer is for another request (replayed?)";
   detail = endpoint->host + ":" + endpoint->port + " answered, signed time " +
            std::to_string(doc->time) + " (local clock off by " +
            std::to_string(static_cast<std::int64_t>(now) - doc->time) + " s)";

@@ -211,12 +211,6 @@ asio::awaitable<RoundResult> SyncClient::round() {
   co_return result;
 }
 
-std::string SyncClient::fresh_nonce() {
-  std::array<std::uint8_t, 16> nonce_bytes{};
-  random_fill(nonce_bytes);
-  return to_hex(nonce_bytes);
-}
-
 RoundResult SyncClient::take_time(std::string_view envelope, const std::string& nonce) {
   auto doc = open_time(envelope, nonce, authority_);
   if (!doc) return step_failure("time", fault(doc.error()));

@@ -21,14 +21,18 @@ std::string canonical_request(std::string_view method, std::string_view path, st
   return s;
 }
 
+std::string fresh_nonce() {
+  std::array<std::uint8_t, 16> nonce{};
+  random_fill(nonce);
+  return to_hex(nonce);
+}
+
 RequestAuth sign_request(std::string_view method, std::string_view path, std::string_view body,
                          const std::string& device_id, const IssuerKeyPair& key, UnixTime now) {
   RequestAuth a;
   a.device_id = device_id;
   a.time = now;
-  std::array<std::uint8_t, 16> nonce{};
-  random_fill(nonce);
-  a.nonce = to_hex(nonce);
+  a.nonce = fresh_nonce();
   const std::string msg = canonical_request(method, path, body, device_id, now, a.nonce);
   Signature sig{};
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const std::uint8_t*>(msg.data()),

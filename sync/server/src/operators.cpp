@@ -96,9 +96,7 @@ std::string operator_canonical_request(std::string_view method, std::string_view
 std::vector<std::pair<std::string, std::string>> sign_operator_request(
     std::string_view method, std::string_view target, std::string_view body,
     const std::string& operator_id, const IssuerKeyPair& key, UnixTime now) {
-  std::array<std::uint8_t, 16> nonce_bytes{};
-  random_fill(nonce_bytes);
-  const std::string nonce = to_hex(nonce_bytes);
+  const std::string nonce = sync::fresh_nonce();
   const std::string msg = operator_canonical_request(method, target, body, operator_id, now, nonce);
   Signature sig{};
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const std::uint8_t*>(msg.data()),

@@ -402,17 +402,12 @@ Response UpstreamService::journal_post(const Request& r, const Device& device,
     res.body = refusal.dump();
     return res;
   }
-  const json ack_body{
-      {"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}};
-  const std::string body = ack_body.dump();
+  json answer{{"acked", ack->acked}, {"accepted", ack->accepted}, {"duplicates", ack->duplicates}};
+  const std::string body = answer.dump();  // the acknowledgement alone (what stale_ack replays)
   // The round's time and heads, read after the commit (so `acked` there is the new mark) and
   // bound to this request's nonce: a steady round is this one request.
-  Response res = reply(200, body);
-  if (!nonce.empty()) {
-    json with_time = ack_body;
-    with_time["time"] = signed_time(device, nonce);
-    res.body = with_time.dump();
-  }
+  if (!nonce.empty()) answer["time"] = signed_time(device, nonce);
+  Response res = reply(200, nonce.empty() ? body : answer.dump());
   const UnixTime now = clock_();
   std::lock_guard lock(mutex_);
   metrics_.passages_ingested += ack->accepted;

@@ -102,7 +102,6 @@ class SyncClient {
   // batch bringing the round's time and heads (a steady round); continued, the rest of a
   // steady round's journal after its lists.
   enum class Upload { from_heads, with_time, continued };
-  static std::string fresh_nonce();
   // Verifies a time envelope bound to `nonce`, anchors the clock to it and takes its heads.
   RoundResult take_time(std::string_view envelope, const std::string& nonce);
   boost::asio::awaitable<RoundResult> pull_time();

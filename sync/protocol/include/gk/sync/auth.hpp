@@ -27,6 +27,9 @@ std::string canonical_request(std::string_view method, std::string_view path, st
                               const std::string& device_id, UnixTime time,
                               const std::string& nonce);
 
+// 16 random bytes as 32 hex digits: a request's nonce, or the one a time answer is bound to.
+std::string fresh_nonce();
+
 RequestAuth sign_request(std::string_view method, std::string_view path, std::string_view body,
                          const std::string& device_id, const IssuerKeyPair& device_key,
                          UnixTime now);
