@@ -28,7 +28,6 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "fleet.hpp"
 #include "gk/core/sqlite.hpp"
