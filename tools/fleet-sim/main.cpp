@@ -7,7 +7,9 @@
 // authority key), then journal batches until the upstream acknowledges the round's last
 // passage. A kiosk's round after a successful one is steady, as SyncClient's: its first
 // journal batch asks for the round's time and heads, so a round without new lists is one
-// request.
+// request. A kiosk keeps its connection between rounds after a success (the upstream holds
+// it for the device) and starts afresh after a failure, resuming its TLS session, as
+// SyncClient does.
 //   fleet-sim register --store S --kiosks N [--site X]   register the fleet's device keys
 //   fleet-sim run --url U [--url U2 ...] --pin P --authority-key F --kiosks N
 //                 [--passages P --rounds R --batch B --concurrency C --time-limit S]
@@ -82,6 +84,9 @@ struct KioskState {
   // The kiosk's last TLS session, resumed by its next round's connection (as SyncClient does).
   std::unique_ptr<gk::sync::TlsSessionCache> tickets =
       std::make_unique<gk::sync::TlsSessionCache>();
+  // Its connection, kept between rounds after a success (the upstream holds it for the
+  // device), closed after a failure, as SyncClient's.
+  std::unique_ptr<gk::sync::HttpsSession> connection{};
 };
 
 struct Stats {
@@ -105,10 +110,11 @@ class Fleet {
     }
   }
 
-  // Every kiosk does o.rounds rounds; round r brings its journal to passages * r / rounds.
+  // Every kiosk does o.rounds rounds; round r brings its journal to passages * r / rounds. A
+  // kiosk is queued once, for its next round, so that its rounds never overlap (they share its
+  // connection, as a real kiosk's do).
   Stats run() {
-    for (std::size_t r = 1; r <= o_.rounds; ++r)
-      for (std::size_t i = 0; i < o_.kiosks; ++i) work_.push_back({i, r});
+    for (std::size_t i = 0; i < o_.kiosks; ++i) work_.push_back({i, 1});
     deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(o_.time_limit_s));
     for (std::size_t w = 0; w < o_.concurrency; ++w)
@@ -131,6 +137,19 @@ class Fleet {
       sum.declined += c.declined;
       sum.failed += c.failed;
       sum.pin_refused += c.pin_refused;
+    }
+    return sum;
+  }
+  struct Connections {
+    std::uint64_t opened = 0, kept_requests = 0, stale = 0;
+  };
+  Connections connections() const {
+    Connections sum;
+    for (const auto& k : states_) {
+      if (!k.connection) continue;
+      sum.opened += k.connection->connections_opened();
+      sum.kept_requests += k.connection->requests_on_kept();
+      sum.stale += k.connection->stale_found();
     }
     return sum;
   }
@@ -175,9 +194,11 @@ class Fleet {
       if (ok) {
         stats_.round_ms.push_back(
             std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        if (w.round < o_.rounds) work_.push_back({w.kiosk, w.round + 1});
       } else {
         ++stats_.failed_rounds;
         stats_.last_error = gk::describe(ok.error());
+        states_[w.kiosk].connection->close();  // the next round starts clean
         work_.push_back(w);  // the kiosk tries again later, as a real one backs off
       }
     }
@@ -268,9 +289,11 @@ class Fleet {
   }
 
   asio::awaitable<Outcome> round(KioskState& k, Work w) {
-    // One connection for the whole round, closed at its end, as SyncClient does.
-    gk::sync::HttpsSession s(io_.get_executor(), tls_, endpoints_[w.kiosk % endpoints_.size()],
-                             {std::chrono::milliseconds(20'000), 8u << 20}, k.tickets.get());
+    if (!k.connection)
+      k.connection = std::make_unique<gk::sync::HttpsSession>(
+          io_.get_executor(), tls_, endpoints_[w.kiosk % endpoints_.size()],
+          gk::sync::HttpLimits{std::chrono::milliseconds(20'000), 8u << 20}, k.tickets.get());
+    gk::sync::HttpsSession& s = *k.connection;
     const auto head = static_cast<std::int64_t>(o_.passages * w.round / o_.rounds);
     const bool steady = k.steady && k.acked < head;
     k.steady = false;
@@ -322,7 +345,6 @@ class Fleet {
     while (k.acked < head)
       if (auto sent = co_await post_batch(s, k, w, head, std::string()); !sent)
         co_return sent.error();
-    s.close();
     k.steady = true;
     co_return gk::Done{};
   }
@@ -385,6 +407,7 @@ int run(const Options& o) {
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
   const bool complete = !fleet.timed_out() && st.passages_acked == o.kiosks * o.passages;
   const auto handshakes = fleet.tls();
+  const auto connections = fleet.connections();
   std::cout << json{{"kiosks", o.kiosks},
                     {"instances", o.urls.size()},
                     {"rounds", st.round_ms.size()},
@@ -400,6 +423,9 @@ int run(const Options& o) {
                     {"tls_declined", handshakes.declined},
                     {"tls_failed", handshakes.failed},
                     {"tls_pin_refused", handshakes.pin_refused},
+                    {"connections", connections.opened},
+                    {"requests_on_kept", connections.kept_requests},
+                    {"stale_connections", connections.stale},
                     {"cpu_s", static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC},
                     {"complete", complete},
                     {"last_error", st.last_error}}

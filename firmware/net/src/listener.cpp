@@ -11,6 +11,7 @@
 #include <iostream>
 #include <list>
 #include <map>
+#include <optional>
 #include <system_error>
 #include <type_traits>
 
@@ -57,6 +58,8 @@ std::string what(const std::exception_ptr& e) {
   }
 }
 
+struct Slot;
+
 }  // namespace
 
 struct Listener::State : std::enable_shared_from_this<Listener::State> {
@@ -75,6 +78,10 @@ struct Listener::State : std::enable_shared_from_this<Listener::State> {
   std::uint64_t next_id = 0;
   std::map<std::uint64_t, std::function<void()>> closers;  // every open connection
   std::list<std::uint64_t> handshaking;                    // oldest first
+  // Connections held for their principals (Limits::max_held): least recently answered first,
+  // and by principal (one each).
+  std::list<Slot*> held;
+  std::map<std::string, Slot*, std::less<>> held_by;
   std::uint64_t failures_in_a_row = 0;
   // Handlers' off-loop work (Response::off_loop) on options.off_loop_threads threads: started
   // on first use.
@@ -105,7 +112,8 @@ namespace {
 
 using State = Listener::State;
 
-// One connection's share of the budgets, given back when its session ends.
+// One connection's share of the budgets, given back when its session ends: the connection
+// and per-source budgets until it is held for a principal, then the held budget.
 struct Slot {
   Slot(std::shared_ptr<State> s, std::string p, bool local)
       : st(std::move(s)), peer(std::move(p)), kiosk_local(local), id(st->next_id++) {
@@ -113,20 +121,72 @@ struct Slot {
     ++st->per_source[peer];
   }
   ~Slot() {
-    --st->connections;
-    if (auto it = st->per_source.find(peer); it != st->per_source.end() && --it->second == 0)
-      st->per_source.erase(it);
+    leave_budgets();
+    unhold();
     st->closers.erase(id);
     st->handshaking.remove(id);
     Descriptors::process().give_back();
   }
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
+
+  void leave_budgets() {
+    if (!in_budgets) return;
+    in_budgets = false;
+    --st->connections;
+    if (auto it = st->per_source.find(peer); it != st->per_source.end() && --it->second == 0)
+      st->per_source.erase(it);
+  }
+  // Out of the held set (and so in no budget: the connection is closing, or about to be).
+  void unhold() {
+    if (!held_at) return;
+    st->held.erase(*held_at);
+    held_at.reset();
+    if (auto it = st->held_by.find(held_for); it != st->held_by.end() && it->second == this)
+      st->held_by.erase(it);
+  }
+  bool held() const { return held_at.has_value(); }
+
   std::shared_ptr<State> st;
   std::string peer;
   bool kiosk_local;
   std::uint64_t id;
+  bool in_budgets = true;
+  std::string held_for;
+  std::optional<std::list<Slot*>::iterator> held_at;
 };
+
+void close_connection(State& st, std::uint64_t id) {
+  if (auto it = st.closers.find(id); it != st.closers.end()) it->second();
+}
+
+// After an answer that named the principal it authenticated (Response::hold): the connection
+// is that principal's, outside the connection budgets. Its earlier connection is closed (a
+// device keeps one), and over max_held the least recently answered one is.
+void hold(State& st, Slot& slot, const std::string& principal) {
+  slot.leave_budgets();
+  if (slot.held() && slot.held_for != principal) slot.unhold();
+  if (slot.held()) {
+    st.held.splice(st.held.end(), st.held, *slot.held_at);
+    return;
+  }
+  slot.held_for = principal;
+  slot.held_at = st.held.insert(st.held.end(), &slot);
+  auto [it, fresh] = st.held_by.try_emplace(principal, &slot);
+  if (!fresh) {
+    Slot* older = it->second;
+    it->second = &slot;
+    older->unhold();
+    ++st.stats.held_replaced;
+    close_connection(st, older->id);
+  }
+  while (st.held.size() > st.options.limits.max_held) {
+    Slot* lru = st.held.front();
+    lru->unhold();
+    ++st.stats.held_evicted;
+    close_connection(st, lru->id);
+  }
+}
 
 template <class Stream>
 constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -314,7 +374,7 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, Stream& stream, Slot& slo
   for (;;) {
     // The first bytes of a request: within `header` of the accept, or `idle` of the last answer.
     if (buffer.size() == 0) {
-      tcp_layer.expires_after(first ? limits.header : limits.idle);
+      tcp_layer.expires_after(first ? limits.header : slot.held() ? limits.held_idle : limits.idle);
       const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect(ec));
       if (st->closed) co_return;
       if (ec == beast::error::timeout) ++st->stats.timeouts;
@@ -391,10 +451,13 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, Stream& stream, Slot& slo
     const bool head = r.method == "HEAD";
     if (res.event_stream && res.status == 200 && st->options.hub)
       co_return co_await stream_events(st, stream, slot, r, std::move(res), req.version(), head);
-    const bool keep_alive = req.keep_alive() && !unread_body;
+    // A held connection is its principal's: a request not authenticated as one ends it.
+    const bool keep_alive = req.keep_alive() && !unread_body && !(slot.held() && res.hold.empty());
+    const std::string principal = keep_alive && limits.max_held > 0 ? std::move(res.hold) : "";
     if (!co_await write_response(*st, stream, std::move(res), req.version(), head, keep_alive))
       co_return;
     if (!keep_alive) co_return co_await close_gracefully(stream);
+    if (!principal.empty()) hold(*st, slot, principal);
   }
 }
 
@@ -541,6 +604,9 @@ unsigned short Listener::port() const {
 std::size_t Listener::connections() const {
   return state_->connections;
 }
+std::size_t Listener::held() const {
+  return state_->held.size();
+}
 const ListenerStats& Listener::stats() const {
   return state_->stats;
 }
@@ -559,6 +625,15 @@ std::string metrics_text(const std::vector<const Listener*>& listeners) {
   using L = const Listener&;
   family("gate_http_connections", "gauge", "Open connections.",
          [](L l) { return l.connections(); });
+  family("gate_http_held_connections", "gauge",
+         "Connections held for authenticated principals, outside the connection budgets.",
+         [](L l) { return l.held(); });
+  family("gate_http_held_replaced_total", "counter",
+         "Held connections closed: their principal connected again.",
+         [](L l) { return l.stats().held_replaced; });
+  family("gate_http_held_evicted_total", "counter",
+         "Held connections closed to stay within the held budget (least recently used).",
+         [](L l) { return l.stats().held_evicted; });
   family("gate_http_accepted_total", "counter", "Connections accepted within the budgets.",
          [](L l) { return l.stats().accepted; });
   family("gate_http_refused_listener_total", "counter",

@@ -201,10 +201,11 @@ asio::awaitable<RoundResult> SyncClient::round() {
     result = co_await step("journal", [this, steady] {
       return push_journal(steady ? Upload::continued : Upload::from_heads);
     });
-  // Whatever the outcome, the next round starts on a fresh connection, resuming this one's
-  // TLS session: no idle connection is held on the upstream between rounds (thousands of
-  // kiosks would fill its budget), and none goes stale behind a mobile carrier's NAT.
-  session_->close();
+  // After a success the connection is kept for the next round: the upstream holds it for
+  // this device outside its connection budgets, so that round needs no TCP or TLS handshake
+  // (HttpsSession replaces it if the upstream closed it meanwhile). After a failure the next
+  // round starts clean, on a fresh connection resuming this one's TLS session.
+  if (!result) session_->close();
   last_round_ok_ = result.ok();
   (void)state_.note_round(clock_.now(), result.ok(), result ? "" : describe(result.error()));
   if (clock_.trusted()) (void)state_.note_trusted_time(clock_.now());

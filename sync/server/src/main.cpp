@@ -102,7 +102,8 @@ int manage_operator(const std::string& what, const fs::path& dir, const std::str
 }
 
 int serve(const fs::path& dir, const std::string& store_spec, const std::string& listen,
-          const std::string& faults, const std::string& port_file, std::size_t workers) {
+          const std::string& faults, const std::string& port_file,
+          const gk::upstream::ServerLimits& limits) {
   auto authority = gk::load_secret_key(dir / "authority.key");
   if (!authority) {
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(authority.error())) << "\n";
@@ -115,7 +116,7 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
   }
   // A connection for each worker: their store calls run at once.
   auto store = gk::upstream::open_store_pool(store_spec_of(dir, store_spec),
-                                             gk::upstream::open_postgres_store, workers);
+                                             gk::upstream::open_postgres_store, limits.workers);
   if (!store) {
     std::cerr << "gate-upstream: " << gk::describe(gk::fault(store.error())) << "\n";
     return 1;
@@ -139,7 +140,7 @@ int serve(const fs::path& dir, const std::string& store_spec, const std::string&
       // One write a line: workers log at once.
       [](const std::string& line) { std::cerr << line + "\n"; });
   gk::upstream::UpstreamServer server(io, **tls, {address, static_cast<unsigned short>(port)},
-                                      service, faults, {.workers = workers});
+                                      service, faults, limits);
   if (!port_file.empty()) {
     // Written whole then renamed: a test waiting for the file never reads half a number.
     std::ofstream(port_file + ".tmp") << server.port() << "\n";
@@ -163,7 +164,8 @@ int main(int argc, char** argv) {
   CLI::App app{"gate-upstream: reference upstream server for gate-checkpoint kiosks"};
   app.require_subcommand(1);
   std::string dir, store, listen = "127.0.0.1:8443", faults, port_file, cn = "gate-upstream";
-  std::size_t workers = 16;
+  gk::upstream::ServerLimits limits{.workers = 16};
+  std::size_t held_idle_s = static_cast<std::size_t>(limits.held_idle.count());
   // CLI11 reads a subcommand's options from its section: [serve] store = "postgresql://...".
   app.set_config("--config", "", "Options from a file: [serve] store = \"postgresql://...\"");
   auto* init_cmd = app.add_subcommand("init", "Create the authority key, TLS key and database");
@@ -177,10 +179,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--faults", faults, "Fault-injection file, re-read on change (tests)");
   serve_cmd->add_option("--port-file", port_file, "Write the bound port here");
   serve_cmd
-      ->add_option("--workers", workers,
+      ->add_option("--workers", limits.workers,
                    "Threads (each with its own store connection) serving requests off the event "
                    "loop")
       ->check(CLI::Range(1, 64));
+  serve_cmd
+      ->add_option("--held-connections", limits.max_held,
+                   "Connections kept open for devices between their rounds, one per device "
+                   "(0: every connection closes after 'idle'); over it the least recently used "
+                   "is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1'000'000));
+  serve_cmd
+      ->add_option("--held-idle", held_idle_s,
+                   "Seconds a device's held connection may stay idle (longer than the kiosks' "
+                   "sync interval)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86'400));
   OperatorArgs op;
   auto* op_cmd =
       app.add_subcommand("operator", "Add, retire or list operators (audited as 'local')");
@@ -214,7 +229,8 @@ int main(int argc, char** argv) {
       }
       return manage_operator(*op_add ? "add" : *op_retire ? "retire" : "list", dir, store, op);
     }
-    return serve(dir, store, listen, faults, port_file, workers);
+    limits.held_idle = std::chrono::seconds(held_idle_s);
+    return serve(dir, store, listen, faults, port_file, limits);
   } catch (const std::exception& e) {
     std::cerr << "gate-upstream: " << e.what() << "\n";
     return 1;

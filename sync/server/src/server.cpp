@@ -27,6 +27,8 @@ net::ListenerOptions upstream_listener(asio::ssl::context& tls, asio::ip::tcp::e
   l.limits.body = limits.io;
   l.limits.write = limits.io;
   l.limits.idle = limits.idle;
+  l.limits.max_held = limits.max_held;
+  l.limits.held_idle = limits.held_idle;
   l.off_loop_threads = limits.workers;
   l.common_headers = {{"Server", "gate-upstream"}};
   return l;

@@ -266,6 +266,7 @@ Response UpstreamService::handle(const Request& r) {
   // Operators authenticate as themselves, not as devices; their API counts its own requests.
   if (OperatorApi::handles(r.target)) return operators_.handle(r);
   const Faults faults = this->faults();
+  std::string device_id;  // set once the request's signature is verified
   Response res = [&] {
     if (roll(faults.http500)) return error(500, "injected_fault", "injected fault");
     auto target = parse_target(r.target);
@@ -303,8 +304,11 @@ Response UpstreamService::handle(const Request& r) {
     if (!device) return not_authenticated();  // cannot happen: nobody holds that key
     if (time_route || (target->path == "/v1/journal" && target->raw.count("nonce")))
       count([](Metrics& m) { ++m.rounds; });
+    device_id = device->id;
     return route(r, *device);
   }();
+  // A verified device keeps its connection for its next round (ServerLimits::max_held).
+  res.hold = std::move(device_id);
   {
     const auto q = r.target.find('?');
     std::string route = r.target.substr(0, q);

@@ -1,7 +1,12 @@
 #include "gk/sync/https_client.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <iostream>
 
 namespace gk::sync {
@@ -11,6 +16,17 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
+// A kept connection's probes: a carrier's NAT forgets an idle mapping after minutes, and a
+// path that died is found within about a minute and a half instead of at the next request.
+void keep_probing(asio::ip::tcp::socket& s) {
+  const int on = 1, idle_s = 45, interval_s = 15, count = 3;
+  const int fd = s.native_handle();
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
 NetError net_failure(NetCode code, const char* step, const boost::system::error_code& ec) {
   // A deadline that ran out shows as "operation canceled" from Beast's tcp_stream.
   if (ec == beast::error::timeout || ec == asio::error::timed_out) code = NetCode::timeout;
@@ -76,6 +92,7 @@ asio::awaitable<NetStatus> HttpsSession::connect() {
       close();
       co_return net_failure(NetCode::connect, "connect", ec);
     }
+    keep_probing(tcp.socket());
     bool offered = false;
     auto shaken = co_await handshake(offered);
     if (shaken) {
@@ -109,17 +126,51 @@ asio::awaitable<NetStatus> HttpsSession::handshake(bool& offered) {
   co_return Done{};
 }
 
+bool HttpsSession::still_open() {
+  if (!stream_) return false;
+  // Between answers nothing may arrive: bytes are the upstream's close_notify (or worse), a
+  // zero-byte read its FIN, an error a reset. Only "nothing to read yet" means open.
+  if (buffer_.size() > 0 || SSL_pending(stream_->native_handle()) > 0) return false;
+  char byte = 0;
+  const auto n = ::recv(beast::get_lowest_layer(*stream_).socket().native_handle(), &byte, 1,
+                        MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 asio::awaitable<NetResult<HttpResponse>> HttpsSession::request(
     http::verb method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
     std::string body) {
-  if (!stream_) {
-    if (auto s = co_await connect(); !s) co_return s.error();
+  // A kept connection the upstream closed meanwhile (its idle limit, a restart) is replaced
+  // before the request; one it closes while the request is on its way is retried once on a
+  // fresh connection, when not a byte of an answer came: the upstream never read it (device
+  // requests are idempotent either way, and a replayed nonce would be refused, not applied).
+  if (stream_ && !still_open()) {
+    close();
+    ++stale_;
   }
+  for (int attempt = 0;; ++attempt) {
+    const bool kept = stream_.has_value();
+    if (!kept) {
+      if (auto s = co_await connect(); !s) co_return s.error();
+    } else {
+      ++reused_;
+    }
+    bool answered = false;
+    auto res = co_await exchange(method, target, headers, body, answered);
+    if (res || !kept || answered || attempt > 0) co_return res;
+    ++stale_;
+  }
+}
+
+asio::awaitable<NetResult<HttpResponse>> HttpsSession::exchange(
+    http::verb method, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    bool& answered) {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, endpoint_.host);
   req.set(http::field::user_agent, "gated");
-  for (auto& [k, v] : headers) req.set(k, v);
-  req.body() = std::move(body);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
   req.prepare_payload();
   req.keep_alive(true);
 
@@ -136,6 +187,7 @@ asio::awaitable<NetResult<HttpResponse>> HttpsSession::request(
   tcp.expires_after(limits_.timeout);
   co_await http::async_read(*stream_, buffer_, parser,
                             asio::redirect_error(asio::use_awaitable, ec));
+  answered = parser.got_some() || buffer_.size() > 0;
   if (ec) {
     close();
     co_return net_failure(ec == http::error::body_limit ? NetCode::too_large : NetCode::io,

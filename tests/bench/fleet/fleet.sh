@@ -8,8 +8,9 @@
 # (the kiosks' batch size, one transaction a batch) into the same database in the same run; round
 # latency p50/p99; the servers' peak resident memory. After every run `fleet-sim verify`
 # checks the store holds exactly the kiosks' journals (nothing lost, nothing twice): the
-# benchmark fails if not. Each kiosk's round is one connection; its second and later rounds
-# resume the TLS session of the one before (as SyncClient does): the stderr line says how many.
+# benchmark fails if not. Each kiosk keeps its connection between rounds (the upstream holds
+# it for the device) and resumes its TLS session on a fresh one after a failure, as SyncClient
+# does: the stderr line says how many connections and handshakes of each kind there were.
 #   tests/bench/fleet/fleet.sh [KIOSKS [PASSAGES [ROUNDS]]]     (default 2000 20 2)
 # GK_FLEET_CONFIGS="pg-1 pg-2" runs a subset; GK_FLEET_CONCURRENCY (default 64); GK_FLEET_BATCH
 # (default 25) passages a journal batch (gated sends up to its [sync] batch_size, 500).
@@ -76,7 +77,7 @@ for config in $CONFIGS; do
   for p in "${pids[@]}"; do cpu_before=$(echo "$cpu_before + $(cpu_s "$p")" | bc -l); done
   out=$("$BIN/fleet-sim" run "${urls[@]}" --pin "$(cat up/tls.pin)" --authority-key up/authority.pub \
     --kiosks "$KIOSKS" --passages "$PASSAGES" --rounds "$ROUNDS" --batch "$BATCH" \
-    --concurrency "$CONC" --time-limit 1200) || fail "$config: fleet-sim run: $out"
+    --concurrency "$CONC" --time-limit 1200) || fail "$config: fleet-sim run (exit $?): $out"
   cpu_server=0
   for p in "${pids[@]}"; do cpu_server=$(echo "$cpu_server + $(cpu_s "$p")" | bc -l); done
   cpu_server=$(echo "$cpu_server - $cpu_before" | bc -l)
@@ -93,5 +94,5 @@ for config in $CONFIGS; do
   printf "%-8s %8d %10d %12.0f %12.0f %7.2f %9.1f %9.1f %s\n" "$config" "$KIOSKS" \
     "$(json_field "$out" passages)" "$ours" "$base" "$(echo "$ours / $base" | bc -l)" \
     "$(json_field "$out" round_ms_p50)" "$(json_field "$out" round_ms_p99)" "$rss"
-  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; TLS handshakes: $(json_field "$out" tls_resumed) resumed, $(json_field "$out" tls_full) full, $(json_field "$out" tls_declined) declined, $(json_field "$out" tls_failed) failed; CPU: server $cpu_server s, kiosks $(json_field "$out" cpu_s) s; verify: $check" >&2
+  echo "  $config: $(json_field "$out" rounds) rounds, $(json_field "$out" failed_rounds) failed (retried), $(json_field "$out" requests) requests in $(json_field "$out" seconds) s; connections: $(json_field "$out" connections) ($(json_field "$out" requests_on_kept) requests on kept ones, $(json_field "$out" stale_connections) found closed); TLS handshakes: $(json_field "$out" tls_resumed) resumed, $(json_field "$out" tls_full) full, $(json_field "$out" tls_declined) declined, $(json_field "$out" tls_failed) failed; CPU: server $cpu_server s, kiosks $(json_field "$out" cpu_s) s; verify: $check" >&2
 done

@@ -14,6 +14,12 @@
 //                 over it the oldest pending one is dropped, so idle sockets cannot hold them
 //   timeouts      the first bytes and the whole header within `header`, the body within
 //                 `body`, the next request within `idle`, every write within `write`
+//   holding       (max_held > 0) a connection whose answer names its authenticated principal
+//                 (Response::hold) leaves the connection and per-source budgets for a budget of
+//                 its own: one connection per principal (a newer one replaces it), at most
+//                 `max_held` (over it the least recently used is closed), and `held_idle`
+//                 between requests; so devices keep their connection between sync rounds and
+//                 an idle flood without their keys still meets `idle` and the budgets
 //   limits        header and body sizes (413), malformed requests (400)
 //   Host          when asked, a Host that does not name this listener gets 421
 //   handler       exceptions caught, logged, counted and answered 500: one bad request never
@@ -62,6 +68,8 @@ struct Limits {
   std::chrono::milliseconds idle = 30s;  // between requests on a kept-alive connection
   std::chrono::milliseconds write = 30s;
   std::chrono::milliseconds keepalive = 15s;  // event streams: a comment, and the re-check; 0: none
+  std::size_t max_held = 0;                   // connections held for principals; 0: none held
+  std::chrono::milliseconds held_idle = 300s;  // between requests on a held connection
 };
 
 struct ListenerOptions {
@@ -96,6 +104,8 @@ struct ListenerStats {
   std::uint64_t handler_faults = 0;  // the handler threw: answered 500
   std::uint64_t session_faults = 0;  // a session ended by an exception of ours
   std::uint64_t loop_restarts = 0;   // the accept loop ended by an exception and restarted
+  std::uint64_t held_replaced = 0;   // a held connection closed: its principal connected again
+  std::uint64_t held_evicted = 0;    // a held connection closed: max_held, least recently used
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -109,7 +119,8 @@ class Listener {
   Listener& operator=(const Listener&) = delete;
 
   unsigned short port() const;
-  std::size_t connections() const;
+  std::size_t connections() const;  // within the connection budgets (held ones are not)
+  std::size_t held() const;         // held for their principals (Limits::max_held)
   const ListenerStats& stats() const;
   const std::string& name() const;
 

@@ -58,6 +58,11 @@ struct Response {
   bool drop_connection = false;  // close without answering (the upstream's fault injection)
   int stall_ms = 0;              // answer this late (the upstream's fault injection)
   OffLoopWork off_loop = {};     // set: the answer is what this work ends in (the rest unused)
+  // The handler authenticated the request as this principal (gate-upstream: a device id). On a
+  // listener that holds connections (Limits::max_held) the connection is kept for that
+  // principal between its requests, for `held_idle`, outside the connection budgets; one per
+  // principal. Empty on a held connection: closed after this answer.
+  std::string hold = {};
 };
 
 // The final answer of a handler called without a listener (unit tests, fuzzers): off-loop

@@ -4,7 +4,8 @@
 // state, the trust list and the enrolment list, then pushes the journal until the upstream
 // has acknowledged every passage. A steady round asks the time with its first journal batch
 // instead, so that a round with passages and no new list is one request. A round's requests share
-// one keep-alive connection, closed at the round's end; the next round resumes its TLS session
+// one keep-alive connection, kept for the next round after a success (the upstream holds it for
+// the device) and closed after a failure; a fresh one resumes the last TLS session
 // (sync/PROTOCOL.md, "Connections"). Rounds repeat every interval; a failed round backs off
 // exponentially with jitter. Nothing is applied before it is complete and verified, and
 // nothing on the device is marked before the upstream acknowledged it.

@@ -1,11 +1,15 @@
 #pragma once
 // One keep-alive HTTPS connection to the upstream, used by coroutines on the daemon's
-// event loop. Every step (connect, handshake, write, read) has an explicit deadline and
-// every response a size bound; any error closes the connection, and the next request
-// opens a fresh one. With a TlsSessionCache, a fresh connection resumes the last TLS session
-// (no certificate, no signature: a fraction of a full handshake's bytes and CPU); a
-// handshake that offered a ticket and failed, or resumed a session whose key is not the
-// pin's, is logged, counted in the cache, and retried once as a full handshake.
+// event loop and kept between sync rounds (the upstream holds it for the device: see
+// sync/PROTOCOL.md, "Connections"). Every step (connect, handshake, write, read) has an
+// explicit deadline and every response a size bound; any error closes the connection, and
+// the next request opens a fresh one. A kept connection is checked before it is used (the
+// upstream may have closed it), its request retried once on a fresh connection if it is
+// closed under it, and it sends TCP keepalive probes so that a NAT keeps its mapping. With a
+// TlsSessionCache, a fresh connection resumes the last TLS session (no certificate, no signature: a
+// fraction of a full handshake's bytes and CPU); a handshake that offered a ticket and failed, or
+// resumed a session whose key is not the pin's, is logged, counted in the cache, and retried once
+// as a full handshake.
 #include <utility>
 // clang-format off
 #include <boost/asio.hpp>
@@ -59,11 +63,20 @@ class HttpsSession {
       std::vector<std::pair<std::string, std::string>> headers, std::string body);
   void close();
   std::uint64_t connections_opened() const { return connections_; }
+  std::uint64_t requests_on_kept() const { return reused_; }  // sent on an open connection
+  std::uint64_t stale_found() const { return stale_; }        // kept connections found closed
 
  private:
   using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
   boost::asio::awaitable<NetStatus> connect();
   boost::asio::awaitable<NetStatus> handshake(bool& offered);
+  // False when the kept connection has been closed by the upstream, or has bytes waiting.
+  bool still_open();
+  // One request and its answer on the open connection; `answered`: a byte of it came.
+  boost::asio::awaitable<NetResult<HttpResponse>> exchange(
+      boost::beast::http::verb method, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+      bool& answered);
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
@@ -72,7 +85,7 @@ class HttpsSession {
   TlsSessionCache* tickets_;
   std::optional<Stream> stream_;
   boost::beast::flat_buffer buffer_;
-  std::uint64_t connections_ = 0;
+  std::uint64_t connections_ = 0, reused_ = 0, stale_ = 0;
 };
 
 }  // namespace gk::sync
