@@ -140,16 +140,14 @@ class Fleet {
     }
     return sum;
   }
-  struct Connections {
-    std::uint64_t opened = 0, kept_requests = 0, stale = 0;
-  };
-  Connections connections() const {
-    Connections sum;
+  gk::sync::ConnectionCounts connections() const {
+    gk::sync::ConnectionCounts sum;
     for (const auto& k : states_) {
       if (!k.connection) continue;
-      sum.opened += k.connection->connections_opened();
-      sum.kept_requests += k.connection->requests_on_kept();
-      sum.stale += k.connection->stale_found();
+      const auto& c = k.connection->counts();
+      sum.opened += c.opened;
+      sum.requests_on_kept += c.requests_on_kept;
+      sum.found_closed += c.found_closed;
     }
     return sum;
   }
@@ -424,8 +422,8 @@ int run(const Options& o) {
                     {"tls_failed", handshakes.failed},
                     {"tls_pin_refused", handshakes.pin_refused},
                     {"connections", connections.opened},
-                    {"requests_on_kept", connections.kept_requests},
-                    {"stale_connections", connections.stale},
+                    {"requests_on_kept", connections.requests_on_kept},
+                    {"connections_found_closed", connections.found_closed},
                     {"cpu_s", static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC},
                     {"complete", complete},
                     {"last_error", st.last_error}}

@@ -90,6 +90,10 @@ std::string status_json(const SyncStatus& s) {
                 {"declined", s.tls.declined},
                 {"failed", s.tls.failed},
                 {"pin_refused", s.tls.pin_refused}}},
+              {"connections",
+               {{"opened", s.connections.opened},
+                {"requests_on_kept", s.connections.requests_on_kept},
+                {"found_closed", s.connections.found_closed}}},
               {"clock_trusted", s.clock_trusted}}
       .dump(-1, ' ', false, json::error_handler_t::replace);  // last_error quotes the upstream
 }
@@ -436,6 +440,7 @@ SyncStatus SyncClient::status() const {
   s.head = journal_.head_seq();
   s.clock_trusted = clock_.trusted();
   s.tls = tickets_.counts();
+  s.connections = session_->counts();
   s.revocation_number = hooks_.revocation_number ? hooks_.revocation_number() : 0;
   auto age = [&](std::string_view list, std::int64_t max_age, std::int64_t& out) {
     const UnixTime at = state_.confirmed_at(list);

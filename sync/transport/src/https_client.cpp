@@ -96,7 +96,7 @@ asio::awaitable<NetStatus> HttpsSession::connect() {
     bool offered = false;
     auto shaken = co_await handshake(offered);
     if (shaken) {
-      ++connections_;
+      ++counts_.opened;
       co_return Done{};
     }
     close();
@@ -140,37 +140,23 @@ bool HttpsSession::still_open() {
 asio::awaitable<NetResult<HttpResponse>> HttpsSession::request(
     http::verb method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
     std::string body) {
-  // A kept connection the upstream closed meanwhile (its idle limit, a restart) is replaced
-  // before the request; one it closes while the request is on its way is retried once on a
-  // fresh connection, when not a byte of an answer came: the upstream never read it (device
-  // requests are idempotent either way, and a replayed nonce would be refused, not applied).
+  // A kept connection the upstream closed meanwhile (its idle limit, an eviction, a restart)
+  // is replaced before the request is sent. (A request is not retried: its
+  // signed nonce may have been used, and a failed round is retried whole, freshly signed.)
   if (stream_ && !still_open()) {
     close();
-    ++stale_;
+    ++counts_.found_closed;
   }
-  for (int attempt = 0;; ++attempt) {
-    const bool kept = stream_.has_value();
-    if (!kept) {
-      if (auto s = co_await connect(); !s) co_return s.error();
-    } else {
-      ++reused_;
-    }
-    bool answered = false;
-    auto res = co_await exchange(method, target, headers, body, answered);
-    if (res || !kept || answered || attempt > 0) co_return res;
-    ++stale_;
+  if (!stream_) {
+    if (auto s = co_await connect(); !s) co_return s.error();
+  } else {
+    ++counts_.requests_on_kept;
   }
-}
-
-asio::awaitable<NetResult<HttpResponse>> HttpsSession::exchange(
-    http::verb method, const std::string& target,
-    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-    bool& answered) {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, endpoint_.host);
   req.set(http::field::user_agent, "gated");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
+  for (auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
   req.prepare_payload();
   req.keep_alive(true);
 
@@ -187,7 +173,6 @@ asio::awaitable<NetResult<HttpResponse>> HttpsSession::exchange(
   tcp.expires_after(limits_.timeout);
   co_await http::async_read(*stream_, buffer_, parser,
                             asio::redirect_error(asio::use_awaitable, ec));
-  answered = parser.got_some() || buffer_.size() > 0;
   if (ec) {
     close();
     co_return net_failure(ec == http::error::body_limit ? NetCode::too_large : NetCode::io,

@@ -237,6 +237,89 @@ TEST_CASE("listener: slow and idle clients are cut at their time limits", "[net]
   CHECK(rig.listener->stats().timeouts == 3);
 }
 
+TEST_CASE("listener: held connections are their principal's, outside the budgets", "[net]") {
+  net::Limits limits;
+  limits.max_connections = 2;
+  limits.reserved_for_kiosk = 0;
+  limits.max_per_source = 2;
+  limits.header = 300ms;
+  limits.idle = 300ms;
+  limits.max_held = 2;
+  limits.held_idle = 5s;
+  // The handler "authenticates" a request by its X-Principal header (gate-upstream: a verified
+  // device signature).
+  Rig rig(limits, [](const net::Request& r) {
+    auto res = net::text(200, "ok " + r.header("x-principal") + "\n");
+    res.hold = r.header("x-principal");
+    return res;
+  });
+  const auto& l = *rig.listener;
+  const auto as = [](const std::string& who) {
+    return "GET / HTTP/1.1\r\nHost: x\r\nX-Principal: " + who + "\r\n\r\n";
+  };
+  const auto answered = [&](const std::shared_ptr<Client>& c, const std::string& who, int times) {
+    return run_until(rig.io, [&] {
+      std::size_t n = 0, at = 0;
+      while ((at = c->received.find("ok " + who + "\n", at)) != std::string::npos) ++n, ++at;
+      return n == static_cast<std::size_t>(times);
+    });
+  };
+
+  // A device's connection leaves the budgets once answered; an anonymous one stays in them.
+  auto a = rig.client("127.0.0.2");
+  a->send(as("dev-a"));
+  REQUIRE(answered(a, "dev-a", 1));
+  REQUIRE(run_until(rig.io, [&] { return l.held() == 1 && l.connections() == 0; }));
+  auto anonymous = rig.client("127.0.0.2");
+  anonymous->send(kGet);
+  REQUIRE(answered(anonymous, "", 1));
+  // The anonymous one meets `idle`; the held one does not.
+  REQUIRE(run_until(
+      rig.io, [&] { return anonymous->closed; }, 5s));
+  CHECK_FALSE(a->closed);
+  CHECK(l.stats().timeouts == 1);
+
+  // Idle sockets fill the connection budget (and one is refused): the held one is unaffected.
+  auto idle1 = rig.client("127.0.0.3"), idle2 = rig.client("127.0.0.4"),
+       idle3 = rig.client("127.0.0.5");
+  REQUIRE(run_until(rig.io, [&] { return l.stats().refused_listener == 1; }));
+  a->send(as("dev-a"));
+  REQUIRE(answered(a, "dev-a", 2));
+  REQUIRE(run_until(
+      rig.io, [&] { return l.connections() == 0; }, 5s));  // their header limit
+
+  // The same principal again: its older connection is closed.
+  auto a2 = rig.client("127.0.0.6");
+  a2->send(as("dev-a"));
+  REQUIRE(answered(a2, "dev-a", 1));
+  REQUIRE(run_until(rig.io, [&] { return a->closed; }));
+  CHECK(l.stats().held_replaced == 1);
+  CHECK(l.held() == 1);
+
+  // Over max_held: the least recently answered goes.
+  auto b = rig.client("127.0.0.7"), c = rig.client("127.0.0.8");
+  b->send(as("dev-b"));
+  REQUIRE(answered(b, "dev-b", 1));
+  a2->send(as("dev-a"));  // a2 is now more recent than b
+  REQUIRE(answered(a2, "dev-a", 2));
+  c->send(as("dev-c"));
+  REQUIRE(answered(c, "dev-c", 1));
+  REQUIRE(run_until(rig.io, [&] { return b->closed; }));
+  CHECK(l.stats().held_evicted == 1);
+  CHECK_FALSE(a2->closed);
+  CHECK(l.held() == 2);
+
+  // A request on a held connection that is not its principal's is answered, then closed.
+  c->send(kGet);
+  REQUIRE(answered(c, "", 1));
+  REQUIRE(run_until(rig.io, [&] { return c->closed; }));
+  CHECK(c->received.find("Connection: close") != std::string::npos);
+  REQUIRE(run_until(rig.io, [&] { return l.held() == 1; }));
+  const auto text = net::metrics_text({&l});
+  CHECK(text.find("gate_http_held_connections{listener=\"test\"} 1") != std::string::npos);
+  CHECK(text.find("gate_http_held_evicted_total{listener=\"test\"} 1") != std::string::npos);
+}
+
 TEST_CASE("listener: a handler that throws is answered 500, logged, counted; the next is served",
           "[net]") {
   int calls = 0;

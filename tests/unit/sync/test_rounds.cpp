@@ -2,7 +2,8 @@
 // UpstreamServer on a SQLite store, one event loop, driven by run_until): which requests a
 // round makes, counted by the upstream's own /metrics. A steady round (the last one succeeded,
 // the clock holds its signed time, passages to send) is one journal POST that brings the
-// round's time and heads; every other round asks the time first.
+// round's time and heads; every other round asks the time first. The rounds share one
+// connection, which the upstream holds for the device between them.
 #include <catch2/catch.hpp>
 // Boost 1.74 asio needs <utility> before its headers.
 #include <utility>
@@ -46,7 +47,7 @@ struct Fixture {
   std::uint64_t site_state_applied = 0;
   std::int64_t passages = 0;
 
-  Fixture() {
+  explicit Fixture(upstream::ServerLimits limits = {}) {
     const auto pin =
         sync::make_self_signed_certificate(dir / "tls.key", dir / "tls.crt", "rounds").value();
     server_tls = std::move(sync::server_tls_context(dir / "tls.crt", dir / "tls.key").value());
@@ -58,7 +59,8 @@ struct Fixture {
     REQUIRE(save_key_pair(authority, dir.path(), "authority").ok());
     service = std::make_unique<upstream::UpstreamService>(*store, std::move(authority), wall_now);
     server = std::make_unique<upstream::UpstreamServer>(
-        io, *server_tls, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), *service);
+        io, *server_tls, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), *service,
+        std::filesystem::path(), limits);
 
     SyncConfig c;
     c.url = "https://127.0.0.1:" + std::to_string(server->port());
@@ -261,4 +263,65 @@ TEST_CASE("the journal route's time is bound to the nonce the device signed",
   auto other = sync::open_time(answer["time"].get<std::string>(), std::string(32, 'b'), authority);
   REQUIRE_FALSE(other.ok());
   CHECK(other.error().code == DocCode::replayed);
+}
+
+TEST_CASE("a kiosk's rounds share one connection, held for it by the upstream",
+          "[sync][client][rounds]") {
+  Fixture f;
+  const auto& upstream = f.server->listener();
+  for (int i = 0; i < 4; ++i) {
+    f.add_passages(2);
+    REQUIRE(f.round());
+  }
+  CHECK(f.store->acked("kiosk-01") == 8);
+  // One TCP and TLS handshake for four rounds; the connection is the device's, outside the
+  // connection budgets.
+  CHECK(upstream.stats().accepted == 1);
+  CHECK(upstream.held() == 1);
+  CHECK(upstream.connections() == 0);
+  const auto s = f.client->status();
+  CHECK(s.connections.opened == 1);
+  CHECK(s.connections.requests_on_kept == 4);  // the first round's journal, then 3 rounds' POSTs
+  CHECK(s.tls.full == 1);
+  // A failed round closes it: the next one starts on a fresh connection (resumed TLS).
+  upstream::Faults broken;
+  broken.http500 = 1;
+  f.service->set_faults(broken);
+  f.add_passages(1);
+  CHECK_FALSE(f.round().ok());
+  f.service->set_faults({});
+  REQUIRE(f.round());
+  CHECK(f.store->acked("kiosk-01") == 9);
+  CHECK(upstream.stats().accepted == 2);
+  CHECK(f.client->status().tls.resumed == 1);
+  REQUIRE(test::run_until(f.io, [&] { return upstream.held() == 1; }));
+}
+
+TEST_CASE("a held connection the upstream closed is replaced before the next round uses it",
+          "[sync][client][rounds]") {
+  upstream::ServerLimits limits;
+  limits.held_idle = std::chrono::seconds(1);
+  SECTION("closed at the held connections' idle limit") {}
+  SECTION("never held (--held-connections 0): closed at the idle limit") {
+    limits.max_held = 0;
+    limits.idle = std::chrono::seconds(1);
+  }
+  Fixture f(limits);
+  const auto& upstream = f.server->listener();
+  f.add_passages(2);
+  REQUIRE(f.round());
+  CHECK(upstream.held() == (limits.max_held > 0 ? 1u : 0u));
+  // The upstream closes the idle connection (the kiosk's socket sees its close_notify/FIN).
+  REQUIRE(test::run_until(
+      f.io, [&] { return upstream.held() + upstream.connections() == 0; },
+      std::chrono::seconds(10)));
+  CHECK(upstream.stats().timeouts == 1);
+  f.add_passages(1);
+  CHECK(f.round().ok());  // not a failed round: found closed before the request, and replaced
+  CHECK(f.store->acked("kiosk-01") == 3);
+  const auto s = f.client->status();
+  CHECK(s.connections.opened == 2);
+  CHECK(s.connections.found_closed == 1);
+  CHECK(s.tls.resumed == 1);
+  CHECK(upstream.stats().accepted == 2);
 }

@@ -62,6 +62,8 @@ struct SyncStatus {
   // The round's TLS connections: full handshakes, resumed ones, and resumptions that fell
   // back to a full handshake (declined by the upstream, failed, or refused by the pin).
   TlsSessionCache::Counts tls;
+  // Its connections: kept between rounds after a success, replaced when found closed.
+  ConnectionCounts connections;
 };
 std::string status_json(const SyncStatus& s);
 

@@ -4,12 +4,11 @@
 // sync/PROTOCOL.md, "Connections"). Every step (connect, handshake, write, read) has an
 // explicit deadline and every response a size bound; any error closes the connection, and
 // the next request opens a fresh one. A kept connection is checked before it is used (the
-// upstream may have closed it), its request retried once on a fresh connection if it is
-// closed under it, and it sends TCP keepalive probes so that a NAT keeps its mapping. With a
-// TlsSessionCache, a fresh connection resumes the last TLS session (no certificate, no signature: a
-// fraction of a full handshake's bytes and CPU); a handshake that offered a ticket and failed, or
-// resumed a session whose key is not the pin's, is logged, counted in the cache, and retried once
-// as a full handshake.
+// upstream may have closed it), and sends TCP keepalive probes so that a NAT keeps its mapping.
+// With a TlsSessionCache, a fresh connection resumes the last TLS session (no certificate, no
+// signature: a fraction of a full handshake's bytes and CPU); a handshake that offered a ticket and
+// failed, or resumed a session whose key is not the pin's, is logged, counted in the cache, and
+// retried once as a full handshake.
 #include <utility>
 // clang-format off
 #include <boost/asio.hpp>
@@ -45,6 +44,12 @@ struct HttpResponse {
   }
 };
 
+// A session's connections: opened (each a TLS handshake), requests sent on a connection kept
+// from an earlier request, and kept connections found closed before use (then replaced).
+struct ConnectionCounts {
+  std::uint64_t opened = 0, requests_on_kept = 0, found_closed = 0;
+};
+
 struct HttpLimits {
   std::chrono::milliseconds timeout{10'000};  // per step
   std::size_t max_body = 8u * 1024 * 1024;
@@ -62,9 +67,7 @@ class HttpsSession {
       boost::beast::http::verb method, std::string target,
       std::vector<std::pair<std::string, std::string>> headers, std::string body);
   void close();
-  std::uint64_t connections_opened() const { return connections_; }
-  std::uint64_t requests_on_kept() const { return reused_; }  // sent on an open connection
-  std::uint64_t stale_found() const { return stale_; }        // kept connections found closed
+  const ConnectionCounts& counts() const { return counts_; }
 
  private:
   using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
@@ -72,11 +75,6 @@ class HttpsSession {
   boost::asio::awaitable<NetStatus> handshake(bool& offered);
   // False when the kept connection has been closed by the upstream, or has bytes waiting.
   bool still_open();
-  // One request and its answer on the open connection; `answered`: a byte of it came.
-  boost::asio::awaitable<NetResult<HttpResponse>> exchange(
-      boost::beast::http::verb method, const std::string& target,
-      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-      bool& answered);
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
@@ -85,7 +83,7 @@ class HttpsSession {
   TlsSessionCache* tickets_;
   std::optional<Stream> stream_;
   boost::beast::flat_buffer buffer_;
-  std::uint64_t connections_ = 0, reused_ = 0, stale_ = 0;
+  ConnectionCounts counts_;
 };
 
 }  // namespace gk::sync
