@@ -103,25 +103,32 @@ check_upstream
 
 # Then gated runs undisturbed while people keep coming: after its first round (time first),
 # each round with passages to send is steady, one journal POST that brings the round's
-# signed time (sync/PROTOCOL.md), so the upstream counts more rounds than time requests.
-# Stopped with SIGKILL as above, then the upstream must again hold exactly its journal.
+# signed time (sync/PROTOCOL.md), so the upstream counts more rounds than time requests; and
+# every round goes over the one connection the upstream holds for the kiosk. Stopped with
+# SIGKILL as above, then the upstream must again hold exactly its journal.
 metric() {  # metric REGEX: the sum of the upstream's matching /metrics lines
   curl -sk "https://127.0.0.1:$(cat up.port)/metrics" | grep -E "$1" | awk '{s += $NF} END {print s + 0}'
 }
 rounds_before=$(metric '^gk_upstream_rounds_total ')
 times_before=$(metric '^gk_upstream_requests_total\{route="/v1/time"')
+accepted_before=$(metric '^gate_http_accepted_total\{listener="upstream"')  # (with this scrape's)
 "$BIN/gated" --config gated.toml >>gated.log 2>&1 &
 pid=$!
 for _ in $(seq 6); do
   feed 2
   sleep 1
 done
+held=$(metric '^gate_http_held_connections\{listener="upstream"')
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
+# Less the two scrapes since (the held gauge's and this one).
+connections=$(($(metric '^gate_http_accepted_total\{listener="upstream"') - accepted_before - 2))
 rounds=$(($(metric '^gk_upstream_rounds_total ') - rounds_before))
 times=$(($(metric '^gk_upstream_requests_total\{route="/v1/time"') - times_before))
 echo "kill_gated: a live gated for 6 s: $rounds rounds, $times of them asked the time first"
 ((rounds >= 3 && times < rounds)) || fail "no steady round: $rounds rounds, $times time requests"
+echo "kill_gated: the live gated's rounds took $connections connection(s); $held held for it"
+((connections == 1 && held == 1)) || fail "rounds not on one held connection: $connections, $held held"
 check_journal
 check_upstream
 rows=$(sqlite3 state/journal.db "SELECT COUNT(*) FROM passages")

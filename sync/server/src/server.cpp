@@ -44,10 +44,19 @@ UpstreamServer::UpstreamServer(asio::io_context& io, asio::ssl::context& tls,
       listener_(io, upstream_listener(tls, endpoint, limits),
                 [this, off_loop = limits.workers > 0](const net::Request& r) {
                   reload_faults();
-                  if (!off_loop) return service_.handle(r);
+                  // The listener's own figures (connections, budgets, held connections) join
+                  // the service's on /metrics, read on the loop that owns them.
+                  const bool metrics = r.method == "GET" && r.target == "/metrics";
+                  auto finish = [this, metrics](net::Response res) {
+                    if (metrics) res.body += net::metrics_text({&listener_});
+                    return res;
+                  };
+                  if (!off_loop) return finish(service_.handle(r));
                   net::Response later;
-                  later.off_loop = [this, r] {
-                    return [res = service_.handle(r)]() mutable { return std::move(res); };
+                  later.off_loop = [this, r, finish] {
+                    return [finish, res = service_.handle(r)]() mutable {
+                      return finish(std::move(res));
+                    };
                   };
                   return later;
                 }) {}
