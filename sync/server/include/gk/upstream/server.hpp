@@ -30,8 +30,9 @@ struct ServerLimits {
   // sockets (which never finish one) cannot keep devices out.
   std::size_t max_handshakes = 64;
   // Connections held for devices between their rounds (net::Limits::max_held): each costs
-  // the server about 60 KiB, so 4 096 about 240 MiB. Over it the least recently used is
-  // closed; that kiosk's next round reconnects, resuming its TLS session.
+  // the server 60-75 KiB (mostly OpenSSL's per-connection state; measured with fleet.sh), so
+  // 4 096 about 300 MiB. Over it the least recently used is closed; that kiosk's next round
+  // reconnects, resuming its TLS session.
   std::size_t max_held = 4096;
   std::chrono::seconds held_idle{300};  // longer than a kiosk's interval (60 s by default)
   // 0: the service is called on the loop. N: on N threads off it; the service's store must take
