@@ -81,7 +81,9 @@ echo "flood: $total logins in ${ms} ms: $checked checked (401), $refused refused
 [ "$total" = 400 ] || fail "only $total of 400 answered"
 [ "$checked" -le 10 ] || fail "$checked PIN checks for one address (rate limit is 10)"
 [ "$added" -le 10 ] || fail "$added journal rows for one flood (budget 10 an interval)"
-curl -s "http://127.0.0.1:$screen/metrics" | grep -q 'gate_console_login_refused_total{why="[a-z_]*"} [1-9]' ||
+# (Read whole first: grep -q stops at the first match, and curl, cut off, fails the pipe.)
+metrics=$(curl -s "http://127.0.0.1:$screen/metrics")
+grep -q 'gate_console_login_refused_total{why="[a-z_]*"} [1-9]' <<<"$metrics" ||
   fail "no metric for the refused logins"
 
 # 3. A real guard locked out by 5 wrong PINs (after the console-wide bucket refilled: 20

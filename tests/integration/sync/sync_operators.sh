@@ -194,6 +194,7 @@ as aud audit --json >audit.json
 head -1 audit.json | grep -q '"digest":"[0-9a-f]\{64\}"' || fail "audit digest"
 
 # Counted in /metrics.
-curl -sk "$URL/metrics" | grep -q 'gk_upstream_operator_refused_total{cause="role"} [1-9]' ||
-  fail "metrics"
+# (Read whole first: grep -q stops at the first match, and curl, cut off, fails the pipe.)
+metrics=$(curl -sk "$URL/metrics")
+grep -q 'gk_upstream_operator_refused_total{cause="role"} [1-9]' <<<"$metrics" || fail "metrics"
 echo "sync_operators: ok"
